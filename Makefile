@@ -1,0 +1,55 @@
+# Jiuzai: `make run` serves the demo on http://127.0.0.1:8000; `make test` runs the whole suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+HOST ?= 127.0.0.1
+PORT ?= 8000
+WORKERS ?= 3
+PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+
+.PHONY: install run serve migrate demo test test-sqlite test-postgres bench translations clean
+
+$(BIN)/activate: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	touch $(BIN)/activate
+
+install: $(BIN)/activate translations
+
+translations: $(BIN)/activate
+	$(BIN)/pybabel compile -f -d app/translations >/dev/null
+
+migrate: install
+	$(FLASK) db upgrade
+
+demo: migrate
+	$(FLASK) demo load
+
+# Serve with gunicorn plus the scheduler process; Ctrl-C stops both.
+run: demo serve
+
+serve:
+	@echo "Jiuzai: http://$(HOST):$(PORT)  (Ctrl-C to stop)"
+	@trap 'kill 0' INT TERM EXIT; \
+	  $(FLASK) scheduler run & \
+	  $(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - wsgi:app
+
+# The whole suite on SQLite (browser tests included), then every database test again on
+# PostgreSQL + PostGIS at 127.0.0.1:5432 (a fresh database is created and dropped).
+test: install
+	$(BIN)/pytest
+	JIUZAI_TEST_DB=postgresql JIUZAI_TEST_PG_URL=$(PG_TEST_URL) $(BIN)/pytest -m "db or postgres"
+
+test-sqlite: install
+	$(BIN)/pytest
+
+test-postgres: install
+	JIUZAI_TEST_DB=postgresql JIUZAI_TEST_PG_URL=$(PG_TEST_URL) $(BIN)/pytest -m "db or postgres"
+
+bench: install
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) instance/jiuzai.sqlite* .pytest_cache

@@ -1,0 +1,62 @@
+"""Jiuzai (救灾): the Flask shell around the pure ``response_levels``, ``stockpile`` and ``gis``
+libraries. ``create_app`` serves gunicorn (``wsgi.py``), the CLI, the tests and the scheduler."""
+from __future__ import annotations
+
+import importlib
+import os
+
+from flask import Flask
+
+from .config import Defaults
+from .extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
+
+#: User areas, each a package with ``register(app)``; order is the navigation order.
+AREAS = ("main", "auth", "regions", "audit")
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the application: defaults, then the instance folder and ``JIUZAI_*`` variables,
+    then ``test_config``."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_object(Defaults)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("JIUZAI")
+    if os.environ.get("DATABASE_URL"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
+    if test_config:
+        app.config.update(test_config)
+    os.makedirs(app.instance_path, exist_ok=True)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        path = os.path.join(app.instance_path, "jiuzai.sqlite")
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            "connect_args": {"timeout": 30},
+            **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
+        }
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..", "migrations"))
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    bootstrap.init_app(app)
+
+    from . import database, errors, i18n, static_assets, templating
+
+    database.init_app(app)
+    i18n.init_app(app, babel)
+    errors.init_app(app)
+    static_assets.init_app(app)
+    templating.init_app(app)
+
+    from . import models_common  # noqa: F401  (tables every area uses)
+
+    for area in AREAS:
+        importlib.import_module(f"{__name__}.{area}").register(app)
+
+    from . import cli, openapi
+
+    openapi.init_app(app)
+    cli.init_app(app)
+    return app

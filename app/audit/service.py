@@ -1,0 +1,65 @@
+"""Write and read the audit log."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from flask import has_request_context, request
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models_common import AuditEntry
+from ..permissions import require
+
+
+def _jsonable(value: Any):
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)
+
+
+def record(user, action: str, entity_type: str, entity_id, *, before: dict | None = None,
+           after: dict | None = None, region_code: str | None = None, note: str | None = None) -> AuditEntry:
+    """Add an audit line to the current transaction (it commits with the change it describes)."""
+    entry = AuditEntry(
+        user_id=getattr(user, "id", None),
+        username=getattr(user, "username", None) or "system",
+        action=action, entity_type=entity_type, entity_id=str(entity_id),
+        before=_jsonable(before), after=_jsonable(after), region_code=region_code, note=note,
+        remote_addr=request.remote_addr if has_request_context() else None,
+    )
+    db.session.add(entry)
+    return entry
+
+
+def search(user, *, entity_type=None, action=None, username=None, region_code=None,
+           since: date | None = None, until: date | None = None):
+    """A ``select`` of audit lines the user may see, newest first."""
+    from gis import codes
+
+    require(user, "audit.view", user.region_code)
+    stmt = select(AuditEntry).order_by(AuditEntry.id.desc())
+    if entity_type:
+        stmt = stmt.where(AuditEntry.entity_type == entity_type)
+    if action:
+        stmt = stmt.where(AuditEntry.action == action)
+    if username:
+        stmt = stmt.where(AuditEntry.username == username)
+    if region_code:
+        stmt = stmt.where(AuditEntry.region_code.like(codes.prefix_of(region_code) + "%"))
+    if user.region_code != codes.NATIONAL:
+        stmt = stmt.where(AuditEntry.region_code.like(codes.prefix_of(user.region_code) + "%"))
+    if since:
+        stmt = stmt.where(AuditEntry.at >= datetime.combine(since, datetime.min.time()).astimezone())
+    if until:
+        stmt = stmt.where(AuditEntry.at < datetime.combine(until + timedelta(days=1), datetime.min.time()).astimezone())
+    return stmt

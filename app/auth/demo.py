@@ -1,0 +1,34 @@
+"""One demo user per role, with a password printed once."""
+from __future__ import annotations
+
+import secrets
+
+from sqlalchemy import select
+
+from ..extensions import db
+from .models import User
+from .service import create_user
+
+DEMO_USERS = (
+    ("admin", "admin", "000000", "系统管理员（全国）"),
+    ("coordinator", "coordinator", "140000", "山西省减灾委协调员"),
+    ("officer", "officer", "140105", "小店区灾害信息员"),
+    ("depot", "depot_manager", "140000", "山西省救灾物资库管理员"),
+    ("auditor", "auditor", "140000", "山西省审计员"),
+)
+
+
+def load_users(echo) -> None:
+    made = []
+    for username, role, region, full_name in DEMO_USERS:
+        if db.session.scalar(select(User).filter_by(username=username)) is not None:
+            continue
+        password = secrets.token_urlsafe(9)
+        create_user(None, username, role, region, password, full_name)
+        made.append((username, role, region, password))
+    if not made:
+        echo("演示用户已存在（密码只在首次创建时显示；可用 users create 另建用户）。")
+        return
+    echo("演示用户（密码只显示这一次，请妥善保存）：")
+    for username, role, region, password in made:
+        echo(f"  {username:<12} {role:<14} {region}  密码: {password}")

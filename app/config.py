@@ -1,0 +1,52 @@
+"""Default configuration. Every key can be overridden by ``instance/config.py`` or a ``JIUZAI_*``
+environment variable (``JIUZAI_REPORT_INITIAL_HOURS=3``; JSON values are parsed)."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+
+class Defaults:
+    SECRET_KEY = "dev-only-change-me"
+    # None means: an SQLite file in the instance folder (set in create_app).
+    SQLALCHEMY_DATABASE_URI = None
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    JSON_AS_ASCII = False
+
+    BABEL_DEFAULT_LOCALE = "zh_CN"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+    LANGUAGES = ["zh_CN", "en"]
+    TIMEZONE = "Asia/Shanghai"
+
+    BOOTSTRAP_SERVE_LOCAL = True
+    WTF_CSRF_TIME_LIMIT = None
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+
+    API_TOKEN_HOURS = 24
+    LOGIN_RATE_LIMIT = "10 per minute"
+    RATELIMIT_ENABLED = True
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+
+    # Loss reporting (domain.md §3); all configurable.
+    REPORT_INITIAL_HOURS = 2
+    REPORT_DAILY_DUE = "09:00"
+    REPORT_DROUGHT_INTERVAL_DAYS = 10
+    REPORT_VERIFIED_WORKING_DAYS = 5
+    REPORT_DIRECT_ALERT_DEATHS_MISSING = 10
+    REPORT_JUMP_UP_FACTOR = 3.0
+    REPORT_JUMP_DOWN_FACTOR = 0.5
+    REPORT_PHOTO_MAX_BYTES = 8 * 1024 * 1024
+    REPORT_PHOTO_TYPES = ["image/jpeg", "image/png", "image/webp"]
+    REPORT_PHOTO_DIR = None  # default: instance/photos
+    HOLIDAYS: list[str] = []  # ISO dates that are not working days
+    EXTRA_WORKDAYS: list[str] = []  # weekend dates that are working days (调休)
+
+    # Map: no tiles by default (works offline). Set an XYZ template to use a tile server.
+    MAP_TILES_URL = None
+    MAP_TILES_ATTRIBUTION = ""
+    GIS_COVERAGE_KM = 50.0
+
+    NOTIFIER_ADAPTERS = ["log"]
+    SCHEDULER_TIMEZONE = "Asia/Shanghai"

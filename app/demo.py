@@ -1,0 +1,28 @@
+"""``flask demo load``: the demo province and everything that hangs on it. Idempotent.
+
+Each step is ``module:function`` taking ``echo`` and returning nothing; a step must itself be
+idempotent (it checks what is there before it adds).
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Callable, Iterator
+
+STEPS: tuple[tuple[str, str], ...] = (
+    ("区划（山西省）", "app.regions.demo:load_regions"),
+    ("演示用户", "app.auth.demo:load_users"),
+)
+
+
+def load(echo: Callable[[str], None] = print) -> Iterator[str]:
+    for label, target in STEPS:
+        module_name, function_name = target.split(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            continue
+        yield f"== {label}"
+        getattr(module, function_name)(echo)
+    yield "演示数据已就绪。"

@@ -1,0 +1,23 @@
+"""Locale selection: Chinese first (zh_CN), English on request (``?lang=en``, remembered)."""
+from __future__ import annotations
+
+from flask import Flask, request, session
+from flask_babel import Babel
+
+
+def select_locale() -> str:
+    from flask import current_app
+
+    languages = current_app.config["LANGUAGES"]
+    wanted = request.args.get("lang")
+    if wanted in languages:
+        session["lang"] = wanted
+        return wanted
+    if session.get("lang") in languages:
+        return session["lang"]
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def init_app(app: Flask, babel: Babel) -> None:
+    babel.init_app(app, locale_selector=select_locale,
+                   default_translation_directories="translations")

@@ -1,0 +1,141 @@
+"""Regions: look-ups, the import of region files, and code checks against the database."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+import shapely
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from gis import codes
+
+from .. import audit
+from ..errors import Invalid, NotFound
+from ..extensions import db
+from ..permissions import require
+from .models import Region
+
+IMPORT_CHUNK = 5000
+COLUMNS = ("code", "name", "level", "parent_code", "population", "agricultural_population",
+           "households", "lon", "lat", "boundary", "synthetic", "source")
+
+
+def get_region(code: str) -> Region:
+    try:
+        code = codes.normalise(code)
+    except codes.CodeError as exc:
+        raise Invalid(str(exc), [{"field": "code", "message": str(exc)}]) from exc
+    region = db.session.get(Region, code)
+    if region is None:
+        raise NotFound(f"区划 {code} 不存在。")
+    return region
+
+
+def children_query(code: str):
+    parent = get_region(code)
+    return select(Region).where(Region.parent_code == parent.code).order_by(Region.code)
+
+
+def descendant_codes(code: str, level: str | None = None) -> list[str]:
+    """Codes of the region and all its descendants (optionally only those of one level)."""
+    prefix = codes.prefix_of(code)
+    stmt = select(Region.code).where(Region.code.like(prefix + "%"))
+    if level:
+        stmt = stmt.where(Region.level == level)
+    found = db.session.scalars(stmt).all()
+    return [c for c in found if codes.is_within(c, code)]
+
+
+@dataclass
+class ImportOutcome:
+    imported: int = 0
+    skipped_rows: int = 0
+    errors: list = field(default_factory=list)
+
+
+def import_regions(actor, records: list[dict], read_errors: Iterable = (), *, skip_bad: bool = False,
+                   source: str = "", progress: Callable[[int, int], None] | None = None) -> ImportOutcome:
+    """Insert or update regions from parsed rows (all or nothing unless ``skip_bad``).
+
+    Every row's parent must exist already or come earlier in the same file (parents are taken
+    before children whatever the file order). Errors name the row number, field and reason.
+    """
+    if actor is not None:
+        require(actor, "region.import", actor.region_code)
+    errors = list(read_errors)
+    bad_rows = {e.row for e in errors}
+    known = set(db.session.scalars(select(Region.code)).all())
+    incoming = {r["code"] for i, r in enumerate(records) if r.get("_row", i + 1) not in bad_rows}
+    rows: list[dict] = []
+    for index, record in enumerate(sorted(records, key=lambda r: (len(r["code"]), r["code"]))):
+        row_number = record.get("_row", index + 1)
+        if row_number in bad_rows:
+            continue
+        row = {k: record.get(k) for k in COLUMNS if k in record}
+        row["level"] = codes.level_of(row["code"])
+        parent = _resolve_parent(row["code"], row.get("parent_code"), known | incoming)
+        if parent is False:
+            errors.append(_RowError(row_number, "parent_code",
+                                    f"上级区划 {codes.parent_of(row['code'])} 不存在（请先导入上级区划）"))
+            bad_rows.add(row_number)
+            continue
+        row["parent_code"] = parent
+        if isinstance(row.get("boundary"), shapely.Polygon):
+            row["boundary"] = shapely.MultiPolygon([row["boundary"]])
+        row["source"] = row.get("source") or source
+        for name in ("population", "agricultural_population", "households"):
+            row[name] = int(row.get(name) or 0)
+        rows.append(row)
+    if errors and not skip_bad:
+        db.session.rollback()
+        return ImportOutcome(0, len(bad_rows), sorted(errors, key=lambda e: (e.row, e.field)))
+
+    total = len(rows)
+    for start in range(0, total, IMPORT_CHUNK):
+        chunk = rows[start:start + IMPORT_CHUNK]
+        _upsert(chunk)
+        if progress:
+            progress(min(start + IMPORT_CHUNK, total), total)
+    audit.record(actor, "region.import", "region_file", source or "-",
+                 after={"rows": total, "skipped": len(bad_rows)})
+    db.session.commit()
+    return ImportOutcome(total, len(bad_rows), sorted(errors, key=lambda e: (e.row, e.field)))
+
+
+@dataclass(frozen=True)
+class _RowError:
+    row: int
+    field: str
+    reason: str
+
+
+def _resolve_parent(code: str, given: str | None, existing: set[str]):
+    """The parent code to store: the given one, else the nearest existing ancestor.
+
+    Province-administered counties (省直辖县, e.g. 429004) have no prefecture row, so the rule of
+    ``domain.md`` §6 is followed up the chain until a region exists. ``False`` means no ancestor.
+    """
+    if codes.level_of(code) == "province":
+        return None
+    if given:
+        given = codes.normalise(given)
+        return given if given in existing else False
+    for ancestor in codes.ancestors(code):
+        if ancestor in existing:
+            return ancestor
+    return False
+
+
+def _upsert(chunk: list[dict]) -> None:
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    columns = sorted({k for row in chunk for k in row})
+    full = [{k: row.get(k) for k in columns} for row in chunk]
+    stmt = insert(Region)
+    update = {c: getattr(stmt.excluded, c) for c in columns if c != "code"}
+    db.session.execute(stmt.on_conflict_do_update(index_elements=["code"], set_=update), full)
+
+
+def counts_by_level() -> dict[str, int]:
+    return dict(db.session.execute(select(Region.level, func.count()).group_by(Region.level)).all())

@@ -1,0 +1,86 @@
+"""Response levels (应急响应等级): plans as data, and the evaluation of disaster figures.
+
+A plan (自然灾害救助应急预案) is a YAML file of levels and start conditions (启动条件). This package
+loads and validates plans, evaluates one unit (:func:`evaluate`) or many at once
+(:func:`evaluate_table`), and flags responses that break 上下级衔接
+(:func:`misaligned_responses`). It is pure: no web framework, no database.
+
+Examples
+--------
+>>> from response_levels import builtin_plans, evaluate, Context
+>>> plans = builtin_plans()
+>>> result = evaluate(plans["national-2024"], {"deaths": 150, "missing": 60})
+>>> result.level, [t.indicator for t in result.triggers]
+('一级', ['deaths+missing'])
+"""
+from ._alignment import ActiveResponse, Misalignment, misaligned_responses, rank_zh
+from ._evaluate import Context, CriterionValue, Evaluation, Gap, Trigger, evaluate
+from ._model import (
+    INDICATORS,
+    NATIONAL,
+    RELOCATED_MODES,
+    STATUSES,
+    UNIT_LEVELS,
+    AdjacentLinkageCriterion,
+    Adjustment,
+    Criterion,
+    DroughtCriterion,
+    HousesCriterion,
+    Level,
+    Plan,
+    RelocatedOrAidCriterion,
+    SumCriterion,
+    ThresholdCriterion,
+)
+from ._schema import (
+    PlanError,
+    Problem,
+    builtin_plans,
+    describe,
+    dump_plan,
+    dump_plan_text,
+    load_plan,
+    load_plans,
+    parse_plan_text,
+    plan_summary,
+)
+from ._table import evaluate_table
+
+__all__ = [
+    "INDICATORS",
+    "NATIONAL",
+    "RELOCATED_MODES",
+    "STATUSES",
+    "UNIT_LEVELS",
+    "ActiveResponse",
+    "AdjacentLinkageCriterion",
+    "Adjustment",
+    "Context",
+    "Criterion",
+    "CriterionValue",
+    "DroughtCriterion",
+    "Evaluation",
+    "Gap",
+    "HousesCriterion",
+    "Level",
+    "Misalignment",
+    "Plan",
+    "PlanError",
+    "Problem",
+    "RelocatedOrAidCriterion",
+    "SumCriterion",
+    "ThresholdCriterion",
+    "Trigger",
+    "builtin_plans",
+    "describe",
+    "dump_plan",
+    "dump_plan_text",
+    "evaluate",
+    "evaluate_table",
+    "load_plan",
+    "load_plans",
+    "misaligned_responses",
+    "parse_plan_text",
+    "plan_summary",
+    "rank_zh",
+]

@@ -1,0 +1,64 @@
+"""The permission function as a full matrix: role × action × inside/outside jurisdiction."""
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from app.permissions import ANYWHERE, POLICY, ROLES, Target, can, require
+from app.errors import Forbidden
+
+INSIDE, OUTSIDE = "140105001200", "650100"
+
+
+def user(role, region="140105", id_=7, active=True):
+    return SimpleNamespace(id=id_, role=role, region_code=region, is_authenticated=True, active=active)
+
+
+@pytest.mark.parametrize("action", sorted(POLICY))
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("where", ["inside", "outside"])
+def test_matrix(role, action, where):
+    region = INSIDE if where == "inside" else OUTSIDE
+    allowed = role in POLICY[action] and (where == "inside" or action in ANYWHERE)
+    assert can(user(role), action, region) is allowed
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_national_jurisdiction_covers_everything(role):
+    for action, roles in POLICY.items():
+        assert can(user(role, "000000"), action, OUTSIDE) is (role in roles)
+
+
+def test_auditor_is_read_only():
+    writes = [a for a in POLICY if not a.endswith((".view", ".view_id_number"))]
+    assert not any(can(user("auditor"), a, INSIDE) for a in writes)
+
+
+def test_depot_manager_needs_assignment():
+    manager = user("depot_manager", "140000", id_=5)
+    assert can(manager, "stock.receive", Target("140105", frozenset({5})))
+    assert not can(manager, "stock.receive", Target("140105", frozenset({6})))
+    # the jurisdiction still applies to an assigned manager
+    assert not can(manager, "stock.receive", Target("650100", frozenset({5})))
+
+
+def test_anonymous_and_inactive_users_may_do_nothing():
+    anon = SimpleNamespace(is_authenticated=False)
+    assert not can(anon, "region.view")
+    assert not can(user("admin", "000000", active=False), "region.view")
+
+
+def test_unknown_action_is_a_programming_error():
+    with pytest.raises(KeyError):
+        can(user("admin"), "launch.missiles")
+
+
+def test_require_raises_forbidden_with_reason():
+    with pytest.raises(Forbidden) as info:
+        require(user("officer"), "event.create", OUTSIDE)
+    assert "650100" in info.value.detail
+
+
+def test_bad_region_code_is_refused():
+    assert not can(user("admin", "000000"), "event.create", "12x")
