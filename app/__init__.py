@@ -11,7 +11,7 @@ from .config import Defaults
 from .extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
 
 #: User areas, each a package with ``register(app)``; order is the navigation order.
-AREAS = ("main", "auth", "regions", "audit")
+AREAS = ("main", "auth", "regions", "audit", "reports", "responses", "depots", "cycles", "dashboard")
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -50,7 +50,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     static_assets.init_app(app)
     templating.init_app(app)
 
-    from . import models_common  # noqa: F401  (tables every area uses)
+    from . import models_common, notifications  # noqa: F401  (tables every area uses)
 
     for area in AREAS:
         importlib.import_module(f"{__name__}.{area}").register(app)

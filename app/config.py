@@ -48,5 +48,9 @@ class Defaults:
     MAP_TILES_ATTRIBUTION = ""
     GIS_COVERAGE_KM = 50.0
 
-    NOTIFIER_ADAPTERS = ["log"]
+    NOTIFIER_ADAPTERS = ["log"]  # any of: log, email, sms
+    SMTP_HOST = "127.0.0.1"
+    SMTP_PORT = 25
+    SMTP_FROM = "jiuzai@localhost"
+    SMS_GATEWAY_URL = "http://127.0.0.1:9000/sms"
     SCHEDULER_TIMEZONE = "Asia/Shanghai"

@@ -11,6 +11,10 @@ from typing import Callable, Iterator
 STEPS: tuple[tuple[str, str], ...] = (
     ("区划（山西省）", "app.regions.demo:load_regions"),
     ("演示用户", "app.auth.demo:load_users"),
+    ("应急预案", "app.responses.demo:load_plans"),
+    ("物资目录、物资库与库存", "app.depots.demo:load_depots"),
+    ("演示灾害过程与灾情", "app.reports.demo:load_event"),
+    ("救助周期", "app.cycles.demo:load_cycles"),
 )
 
 

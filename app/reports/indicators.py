@@ -1,0 +1,116 @@
+"""The statutory loss indicators (灾情指标) of ``domain.md`` §3 and their consistency rules.
+
+Pure: no Flask, no database. Field names are the API's; labels and units are for pages and
+Excel. ``check(figures)`` returns every violated rule, so a 422 can name them all.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+
+@dataclass(frozen=True)
+class Indicator:
+    field: str
+    label: str
+    unit: str
+    integer: bool = True
+    key: bool = False  # shown in trend charts and summaries
+
+
+INDICATORS: tuple[Indicator, ...] = (
+    Indicator("affected_population", "受灾人口", "人", key=True),
+    Indicator("deaths", "因灾死亡人口", "人", key=True),
+    Indicator("missing", "因灾失踪人口", "人", key=True),
+    Indicator("injured", "因灾伤病人口", "人"),
+    Indicator("evacuated_population", "紧急避险转移人口", "人"),
+    Indicator("relocated_population", "紧急转移安置人口", "人", key=True),
+    Indicator("needing_aid_population", "需紧急生活救助人口", "人", key=True),
+    Indicator("needing_transitional_aid", "需过渡期生活救助人口", "人"),
+    Indicator("drought_needing_aid_population", "因旱需生活救助人口", "人"),
+    Indicator("water_shortage_population", "饮水困难人口", "人"),
+    Indicator("water_shortage_livestock", "饮水困难大牲畜", "头"),
+    Indicator("collapsed_rooms", "倒塌房屋（间）", "间", key=True),
+    Indicator("collapsed_households", "倒塌房屋（户）", "户"),
+    Indicator("severely_damaged_rooms", "严重损坏房屋（间）", "间"),
+    Indicator("severely_damaged_households", "严重损坏房屋（户）", "户"),
+    Indicator("generally_damaged_rooms", "一般损坏房屋（间）", "间"),
+    Indicator("generally_damaged_households", "一般损坏房屋（户）", "户"),
+    Indicator("crop_affected_ha", "农作物受灾面积", "公顷", integer=False),
+    Indicator("crop_disaster_ha", "农作物成灾面积", "公顷", integer=False),
+    Indicator("crop_failed_ha", "农作物绝收面积", "公顷", integer=False),
+    Indicator("direct_loss_10k_cny", "直接经济损失", "万元", integer=False, key=True),
+)
+FIELDS: tuple[str, ...] = tuple(i.field for i in INDICATORS)
+BY_FIELD: dict[str, Indicator] = {i.field: i for i in INDICATORS}
+
+#: (rule id, larger field, smaller field): larger ≥ smaller.
+CONSISTENCY_RULES: tuple[tuple[str, str, str], ...] = (
+    ("affected_ge_deaths", "affected_population", "deaths"),
+    ("affected_ge_missing", "affected_population", "missing"),
+    ("affected_ge_injured", "affected_population", "injured"),
+    ("affected_ge_water_shortage", "affected_population", "water_shortage_population"),
+    ("affected_ge_relocated", "affected_population", "relocated_population"),
+    ("affected_ge_needing_aid", "affected_population", "needing_aid_population"),
+    ("needing_aid_ge_transitional", "needing_aid_population", "needing_transitional_aid"),
+    ("crop_affected_ge_disaster", "crop_affected_ha", "crop_disaster_ha"),
+    ("crop_disaster_ge_failed", "crop_disaster_ha", "crop_failed_ha"),
+    ("collapsed_rooms_ge_households", "collapsed_rooms", "collapsed_households"),
+    ("severely_damaged_rooms_ge_households", "severely_damaged_rooms", "severely_damaged_households"),
+    ("generally_damaged_rooms_ge_households", "generally_damaged_rooms", "generally_damaged_households"),
+)
+
+
+def zero() -> dict[str, float]:
+    return {f: 0 for f in FIELDS}
+
+
+def normalise(figures: Mapping[str, object]) -> tuple[dict[str, float], list[dict]]:
+    """Fill omitted fields with 0 and check types; return ``(figures, errors)``.
+
+    Counts must be integers ≥ 0; hectares and 万元 may be decimals ≥ 0. Unknown fields are
+    errors, so a typo is never silently dropped.
+    """
+    errors: list[dict] = []
+    out = zero()
+    for name, value in figures.items():
+        indicator = BY_FIELD.get(name)
+        path = f"figures.{name}"
+        if indicator is None:
+            errors.append({"field": path, "message": "未知指标"})
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            errors.append({"field": path, "message": "必须是数字"})
+            continue
+        if value < 0:
+            errors.append({"field": path, "message": "不能为负数"})
+            continue
+        if indicator.integer:
+            if int(value) != value:
+                errors.append({"field": path, "message": f"{indicator.label}必须是整数"})
+                continue
+            value = int(value)
+        out[name] = value
+    return out, errors
+
+
+def check(figures: Mapping[str, float]) -> list[dict]:
+    """Every violated consistency rule, each naming its rule and the smaller field."""
+    errors = []
+    for rule, larger, smaller in CONSISTENCY_RULES:
+        if figures.get(smaller, 0) > figures.get(larger, 0):
+            errors.append({
+                "field": f"figures.{smaller}",
+                "rule": rule,
+                "message": f"{BY_FIELD[smaller].label}（{figures.get(smaller, 0)}）不能大于"
+                           f"{BY_FIELD[larger].label}（{figures.get(larger, 0)}）",
+            })
+    return errors
+
+
+def validate(figures: Mapping[str, object]) -> tuple[dict[str, float], list[dict]]:
+    """:func:`normalise` then :func:`check`; all errors together."""
+    clean, errors = normalise(figures)
+    if not errors:
+        errors = check(clean)
+    return clean, errors

@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from ..models_common import make_append_only, utcnow
+from ..statemachine import StateMachine
+from ..types import JSONType, UTCDateTime
+
+HAZARDS = {
+    "flood": "洪涝", "drought": "干旱", "earthquake": "地震", "typhoon": "台风", "landslide": "滑坡泥石流",
+    "hail": "风雹", "snow": "雪灾", "low_temperature": "低温冷冻", "sandstorm": "沙尘暴",
+    "forest_fire": "森林草原火灾", "other": "其他",
+}
+REPORT_KINDS = {"initial": "初报", "update": "续报", "final": "核报"}
+
+#: 灾害过程 status: active (发生中) → stable (灾情稳定) → closed (结束).
+EVENT_MACHINE = StateMachine(
+    "灾害过程",
+    {("active", "stabilise"): "stable", ("stable", "close"): "closed", ("active", "close"): "closed"},
+    labels={"active": "发生中", "stable": "灾情稳定", "closed": "已结束"},
+)
+
+event_region = Table(
+    "event_region", db.metadata,
+    Column("event_id", ForeignKey("event.id", ondelete="CASCADE"), primary_key=True),
+    Column("region_code", ForeignKey("region.code"), primary_key=True),
+)
+
+
+class Event(db.Model):
+    """A disaster process (一次灾害过程) over one or more affected regions."""
+
+    __tablename__ = "event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    hazard: Mapped[str] = mapped_column(String(20))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(12), default="active", index=True)
+    stabilised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    regions = relationship("Region", secondary=event_region, order_by="Region.code", lazy="selectin")
+
+    @property
+    def region_codes(self) -> list[str]:
+        return [r.code for r in self.regions]
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "name": self.name, "hazard": self.hazard,
+                "hazard_label": HAZARDS.get(self.hazard, self.hazard),
+                "started_at": self.started_at.isoformat(), "region_codes": self.region_codes,
+                "status": self.status,
+                "stabilised_at": self.stabilised_at.isoformat() if self.stabilised_at else None,
+                "closed_at": self.closed_at.isoformat() if self.closed_at else None}
+
+
+class LossReport(db.Model):
+    """One loss report (灾情报告): initial (初报), update (续报) or verified (核报).
+
+    Figures are cumulative for the event in that region as of ``as_of``. Reports are never
+    edited: ``sequence`` numbers a region's reports 1, 2, 3 … and the unique constraint makes
+    two concurrent submissions for one region unable to take the same place.
+    """
+
+    __tablename__ = "loss_report"
+    __table_args__ = (
+        UniqueConstraint("event_id", "region_code", "sequence"),
+        Index("ix_loss_report_event_region", "event_id", "region_code"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id"), index=True)
+    region_code: Mapped[str] = mapped_column(ForeignKey("region.code"))
+    kind: Mapped[str] = mapped_column(String(8))
+    sequence: Mapped[int] = mapped_column(Integer)
+    as_of: Mapped[datetime] = mapped_column(UTCDateTime)
+    figures: Mapped[dict] = mapped_column(JSONType)
+    note: Mapped[str | None] = mapped_column(Text)
+    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    submitted_by: Mapped[str] = mapped_column(String(80))
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "event_id": self.event_id, "region_code": self.region_code,
+                "kind": self.kind, "sequence": self.sequence, "as_of": self.as_of.isoformat(),
+                "figures": self.figures, "note": self.note, "submitted_by": self.submitted_by,
+                "submitted_at": self.submitted_at.isoformat()}
+
+
+make_append_only(LossReport)

@@ -1,0 +1,8 @@
+"""The responses area."""
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register(app: Flask) -> None:
+    return None
