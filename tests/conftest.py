@@ -146,3 +146,6 @@ class AuthActions:
 @pytest.fixture
 def auth(app, client):
     return AuthActions(app, client)
+
+
+pytest_plugins = ["tests.browser"]

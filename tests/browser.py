@@ -1,0 +1,93 @@
+"""Browser-test support: a live server in a thread and Debian's chromium driven by Playwright.
+
+Never ``playwright install``: the pip package drives ``/usr/bin/chromium`` through
+``executable_path``. Every request the page makes is recorded; a request to anything other than
+127.0.0.1 is aborted and fails the test.
+"""
+from __future__ import annotations
+
+import os
+import threading
+from urllib.parse import urlparse
+
+import pytest
+from werkzeug.serving import make_server
+
+CHROMIUM = os.environ.get("JIUZAI_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-dev-shm-usage"]
+
+
+class LiveServer:
+    def __init__(self, app):
+        self.app = app
+        self._server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.port = self._server.server_port
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._server.shutdown()
+        self._thread.join(5)
+
+
+@pytest.fixture
+def live_server(app):
+    """The ``app`` fixture served on 127.0.0.1 (SQLite file per test, CSRF on as in production)."""
+    app.config["WTF_CSRF_ENABLED"] = True
+    with LiveServer(app) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def _browser():
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI"):
+            raise RuntimeError(f"{CHROMIUM} is missing: .ci/run installs Debian's chromium")
+        pytest.skip(f"{CHROMIUM} not installed")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+class OutsideRequests(list):
+    """URLs the page tried to fetch outside 127.0.0.1."""
+
+
+@pytest.fixture
+def browser_page(_browser, live_server):
+    """A fresh page (360 × 740 unless resized) whose requests must all stay on 127.0.0.1."""
+    context = _browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    outside = OutsideRequests()
+
+    def guard(route):
+        host = urlparse(route.request.url).hostname
+        if route.request.url.startswith(("data:", "blob:")) or host == "127.0.0.1":
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", guard)
+    page = context.new_page()
+    page.outside_requests = outside
+    page.base_url = live_server.url
+    yield page
+    context.close()
+    assert list(outside) == [], f"the page requested URLs outside 127.0.0.1: {list(outside)}"
+
+
+def sign_in(page, username: str, password: str) -> None:
+    page.goto(page.base_url + "/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_load_state("networkidle")
