@@ -5,6 +5,21 @@ loads and validates plans, evaluates one unit (:func:`evaluate`) or many at once
 (:func:`evaluate_table`), and flags responses that break 上下级衔接
 (:func:`misaligned_responses`). It is pure: no web framework, no database.
 
+Notes
+-----
+- Bounds are half-open ``[lo, hi)``: "X以上" includes X. Levels are checked from rank 1 (the
+  highest tier) down; any one criterion of a level suffices. A level's upper bound is the next
+  higher level's lower bound, so criteria only carry lower bounds, except the linkage band.
+- ``relocated_mode`` is a plan setting: ``either`` (2016 “或”, the default) or ``sum`` (2024 “和”).
+- 联动启动 (``adjacent_linkage``): the evaluated unit's own sum lies in ``[min, max)`` and a
+  neighbour in ``Context.adjacent`` reaches ``max``.
+- 酌情调整: an adjustment whose ``region_code`` equals ``Context.region_code`` multiplies every
+  threshold of the plan (drought percentage and linkage band included) by its ``factor``,
+  rounded to 6 decimals; the neighbour's ``max`` in a linkage stays as written.
+- The drought percentage applies only when the unit's 农牧业人口 is known and above 0.
+- Figures use the field names of ``domain.md`` §3; missing ones count as 0, unknown names and
+  negative values raise ``ValueError``.
+
 Examples
 --------
 >>> from response_levels import builtin_plans, evaluate, Context

@@ -12,7 +12,11 @@ _ZH_DIGITS = "一二三四五六七八九十"
 
 
 def rank_zh(rank: int) -> str:
-    """``1`` → ``"一级"``: a rank in the Chinese wording of the plans."""
+    """A rank in the Chinese wording of the plans.
+
+    >>> rank_zh(2)
+    '二级'
+    """
     if 1 <= rank <= len(_ZH_DIGITS):
         return f"{_ZH_DIGITS[rank - 1]}级"
     return f"{rank}级"

@@ -47,7 +47,7 @@ class Context:
         The evaluated unit; selects a per-region adjustment (酌情调整) of the plan.
     agricultural_population : int or None
         The unit's 农牧业人口, for the percentage form of the drought criterion. When ``None``
-        only the absolute drought bound applies.
+        (or 0) only the absolute drought bound applies.
     adjacent : sequence of Mapping
         Figures of neighbouring units in the same disaster process, for 联动启动.
     """
@@ -261,11 +261,17 @@ def scaled(threshold: Number, factor: Number) -> Number:
     return int(value) if float(value).is_integer() else value
 
 
+def _known(agricultural_population: Number | None) -> bool:
+    """A usable 农牧业人口: given, finite and above 0 (else the percentage does not apply)."""
+    return (agricultural_population is not None and math.isfinite(agricultural_population)
+            and agricultural_population > 0)
+
+
 def drought_threshold(percent: Number | None, minimum: Number | None,
                       agricultural_population: Number | None) -> Number | None:
     """The bound met first: ``percent`` % of 农牧业人口 or ``minimum``, whichever is lower."""
     candidates = []
-    if percent is not None and agricultural_population is not None:
+    if percent is not None and _known(agricultural_population):
         candidates.append(float(percent) * float(agricultural_population) / 100.0)
     if minimum is not None:
         candidates.append(minimum)
@@ -306,7 +312,7 @@ def _terms(criterion: Criterion, fig: Mapping[str, Number], mode: str, factor: N
         agri = context.agricultural_population
         value = fig[DROUGHT]
         met = minimum is not None and value >= minimum
-        if percent is not None and agri is not None:
+        if percent is not None and _known(agri):
             met = met or float(value) * 100.0 >= float(percent) * float(agri)
         t = drought_threshold(percent, minimum, agri)
         if t is None:

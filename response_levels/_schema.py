@@ -9,6 +9,7 @@ import datetime as _dt
 import json
 import math
 import numbers
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -225,7 +226,8 @@ def describe(criterion: Criterion, relocated_mode: str = "either") -> str:
         unit = _UNITS_ZH.get(criterion.indicator, "人")
         return f"{names[criterion.indicator]} {_fmt(criterion.min)} {unit}以上"
     if isinstance(criterion, SumCriterion):
-        return f"{'和'.join(names[i] for i in criterion.indicators)} {_fmt(criterion.min)} 以上"
+        unit = _UNITS_ZH.get(criterion.indicators[0], "人")
+        return f"{'和'.join(names[i] for i in criterion.indicators)} {_fmt(criterion.min)} {unit}以上"
     if isinstance(criterion, RelocatedOrAidCriterion):
         joint = "和" if relocated_mode == "sum" else "或"
         return f"紧急转移安置{joint}需紧急生活救助 {_fmt(criterion.min)} 人以上"
@@ -581,9 +583,9 @@ def load_plan(source: str | Path | Mapping) -> Plan:
     PlanError
         With every problem found.
     """
-    if isinstance(source, Mapping):
-        return validate_plan(source)
-    return parse_plan_text(Path(source).read_text(encoding="utf-8"))
+    if isinstance(source, (str, os.PathLike)):
+        return parse_plan_text(Path(source).read_text(encoding="utf-8"))
+    return validate_plan(source)
 
 
 def load_plans(directory: str | Path) -> dict[str, Plan]:

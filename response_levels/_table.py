@@ -98,7 +98,7 @@ def evaluate_table(plan: Plan, table: Mapping[str, np.ndarray],
         One column per indicator (field names of ``domain.md`` §3), one row per unit; missing
         columns count as 0.
     agricultural_population : 1-D numpy.ndarray, optional
-        农牧业人口 per unit, for the drought percentage; NaN where unknown.
+        农牧业人口 per unit, for the drought percentage; NaN (or 0) where unknown.
     region_codes : sequence of str, optional
         Region code per unit, to apply the plan's per-region adjustments (酌情调整).
     neighbours : sequence of sequences of int, optional
@@ -174,7 +174,8 @@ def _met(criterion: Criterion, cols: _Table, mode: str, bound, agri, neighbours)
             met |= value >= bound(criterion.min)
         if criterion.percent is not None and agri is not None:
             with np.errstate(invalid="ignore"):
-                met |= value * 100.0 >= np.asarray(bound(criterion.percent), dtype=float) * agri
+                met |= ((value * 100.0 >= np.asarray(bound(criterion.percent), dtype=float) * agri)
+                        & (agri > 0))
         return met
     if isinstance(criterion, AdjacentLinkageCriterion):
         own = cols.total(criterion.indicators)
