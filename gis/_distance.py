@@ -165,8 +165,8 @@ def nearest_depots(villages, depots, available=None, max_km: float | None = None
         Columns ``village_code``, ``depot_code``, ``distance_km``, ``available``; one row per
         village, in input order. ``available`` is a nullable integer column when the quantities
         are whole numbers. A village with no qualifying depot (none stocked, none within
-        ``max_km``, or no location) has ``depot_code`` None, NaN distance and missing
-        availability.
+        ``max_km``, or no location) has a missing ``depot_code``, ``distance_km`` and
+        ``available`` (None/NaN/NA, which JSON encoders should write as null).
 
     Notes
     -----
@@ -194,7 +194,7 @@ def coverage_gaps(villages, depots, available, max_km: float = 50.0):
     DataFrame or GeoDataFrame
         The uncovered rows of ``villages`` (same type and columns, geometry kept), plus
         ``nearest_depot_code`` and ``nearest_km``: the nearest stocked depot at any distance
-        (None and NaN when no depot stocks the item at all). Villages without a location
+        (missing when no depot stocks the item at all). Villages without a location
         cannot be shown to be covered and are reported too.
     """
     nearest, _ = _nearest(villages, depots, available, None)

@@ -190,8 +190,8 @@ def regions_frame(records) -> gpd.GeoDataFrame:
         frame["parent_code"] = [codes.parent_of(c) for c in frame["code"]]
     boundaries = [as_multipolygon(as_geometry(b)) for b in frame.get("boundary", [None] * len(frame))]
     frame = frame.drop(columns=["boundary"], errors="ignore")
-    lon = pd.to_numeric(frame.get("lon", pd.Series(np.nan, index=frame.index)), errors="coerce").to_numpy(float)
-    lat = pd.to_numeric(frame.get("lat", pd.Series(np.nan, index=frame.index)), errors="coerce").to_numpy(float)
+    lon, lat = (np.array(pd.to_numeric(frame[c], errors="coerce"), dtype=float) if c in frame.columns
+                else np.full(len(frame), np.nan) for c in ("lon", "lat"))
     geoms = np.array(boundaries + [None], dtype=object)[:-1]
     has_boundary = np.array([g is not None for g in boundaries], dtype=bool)
     rep = shapely.point_on_surface(geoms[has_boundary])

@@ -57,7 +57,8 @@ def _table(kind: str) -> pd.DataFrame:
     return out
 
 
-def _geocn_regions(province_prefixes: set[str] | None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def _geocn_regions(province_prefixes: set[str] | None
+                   ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Provinces, prefectures, counties and *units* (the leaves that host townships).
 
     Prefectures are the city-file entries with a prefecture-level code (municipalities appear

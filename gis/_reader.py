@@ -113,8 +113,32 @@ def _count_lines(path: Path) -> int:
     return lines + (last != b"\n")
 
 
+# Other spellings met in practice: Shapefile's 10-character field names, and Chinese headers.
+_ALIASES = {
+    "agricultur": "agricultural_population", "agri_pop": "agricultural_population",
+    "parent_cod": "parent_code", "parent": "parent_code",
+    "lng": "lon", "long": "lon", "longitude": "lon", "latitude": "lat",
+    "代码": "code", "区划代码": "code", "名称": "name", "经度": "lon", "纬度": "lat",
+    "人口": "population", "总人口": "population", "户籍人口": "population",
+    "农业人口": "agricultural_population", "农牧业人口": "agricultural_population",
+    "户数": "households", "上级代码": "parent_code", "级别": "level",
+}
+
+
 def _canonical_columns(frame: pd.DataFrame) -> pd.DataFrame:
-    renames = {c: str(c).strip().lower() for c in frame.columns if c != "geometry"}
+    """Lower-case, trimmed column names with known aliases resolved (a real name wins)."""
+    renames = {}
+    for column in frame.columns:
+        if column == getattr(frame, "_geometry_column_name", None):
+            continue
+        key = str(column).strip().lower()
+        renames[column] = key
+    names = set(renames.values())
+    for column, key in renames.items():
+        target = _ALIASES.get(key)
+        if target and target not in names:
+            renames[column] = target
+            names.add(target)
     return frame.rename(columns=renames)
 
 
@@ -137,22 +161,22 @@ class _Validator:
         errors: list[tuple[np.ndarray, str, str | np.ndarray]] = []
         bad = np.zeros(n, dtype=bool)
 
-        def flag(mask: np.ndarray, name: str, reason) -> None:
+        def flag(mask: np.ndarray, column: str, reason) -> None:
             nonlocal bad
             mask = np.asarray(mask, dtype=bool)
             if mask.any():
-                errors.append((mask, name, reason))
+                errors.append((mask, column, reason))
                 bad |= mask
 
-        def text(name: str) -> pd.Series:
-            if name not in frame.columns:
+        def text(column: str) -> pd.Series:
+            if column not in frame.columns:
                 return pd.Series([""] * n, index=frame.index, dtype=object)
-            return frame[name].astype(object).where(frame[name].notna(), "").astype(str).str.strip()
+            values = frame[column]
+            return values.astype(object).where(values.notna(), "").astype(str).str.strip()
 
-        code, code_error = self._codes(text("code"))
-        flag(code_error.notna().to_numpy(), "code", code_error.fillna("").to_numpy(dtype=object))
-        valid_code = code.notna().to_numpy()
-        code_np = code.to_numpy(dtype=object)
+        code_np, code_error = self._codes(text("code"))
+        valid_code = code_error == ""
+        flag(~valid_code, "code", code_error)
 
         earlier = pd.Series(code_np).map(self.first_row).to_numpy(dtype=float)
         within = pd.Series(code_np).duplicated(keep="first").to_numpy() & valid_code
@@ -164,38 +188,43 @@ class _Validator:
         fresh = valid_code & ~duplicate
         self.first_row.update(zip(code_np[fresh], rows[fresh].tolist()))
 
-        flag(text("name").eq("").to_numpy(), "name", "名称不能为空")
+        names = text("name").to_numpy(dtype=object)
+        flag(names == "", "name", "名称不能为空")
 
-        lon, lat, boundary = self._location(frame, geometry, n, flag)
-        flag(~(np.isfinite(lon) & (lon >= -180) & (lon <= 180)), "lon", "经度必须是 -180 到 180 之间的数字")
-        flag(~(np.isfinite(lat) & (lat >= -90) & (lat <= 90)), "lat", "纬度必须是 -90 到 90 之间的数字")
+        lon, lat, boundary, unlocated = self._location(frame, geometry, n, flag)
+        flag(~unlocated & ~(np.isfinite(lon) & (lon >= -180) & (lon <= 180)),
+             "lon", "经度必须是 -180 到 180 之间的数字")
+        flag(~unlocated & ~(np.isfinite(lat) & (lat >= -90) & (lat <= 90)),
+             "lat", "纬度必须是 -90 到 90 之间的数字")
 
         counts, good = {}, {}
-        for name in COUNTS:
-            values = pd.to_numeric(text(name), errors="coerce").to_numpy(float)
-            good[name] = np.isfinite(values) & (values >= 0) & (np.floor(values) == values)
-            flag(~good[name], name, "必须是非负整数")
-            counts[name] = np.where(good[name], values, 0).astype(np.int64)
-        for name, reason in (("agricultural_population", "农业人口不能大于总人口"),
-                             ("households", "户数不能大于总人口")):
-            flag(good["population"] & good[name] & (counts[name] > counts["population"]), name, reason)
+        for column in COUNTS:
+            values = pd.to_numeric(text(column), errors="coerce").to_numpy(float)
+            good[column] = np.isfinite(values) & (values >= 0) & (np.floor(values) == values)
+            flag(~good[column], column, "必须是非负整数")
+            counts[column] = np.where(good[column], values, 0).astype(np.int64)
+        for column, reason in (("agricultural_population", "农业人口不能大于总人口"),
+                               ("households", "户数不能大于总人口")):
+            flag(good["population"] & good[column] & (counts[column] > counts["population"]),
+                 column, reason)
 
         level, parent = self._hierarchy(code_np, valid_code, text("level"), text("parent_code"), flag)
 
         out_errors = self._row_errors(errors, rows)
         keep = ~bad
-        records = pd.DataFrame({
-            "code": code_np[keep], "name": text("name").to_numpy(dtype=object)[keep],
-            "level": level[keep], "parent_code": parent[keep],
-            "lon": lon[keep], "lat": lat[keep],
-            **{name: counts[name][keep] for name in COUNTS},
-            "boundary": boundary[keep],
-        }).to_dict("records")
+        columns = {
+            "code": code_np[keep], "name": names[keep], "level": level[keep],
+            "parent_code": parent[keep], "lon": lon[keep], "lat": lat[keep],
+            **{key: counts[key][keep] for key in COUNTS}, "boundary": boundary[keep],
+        }
+        keys = list(columns)
+        records = [dict(zip(keys, row)) for row in zip(*(v.tolist() for v in columns.values()))]
         return records, out_errors
 
     @staticmethod
-    def _codes(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
-        """Canonical codes (NaN when invalid) and the Chinese reason for each invalid one."""
+    def _codes(raw: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+        """Canonical codes (None when invalid) and the Chinese reason for each invalid one
+        (empty when valid), as object arrays."""
         uniques = raw.unique()
         canon, reason = {}, {}
         for value in uniques:
@@ -206,7 +235,10 @@ class _Validator:
                 canon[value] = codes.normalise(value)
             except codes.CodeError as exc:
                 reason[value] = str(exc)
-        return raw.map(canon), raw.map(reason)
+        canonical = raw.map(canon).astype(object)
+        reasons = raw.map(reason).astype(object)
+        return (canonical.where(canonical.notna(), None).to_numpy(dtype=object),
+                reasons.where(reasons.notna(), "").to_numpy(dtype=object))
 
     def _location(self, frame, geometry, n, flag):
         boundary = np.full(n, None, dtype=object)
@@ -215,11 +247,12 @@ class _Validator:
             lat = pd.to_numeric(frame["lat"], errors="coerce").to_numpy(float)
             if self.from_gcj02:
                 lon, lat = gcj02_to_wgs84(lon, lat)
-            return lon, lat, boundary
+            return lon, lat, boundary, np.zeros(n, dtype=bool)
         kind = shapely.get_type_id(geometry)
         empty = (kind < 0) | shapely.is_empty(geometry)
         point, polygon = (kind == 0) & ~empty, np.isin(kind, (3, 6)) & ~empty
-        flag(empty, "geometry", "缺少几何图形")
+        has_attributes = "lon" in frame.columns and "lat" in frame.columns
+        flag(empty & ~has_attributes, "geometry", "缺少几何图形")
         flag(~empty & ~point & ~polygon, "geometry", "几何类型必须是点或面")
         geoms = geometry.copy()
         if self.from_gcj02 and (point | polygon).any():
@@ -232,13 +265,16 @@ class _Validator:
         anchor[point] = geoms[point]
         anchor[fixed] = shapely.point_on_surface(boundary[fixed])
         lon, lat = shapely.get_x(anchor), shapely.get_y(anchor)
-        if ("lon" in frame.columns and "lat" in frame.columns) and empty.any():
+        if has_attributes and empty.any():
             # A feature without geometry may still carry lon/lat attributes.
             attr_lon = pd.to_numeric(frame["lon"], errors="coerce").to_numpy(float)
             attr_lat = pd.to_numeric(frame["lat"], errors="coerce").to_numpy(float)
+            if self.from_gcj02:
+                attr_lon, attr_lat = gcj02_to_wgs84(attr_lon, attr_lat)
             lon = np.where(empty, attr_lon, lon)
             lat = np.where(empty, attr_lat, lat)
-        return lon.astype(float), lat.astype(float), boundary
+        unlocated = (empty & ~has_attributes) | (~empty & ~point & ~fixed)
+        return lon.astype(float), lat.astype(float), boundary, unlocated
 
     @staticmethod
     def _hierarchy(code, valid, level_raw, parent_raw, flag):
@@ -262,16 +298,26 @@ class _Validator:
 
         parent = derived_parent.copy()
         given_parent = parent_raw.to_numpy(dtype=object)
-        for i in np.flatnonzero((given_parent != "") & valid):
-            try:
-                canon = codes.normalise(given_parent[i])
-            except codes.CodeError as exc:
-                flag(np.arange(n) == i, "parent_code", f"上级代码无效: {exc}")
-                continue
-            if canon not in codes.ancestors(code[i]):
-                flag(np.arange(n) == i, "parent_code", f"{canon} 不是 {code[i]} 的上级区划")
+        has_parent = (given_parent != "") & valid
+        canon, reasons = _Validator._codes(pd.Series(given_parent[has_parent], dtype=object))
+        canon_parent = np.full(n, None, dtype=object)
+        canon_parent[has_parent] = canon
+        reason = np.full(n, "", dtype=object)
+        reason[has_parent] = reasons
+        invalid = reason != ""
+        flag(invalid, "parent_code", "上级代码无效: " + reason)
+        # The usual case, the direct parent, is checked at once; others walk the ancestors.
+        direct = has_parent & ~invalid & (canon_parent == derived_parent)
+        other = np.flatnonzero(has_parent & ~invalid & ~direct)
+        not_ancestor = np.zeros(n, dtype=bool)
+        reason = np.full(n, "", dtype=object)
+        for i in other:
+            if canon_parent[i] in codes.ancestors(code[i]):
+                parent[i] = canon_parent[i]
             else:
-                parent[i] = canon
+                not_ancestor[i] = True
+                reason[i] = f"{canon_parent[i]} 不是 {code[i]} 的上级区划"
+        flag(not_ancestor, "parent_code", reason)
         return derived_level, parent
 
     @staticmethod
@@ -385,7 +431,9 @@ def read_region_file(path, from_gcj02: bool = False,
         Shapefile (``.shp``) or CSV (``.csv``, UTF-8 or GB18030). Columns ``code``, ``name``,
         ``population``, ``agricultural_population``, ``households``, optional ``parent_code``
         and ``level``; CSV also ``lon`` and ``lat`` (GIS files take the location from the
-        geometry). Column names are matched case-insensitively.
+        geometry). Column names are matched case-insensitively; Shapefile's truncated names
+        (``agricultur``, ``parent_cod``) and Chinese headers (代码, 名称, 经度, 纬度, 人口,
+        农业人口, 户数, 上级代码, 级别) are understood too.
     from_gcj02 : bool, default False
         Convert GCJ-02 (火星坐标系) coordinates to WGS-84.
     progress : callable, optional

@@ -92,6 +92,27 @@ def _apportion(total: int, weights: np.ndarray, minimum: int = 0, maximum: int |
     return out
 
 
+def _apportion_within(totals: np.ndarray, group: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Largest-remainder apportionment of ``totals[g]`` over the members of each group ``g``.
+
+    ``group`` gives each member's group index; weights are non-negative.
+    """
+    totals = np.asarray(totals, dtype=np.int64)
+    weights = np.asarray(weights, dtype=float)
+    group_weight = np.bincount(group, weights=weights, minlength=len(totals))
+    safe = np.where(group_weight > 0, group_weight, 1.0)
+    ideal = totals[group] * (weights / safe[group])
+    out = np.floor(ideal).astype(np.int64)
+    left = totals - np.bincount(group, weights=out, minlength=len(totals)).astype(np.int64)
+    frac = ideal - out
+    order = np.lexsort((-frac, group))  # by group, then largest remainder first
+    sorted_group = group[order]
+    starts = np.searchsorted(sorted_group, np.arange(len(totals)))
+    rank = np.arange(len(order)) - starts[sorted_group]
+    out[order[rank < left[sorted_group]]] += 1
+    return out
+
+
 def _sample_inside(geom, n: int, rng: np.random.Generator) -> np.ndarray:
     """``n`` uniform (in degrees) points strictly inside ``geom``, as an ``(n, 2)`` array."""
     shapely.prepare(geom)
@@ -152,8 +173,9 @@ def _household_figures(population: np.ndarray, rng: np.random.Generator) -> tupl
 # -- the core ----------------------------------------------------------------------------------
 
 def _subdivide(units: pd.DataFrame, n_townships: np.ndarray, n_villages: np.ndarray,
-               total_population: int, rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Townships and villages inside ``units`` (``code``, ``boundary``, ``weight``)."""
+               unit_population: np.ndarray, rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Townships and villages inside ``units`` (``code``, ``boundary``), each unit's villages
+    summing exactly to ``unit_population``."""
     unit_codes = units["code"].to_numpy(dtype=object)
     t_unit, t_kind, t_number, t_lon, t_lat = [], [], [], [], []
     v_unit, v_township, v_seq, v_lon, v_lat = [], [], [], [], []
@@ -197,9 +219,7 @@ def _subdivide(units: pd.DataFrame, n_townships: np.ndarray, n_villages: np.ndar
     v_code = (pd.Series(t_code[v_township]) + _zfill3(VILLAGE_RANGE[0] + v_seq)).to_numpy(dtype=object)
     v_name = ("示例村" + pd.Series(v_seq + 1).astype(str).str.zfill(3)).to_numpy(dtype=object)
 
-    weight = units["weight"].to_numpy(float)
-    village_weight = (weight / np.maximum(n_villages, 1))[v_unit] * rng.lognormal(0.0, 0.5, len(v_unit))
-    population = _apportion(int(total_population), village_weight)
+    population = _apportion_within(unit_population, v_unit, rng.lognormal(0.0, 0.5, len(v_unit)))
     agricultural, households = _household_figures(population, rng)
 
     villages = pd.DataFrame({
@@ -323,7 +343,8 @@ def synthesise_subdivisions(counties, seed: int = 0, townships_per_county: float
     n_villages = _apportion(int(round(villages_per_township * n_townships.sum())),
                             n_townships * rng.lognormal(0.0, 0.15, len(units)), minimum=0)
     n_villages = _fit_villages(n_villages, n_townships)
-    townships, villages = _subdivide(units, n_townships, n_villages, total_population, rng)
+    unit_population = _apportion(int(total_population), units["weight"].to_numpy(float))
+    townships, villages = _subdivide(units, n_townships, n_villages, unit_population, rng)
 
     out = units.drop(columns=["weight"])
     out["level"] = [codes.level_of(c) for c in out["code"]]
@@ -447,20 +468,23 @@ def synthesise_national(seed: int = 0, n_townships: int = 40_000, n_villages: in
     rng = np.random.default_rng(seed)
     provinces, prefectures, counties, units = _geocn_regions(set(PROVINCE_POPULATION_10K))
     extra = units[(units["level"] == "prefecture") & ~units["code"].isin(prefectures["code"])]
-    prefectures = pd.concat([prefectures, extra], ignore_index=True).sort_values("code").reset_index(drop=True)
+    prefectures = (pd.concat([prefectures, extra], ignore_index=True)
+                   .sort_values("code").reset_index(drop=True))
 
-    province_weight = units["code"].str[:2].map(PROVINCE_POPULATION_10K).to_numpy(float)
-    jitter = rng.lognormal(0.0, 0.5, len(units))
-    share = pd.Series(jitter).groupby(units["code"].str[:2].to_numpy()).transform("sum").to_numpy()
-    units = units.copy()
-    units["weight"] = province_weight * jitter / share
     total = int(total_population if total_population is not None
                 else sum(PROVINCE_POPULATION_10K.values()) * 10_000)
+    prefixes = sorted(PROVINCE_POPULATION_10K)
+    province_population = _apportion(total, np.array([PROVINCE_POPULATION_10K[p] for p in prefixes], float))
+    province_of_unit = np.searchsorted(prefixes, units["code"].str[:2].to_numpy())
+    units = units.copy()
+    jitter = rng.lognormal(0.0, 0.5, len(units))
+    unit_population = _apportion_within(province_population, province_of_unit, jitter)
+    units["weight"] = unit_population.astype(float)
 
     n_town = _apportion(n_townships, np.sqrt(units["weight"]), minimum=1, maximum=298)
     n_vill = _fit_villages(_apportion(n_villages, n_town * rng.lognormal(0.0, 0.15, len(units)), minimum=0),
                            n_town)
-    townships, villages = _subdivide(units, n_town, n_vill, total, rng)
+    townships, villages = _subdivide(units, n_town, n_vill, unit_population, rng)
 
     provinces = _roll_up(provinces, townships)
     prefectures = _roll_up(prefectures, townships)
