@@ -55,8 +55,9 @@ class ReadResult:
     """Valid records and every error found.
 
     ``records`` are dicts with ``code``, ``name``, ``level``, ``parent_code``, ``lon``, ``lat``,
-    ``population``, ``agricultural_population``, ``households`` and ``boundary`` (a shapely
-    MultiPolygon, or None for point data). A row with any error yields no record.
+    ``population``, ``agricultural_population``, ``households``, ``boundary`` (a shapely
+    MultiPolygon, or None for point data) and ``_row`` (the 1-based data row number, so a later
+    check can name the row). A row with any error yields no record.
     """
 
     records: list[dict] = field(default_factory=list)
@@ -216,6 +217,7 @@ class _Validator:
             "code": code_np[keep], "name": names[keep], "level": level[keep],
             "parent_code": parent[keep], "lon": lon[keep], "lat": lat[keep],
             **{key: counts[key][keep] for key in COUNTS}, "boundary": boundary[keep],
+            "_row": rows[keep],
         }
         keys = list(columns)
         records = [dict(zip(keys, row)) for row in zip(*(v.tolist() for v in columns.values()))]

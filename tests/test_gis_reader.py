@@ -80,7 +80,7 @@ def test_csv_records():
     assert result.records[1] == {
         "code": "140105101202", "name": "示例村二", "level": "village", "parent_code": "140105101",
         "lon": 112.56, "lat": 37.73, "population": 900, "agricultural_population": 600,
-        "households": 300, "boundary": None,
+        "households": 300, "boundary": None, "_row": 2,
     }
     assert result.records[2]["parent_code"] == "140105201"  # 12-digit padded parent accepted
 
