@@ -23,6 +23,7 @@ class Defaults:
     SESSION_COOKIE_SAMESITE = "Lax"
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
 
+    PASSWORD_HASH_METHOD = "scrypt"  # the test suite uses a cheap pbkdf2 to stay fast
     API_TOKEN_HOURS = 24
     LOGIN_RATE_LIMIT = "10 per minute"
     RATELIMIT_ENABLED = True

@@ -54,6 +54,7 @@ POLICY: dict[str, frozenset[str]] = {
     "depot.assign": STAFF,
     "stock.receive": frozenset({"admin", "depot_manager"}),
     "stock.adjust": frozenset({"admin", "depot_manager"}),
+    "stock.configure": STAFF,  # reserve floors and demand norms (保底储备、需求定额)
     "dispatch.request": STAFF | {"depot_manager", "officer"},
     "dispatch.approve": STAFF | {"depot_manager"},
     "dispatch.ship": STAFF | {"depot_manager"},

@@ -13,6 +13,7 @@ from .permissions import ROLE_LABELS, can
 NAV = (
     ("reports.events", "灾情", "fa-triangle-exclamation", "event.view"),
     ("dashboard.index", "地图", "fa-map-location-dot", "dashboard.view"),
+    ("responses.plans", "预案", "fa-book", "plan.view"),
     ("depots.index", "物资", "fa-boxes-stacked", "depot.view"),
     ("cycles.index", "救助", "fa-hand-holding-heart", "cycle.view"),
     ("regions.browse", "区划", "fa-sitemap", "region.view"),

@@ -72,6 +72,7 @@ def app(tmp_path, _pg_schema):
         "SECRET_KEY": "test",
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         "REPORT_PHOTO_DIR": str(tmp_path / "photos"),
     }
     if _pg_schema:

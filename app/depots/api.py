@@ -1,0 +1,348 @@
+"""JSON API of depots, stock, demand, allocation, dispatches and supply requests (API.md
+"Depots and stock" and "Demand, allocation and dispatch").
+
+Bodies are validated by the service, which names every bad field in one 422 (including unknown
+items and depots, which a schema check alone cannot see); the ``Field`` maps document them.
+"""
+from __future__ import annotations
+
+from flask import jsonify, request
+
+from ..api import Field, api_blueprint, api_user, created, doc, idempotent, page
+from ..errors import Invalid
+from ..permissions import require
+from . import service
+
+bp = api_blueprint("depots_api", __name__)
+TAG = "depots"
+
+LINE = "[{item, quantity}]"
+DEPOT_BODY = {
+    "code": Field("str", description="物资库代码（字母、数字、- _ .）"), "name": Field("str"),
+    "tier": Field("str", choices=("central", "provincial", "prefecture", "county", "township")),
+    "region_code": Field("code", description="所在（服务）区划"), "lon": Field("number"), "lat": Field("number"),
+    "capacity_m2": Field("number", required=False, min=0),
+    "managers": Field("list", required=False, items="str", description="物资库管理员用户名"),
+}
+RECEIPT_BODY = {
+    "item": Field("str"), "quantity": Field("int", min=1), "note": Field("str", required=False),
+    "lot": Field("str", required=False, description="批次号"),
+    "expiry": Field("date", required=False, description="有效期至；不填时按物资保质期从今天起算"),
+}
+ADJUSTMENT_BODY = {
+    "item": Field("str"), "quantity": Field("int", description="正数盘盈，负数盘亏"),
+    "reason": Field("str", description="调整原因（必填）"), "lot": Field("str", required=False),
+    "expiry": Field("date", required=False),
+}
+WRITEOFF_BODY = {"on": Field("date", required=False, description="核销此日期之前到期的批次，默认今天"),
+                 "reason": Field("str", required=False)}
+RESERVE_BODY = {"floor": Field("int", min=0), "released": Field("bool", required=False)}
+MANAGER_BODY = {"username": Field("str")}
+NORMS_BODY = {"norms": Field("list", description="[{item, indicator, per_person | per_household, days, note}]")}
+PLAN_BODY = {"items": Field("list", required=False, items="str"),
+             "max_distance_km": Field("number", required=False, min=0),
+             "released": Field("list", required=False, items="str", description="动用保底储备的物资库")}
+DISPATCH_BODY = {
+    "event_id": Field("int", required=False), "from_depot": Field("str"), "to_region_code": Field("code"),
+    "to_depot": Field("str", required=False, description="调入物资库（库间调拨）"),
+    "lines": Field("list", description=LINE), "note": Field("str", required=False),
+}
+RECEIVE_BODY = {"lines": Field("list", required=False, description="[{item, quantity, note}]；未列出的物资视为足量签收"),
+                "note": Field("str", required=False)}
+NOTE_BODY = {"note": Field("str", required=False)}
+CANCEL_BODY = {"reason": Field("str", required=False)}
+SUPPLY_BODY = {
+    "from_region_code": Field("code"), "to_region_code": Field("code", required=False),
+    "event_id": Field("int", required=False), "to_depot": Field("str", required=False),
+    "lines": Field("list", description=LINE), "reason": Field("str", description="书面申请理由"),
+}
+FILL_BODY = {"lines": Field("list", description="[{from_depot, item, quantity}]"), "note": Field("str", required=False)}
+REJECT_BODY = {"reason": Field("str")}
+
+
+def _json(optional: bool = False) -> dict:
+    data = request.get_json(silent=True)
+    if data is None and optional and not request.get_data():
+        return {}
+    if not isinstance(data, dict):
+        raise Invalid("请求体必须是 JSON 对象。", [{"field": "", "message": "请求体必须是 JSON 对象"}])
+    return data
+
+
+def _int_arg(name: str) -> int | None:
+    raw = request.args.get(name)
+    if raw in (None, ""):
+        return None
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise Invalid(f"{name} 必须是整数。", [{"field": name, "message": "必须是整数"}]) from exc
+
+
+def _movements(rows: list[dict]) -> dict:
+    first = rows[0] if rows else {}
+    return {"document_id": first.get("document_id"), "depot_code": first.get("depot_code"),
+            "item": first.get("item"), "quantity": sum(r["quantity"] for r in rows),
+            "balance_after": rows[-1]["balance_after"] if rows else None, "movements": rows}
+
+
+# --- catalogue and norms ------------------------------------------------------------------
+
+@bp.get("/items")
+@doc("物资目录 [{code, name, unit}]", tag=TAG)
+def items():
+    require(api_user(), "item.view")
+    return jsonify([item.to_dict() for item in service.list_items()])
+
+
+@bp.get("/demand-norms")
+@doc("某区划适用的需求定额（本级或最近的上级；未配置时为系统默认）", tag=TAG, query={"region_code": "区划，默认全国"})
+def demand_norms():
+    require(api_user(), "item.view")
+    return jsonify(service.norms_as_dicts(request.args.get("region_code") or "000000"))
+
+
+@bp.put("/demand-norms/<region_code>")
+@doc("设置本级需求定额（替换；空数组则沿用上级）", tag=TAG, body=NORMS_BODY,
+     responses={200: "生效的定额", 403: "无权", 422: "定额有误"})
+def set_demand_norms(region_code: str):
+    data = _json()
+    if not isinstance(data.get("norms"), list):
+        raise Invalid("norms 必须是数组。", [{"field": "norms", "message": "必须是数组"}])
+    return jsonify(service.set_norms(api_user(), region_code, data["norms"]))
+
+
+# --- depots and stock ------------------------------------------------------------------------
+
+@bp.post("/depots")
+@idempotent
+@doc("新建物资库（管理员、协调员）", tag=TAG, body=DEPOT_BODY,
+     responses={201: "物资库", 403: "无权", 409: "代码已存在", 422: "输入有误"})
+def create_depot():
+    return created(service.create_depot(api_user(), _json()).to_dict())
+
+
+@bp.get("/depots")
+@doc("物资库列表（分页 {items, total}）", tag=TAG,
+     query={"region_code": "区划（含下级）", "tier": "层级", "limit": "每页条数", "offset": "偏移"})
+def list_depots():
+    require(api_user(), "depot.view")
+    stmt = service.depots_query(request.args.get("region_code"))
+    tier = request.args.get("tier")
+    if tier:
+        from .models import Depot
+
+        stmt = stmt.where(Depot.tier == tier)
+    return jsonify(page(stmt, lambda d: d.to_dict()))
+
+
+@bp.get("/depots/<code>")
+@doc("物资库详情", tag=TAG, responses={200: "物资库", 404: "不存在"})
+def get_depot(code: str):
+    require(api_user(), "depot.view")
+    return jsonify(service.get_depot(code).to_dict())
+
+
+@bp.patch("/depots/<code>")
+@doc("修改物资库（名称、位置、库容、启用/停用）", tag=TAG,
+     body={"name": Field("str", required=False), "lon": Field("number", required=False),
+           "lat": Field("number", required=False), "capacity_m2": Field("number", required=False, min=0),
+           "active": Field("bool", required=False)},
+     responses={200: "物资库", 403: "无权", 404: "不存在", 422: "输入有误"})
+def update_depot(code: str):
+    return jsonify(service.update_depot(api_user(), code, _json()).to_dict())
+
+
+@bp.post("/depots/<code>/managers")
+@doc("指派物资库管理员", tag=TAG, body=MANAGER_BODY, responses={200: "物资库", 403: "无权", 404: "不存在", 422: "用户不合适"})
+def assign_manager(code: str):
+    data = _json()
+    return jsonify(service.assign_manager(api_user(), code, data.get("username")).to_dict())
+
+
+@bp.delete("/depots/<code>/managers/<username>")
+@doc("取消物资库管理员指派", tag=TAG, responses={200: "物资库", 403: "无权", 404: "不存在"})
+def remove_manager(code: str, username: str):
+    return jsonify(service.assign_manager(api_user(), code, username, remove=True).to_dict())
+
+
+@bp.put("/depots/<code>/reserves/<item>")
+@doc("设置保底储备（辖区外调拨不得动用，除非 released）", tag=TAG, body=RESERVE_BODY,
+     responses={200: "保底储备", 403: "无权", 404: "不存在", 422: "输入有误"})
+def set_reserve(code: str, item: str):
+    data = _json()
+    return jsonify(service.set_reserve(api_user(), code, item, data.get("floor"), data.get("released", False)))
+
+
+@bp.post("/depots/<code>/receipts")
+@idempotent
+@doc("入库（该库管理员、管理员）", tag=TAG, body=RECEIPT_BODY,
+     responses={201: "入库单与台账记录", 403: "无权", 404: "物资库不存在", 422: "输入有误"})
+def receipt(code: str):
+    data = _json()
+    rows = service.receive_stock(api_user(), code, data.get("item"), data.get("quantity"), data.get("note"),
+                                 data.get("lot"), data.get("expiry"))
+    return created(_movements(rows))
+
+
+@bp.post("/depots/<code>/adjustments")
+@idempotent
+@doc("盘点调整（须填原因；盘亏按先到期先出）", tag=TAG, body=ADJUSTMENT_BODY,
+     responses={201: "台账记录", 403: "无权", 404: "不存在", 409: "库存不足", 422: "输入有误"})
+def adjustment(code: str):
+    data = _json()
+    rows = service.adjust_stock(api_user(), code, data.get("item"), data.get("quantity"), data.get("reason"),
+                                data.get("lot"), data.get("expiry"))
+    return created(_movements(rows))
+
+
+@bp.post("/depots/<code>/expiry-writeoff")
+@idempotent
+@doc("过期核销：核销已过有效期的全部批次", tag=TAG, body=WRITEOFF_BODY,
+     responses={201: "核销记录", 200: "没有过期批次", 403: "无权", 404: "不存在", 422: "输入有误"})
+def writeoff(code: str):
+    data = _json(optional=True)
+    rows = service.write_off_expired(api_user(), code, data.get("on"), data.get("reason"))
+    return (jsonify({"movements": rows}), 201) if rows else jsonify({"movements": []})
+
+
+@bp.get("/depots/<code>/stock")
+@doc("库存 [{item, on_hand, reserved, available}]（reserved 为保底储备，available 不含过期批次）", tag=TAG,
+     responses={200: "库存", 404: "不存在"})
+def stock(code: str):
+    require(api_user(), "depot.view")
+    return jsonify(service.stock_levels(code))
+
+
+@bp.get("/depots/<code>/ledger")
+@doc("库存台账（从早到晚，含每笔后的结存；分页 {items, total}）", tag=TAG,
+     query={"item": "物资代码", "limit": "每页条数（默认 1000）", "offset": "偏移"})
+def ledger(code: str):
+    require(api_user(), "depot.view")
+    return jsonify(page(service.ledger_query(code, request.args.get("item")), lambda m: m.to_dict(),
+                        default_limit=1000))
+
+
+# --- demand and allocation -----------------------------------------------------------------
+
+@bp.get("/events/<int:event_id>/demand")
+@doc("物资需求 [{region_code, item, quantity}]：最新灾情 × 定额 − 已调拨", tag=TAG,
+     query={"items": "物资代码，逗号分隔"}, responses={200: "需求", 403: "无权", 404: "不存在"})
+def demand(event_id: int):
+    items = [code for code in (request.args.get("items") or "").split(",") if code] or None
+    return jsonify(service.event_demand(api_user(), event_id, items))
+
+
+@bp.post("/events/<int:event_id>/allocation-plan")
+@doc("调拨方案（线性规划，按数量×距离最小；只提出方案，不动库存）", tag=TAG, body=PLAN_BODY,
+     responses={200: "{lines, unmet, total_distance_quantity}", 403: "无权", 404: "不存在", 422: "输入有误"})
+def allocation_plan(event_id: int):
+    data = _json(optional=True)
+    return jsonify(service.allocation_plan(api_user(), event_id, data.get("items"), data.get("max_distance_km"),
+                                           data.get("released") or ()))
+
+
+# --- dispatches ----------------------------------------------------------------------------
+
+@bp.post("/dispatches")
+@idempotent
+@doc("调拨申请", tag=TAG, body=DISPATCH_BODY, responses={201: "调拨单（requested）", 403: "无权", 422: "输入有误"})
+def create_dispatch():
+    return created(service.dispatch_detail(service.create_dispatch(api_user(), _json())))
+
+
+@bp.get("/dispatches")
+@doc("调拨单列表（分页）", tag=TAG, query={"status": "状态", "depot": "调出库", "event_id": "灾害过程",
+                                        "region_code": "接收区划（含下级）", "limit": "每页条数", "offset": "偏移"})
+def list_dispatches():
+    require(api_user(), "depot.view")
+    stmt = service.dispatches_query(api_user(), status=request.args.get("status"), depot=request.args.get("depot"),
+                                    event_id=_int_arg("event_id"), region_code=request.args.get("region_code"))
+    return jsonify(page(stmt, lambda d: d.to_dict()))
+
+
+@bp.get("/dispatches/<int:dispatch_id>")
+@doc("调拨单详情（含出库批次）", tag=TAG, responses={200: "调拨单", 404: "不存在"})
+def get_dispatch(dispatch_id: int):
+    require(api_user(), "depot.view")
+    return jsonify(service.dispatch_detail(service.get_dispatch(dispatch_id)))
+
+
+@bp.post("/dispatches/<int:dispatch_id>/approve")
+@idempotent
+@doc("审批调拨（该库管理员、协调员）：原子扣减库存；任一行不足则 409 且不扣减", tag=TAG,
+     responses={200: "调拨单（approved）", 403: "无权", 404: "不存在", 409: "库存不足或状态不符"})
+def approve(dispatch_id: int):
+    return jsonify(service.dispatch_detail(service.approve_dispatch(api_user(), dispatch_id)))
+
+
+@bp.post("/dispatches/<int:dispatch_id>/ship")
+@idempotent
+@doc("发运", tag=TAG, body=NOTE_BODY, responses={200: "调拨单（shipped）", 403: "无权", 404: "不存在", 409: "状态不符"})
+def ship(dispatch_id: int):
+    data = _json(optional=True)
+    return jsonify(service.dispatch_detail(service.ship_dispatch(api_user(), dispatch_id, data.get("note"))))
+
+
+@bp.post("/dispatches/<int:dispatch_id>/receive")
+@idempotent
+@doc("签收（记录实收数量与差异）", tag=TAG, body=RECEIVE_BODY,
+     responses={200: "调拨单（received）", 403: "无权", 404: "不存在", 409: "状态不符", 422: "输入有误"})
+def receive(dispatch_id: int):
+    data = _json(optional=True)
+    return jsonify(service.dispatch_detail(
+        service.receive_dispatch(api_user(), dispatch_id, data.get("lines"), data.get("note"))))
+
+
+@bp.post("/dispatches/<int:dispatch_id>/cancel")
+@idempotent
+@doc("撤销（签收前）：已扣减的库存以冲销记录退回原批次", tag=TAG, body=CANCEL_BODY,
+     responses={200: "调拨单（cancelled）", 403: "无权", 404: "不存在", 409: "已签收"})
+def cancel(dispatch_id: int):
+    data = _json(optional=True)
+    return jsonify(service.dispatch_detail(service.cancel_dispatch(api_user(), dispatch_id, data.get("reason"))))
+
+
+# --- supply requests (申请) -------------------------------------------------------------------
+
+@bp.post("/supply-requests")
+@idempotent
+@doc("向上级申请物资（本级库存不足时）", tag=TAG, body=SUPPLY_BODY,
+     responses={201: "申请（open）", 403: "无权", 422: "输入有误"})
+def raise_request():
+    return created(service.raise_supply_request(api_user(), _json()).to_dict())
+
+
+@bp.get("/supply-requests")
+@doc("物资申请列表（分页）", tag=TAG, query={"status": "状态", "region_code": "申请或受理区划", "limit": "每页条数",
+                                          "offset": "偏移"})
+def list_requests():
+    require(api_user(), "depot.view")
+    stmt = service.supply_requests_query(api_user(), status=request.args.get("status"),
+                                         region_code=request.args.get("region_code"))
+    return jsonify(page(stmt, lambda r: r.to_dict()))
+
+
+@bp.get("/supply-requests/<int:request_id>")
+@doc("物资申请详情", tag=TAG, responses={200: "申请", 404: "不存在"})
+def get_request(request_id: int):
+    require(api_user(), "depot.view")
+    return jsonify(service.get_supply_request(request_id).to_dict())
+
+
+@bp.post("/supply-requests/<int:request_id>/fill")
+@idempotent
+@doc("受理申请：从本级物资库生成调拨单（上级协调员）", tag=TAG, body=FILL_BODY,
+     responses={201: "申请（含新调拨单）", 403: "无权", 404: "不存在", 409: "状态不符", 422: "输入有误"})
+def fill_request(request_id: int):
+    data = _json()
+    return created(service.fill_supply_request(api_user(), request_id, data.get("lines"), data.get("note")).to_dict())
+
+
+@bp.post("/supply-requests/<int:request_id>/reject")
+@idempotent
+@doc("不予调拨（须说明理由）", tag=TAG, body=REJECT_BODY,
+     responses={200: "申请", 403: "无权", 404: "不存在", 409: "状态不符", 422: "输入有误"})
+def reject_request(request_id: int):
+    data = _json()
+    return jsonify(service.reject_supply_request(api_user(), request_id, data.get("reason")).to_dict())

@@ -1,0 +1,139 @@
+"""Excel exports (openpyxl): the dispatch note (调拨单) and the stock report (库存报表)."""
+from __future__ import annotations
+
+import io
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+
+from ..extensions import db
+from ..regions.models import Region
+from .models import TIERS, Depot, Dispatch, Item
+from . import service
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+_THIN = Side(style="thin", color="999999")
+_BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+_HEAD = PatternFill("solid", fgColor="F2DCDB")
+_WARN = PatternFill("solid", fgColor="FFE699")
+
+
+def _local(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    return value.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).strftime("%Y-%m-%d %H:%M")
+
+
+def _table(ws, row: int, header: list[str], rows: list[list], fills: list | None = None) -> int:
+    for col, text in enumerate(header, 1):
+        cell = ws.cell(row=row, column=col, value=text)
+        cell.font, cell.fill, cell.border = Font(bold=True), _HEAD, _BOX
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    for offset, values in enumerate(rows, 1):
+        for col, value in enumerate(values, 1):
+            cell = ws.cell(row=row + offset, column=col, value=value)
+            cell.border = _BOX
+            if fills and fills[offset - 1] is not None:
+                cell.fill = fills[offset - 1]
+    return row + len(rows) + 1
+
+
+def _widths(ws, widths: list[int]) -> None:
+    for col, width in enumerate(widths, 1):
+        ws.column_dimensions[get_column_letter(col)].width = width
+
+
+def _bytes(wb: Workbook) -> bytes:
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
+def dispatch_note(dispatch: Dispatch) -> bytes:
+    """调拨单: header, one row per item with the lots taken, receipt figures and signatures."""
+    detail = service.dispatch_detail(dispatch)
+    items = {i.code: i for i in db.session.query(Item)}
+    depot = db.session.get(Depot, dispatch.from_depot_code)
+    region = db.session.get(Region, dispatch.to_region_code)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "调拨单"
+    ws.merge_cells("A1:H1")
+    ws["A1"] = "救灾物资调拨单"
+    ws["A1"].font = Font(bold=True, size=16)
+    ws["A1"].alignment = Alignment(horizontal="center")
+    header = [
+        ("调拨单号", f"DB-{dispatch.id:06d}", "状态", dispatch.status_label),
+        ("调出物资库", f"{depot.name}（{depot.code}）", "接收区划", f"{region.name if region else ''}（{dispatch.to_region_code}）"),
+        ("灾害过程", dispatch.event_id or "", "调入物资库", dispatch.to_depot_code or ""),
+        ("申请人", dispatch.requested_by, "申请时间", _local(dispatch.requested_at)),
+        ("审批人", dispatch.approved_by or "", "审批时间", _local(dispatch.approved_at)),
+        ("发运人", dispatch.shipped_by or "", "发运时间", _local(dispatch.shipped_at)),
+        ("签收人", dispatch.received_by or "", "签收时间", _local(dispatch.received_at)),
+    ]
+    row = 3
+    for left, left_value, right, right_value in header:
+        ws.cell(row=row, column=1, value=left).font = Font(bold=True)
+        ws.cell(row=row, column=2, value=left_value)
+        ws.cell(row=row, column=5, value=right).font = Font(bold=True)
+        ws.cell(row=row, column=6, value=right_value)
+        row += 1
+    if dispatch.status == "cancelled":
+        ws.cell(row=row, column=1, value="撤销").font = Font(bold=True, color="C00000")
+        ws.cell(row=row, column=2, value=f"{dispatch.cancelled_by} {_local(dispatch.cancelled_at)} "
+                                         f"{dispatch.cancel_reason or ''}")
+        row += 1
+    lots: dict[str, list[str]] = {}
+    for movement in detail["movements"]:
+        if movement["kind"] != "dispatch":
+            continue
+        label = f"{movement['lot'] or '无批号'}/{movement['expiry'] or '无有效期'}×{-movement['quantity']}"
+        lots.setdefault(movement["item"], []).append(label)
+    rows, fills = [], []
+    for number, line in enumerate(dispatch.lines, 1):
+        item = items.get(line.item_code)
+        rows.append([number, item.name if item else line.item_code, line.item_code, item.unit if item else "",
+                     line.quantity, "；".join(lots.get(line.item_code, [])),
+                     line.received_quantity, line.discrepancy_note or ""])
+        fills.append(_WARN if line.discrepancy else None)
+    row = _table(ws, row + 1, ["序号", "品名", "代码", "单位", "调拨数量", "出库批次/有效期×数量", "实收数量", "差异说明"],
+                 rows, fills)
+    ws.cell(row=row + 1, column=1, value=f"备注：{dispatch.note or ''}")
+    ws.cell(row=row + 3, column=1, value="调出单位（盖章）：")
+    ws.cell(row=row + 3, column=4, value="承运人签字：")
+    ws.cell(row=row + 3, column=7, value="接收单位（盖章）：")
+    _widths(ws, [8, 16, 14, 8, 12, 36, 12, 24])
+    return _bytes(wb)
+
+
+def stock_report(depots: list[Depot]) -> bytes:
+    """库存报表: one row per depot and item (warnings highlighted), and the lots on a second sheet."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "库存报表"
+    ws["A1"] = "救灾物资库存报表"
+    ws["A1"].font = Font(bold=True, size=14)
+    ws["A2"] = f"统计日期：{service.today().isoformat()}（可用 = 账面 − 过期 − 保底储备）"
+    rows, fills, lot_rows = [], [], []
+    for depot in depots:
+        for line in service.stock_levels(depot.code):
+            warning = "；".join(text for flag, text in ((line["below_floor"], "低于保底储备"),
+                                                      (line["expired"] > 0, "有过期批次待核销")) if flag)
+            rows.append([depot.code, depot.name, TIERS.get(depot.tier, depot.tier),
+                         depot.region_code, line["item"], line["name"], line["unit"], line["on_hand"],
+                         line["expired"], line["reserved"], line["available"], line["floor"], warning])
+            fills.append(_WARN if warning else None)
+            for lot in line["lots"]:
+                lot_rows.append([depot.code, line["item"], line["name"], lot["lot"] or "", lot["expiry"] or "",
+                                 lot["on_hand"], "已过期" if lot["expired"] else ""])
+    _table(ws, 4, ["物资库代码", "物资库", "层级", "区划", "物资代码", "品名", "单位", "账面数量", "过期数量",
+                   "保底储备", "可用数量", "保底线", "预警"], rows, fills)
+    _widths(ws, [16, 22, 10, 10, 14, 12, 6, 10, 10, 10, 10, 10, 24])
+    lots = wb.create_sheet("批次明细")
+    _table(lots, 1, ["物资库代码", "物资代码", "品名", "批次号", "有效期至", "数量", "状态"], lot_rows)
+    _widths(lots, [16, 14, 12, 14, 12, 10, 10])
+    return _bytes(wb)
