@@ -1,0 +1,462 @@
+"""Benchmark of loss reporting (灾情报送): sustained report submissions per second through
+gunicorn, and the roll-up (灾情汇总) of 30,000 village reports.
+
+For each database (SQLite file, and PostgreSQL + PostGIS at 127.0.0.1:5432 in a throwaway
+database created and dropped here) the script:
+
+1. creates the schema (``db.create_all`` through the app factory), a synthetic province of
+   3 prefectures × 10 counties × 10 townships × 100 villages (30,000 villages) and a coordinator;
+2. starts gunicorn (``--workers`` sync workers) on a free port and drives
+   ``POST /api/v1/events/{id}/reports`` from ``--clients`` threads for ``--seconds`` seconds
+   after a warm-up, each thread filing an initial report and then updates for its own villages,
+   every request with an ``Idempotency-Key`` as the field form sends it. Everything a real
+   submission does runs: token check, idempotency record, checks, insert, audit line, and every
+   ``report_submitted`` receiver (the response-level assessment is recomputed per report);
+3. measures, in the same run and for the same time, the baseline: the same number of threads
+   each doing raw SQL ``INSERT INTO loss_report`` with one transaction per row;
+4. inserts 30,000 village reports into a second event and times the roll-up: the pure
+   :func:`app.reports.rollup.roll_up`, and :func:`app.reports.totals.event_totals` (database
+   read included), against a baseline of plain summation by code prefix.
+
+Targets: ≥ 300 reports/s on PostgreSQL on a 2-core machine; roll-up < 0.5 s.
+
+Run ``python bench/reports.py`` (``--json`` for one JSON line; ``--databases sqlite`` to skip
+PostgreSQL) or call :func:`main`.
+"""
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+PG_SERVER = os.environ.get("JIUZAI_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+PASSWORD = "bench-password-1"
+PREFECTURES, COUNTIES, TOWNSHIPS, VILLAGES = 3, 10, 10, 100
+TARGET_PER_SECOND = 300.0
+TARGET_ROLLUP_S = 0.5
+
+
+# --- Geography and schema ---------------------------------------------------------------------
+
+def geography() -> list[dict]:
+    """1 province, 3 prefectures, 30 counties, 300 townships and 30,000 villages (codes 14…)."""
+    rows = [dict(code="140000", name="基准省", level="province", parent_code=None, population=30_000_000)]
+    for p in range(1, PREFECTURES + 1):
+        pref = f"14{p:02d}00"
+        rows.append(dict(code=pref, name=f"基准市{p}", level="prefecture", parent_code="140000",
+                         population=10_000_000))
+        for c in range(1, COUNTIES + 1):
+            county = f"14{p:02d}{c:02d}"
+            rows.append(dict(code=county, name=f"基准县{p}-{c}", level="county", parent_code=pref,
+                             population=1_000_000))
+            for t in range(1, TOWNSHIPS + 1):
+                township = f"{county}{100 + t:03d}"
+                rows.append(dict(code=township, name=f"基准镇{t}", level="township", parent_code=county,
+                                 population=100_000))
+                for v in range(VILLAGES):
+                    rows.append(dict(code=f"{township}{200 + v:03d}", name=f"基准村{v}", level="village",
+                                     parent_code=township, population=1_000))
+    return rows
+
+
+def village_codes() -> list[str]:
+    return [r["code"] for r in geography() if r["level"] == "village"]
+
+
+def make_app(url: str, photo_dir: str):
+    from app import create_app
+
+    return create_app({"SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False, "TESTING": False,
+                       "SECRET_KEY": "bench", "REPORT_PHOTO_DIR": photo_dir})
+
+
+def prepare(url: str, photo_dir: str) -> dict:
+    """Schema, geography, a coordinator and three events (served, baseline, roll-up)."""
+    from sqlalchemy import insert
+
+    from app.extensions import db
+    from app.regions.models import Region
+    from app.auth.service import create_user
+    from app.reports import service
+
+    app = make_app(url, photo_dir)
+    with app.app_context():
+        db.create_all()
+        rows = geography()
+        for start in range(0, len(rows), 5000):
+            db.session.execute(insert(Region), rows[start:start + 5000])
+        db.session.commit()
+        user = create_user(None, "bench", "coordinator", "140000", PASSWORD, "基准测试协调员")
+        started = (datetime.now(timezone.utc) - timedelta(days=1)).isoformat()
+        events = [service.create_event(user, {"name": name, "hazard": "flood", "started_at": started,
+                                              "region_codes": ["140000"]}).id
+                  for name in ("served", "baseline", "rollup")]
+        db.engine.dispose()
+    return {"app": app, "served": events[0], "baseline": events[1], "rollup": events[2]}
+
+
+# --- gunicorn ---------------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+#: gunicorn hook of the diagnostic run: every ``report_submitted`` receiver disconnected in the
+#: workers, to show what the submission itself costs apart from what other areas do on it.
+NO_RECEIVERS_CONFIG = """
+def post_worker_init(worker):
+    from blinker import ANY
+    from app.reports.signals import report_submitted
+    for receiver in list(report_submitted.receivers_for(ANY)):
+        report_submitted.disconnect(receiver)
+"""
+
+
+def start_gunicorn(url: str, photo_dir: str, workers: int, receivers: bool = True) -> tuple[subprocess.Popen, int]:
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": url, "JIUZAI_RATELIMIT_ENABLED": "false",
+           "JIUZAI_SECRET_KEY": "bench", "JIUZAI_REPORT_PHOTO_DIR": photo_dir}
+    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+    command = [gunicorn, "--workers", str(workers), "--bind", f"127.0.0.1:{port}", "--log-level", "warning"]
+    if not receivers:
+        config = Path(photo_dir) / "no_receivers.py"
+        config.write_text(NO_RECEIVERS_CONFIG)
+        command += ["--config", str(config)]
+    proc = subprocess.Popen([*command, "wsgi:app"], cwd=ROOT, env=env)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/healthz")
+            if conn.getresponse().status == 200:
+                return proc, port
+        except OSError:
+            time.sleep(0.2)
+    proc.terminate()
+    raise RuntimeError("gunicorn did not start")
+
+
+def token(port: int) -> str:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn.request("POST", "/api/v1/auth/token", json.dumps({"username": "bench", "password": PASSWORD}),
+                 {"Content-Type": "application/json"})
+    return json.loads(conn.getresponse().read())["token"]
+
+
+def drive(port: int, bearer: str, event_id: int, codes: list[str], clients: int, warmup: float,
+          seconds: float) -> dict:
+    """``clients`` threads post reports for ``warmup + seconds``; count the 201s of the window."""
+    lock = threading.Lock()
+    counts = {"created": 0, "errors": 0, "statuses": {}}
+    window = {"start": 0.0, "end": 0.0}
+    stop = threading.Event()
+    slices = [codes[i::clients] for i in range(clients)]
+
+    def worker(mine: list[str]):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        seen: set[str] = set()
+        index = 0
+        while not stop.is_set():
+            code = mine[index % len(mine)]
+            index += 1
+            kind = "update" if code in seen else "initial"
+            as_of = (datetime.now(timezone.utc) - timedelta(seconds=1)).isoformat()
+            body = json.dumps({"region_code": code, "kind": kind, "as_of": as_of,
+                               "figures": {"affected_population": 100 + index % 50, "relocated_population": 10,
+                                           "needing_aid_population": 20, "direct_loss_10k_cny": 1.5}})
+            try:
+                conn.request("POST", f"/api/v1/events/{event_id}/reports", body, {
+                    "Content-Type": "application/json", "Authorization": f"Bearer {bearer}",
+                    "Idempotency-Key": uuid.uuid4().hex})
+                response = conn.getresponse()
+                response.read()
+                status = response.status
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                status = 0
+            now = time.perf_counter()
+            with lock:
+                counts["statuses"][status] = counts["statuses"].get(status, 0) + 1
+                if status == 201:
+                    seen.add(code)
+                    if window["start"] <= now <= window["end"]:
+                        counts["created"] += 1
+                elif window["start"] <= now <= window["end"]:
+                    counts["errors"] += 1
+
+    threads = [threading.Thread(target=worker, args=(s,), daemon=True) for s in slices]
+    begin = time.perf_counter()
+    window["start"], window["end"] = begin + warmup, begin + warmup + seconds
+    for t in threads:
+        t.start()
+    time.sleep(warmup + seconds)
+    stop.set()
+    for t in threads:
+        t.join(60)
+    return {"per_second": counts["created"] / seconds, "created": counts["created"], "errors": counts["errors"],
+            "statuses": {str(k): v for k, v in sorted(counts["statuses"].items())}}
+
+
+# --- Baseline: raw INSERT ---------------------------------------------------------------------
+
+def raw_connect(url: str):
+    if url.startswith("sqlite"):
+        import sqlite3
+
+        conn = sqlite3.connect(url.split("///", 1)[1], timeout=30, isolation_level=None)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        return conn, "?"
+    import psycopg
+
+    return psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")), "%s"
+
+
+def baseline(url: str, event_id: int, codes: list[str], clients: int, warmup: float, seconds: float) -> dict:
+    """The same threads, each ``INSERT INTO loss_report`` one row per transaction."""
+    lock = threading.Lock()
+    counts = {"rows": 0}
+    window = {"start": 0.0, "end": 0.0}
+    stop = threading.Event()
+    slices = [codes[i::clients] for i in range(clients)]
+    sqlite = url.startswith("sqlite")
+
+    def worker(mine: list[str]):
+        conn, mark = raw_connect(url)
+        sql = ("INSERT INTO loss_report (event_id, region_code, kind, sequence, as_of, figures, note, "
+               "submitted_by_id, submitted_by, submitted_at) VALUES "
+               f"({', '.join([mark] * 10)})")
+        sequence: dict[str, int] = {}
+        index = 0
+        while not stop.is_set():
+            code = mine[index % len(mine)]
+            index += 1
+            sequence[code] = sequence.get(code, 0) + 1
+            now = datetime.now(timezone.utc)
+            stamp = now.replace(tzinfo=None).isoformat(" ") if sqlite else now
+            figures = json.dumps({"affected_population": 100 + index % 50, "relocated_population": 10})
+            params = (event_id, code, "initial" if sequence[code] == 1 else "update", sequence[code], stamp,
+                      figures, None, None, "bench", stamp)
+            if sqlite:
+                conn.execute("BEGIN IMMEDIATE")
+                conn.execute(sql, params)
+                conn.execute("COMMIT")
+            else:
+                with conn.transaction():
+                    conn.execute(sql, params)
+            moment = time.perf_counter()
+            if window["start"] <= moment <= window["end"]:
+                with lock:
+                    counts["rows"] += 1
+        conn.close()
+
+    threads = [threading.Thread(target=worker, args=(s,), daemon=True) for s in slices]
+    begin = time.perf_counter()
+    window["start"], window["end"] = begin + warmup, begin + warmup + seconds
+    for t in threads:
+        t.start()
+    time.sleep(warmup + seconds)
+    stop.set()
+    for t in threads:
+        t.join(60)
+    return {"per_second": counts["rows"] / seconds, "rows": counts["rows"]}
+
+
+# --- Roll-up --------------------------------------------------------------------------------------
+
+def rollup(app, event_id: int, repeats: int = 3) -> dict:
+    """30,000 village reports: the pure roll-up, the database roll-up, and plain summation."""
+    from sqlalchemy import insert
+
+    from app.extensions import db
+    from app.reports.indicators import FIELDS
+    from app.reports.models import LossReport
+    from app.reports.rollup import Latest, roll_up
+    from app.reports.totals import event_totals, latest_reports, parent_lookup
+
+    codes = village_codes()
+    as_of = datetime.now(timezone.utc) - timedelta(hours=1)
+    with app.app_context():
+        rows = []
+        for i, code in enumerate(codes):
+            figures = {f: 0 for f in FIELDS}
+            figures.update(affected_population=100 + i % 97, deaths=i % 3 == 0 and 1 or 0,
+                           relocated_population=10 + i % 7, direct_loss_10k_cny=round(0.5 + i % 11 * 0.25, 2))
+            rows.append(dict(event_id=event_id, region_code=code, kind="initial", sequence=1, as_of=as_of,
+                             figures=figures, submitted_by="bench", submitted_at=as_of))
+        for start in range(0, len(rows), 5000):
+            db.session.execute(insert(LossReport), rows[start:start + 5000])
+        db.session.commit()
+
+        latest = {code: Latest(r.figures, r.as_of) for code, r in latest_reports(event_id).items()}
+        parents = parent_lookup(latest)
+
+        def best(fn):
+            times = []
+            for _ in range(repeats):
+                t0 = time.perf_counter()
+                result = fn()
+                times.append(time.perf_counter() - t0)
+            return min(times), result
+
+        pure_s, totals = best(lambda: roll_up(latest, parents.get))
+        db_s, db_totals = best(lambda: event_totals(event_id))
+
+        def plain():
+            sums: dict[str, dict[str, float]] = {}
+            for code, report in latest.items():
+                for prefix in (code[:9], code[:6], code[:4] + "00", code[:2] + "0000"):
+                    target = sums.setdefault(prefix, {f: 0 for f in FIELDS})
+                    for f in FIELDS:
+                        target[f] += report.figures[f]
+            return sums
+
+        plain_s, sums = best(plain)
+        assert totals["140000"].figures == db_totals["140000"].figures == sums["140000"]
+        assert totals["140000"].reporting_units == len(codes)
+        db.engine.dispose()
+    return {"village_reports": len(codes), "pure_s": pure_s, "with_database_s": db_s, "baseline_plain_sum_s": plain_s,
+            "province_affected_population": totals["140000"].figures["affected_population"]}
+
+
+# --- One database -------------------------------------------------------------------------------
+
+def create_pg_database() -> tuple[str, str]:
+    from sqlalchemy import create_engine, text
+
+    name = f"jiuzai_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    server = create_engine(PG_SERVER, isolation_level="AUTOCOMMIT")
+    with server.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    server.dispose()
+    url = PG_SERVER.rsplit("/", 1)[0] + f"/{name}"
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
+    engine.dispose()
+    return url, name
+
+
+def drop_pg_database(name: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    server = create_engine(PG_SERVER, isolation_level="AUTOCOMMIT")
+    with server.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    server.dispose()
+
+
+def run_database(kind: str, args) -> dict:
+    workdir = tempfile.mkdtemp(prefix="jiuzai-bench-")
+    pg_name = None
+    proc = None
+    try:
+        if kind == "sqlite":
+            url = f"sqlite:///{workdir}/bench.sqlite"
+        else:
+            url, pg_name = create_pg_database()
+        setup = prepare(url, workdir)
+        codes = village_codes()
+        # each client thread cycles over 40 villages: first an initial report, then updates
+        per_run = args.clients * 40
+        proc, port = start_gunicorn(url, workdir, args.workers)
+        served = drive(port, token(port), setup["served"], codes[:per_run], args.clients, args.warmup,
+                       args.seconds)
+        proc.terminate()
+        proc.wait(30)
+        proc = None
+        bare = None
+        if args.diagnose:
+            proc, port = start_gunicorn(url, workdir, args.workers, receivers=False)
+            bare = drive(port, token(port), setup["served"], codes[per_run:2 * per_run], args.clients,
+                         args.warmup, args.seconds)
+            proc.terminate()
+            proc.wait(30)
+            proc = None
+        raw = baseline(url, setup["baseline"], codes[2 * per_run:3 * per_run], args.clients, args.warmup,
+                       args.seconds)
+        roll = rollup(setup["app"], setup["rollup"])
+        return {"database": kind, "workers": args.workers, "clients": args.clients, "seconds": args.seconds,
+                "served": served, "served_without_receivers": bare, "baseline_raw_insert": raw,
+                "rollup": roll, "load_average": os.getloadavg()[0]}
+    finally:
+        if proc is not None:
+            proc.terminate()
+            proc.wait(30)
+        if pg_name:
+            drop_pg_database(pg_name)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--databases", default="sqlite,postgresql", help="sqlite, postgresql or both")
+    parser.add_argument("--workers", type=int, default=max(2, (os.cpu_count() or 2) * 2))
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--warmup", type=float, default=2.0)
+    parser.add_argument("--no-diagnose", dest="diagnose", action="store_false",
+                        help="skip the diagnostic run without report_submitted receivers")
+    parser.add_argument("--json", action="store_true", help="print one JSON line")
+    args = parser.parse_args(argv)
+
+    results = {"cpus": os.cpu_count(), "targets": {"reports_per_second_postgresql": TARGET_PER_SECOND,
+                                                   "rollup_s": TARGET_ROLLUP_S}, "runs": []}
+    for kind in [d.strip() for d in args.databases.split(",") if d.strip()]:
+        try:
+            results["runs"].append(run_database(kind, args))
+        except Exception as exc:  # a missing PostgreSQL is reported, not fatal to the SQLite figures
+            if kind != "postgresql":
+                raise
+            results["runs"].append({"database": kind, "skipped": f"{type(exc).__name__}: {exc}"})
+    if args.json:
+        print(json.dumps(results, ensure_ascii=False))
+    else:
+        report(results)
+    return results
+
+
+def report(results: dict) -> None:
+    print(f"Loss-report benchmark on {results['cpus']} CPUs")
+    for run in results["runs"]:
+        if "skipped" in run:
+            print(f"\n[{run['database']}] skipped: {run['skipped']}")
+            continue
+        served, raw, roll = run["served"], run["baseline_raw_insert"], run["rollup"]
+        print(f"\n[{run['database']}] gunicorn {run['workers']} workers, {run['clients']} client threads, "
+              f"{run['seconds']:.0f} s (load average at the end {run['load_average']:.1f})")
+        print(f"  submissions through the API : {served['per_second']:8.1f} reports/s "
+              f"({served['created']} created, {served['errors']} errors; statuses {served['statuses']})")
+        if run["served_without_receivers"]:
+            bare = run["served_without_receivers"]
+            print(f"  … without report_submitted receivers (diagnostic): {bare['per_second']:8.1f} reports/s")
+        print(f"  baseline raw SQL INSERT     : {raw['per_second']:8.1f} rows/s")
+        print(f"  API / baseline              : {served['per_second'] / max(raw['per_second'], 1e-9):8.1%}")
+        if run["database"] == "postgresql":
+            verdict = "meets" if served["per_second"] >= TARGET_PER_SECOND else "MISSES"
+            print(f"  target ≥ {TARGET_PER_SECOND:.0f} reports/s     : {verdict}")
+        print(f"  roll-up of {roll['village_reports']:,} village reports: pure {roll['pure_s'] * 1000:.0f} ms, "
+              f"with database read {roll['with_database_s'] * 1000:.0f} ms, baseline plain sum "
+              f"{roll['baseline_plain_sum_s'] * 1000:.0f} ms (target < {TARGET_ROLLUP_S * 1000:.0f} ms: "
+              f"{'meets' if roll['pure_s'] < TARGET_ROLLUP_S else 'MISSES'})")
+
+
+if __name__ == "__main__":
+    main()
