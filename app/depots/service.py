@@ -736,15 +736,16 @@ def depot_stock_table(item: str | None = None, region_code: str | None = None) -
     location and ``stock: {item_code: available}`` (only ``item`` when given). No permission
     check: the caller checks ``depot.view``."""
     depots = db.session.scalars(depots_query(region_code, active_only=True)).all()
-    usable = _usable_stock()
+    by_depot: dict[str, dict[str, float]] = {}
+    for (code, item_code), units in _usable_stock().items():
+        if not item or item_code == item:
+            by_depot.setdefault(code, {})[item_code] = units
     reserves = _reserves()
     out = []
     for depot in depots:
         stock = {}
-        for (code, item_code), units in usable.items():
-            if code != depot.code or (item and item_code != item):
-                continue
-            reserve = reserves.get((code, item_code))
+        for item_code, units in by_depot.get(depot.code, {}).items():
+            reserve = reserves.get((depot.code, item_code))
             held = 0 if reserve is None or reserve.released else reserve.floor
             stock[item_code] = stockpile.available(units, held)
         if item and item not in stock:
