@@ -1,8 +1,12 @@
-"""The dashboard area."""
+"""The map dashboard (灾情地图): affected villages against depots, the nearest stocked depot,
+coverage gaps and dispatches in transit; folium pages fed by GeoJSON endpoints (API.md, GIS)."""
 from __future__ import annotations
 
 from flask import Flask
 
 
 def register(app: Flask) -> None:
-    return None
+    from . import api, views
+
+    app.register_blueprint(views.bp)
+    app.register_blueprint(api.bp, name="dashboard_api")
