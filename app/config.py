@@ -44,6 +44,10 @@ class Defaults:
     HOLIDAYS: list[str] = []  # ISO dates that are not working days
     EXTRA_WORKDAYS: list[str] = []  # weekend dates that are working days (调休)
 
+    # Response levels: during a burst of reports, recompute an event's assessment at most this
+    # often inline; the responses.refresh job picks up the rest within a minute.
+    ASSESSMENT_MIN_INTERVAL_SECONDS = 10
+
     # Map: no tiles by default (works offline). Set an XYZ template to use a tile server.
     MAP_TILES_URL = None
     MAP_TILES_ATTRIBUTION = ""

@@ -34,6 +34,9 @@ JOBS: tuple[JobSpec, ...] = (
     JobSpec("reports.deadlines", "灾情报送时限检查", "app.jobs:reports_deadlines",
             {"minute": "*/15"}, timedelta(hours=1),
             description="初报、续报、核报到期提醒与逾期告警（每 15 分钟）。"),
+    JobSpec("responses.refresh", "应急响应评估刷新", "app.jobs:responses_refresh",
+            {"minute": "*"}, timedelta(minutes=5),
+            description="集中报送期间被标记为过期的灾情评估，每分钟重新评估并通知协调员。"),
     JobSpec("cycles.rolls", "生成发放批次", "app.cycles.jobs:generate_rolls",
             {"hour": 6, "minute": 0}, timedelta(days=7),
             description="为发放中的救助周期生成当期到期款项的发放批次（过渡期按月、冬春按月、重建按进度、一次性救助）。"),
@@ -63,3 +66,10 @@ def reports_deadlines(now, run):
 
     result = check_deadlines(now)
     return result if isinstance(result, (dict, list, int, str)) or result is None else str(result)
+
+
+def responses_refresh(now, run):
+    """Assessments left stale by a burst of reports: ``app.responses.service.refresh_stale_assessments``."""
+    from app.responses.service import refresh_stale_assessments
+
+    return {"refreshed": refresh_stale_assessments()}

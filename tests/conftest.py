@@ -73,6 +73,7 @@ def app(tmp_path, _pg_schema):
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        "ASSESSMENT_MIN_INTERVAL_SECONDS": 0,  # tests see every recompute inline
         "REPORT_PHOTO_DIR": str(tmp_path / "photos"),
     }
     if _pg_schema:

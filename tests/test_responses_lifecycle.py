@@ -394,3 +394,35 @@ def test_mark_read(client, auth, app):
     assert read.status_code == 200 and read.get_json()["read"] is True
     assert notifications(client, coordinator, unread="true")["total"] == 0
     assert client.post("/api/v1/notifications/424242/read", headers=coordinator).status_code == 404
+
+
+def test_burst_of_reports_is_coalesced_and_swept_by_the_scheduler(app, client, auth):
+    """With a minimum interval, reports inside it only mark the snapshot stale; the
+    responses.refresh job recomputes it and sends what the inline recompute would have."""
+    from app.responses.models import Assessment
+    from app.responses.service import refresh_stale_assessments
+
+    load_plans(app)
+    app.config["ASSESSMENT_MIN_INTERVAL_SECONDS"] = 600
+    national = auth.token("coordinator", "000000", username="national")
+    officer = auth.token("officer", "140105", username="reporter")
+    event_id = create_event(client, officer, ["140105"])
+    report = Reporter(client, officer, event_id)
+
+    report("140105", deaths=1)  # first snapshot: computed inline
+    before = notifications(client, national)["total"]
+    report("140105", deaths=21, missing=4)  # inside the interval: stale, nobody told yet
+    assert notifications(client, national)["total"] == before
+    with app.app_context():
+        assert db.session.get(Assessment, event_id).stale is True
+    # the assessment endpoint is never stale: it evaluates the latest totals
+    evaluations = client.get(f"/api/v1/events/{event_id}/assessment", headers=national).get_json()["evaluations"]
+    assert any(e["plan_id"] == "national-2016" and e["level"] == "Ⅳ" for e in evaluations)
+
+    with app.app_context():
+        assert refresh_stale_assessments() == 1
+        assert db.session.get(Assessment, event_id).stale is False
+        assert refresh_stale_assessments() == 0
+    titles = [n["title"] for n in notifications(client, national)["items"]]
+    assert len(titles) == before + 4
+    assert any("2016年版）》Ⅳ级响应" in t for t in titles)

@@ -108,3 +108,5 @@ class Assessment(db.Model):
     event_id: Mapped[int] = mapped_column(ForeignKey("event.id"), primary_key=True)
     evaluations: Mapped[list] = mapped_column(JSONType)
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Reports arrived after ``computed_at``; the scheduler's sweep recomputes it.
+    stale: Mapped[bool] = mapped_column(Boolean, default=False, index=True)

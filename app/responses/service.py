@@ -7,6 +7,8 @@ evaluation is :mod:`response_levels`; this module only feeds it the event's figu
 """
 from __future__ import annotations
 
+from datetime import timedelta
+
 import json
 from collections import defaultdict
 from dataclasses import dataclass
@@ -571,8 +573,17 @@ def _refresh(event_id: int) -> list[Notification]:
         db.session.add(snapshot)
     snapshot.evaluations = _snapshot(evaluations)
     snapshot.computed_at = utcnow()
+    snapshot.stale = False
     db.session.commit()
     return made
+
+
+def refresh_stale_assessments() -> int:
+    """Recompute every assessment marked stale by a burst of reports; return how many."""
+    stale = db.session.scalars(select(Assessment.event_id).filter_by(stale=True)).all()
+    for event_id in stale:
+        refresh_assessment(event_id)
+    return len(stale)
 
 
 def level_name(label: str) -> str:
@@ -589,12 +600,24 @@ def _number(value) -> str:
 def on_report_submitted(_sender, report=None, **_extra) -> None:
     """``report_submitted`` receiver: the report is committed; recompute its event.
 
-    A failure here is logged and rolled back rather than raised: the report stands, and the
-    assessment endpoint computes from the latest totals anyway.
+    Recomputing reads every latest report of the event, so during a burst of reports it is
+    coalesced: when the snapshot is younger than ``ASSESSMENT_MIN_INTERVAL_SECONDS`` it is only
+    marked stale, and the ``responses.refresh`` job (every minute) recomputes it and sends the
+    notifications. The assessment endpoint always evaluates the latest totals.
+
+    A failure here is logged and rolled back rather than raised: the report stands.
     """
     if report is None:
         return
     try:
+        interval = current_app.config["ASSESSMENT_MIN_INTERVAL_SECONDS"]
+        snapshot = db.session.get(Assessment, report.event_id)
+        if (interval and snapshot is not None
+                and snapshot.computed_at > utcnow() - timedelta(seconds=interval)):
+            if not snapshot.stale:  # one write per burst, not one per report
+                snapshot.stale = True
+                db.session.commit()
+            return
         refresh_assessment(report.event_id)
     except Exception:  # the report is already saved: never turn it into a 500
         db.session.rollback()
