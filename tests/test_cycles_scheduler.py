@@ -29,7 +29,7 @@ def test_jobs_are_declared_once_with_stable_ids():
 
     ids = [spec.id for spec in JOBS]
     assert len(ids) == len(set(ids))
-    assert {"reports.deadlines", "cycles.rolls", "cycles.winter_spring.open_survey",
+    assert {"reports.deadlines", "responses.refresh", "cycles.rolls", "cycles.winter_spring.open_survey",
             "cycles.winter_spring.deadlines", "cycles.reconstruction.progress", "cycles.notices"} == set(ids)
     assert _spec("reports.deadlines").trigger == {"minute": "*/15"}
 
