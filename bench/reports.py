@@ -105,9 +105,9 @@ def prepare(url: str, photo_dir: str) -> dict:
         started = (datetime.now(timezone.utc) - timedelta(days=1)).isoformat()
         events = [service.create_event(user, {"name": name, "hazard": "flood", "started_at": started,
                                               "region_codes": ["140000"]}).id
-                  for name in ("served", "baseline", "rollup")]
+                  for name in ("served", "bare", "baseline", "rollup")]
         db.engine.dispose()
-    return {"app": app, "served": events[0], "baseline": events[1], "rollup": events[2]}
+    return {"app": app, "served": events[0], "bare": events[1], "baseline": events[2], "rollup": events[3]}
 
 
 # --- gunicorn ---------------------------------------------------------------------------------
@@ -160,48 +160,91 @@ def token(port: int) -> str:
     return json.loads(conn.getresponse().read())["token"]
 
 
+#: Share of submissions whose first response is thrown away (the connection is closed right after
+#: sending, as when a field connection drops), then re-sent with the same Idempotency-Key and body.
+RETRY_SHARE = 0.1
+
+
 def drive(port: int, bearer: str, event_id: int, codes: list[str], clients: int, warmup: float,
-          seconds: float) -> dict:
-    """``clients`` threads post reports for ``warmup + seconds``; count the 201s of the window."""
+          seconds: float, retry_share: float = RETRY_SHARE) -> dict:
+    """``clients`` threads post reports for ``warmup + seconds``; count the 201s of the window.
+
+    Every report carries its Idempotency-Key in its note too, so that afterwards
+    :func:`exactly_once` can check that each acknowledged key became exactly one report. Latency
+    is that of each completed request (the last attempt for a retried one).
+    """
+    import random
+
     lock = threading.Lock()
-    counts = {"created": 0, "errors": 0, "statuses": {}}
+    counts = {"created": 0, "errors": 0, "retried": 0, "statuses": {}}
+    latencies: list[float] = []
+    acknowledged: set[str] = set()
     window = {"start": 0.0, "end": 0.0}
     stop = threading.Event()
     slices = [codes[i::clients] for i in range(clients)]
 
-    def worker(mine: list[str]):
+    def worker(number: int, mine: list[str]):
+        rng = random.Random(number)
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         seen: set[str] = set()
         index = 0
+
+        def send(body: str, key: str) -> tuple[int, dict | None, float]:
+            started = time.perf_counter()
+            try:
+                conn.request("POST", f"/api/v1/events/{event_id}/reports", body, {
+                    "Content-Type": "application/json", "Authorization": f"Bearer {bearer}",
+                    "Idempotency-Key": key})
+                response = conn.getresponse()
+                payload = response.read()
+                status = response.status
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                return 0, None, time.perf_counter() - started
+            try:
+                data = json.loads(payload) if payload else None
+            except ValueError:
+                data = None
+            return status, data, time.perf_counter() - started
+
         while not stop.is_set():
             code = mine[index % len(mine)]
             index += 1
             kind = "update" if code in seen else "initial"
+            key = uuid.uuid4().hex
             as_of = (datetime.now(timezone.utc) - timedelta(seconds=1)).isoformat()
-            body = json.dumps({"region_code": code, "kind": kind, "as_of": as_of,
+            body = json.dumps({"region_code": code, "kind": kind, "as_of": as_of, "note": f"bench {key}",
                                "figures": {"affected_population": 100 + index % 50, "relocated_population": 10,
                                            "needing_aid_population": 20, "direct_loss_10k_cny": 1.5}})
-            try:
-                conn.request("POST", f"/api/v1/events/{event_id}/reports", body, {
-                    "Content-Type": "application/json", "Authorization": f"Bearer {bearer}",
-                    "Idempotency-Key": uuid.uuid4().hex})
-                response = conn.getresponse()
-                response.read()
-                status = response.status
-            except (OSError, http.client.HTTPException):
+            retried = rng.random() < retry_share
+            if retried:
+                try:  # send, then drop the connection without reading the answer
+                    conn.request("POST", f"/api/v1/events/{event_id}/reports", body, {
+                        "Content-Type": "application/json", "Authorization": f"Bearer {bearer}",
+                        "Idempotency-Key": key})
+                except (OSError, http.client.HTTPException):
+                    pass
                 conn.close()
-                status = 0
+            for _attempt in range(200):
+                status, data, elapsed = send(body, key)
+                in_progress = status == 409 and data is not None and not data.get("errors")
+                if not (in_progress or status == 0) or stop.is_set() and not retried:
+                    break
+                time.sleep(0.02)  # the first attempt is still running on the server
             now = time.perf_counter()
             with lock:
                 counts["statuses"][status] = counts["statuses"].get(status, 0) + 1
                 if status == 201:
                     seen.add(code)
+                    acknowledged.add(key)
                     if window["start"] <= now <= window["end"]:
                         counts["created"] += 1
+                        counts["retried"] += retried
+                        latencies.append(elapsed)
                 elif window["start"] <= now <= window["end"]:
                     counts["errors"] += 1
 
-    threads = [threading.Thread(target=worker, args=(s,), daemon=True) for s in slices]
+    threads = [threading.Thread(target=worker, args=(n, s), daemon=True) for n, s in enumerate(slices)]
     begin = time.perf_counter()
     window["start"], window["end"] = begin + warmup, begin + warmup + seconds
     for t in threads:
@@ -210,8 +253,41 @@ def drive(port: int, bearer: str, event_id: int, codes: list[str], clients: int,
     stop.set()
     for t in threads:
         t.join(60)
+    latencies.sort()
+
+    def percentile(share: float) -> float | None:
+        if not latencies:
+            return None
+        return latencies[min(len(latencies) - 1, int(share * len(latencies)))] * 1000
+
     return {"per_second": counts["created"] / seconds, "created": counts["created"], "errors": counts["errors"],
-            "statuses": {str(k): v for k, v in sorted(counts["statuses"].items())}}
+            "retried": counts["retried"], "p50_ms": percentile(0.50), "p99_ms": percentile(0.99),
+            "statuses": {str(k): v for k, v in sorted(counts["statuses"].items())},
+            "_acknowledged": acknowledged}
+
+
+def exactly_once(app, event_id: int, result: dict) -> dict:
+    """Compare the acknowledged keys with the reports in the database: every acknowledged key
+    must be exactly one report (``lost``: none; ``duplicated``: more than one)."""
+    from sqlalchemy import func, select
+
+    from app.extensions import db
+    from app.reports.models import LossReport
+
+    acknowledged = result.pop("_acknowledged")
+    with app.app_context():
+        rows = dict(db.session.execute(
+            select(LossReport.note, func.count()).where(LossReport.event_id == event_id,
+                                                        LossReport.note.like("bench %"))
+            .group_by(LossReport.note)).all())
+        db.engine.dispose()
+    per_key = {note.split(" ", 1)[1]: n for note, n in rows.items()}
+    lost = sum(1 for key in acknowledged if key not in per_key)
+    duplicated = sum(n - 1 for n in per_key.values() if n > 1)
+    result.update(acknowledged=len(acknowledged), lost=lost, duplicated=duplicated,
+                  lost_or_duplicated=lost + duplicated,
+                  unacknowledged_reports=sum(1 for key in per_key if key not in acknowledged))
+    return result
 
 
 # --- Baseline: raw INSERT ---------------------------------------------------------------------
@@ -382,14 +458,16 @@ def run_database(kind: str, args) -> dict:
         proc.terminate()
         proc.wait(30)
         proc = None
+        served = exactly_once(setup["app"], setup["served"], served)
         bare = None
         if args.diagnose:
             proc, port = start_gunicorn(url, workdir, args.workers, receivers=False)
-            bare = drive(port, token(port), setup["served"], codes[per_run:2 * per_run], args.clients,
+            bare = drive(port, token(port), setup["bare"], codes[per_run:2 * per_run], args.clients,
                          args.warmup, args.seconds)
             proc.terminate()
             proc.wait(30)
             proc = None
+            bare = exactly_once(setup["app"], setup["bare"], bare)
         raw = baseline(url, setup["baseline"], codes[2 * per_run:3 * per_run], args.clients, args.warmup,
                        args.seconds)
         roll = rollup(setup["app"], setup["rollup"])
@@ -444,6 +522,9 @@ def report(results: dict) -> None:
               f"{run['seconds']:.0f} s (load average at the end {run['load_average']:.1f})")
         print(f"  submissions through the API : {served['per_second']:8.1f} reports/s "
               f"({served['created']} created, {served['errors']} errors; statuses {served['statuses']})")
+        print(f"  latency p50 / p99           : {served['p50_ms'] or 0:8.1f} / {served['p99_ms'] or 0:.1f} ms")
+        print(f"  exactly once under retries  : {served['retried']} submissions retried with the same key; "
+              f"{served['lost']} lost, {served['duplicated']} duplicated of {served['acknowledged']} acknowledged")
         if run["served_without_receivers"]:
             bare = run["served_without_receivers"]
             print(f"  … without report_submitted receivers (diagnostic): {bare['per_second']:8.1f} reports/s")

@@ -114,3 +114,30 @@ def validate(figures: Mapping[str, object]) -> tuple[dict[str, float], list[dict
     if not errors:
         errors = check(clean)
     return clean, errors
+
+
+def jumps(previous: Mapping[str, float], current: Mapping[str, float], up: float,
+          down: float) -> list[dict]:
+    """Figures that changed sharply since the previous report (突增突减), each named.
+
+    A figure jumps when it rises above ``up`` × its previous value or falls below ``down`` × it
+    (``domain.md`` §3: such changes need a written explanation). A previous value of 0 has no
+    ratio and never counts as a jump.
+    """
+    out = []
+    for name in FIELDS:
+        before, after = previous.get(name, 0) or 0, current.get(name, 0) or 0
+        if before <= 0:
+            continue
+        label = BY_FIELD[name].label
+        if after > before * up:
+            out.append({"field": f"figures.{name}", "rule": "jump_up",
+                        "message": f"{label}由 {before} 增至 {after}，超过上次的 {up:g} 倍，须在说明（note）中解释原因"})
+        elif after < before * down:
+            out.append({"field": f"figures.{name}", "rule": "jump_down",
+                        "message": f"{label}由 {before} 降至 {after}，低于上次的 {down:g} 倍，须在说明（note）中解释原因"})
+    return out
+
+
+def deaths_and_missing(figures: Mapping[str, float]) -> float:
+    return (figures.get("deaths", 0) or 0) + (figures.get("missing", 0) or 0)

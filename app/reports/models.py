@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -45,6 +45,8 @@ class Event(db.Model):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: 重大灾害: reports then need at least ``REPORT_MAJOR_MIN_PHOTOS`` photos (national system rule).
+    major: Mapped[bool] = mapped_column(Boolean, default=False)
     regions = relationship("Region", secondary=event_region, order_by="Region.code", lazy="selectin")
 
     @property
@@ -57,7 +59,8 @@ class Event(db.Model):
                 "started_at": self.started_at.isoformat(), "region_codes": self.region_codes,
                 "status": self.status,
                 "stabilised_at": self.stabilised_at.isoformat() if self.stabilised_at else None,
-                "closed_at": self.closed_at.isoformat() if self.closed_at else None}
+                "closed_at": self.closed_at.isoformat() if self.closed_at else None,
+                "major": bool(self.major)}
 
 
 class LossReport(db.Model):
@@ -94,3 +97,34 @@ class LossReport(db.Model):
 
 
 make_append_only(LossReport)
+
+
+class ReportPhoto(db.Model):
+    """A photo attached to a loss report (现场照片), stored as a file under ``REPORT_PHOTO_DIR``
+    (default ``instance/photos``). One file per content hash and report: uploading the same
+    picture again returns the first row."""
+
+    __tablename__ = "report_photo"
+    __table_args__ = (UniqueConstraint("report_id", "sha256"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("loss_report.id"), index=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id"), index=True)
+    path: Mapped[str] = mapped_column(String(300))  # relative to the photo folder
+    original_name: Mapped[str] = mapped_column(String(200), default="")
+    content_type: Mapped[str] = mapped_column(String(40))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    uploaded_by: Mapped[str] = mapped_column(String(80))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "report_id": self.report_id, "event_id": self.event_id,
+                "original_name": self.original_name, "content_type": self.content_type,
+                "size": self.size, "sha256": self.sha256, "uploaded_by": self.uploaded_by,
+                "uploaded_at": self.uploaded_at.isoformat(),
+                "url": f"/api/v1/events/{self.event_id}/reports/{self.report_id}/photos/{self.id}"}
+
+
+make_append_only(ReportPhoto)

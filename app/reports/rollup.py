@@ -11,6 +11,8 @@ from typing import Callable, Mapping
 
 from .indicators import FIELDS
 
+_FIELD_SET = frozenset(FIELDS)
+
 
 @dataclass
 class Total:
@@ -52,50 +54,55 @@ def roll_up(latest: Mapping[str, Latest], parent_of: Callable[[str], str | None]
     depth_cache: dict[str, int] = {}
 
     def depth(code: str) -> int:
-        if code not in depth_cache:
+        # iterative: walk up to the first code of known depth, then fill the chain in
+        chain = []
+        while code not in depth_cache:
             parent = parent_of(code)
-            depth_cache[code] = 0 if parent is None else depth(parent) + 1
-        return depth_cache[code]
+            if parent is None:
+                depth_cache[code] = 0
+                break
+            chain.append(code)
+            code = parent
+        known = depth_cache[code]
+        for item in reversed(chain):
+            known += 1
+            depth_cache[item] = known
+        return depth_cache[chain[0]] if chain else depth_cache[code]
 
     totals: dict[str, Total] = {}
     for code, report in latest.items():
-        totals[code] = Total(code, {f: report.figures.get(f, 0) for f in FIELDS}, 1, report.as_of, True)
+        figures = report.figures
+        # stored figures carry exactly the indicator fields: a plain copy is enough (and fast)
+        own = dict(figures) if figures.keys() == _FIELD_SET else {f: figures.get(f, 0) for f in FIELDS}
+        totals[code] = Total(code, own, 1, report.as_of, True)
 
-    # Children are finished before their parents: walk every known code deepest first, adding
-    # each finished total into its parent unless the parent reported directly.
-    pending = sorted(totals, key=depth, reverse=True)
-    seen = set(pending)
-    index = 0
-    while index < len(pending):
-        code = pending[index]
-        index += 1
-        parent = parent_of(code)
-        if parent is None:
-            continue
-        target = totals.get(parent)
-        if target is None:
-            target = totals[parent] = Total(parent)
-        if parent not in seen:
-            seen.add(parent)
-            _insert_by_depth(pending, index, parent, depth)
-        if target.direct:
-            continue
-        child = totals[code]
-        for name in FIELDS:
-            target.figures[name] += child.figures[name]
-        target.reporting_units += child.reporting_units
-        if child.as_of and (target.as_of is None or child.as_of > target.as_of):
-            target.as_of = child.as_of
+    # Children are finished before their parents: process the codes level by level, deepest
+    # first, adding each finished total into its parent unless the parent reported directly.
+    # (Buckets by depth: linear in the number of regions; the order of the previous version.)
+    levels: dict[int, list[str]] = {}
+    for code in totals:
+        levels.setdefault(depth(code), []).append(code)
+    current = max(levels, default=-1)
+    while current >= 0:
+        for code in levels.get(current, ()):
+            parent = parent_of(code)
+            if parent is None:
+                continue
+            target = totals.get(parent)
+            if target is None:
+                target = totals[parent] = Total(parent)
+                levels.setdefault(depth(parent), []).append(parent)
+            if target.direct:
+                continue
+            child = totals[code]
+            into, source = target.figures, child.figures
+            for name in FIELDS:
+                into[name] += source[name]
+            target.reporting_units += child.reporting_units
+            if child.as_of and (target.as_of is None or child.as_of > target.as_of):
+                target.as_of = child.as_of
+        current -= 1
     return totals
-
-
-def _insert_by_depth(pending: list[str], start: int, code: str, depth) -> None:
-    """Insert ``code`` after every still-pending code that is deeper than it."""
-    d = depth(code)
-    position = start
-    while position < len(pending) and depth(pending[position]) > d:
-        position += 1
-    pending.insert(position, code)
 
 
 def total_for(code: str, totals: Mapping[str, Total]) -> Total:

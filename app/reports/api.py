@@ -1,0 +1,154 @@
+"""JSON API of loss reporting (``API.md``: disaster events, loss reports, totals, deadlines)."""
+from __future__ import annotations
+
+import io
+
+from flask import jsonify, request, send_file
+
+from ..api import api_blueprint, api_user, created, doc, idempotent, page
+from ..errors import Invalid
+from ..extensions import db
+from . import excel, service
+from .models import Event
+
+bp = api_blueprint("reports_api", __name__)
+
+_REPORT_QUERY = {"region_code": "一个区划的报告历史（精确匹配）", "within": "该区划及其下级的报告",
+                 "kind": "initial | update | final", "limit": "每页条数", "offset": "偏移"}
+
+
+@bp.post("/events")
+@doc("创建灾害过程（官员、协调员，管辖范围内）", tag="events", body=service.EVENT_FIELDS,
+     responses={201: "灾害过程", 403: "区划超出管辖范围", 422: "输入有误（逐项列出）"})
+@idempotent
+def create_event():
+    return created(service.create_event(api_user(), request.get_json(silent=True)).to_dict())
+
+
+@bp.get("/events")
+@doc("灾害过程列表（与管辖范围相关的）", tag="events",
+     query={"status": "active | stable | closed", "limit": "每页条数", "offset": "偏移"})
+def list_events():
+    stmt = service.visible_events(api_user(), request.args.get("status") or None)
+    return jsonify(page(stmt, lambda e: e.to_dict()))
+
+
+@bp.get("/events/<int:event_id>")
+@doc("灾害过程详情", tag="events", responses={200: "灾害过程", 403: "不在管辖范围", 404: "不存在"})
+def get_event(event_id: int):
+    return jsonify(service.get_event(api_user(), event_id).to_dict())
+
+
+@bp.post("/events/<int:event_id>/stabilise")
+@doc("宣布灾情稳定（协调员）：核报时限自 at 起算", tag="events", body=service.AT_FIELDS,
+     responses={200: "灾害过程", 409: "状态不允许", 422: "时间有误"})
+def stabilise(event_id: int):
+    return jsonify(service.stabilise(api_user(), event_id, request.get_json(silent=True) or {}).to_dict())
+
+
+@bp.post("/events/<int:event_id>/close")
+@doc("结束灾害过程（协调员）：不再接受报告", tag="events", body=service.AT_FIELDS,
+     responses={200: "灾害过程", 409: "已结束", 422: "时间有误"})
+def close(event_id: int):
+    return jsonify(service.close(api_user(), event_id, request.get_json(silent=True) or {}).to_dict())
+
+
+@bp.post("/events/<int:event_id>/reports")
+@doc("报送灾情（初报/续报/核报）", tag="reports", body=service.REPORT_FIELDS,
+     responses={201: "灾情报告", 403: "不在管辖范围", 404: "灾害过程不存在",
+                409: "报告顺序不符（首报须为初报；核报后关闭）或并发冲突（可重试）",
+                422: "输入有误：逐项列出违反的一致性规则、突增突减未说明等"})
+@idempotent
+def submit_report(event_id: int):
+    _report, body = service.submit_report_with_body(api_user(), event_id, request.get_json(silent=True))
+    return created(body)
+
+
+def report_event(event_id: int) -> Event:
+    return db.session.get(Event, event_id)
+
+
+@bp.get("/events/<int:event_id>/reports")
+@doc("报告历史（按报送时间先后，从不覆盖）", tag="reports", query=_REPORT_QUERY)
+def list_reports(event_id: int):
+    user = api_user()
+    event = service.get_event(user, event_id)
+    stmt = service.reports_query(user, event, region_code=request.args.get("region_code") or None,
+                                 within=request.args.get("within") or None,
+                                 kind=request.args.get("kind") or None)
+    result = page(stmt, lambda r: r)
+    result["items"] = service.report_dicts(event, result["items"])
+    return jsonify(result)
+
+
+@bp.get("/events/<int:event_id>/reports/<int:report_id>")
+@doc("一份报告（含照片列表）", tag="reports", responses={200: "灾情报告", 404: "不存在"})
+def get_report(event_id: int, report_id: int):
+    user = api_user()
+    report = service.get_report(user, event_id, report_id)
+    body = service.report_dicts(report_event(event_id), [report])[0]
+    body["photos"] = [p.to_dict() for p in service.photos_of(user, event_id, report_id)]
+    return jsonify(body)
+
+
+@bp.post("/events/<int:event_id>/reports/<int:report_id>/photos")
+@doc("上传现场照片（multipart 字段 file；JPEG/PNG/WebP，大小受 REPORT_PHOTO_MAX_BYTES 限制）",
+     tag="reports", responses={201: "照片", 200: "同一照片已上传过", 409: "灾害过程已结束或照片过多",
+                               422: "缺少文件、过大或类型不符"})
+@idempotent
+def upload_photo(event_id: int, report_id: int):
+    photo, made = service.add_photo(api_user(), event_id, report_id, request.files.get("file"))
+    return jsonify(photo.to_dict()), 201 if made else 200
+
+
+@bp.get("/events/<int:event_id>/reports/<int:report_id>/photos/<int:photo_id>")
+@doc("照片文件", tag="reports", responses={200: "图片", 404: "不存在"})
+def photo(event_id: int, report_id: int, photo_id: int):
+    path, row = service.photo_file(api_user(), event_id, report_id, photo_id)
+    return send_file(path, mimetype=row.content_type, max_age=3600)
+
+
+@bp.get("/events/<int:event_id>/deadlines")
+@doc("法定报送时限（初报、续报、核报）及状态 due / overdue / met", tag="reports",
+     query={"region_code": "只看该区划相关的县", "status": "due | overdue | met"})
+def deadlines(event_id: int):
+    items = service.event_deadlines(api_user(), event_id, region_code=request.args.get("region_code") or None,
+                                    status=request.args.get("status") or None)
+    return jsonify([item.to_dict() for item in items])
+
+
+@bp.get("/events/<int:event_id>/timeliness")
+@doc("报送完整率与及时率（按地市、省）", tag="reports")
+def timeliness(event_id: int):
+    return jsonify(service.timeliness(api_user(), event_id))
+
+
+@bp.get("/events/<int:event_id>/totals")
+@doc("区划汇总：有本级最新报告的取本级，否则为下级汇总之和", tag="reports",
+     query={"region_code": "区划代码（必填）"}, responses={200: "{region_code, figures, reporting_units, as_of}",
+                                                   404: "区划不存在", 422: "缺少 region_code"})
+def totals(event_id: int):
+    return jsonify(service.totals(api_user(), event_id, request.args.get("region_code")))
+
+
+@bp.get("/events/<int:event_id>/reports.xlsx")
+@doc("导出自然灾害损失情况统计快报表（Excel）", tag="reports",
+     query={"latest": "1 = 只导出各区划最新一份", "within": "只导出该区划及其下级"})
+def export_xlsx(event_id: int):
+    user = api_user()
+    data, filename = excel.export_event(user, event_id, latest=request.args.get("latest") == "1",
+                                        within=request.args.get("within") or None)
+    return send_file(io.BytesIO(data), as_attachment=True, download_name=filename,
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+@bp.post("/events/<int:event_id>/reports/import")
+@doc("按快报表格式批量导入报告（multipart 字段 file）：任何一行有错则全部不导入，逐行列出错误",
+     tag="reports", responses={201: "{imported, reports}", 403: "有行超出管辖范围", 422: "逐行错误"})
+@idempotent
+def import_xlsx(event_id: int):
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise Invalid("缺少 Excel 文件。", [{"field": "file", "message": "必填"}])
+    reports = excel.import_event(api_user(), event_id, upload.stream.read())
+    return created({"imported": len(reports), "report_ids": [r.id for r in reports]})

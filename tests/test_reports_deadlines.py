@@ -1,0 +1,338 @@
+"""Statutory deadlines (domain.md §3) with frozen clocks: the pure schedule, the API, rates,
+the scheduled overdue check and the direct-report alert."""
+from __future__ import annotations
+
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from sqlalchemy import select
+
+from app.extensions import db
+from app.notifications import Notification
+from app.reports import deadlines as dl
+
+SH = ZoneInfo("Asia/Shanghai")
+
+
+def at(day, hour, minute=0):
+    return datetime(2026, 7, day, hour, minute, tzinfo=SH)
+
+
+START = at(6, 6)  # Monday 2026-07-06 06:00
+
+
+def sub(code, kind, moment):
+    return dl.Submission(code, kind, moment)
+
+
+def by_key(items):
+    return {(d.region_code, d.kind, d.due_at): d for d in items}
+
+
+# --- The pure schedule ---------------------------------------------------------------------
+
+def test_initial_and_daily_updates_until_now():
+    submissions = {
+        "140105": [sub("140105001200", "initial", at(6, 7, 30)), sub("140105001200", "update", at(7, 8)),
+                   sub("140105001201", "update", at(8, 9, 30))],
+        "140106": [sub("140106", "initial", at(6, 9))],
+    }
+    items = dl.compute(started_at=START, stabilised_at=None, ended_at=None, counties=["140106", "140105"],
+                       submissions=submissions, schedule=dl.Schedule(), now=at(8, 10))
+    assert [(d.region_code, d.kind, d.due_at) for d in items] == [
+        ("140105", "initial", at(6, 8)), ("140105", "update", at(7, 9)), ("140105", "update", at(8, 9)),
+        ("140105", "update", at(9, 9)),
+        ("140106", "initial", at(6, 8)), ("140106", "update", at(7, 9)), ("140106", "update", at(8, 9)),
+        ("140106", "update", at(9, 9)),
+    ]
+    got = by_key(items)
+    assert got[("140105", "initial", at(6, 8))].status == "met"
+    assert got[("140105", "initial", at(6, 8))].met_at == at(6, 7, 30)
+    assert not got[("140105", "initial", at(6, 8))].late
+    assert got[("140105", "update", at(7, 9))].met_at == at(7, 8)
+    late = got[("140105", "update", at(8, 9))]
+    assert late.status == "met" and late.late and late.met_at == at(8, 9, 30)
+    assert got[("140105", "update", at(9, 9))].status == "due"
+    assert got[("140106", "initial", at(6, 8))].late
+    assert got[("140106", "update", at(7, 9))].status == "overdue"
+    assert got[("140106", "update", at(8, 9))].status == "overdue"
+    assert got[("140106", "update", at(9, 9))].status == "due"
+    assert got[("140106", "update", at(9, 9))].to_dict() == {
+        "region_code": "140106", "kind": "update", "due_at": "2026-07-09T01:00:00+00:00", "status": "due",
+        "met_at": None, "late": False}
+
+
+def test_initial_due_is_overdue_until_filed():
+    items = dl.compute(started_at=START, stabilised_at=None, ended_at=None, counties=["140105"],
+                       submissions={}, schedule=dl.Schedule(), now=at(6, 7, 59))
+    assert [(d.kind, d.status) for d in items] == [("initial", "due"), ("update", "due")]
+    items = dl.compute(started_at=START, stabilised_at=None, ended_at=None, counties=["140105"],
+                       submissions={}, schedule=dl.Schedule(), now=at(6, 8, 1))
+    assert items[0].status == "overdue" and items[0].met_at is None
+
+
+def test_report_of_the_evening_before_belongs_to_that_day():
+    """The report due at 09:00 on day D covers up to 24:00 of D−1 and may be filed from 00:00 of D."""
+    submissions = {"140105": [sub("140105", "initial", at(6, 7)), sub("140105", "update", at(7, 23))]}
+    items = by_key(dl.compute(started_at=START, stabilised_at=None, ended_at=None, counties=["140105"],
+                              submissions=submissions, schedule=dl.Schedule(), now=at(8, 12)))
+    day7 = items[("140105", "update", at(7, 9))]
+    assert day7.status == "met" and day7.late and day7.met_at == at(7, 23)
+    assert items[("140105", "update", at(8, 9))].status == "overdue"
+
+
+def test_stabilisation_stops_updates_and_starts_verified():
+    submissions = {"140105": [sub("140105001200", "initial", at(6, 7)), sub("140105001200", "final", at(13, 10))]}
+    items = dl.compute(started_at=START, stabilised_at=at(8, 12), ended_at=None, counties=["140105"],
+                       submissions=submissions, schedule=dl.Schedule(), now=at(20, 12))
+    assert [(d.kind, d.due_at) for d in items] == [("initial", at(6, 8)), ("update", at(7, 9)),
+                                                   ("update", at(8, 9)), ("final", at(15, 12))]
+    final = items[-1]
+    # the only reporting region filed its verified report: the county's is met
+    assert final.status == "met" and final.met_at == at(13, 10)
+
+
+def test_verified_needs_every_reporting_region_or_the_county_itself():
+    base = [sub("140105001200", "initial", at(6, 7)), sub("140105001201", "initial", at(6, 7)),
+            sub("140105001200", "final", at(9, 10))]
+    kwargs = dict(started_at=START, stabilised_at=at(8, 12), ended_at=None, counties=["140105"],
+                  schedule=dl.Schedule(), now=at(16, 12))
+    final = dl.compute(submissions={"140105": base}, **kwargs)[-1]
+    assert final.kind == "final" and final.status == "overdue"
+    final = dl.compute(submissions={"140105": base + [sub("140105", "final", at(14, 8))]}, **kwargs)[-1]
+    assert final.status == "met" and final.met_at == at(14, 8)
+
+
+@pytest.mark.parametrize("holidays, extra, due_day", [
+    ((), (), 15),                           # Thu 9, Fri 10, Mon 13, Tue 14, Wed 15
+    (("2026-07-10",), (), 16),              # Friday is a holiday
+    (("2026-07-10",), ("2026-07-11",), 15),  # … made up on Saturday (调休)
+])
+def test_working_days_with_holidays(holidays, extra, due_day):
+    config = {"REPORT_INITIAL_HOURS": 2, "REPORT_DAILY_DUE": "09:00", "REPORT_DROUGHT_INTERVAL_DAYS": 10,
+              "REPORT_VERIFIED_WORKING_DAYS": 5, "HOLIDAYS": list(holidays), "EXTRA_WORKDAYS": list(extra)}
+    schedule = dl.Schedule.from_config(config, "flood")
+    items = dl.compute(started_at=START, stabilised_at=at(8, 12), ended_at=None, counties=["140105"],
+                       submissions={}, schedule=schedule, now=at(8, 12))
+    assert items[-1].kind == "final" and items[-1].due_at == at(due_day, 12)
+
+
+def test_stabilised_on_a_weekend_counts_from_monday():
+    items = dl.compute(started_at=START, stabilised_at=at(11, 15), ended_at=None, counties=["140105"],
+                       submissions={}, schedule=dl.Schedule(), now=at(11, 15))
+    assert items[-1].due_at == at(17, 15)  # Mon 13 … Fri 17
+
+
+def test_drought_every_ten_days():
+    schedule = dl.Schedule.from_config({"REPORT_INITIAL_HOURS": 2, "REPORT_DAILY_DUE": "09:00",
+                                        "REPORT_DROUGHT_INTERVAL_DAYS": 10,
+                                        "REPORT_VERIFIED_WORKING_DAYS": 5}, "drought")
+    assert schedule.periodic_days == 10
+    submissions = {"140105": [sub("140105", "initial", at(6, 7)), sub("140105", "update", at(7, 0, 30))]}
+    items = dl.compute(started_at=START, stabilised_at=None, ended_at=None, counties=["140105"],
+                       submissions=submissions, schedule=schedule, now=at(27, 10))
+    updates = [d for d in items if d.kind == "update"]
+    assert [d.due_at for d in updates] == [at(16, 9), at(26, 9), datetime(2026, 8, 5, 9, tzinfo=SH)]
+    # the report of day 7 falls in the first 10-day period; the second period has none
+    assert updates[0].status == "met" and updates[0].met_at == at(7, 0, 30)
+    assert updates[1].status == "overdue" and updates[2].status == "due"
+
+
+def test_configurable_hours_and_due_time():
+    config = {"REPORT_INITIAL_HOURS": 3, "REPORT_DAILY_DUE": "10:30", "REPORT_DROUGHT_INTERVAL_DAYS": 10,
+              "REPORT_VERIFIED_WORKING_DAYS": 2}
+    schedule = dl.Schedule.from_config(config, "earthquake")
+    assert schedule.daily_due == time(10, 30) and schedule.periodic_days == 1
+    items = dl.compute(started_at=START, stabilised_at=at(7, 12), ended_at=None, counties=["140105"],
+                       submissions={}, schedule=schedule, now=at(7, 12))
+    assert [(d.kind, d.due_at) for d in items] == [("initial", at(6, 9)), ("update", at(7, 10, 30)),
+                                                   ("final", at(9, 12))]
+
+
+def test_closed_without_stabilisation_stops_at_closing():
+    items = dl.compute(started_at=START, stabilised_at=None, ended_at=at(7, 12), counties=["140105"],
+                       submissions={}, schedule=dl.Schedule(), now=at(20, 0))
+    assert [d.kind for d in items] == ["initial", "update"]
+
+
+def test_rates():
+    items = [
+        dl.Deadline("140105", "initial", at(6, 8), "met", at(6, 7)),
+        dl.Deadline("140105", "update", at(7, 9), "met", at(7, 10)),
+        dl.Deadline("140106", "initial", at(6, 8), "overdue"),
+        dl.Deadline("140212", "initial", at(6, 8), "met", at(6, 8)),
+        dl.Deadline("140212", "update", at(9, 9), "due"),  # not yet due: not counted
+    ]
+    units = {"140105": ["140100", "140000"], "140106": ["140100", "140000"], "140212": ["140200", "140000"]}
+    rates = dl.rates(items, units, now=at(8, 0))
+    taiyuan = rates["140100"].to_dict()
+    assert (taiyuan["fallen_due"], taiyuan["met"], taiyuan["on_time"], taiyuan["overdue"]) == (3, 2, 1, 1)
+    assert taiyuan["completeness"] == pytest.approx(0.6667) and taiyuan["timeliness"] == pytest.approx(0.3333)
+    assert taiyuan["by_kind"]["initial"] == {"fallen_due": 2, "met": 1, "on_time": 1}
+    province = rates["140000"]
+    assert (province.fallen_due, province.met, province.on_time) == (4, 3, 2)
+    assert rates["140200"].completeness == 1.0 and rates["140200"].timeliness == 1.0
+
+
+# --- Through the API -------------------------------------------------------------------------
+
+@pytest.fixture
+def clock(app):
+    app.config["API_TOKEN_HOURS"] = 24 * 60  # the clock moves on for days
+    with time_machine.travel(at(6, 6, 30), tick=False) as traveller:
+        yield traveller
+
+
+def _report(client, headers, eid, code, kind, as_of, **figures):
+    response = client.post(f"/api/v1/events/{eid}/reports", headers=headers, json={
+        "region_code": code, "kind": kind, "as_of": as_of.isoformat(), "figures": figures})
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def _event(client, headers, **extra):
+    body = {"name": "太原暴雨", "hazard": "flood", "started_at": START.isoformat(), "region_codes": ["140100"],
+            **extra}
+    response = client.post("/api/v1/events", json=body, headers=headers)
+    assert response.status_code == 201
+    return response.get_json()["id"]
+
+
+def test_deadlines_and_timeliness_api(app, client, auth, clock):
+    coordinator = auth.token("coordinator", "140000")
+    eid = _event(client, coordinator)
+    clock.move_to(at(6, 7, 30))
+    _report(client, coordinator, eid, "140105001200", "initial", at(6, 7), affected_population=10)
+    clock.move_to(at(6, 9))
+    _report(client, coordinator, eid, "140106", "initial", at(6, 8, 30), affected_population=5)
+    clock.move_to(at(7, 8))
+    _report(client, coordinator, eid, "140105001200", "update", at(7, 0), affected_population=12)
+    clock.move_to(at(8, 9, 30))
+    _report(client, coordinator, eid, "140105001201", "initial", at(8, 0), affected_population=3)
+    clock.move_to(at(8, 10))
+
+    response = client.get(f"/api/v1/events/{eid}/deadlines", headers=coordinator)
+    assert response.status_code == 200
+    items = response.get_json()
+    assert isinstance(items, list) and len(items) == 8
+    first = items[0]
+    assert set(first) >= {"region_code", "kind", "due_at", "status", "met_at"}
+    assert first == {"region_code": "140105", "kind": "initial", "due_at": "2026-07-06T00:00:00+00:00",
+                     "status": "met", "met_at": "2026-07-05T23:30:00+00:00", "late": False}
+    statuses = [(d["region_code"], d["kind"], d["status"]) for d in items]
+    assert statuses == [
+        ("140105", "initial", "met"), ("140105", "update", "met"), ("140105", "update", "met"),
+        ("140105", "update", "due"),
+        ("140106", "initial", "met"), ("140106", "update", "overdue"), ("140106", "update", "overdue"),
+        ("140106", "update", "due")]
+    overdue = client.get(f"/api/v1/events/{eid}/deadlines?status=overdue", headers=coordinator).get_json()
+    assert [d["due_at"] for d in overdue] == ["2026-07-07T01:00:00+00:00", "2026-07-08T01:00:00+00:00"]
+    only = client.get(f"/api/v1/events/{eid}/deadlines?region_code=140105", headers=coordinator).get_json()
+    assert {d["region_code"] for d in only} == {"140105"}
+    assert client.get(f"/api/v1/events/{eid}/deadlines?status=x", headers=coordinator).status_code == 422
+    # an officer of 140106 sees only their county's deadlines
+    officer = auth.token("officer", "140106")
+    assert {d["region_code"] for d in client.get(f"/api/v1/events/{eid}/deadlines",
+                                                 headers=officer).get_json()} == {"140106"}
+
+    rates = client.get(f"/api/v1/events/{eid}/timeliness", headers=coordinator).get_json()
+    units = {u["region_code"]: u for u in rates["units"]}
+    assert set(units) == {"140000", "140100"}
+    taiyuan = units["140100"]
+    assert taiyuan["name"] == "太原市" and taiyuan["level"] == "prefecture"
+    # fallen due: 2 initial + 4 updates; met: 140105 ×3 (one late), 140106 initial (late)
+    assert (taiyuan["fallen_due"], taiyuan["met"], taiyuan["on_time"], taiyuan["overdue"]) == (6, 4, 2, 2)
+    assert taiyuan["completeness"] == pytest.approx(4 / 6, abs=1e-4)
+    assert taiyuan["timeliness"] == pytest.approx(2 / 6, abs=1e-4)
+
+    # stabilise: the next update is no longer due; the verified reports are
+    clock.move_to(at(8, 12))
+    assert client.post(f"/api/v1/events/{eid}/stabilise", json={"at": at(8, 12).isoformat()},
+                       headers=coordinator).status_code == 200
+    items = client.get(f"/api/v1/events/{eid}/deadlines", headers=coordinator).get_json()
+    assert [d["kind"] for d in items if d["region_code"] == "140106"] == ["initial", "update", "update", "final"]
+    finals = [d for d in items if d["kind"] == "final"]
+    assert {d["due_at"] for d in finals} == {"2026-07-15T04:00:00+00:00"}
+
+
+def test_counties_of_the_event(app, client, auth, clock):
+    coordinator = auth.token("coordinator", "140000")
+    # a province: every county beneath; a village: its county
+    eid = _event(client, coordinator, region_codes=["140200", "140105001200"])
+    counties = {d["region_code"] for d in client.get(f"/api/v1/events/{eid}/deadlines",
+                                                     headers=coordinator).get_json()}
+    assert counties == {"140212", "140105"}
+
+
+def test_check_deadlines_notifies_overdue_once(app, client, auth, clock):
+    from app.reports.jobs import check_deadlines
+
+    coordinator = auth.token("coordinator", "140000")
+    eid = _event(client, coordinator)
+    officer_105 = auth.user("officer", "140105", username="off105")
+    auth.user("officer", "140106", username="off106")
+    auth.user("coordinator", "140100", username="co_city")
+    clock.move_to(at(6, 7))
+    _report(client, coordinator, eid, "140105", "initial", at(6, 7))
+    with app.app_context():
+        # 07:30: nothing overdue yet
+        assert check_deadlines(at(6, 7, 30)) == 0
+        # 08:30: 140106's initial is overdue → its officer and the city coordinator
+        assert check_deadlines(at(6, 8, 30)) == 2
+        assert check_deadlines(at(6, 8, 31)) == 0  # idempotent
+        rows = db.session.scalars(select(Notification).filter_by(kind="report_overdue")).all()
+        recipients = sorted(n.user_id for n in rows)
+        from app.auth.models import User
+
+        names = sorted(db.session.get(User, uid).username for uid in recipients)
+        assert names == ["co_city", "off106"]
+        assert "迎泽区" in rows[0].title and "初报" in rows[0].title
+        assert officer_105 not in names
+        # next morning: both counties miss the 09:00 update → 2 items × 2 recipients each
+        assert check_deadlines(at(7, 9, 1)) == 4
+        assert check_deadlines(at(7, 9, 2)) == 0
+
+
+def test_direct_report_alert_to_province_and_nation_once(app, client, auth, clock):
+    coordinator = auth.token("coordinator", "140000", username="co_prov")
+    auth.user("coordinator", "000000", username="co_nation")
+    auth.user("coordinator", "140100", username="co_city")
+    auth.user("coordinator", "650000", username="co_xj")
+    eid = _event(client, coordinator)
+    clock.move_to(at(6, 7))
+    _report(client, coordinator, eid, "140105001200", "initial", at(6, 7), affected_population=100, deaths=6)
+    _report(client, coordinator, eid, "140105001201", "initial", at(6, 7), affected_population=100, missing=3)
+
+    def alerts():
+        from app.auth.models import User
+
+        with app.app_context():
+            rows = db.session.scalars(select(Notification).filter_by(kind="direct_report")).all()
+            return sorted(db.session.get(User, n.user_id).username for n in rows), rows
+
+    assert alerts()[0] == []  # 9 < 10
+    clock.move_to(at(6, 7, 30))
+    _report(client, coordinator, eid, "140105001201", "update", at(6, 7, 20), affected_population=100,
+            missing=4)  # the county now has 6 + 4 = 10
+    names, rows = alerts()
+    assert names == ["co_nation", "co_prov"]
+    assert "小店区" in rows[0].title and "10" in rows[0].title
+    _report(client, coordinator, eid, "140105001201", "update", at(6, 7, 25), affected_population=100,
+            missing=5)
+    assert alerts()[0] == ["co_nation", "co_prov"]  # once
+    from app.reports.jobs import check_deadlines
+
+    with app.app_context():
+        check_deadlines(at(6, 7, 40))
+    assert alerts()[0] == ["co_nation", "co_prov"]
+
+
+def test_direct_alert_threshold_configurable(app, client, auth, clock):
+    app.config["REPORT_DIRECT_ALERT_DEATHS_MISSING"] = 3
+    coordinator = auth.token("coordinator", "140000")
+    eid = _event(client, coordinator)
+    _report(client, coordinator, eid, "140106", "initial", at(6, 6, 10), affected_population=10, deaths=3)
+    with app.app_context():
+        assert db.session.scalar(select(Notification).filter_by(kind="direct_report")) is not None

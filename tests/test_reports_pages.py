@@ -1,0 +1,237 @@
+"""Pages of loss reporting: events, the event page (totals, drill-down, history, trend, deadlines),
+the field form, the home panel, the service worker and the demo step."""
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.reports.models import Event, LossReport
+
+SH = ZoneInfo("Asia/Shanghai")
+
+
+@pytest.fixture
+def clock(app):
+    with time_machine.travel(datetime(2026, 7, 6, 12, 0, tzinfo=SH), tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def event_id(client, auth, clock):
+    headers = auth.token("coordinator", "140000")
+    eid = client.post("/api/v1/events", headers=headers, json={
+        "name": "太原暴雨", "hazard": "flood", "started_at": "2026-07-06T06:00:00",
+        "region_codes": ["140100"]}).get_json()["id"]
+    for code, kind, as_of, figures in (
+        ("140105001200", "initial", "2026-07-06T07:00:00", {"affected_population": 100, "deaths": 1}),
+        ("140105001201", "initial", "2026-07-06T07:30:00", {"affected_population": 40}),
+        ("140106", "initial", "2026-07-06T08:00:00", {"affected_population": 900, "deaths": 2}),
+        ("140105001200", "update", "2026-07-06T10:00:00", {"affected_population": 150, "deaths": 2}),
+    ):
+        response = client.post(f"/api/v1/events/{eid}/reports", headers=headers,
+                               json={"region_code": code, "kind": kind, "as_of": as_of, "figures": figures})
+        assert response.status_code == 201
+    return eid
+
+
+def text(response):
+    assert response.status_code == 200, response.status_code
+    return response.get_data(as_text=True)
+
+
+def test_pages_need_login(client, event_id):
+    for url in ("/events", f"/events/{event_id}", f"/events/{event_id}/report"):
+        response = client.get(url)
+        assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_events_list_and_navbar(client, auth, event_id):
+    auth.login("officer", "140105")
+    page = text(client.get("/events"))
+    assert "太原暴雨" in page and "灾情" in page and 'href="/events"' in page
+    assert "新建灾害过程" in page
+    auth.logout()
+    auth.login("officer", "140212")
+    assert "太原暴雨" not in text(client.get("/events"))
+    auth.logout()
+    auth.login("auditor", "140000")
+    page = text(client.get("/events?status=active"))
+    assert "太原暴雨" in page and "新建灾害过程" not in page
+
+
+def test_create_event_with_form(app, client, auth, clock):
+    auth.login("officer", "140105")
+    response = client.post("/events", data={"name": "小店区冰雹", "hazard": "hail", "started_at": "2026-07-06T09:00",
+                                            "region_codes": "140105001，140105001200"})
+    assert response.status_code == 302
+    with app.app_context():
+        event = db.session.scalar(select(Event).filter_by(name="小店区冰雹"))
+        assert event.region_codes == ["140105001", "140105001200"] and event.hazard == "hail"
+        assert event.started_at == datetime(2026, 7, 6, 1, tzinfo=ZoneInfo("UTC"))
+    outside = client.post("/events", data={"name": "越权", "hazard": "hail", "started_at": "2026-07-06T09:00",
+                                           "region_codes": "140106"}, follow_redirects=True)
+    assert "不在管辖范围内" in outside.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Event)) == 1
+
+
+def test_event_page_totals_and_drill_down(client, auth, event_id):
+    auth.login("coordinator", "140000")
+    page = text(client.get(f"/events/{event_id}"))
+    assert f'href="/dashboard/events/{event_id}"' in page
+    # default: the affected city, with a row per county
+    totals = page[page.index('id="totals"'):page.index("</table>", page.index('id="totals"'))]
+    assert "太原市 合计" in totals
+    rows = dict(re.findall(r'<tr data-code="(\d+)"[^>]*>\s*<td><a [^>]*>([^<]+)</a>', totals))
+    assert rows == {"140105": "小店区", "140106": "迎泽区"}
+    assert ">1,090<" in totals  # 150 + 40 + 900
+    # drill down to the township: its villages, with the village's own history and trend
+    page = text(client.get(f"/events/{event_id}?region=140105001200"))
+    assert "示例一村" in page and 'id="history"' in page
+    history = page[page.index('id="history"'):page.index("</table>", page.index('id="history"'))]
+    assert history.count("<tr>") == 3  # header + 2 reports
+    assert "初报" in history and "续报" in history
+    chart = page[page.index('id="trend-chart"'):]
+    assert chart.count("<svg") == 7 and "<polyline" in chart
+    township = text(client.get(f"/events/{event_id}?region=140105001"))
+    assert "示例二村" in township and "本级尚无报告" in township
+
+
+def test_trend_follows_the_roll_up(app, client, auth, event_id):
+    from app.reports import service
+
+    with app.app_context():
+        event = db.session.get(Event, event_id)
+        series = service.trend(event, "140100")
+    assert [s["figures"]["affected_population"] for s in series] == [100, 140, 1040, 1090]
+    assert [s["reporting_units"] for s in series] == [1, 2, 3, 3]
+
+
+def test_event_page_deadlines_and_rates(client, auth, event_id):
+    auth.login("coordinator", "140000")
+    page = text(client.get(f"/events/{event_id}"))
+    counts = page[page.index('id="deadline-counts"'):]
+    assert "已报 2" in counts and "待报 2" in counts and "逾期 0" in counts
+    rates = page[page.index('id="rates"'):page.index("</table>", page.index('id="rates"'))]
+    assert "太原市" in rates and "山西省" in rates and "100.0%" in rates
+
+
+def test_event_page_forbidden_and_missing(client, auth, event_id):
+    auth.login("officer", "140212")
+    assert client.get(f"/events/{event_id}").status_code == 403
+    assert client.get("/events/999").status_code == 404
+
+
+def test_officer_sees_own_county(client, auth, event_id):
+    auth.login("officer", "140105")
+    page = text(client.get(f"/events/{event_id}"))
+    assert "小店区 合计" in page and "迎泽区" not in page.split('id="totals"')[1].split("</table>")[0]
+    assert client.get(f"/events/{event_id}?region=140106").status_code == 403
+    assert "宣布稳定" not in page
+
+
+def test_stabilise_and_close_forms(app, client, auth, event_id):
+    auth.login("coordinator", "140000")
+    response = client.post(f"/events/{event_id}/stabilise", data={"at": "2026-07-06T11:00"}, follow_redirects=True)
+    assert "已宣布灾情稳定" in response.get_data(as_text=True)
+    again = client.post(f"/events/{event_id}/stabilise", data={}, follow_redirects=True)
+    assert "不能执行" in again.get_data(as_text=True)
+    client.post(f"/events/{event_id}/close", data={})
+    with app.app_context():
+        event = db.session.get(Event, event_id)
+        assert event.status == "closed"
+        assert event.stabilised_at == datetime(2026, 7, 6, 3, tzinfo=ZoneInfo("UTC"))
+    auth.logout()
+    auth.login("officer", "140105")
+    page = text(client.get(f"/events/{event_id}/report"))
+    assert "灾害过程已结束" in page and 'id="field-form"' not in page
+
+
+def test_field_form(client, auth, event_id):
+    auth.login("officer", "140105")
+    page = text(client.get(f"/events/{event_id}/report?region=140105001200"))
+    assert 'name="viewport"' in page and "受灾人口" in page and "（人）" in page and "（万元）" in page
+    assert 'id="pending-count"' in page and "立即发送" in page
+    options = re.findall(r'<option value="(\d+)"', page)
+    assert options == ["140105", "140105001", "140105001200", "140105001201"]
+    assert '<option value="140105001200" data-level="village" selected>' in page
+    config = json.loads(re.search(r'<script type="application/json" id="form-config">(.*?)</script>', page, re.S).group(1))
+    assert config["previous"]["140105001200"]["figures"]["affected_population"] == 150
+    assert config["previous"]["140105001200"]["kind"] == "update"
+    assert "140106" not in config["previous"]
+    assert config["reportsUrl"] == f"/api/v1/events/{event_id}/reports"
+    assert config["swUrl"] == "/events/field-sw.js" and config["swScope"] == "/events/"
+    assert len(config["fields"]) == 21 and len(config["rules"]) == 12
+    assert "http://" not in page.replace("http://www.w3.org", "") and "https://" not in page
+    auth.logout()
+    auth.login("auditor", "140000")
+    assert client.get(f"/events/{event_id}/report").status_code == 403
+
+
+def test_service_worker_route(client):
+    response = client.get("/events/field-sw.js")
+    assert response.status_code == 200
+    assert response.mimetype == "text/javascript"
+    assert response.headers["Service-Worker-Allowed"] == "/events/"
+    assert "caches.open" in response.get_data(as_text=True)
+    assert client.get("/static/reports/field-form.js").status_code == 200
+
+
+def test_home_panel(client, auth, event_id):
+    auth.login("officer", "140105")
+    page = text(client.get("/"))
+    assert 'id="events-panel"' in page and "太原暴雨" in page and f"/events/{event_id}/report" in page
+    auth.logout()
+    auth.login("officer", "650100")
+    assert "太原暴雨" not in text(client.get("/"))
+
+
+def test_report_detail_page(client, auth, event_id, app):
+    with app.app_context():
+        rid = db.session.scalar(select(LossReport.id).filter_by(region_code="140106"))
+    auth.login("coordinator", "140000")
+    page = text(client.get(f"/events/{event_id}/reports/{rid}"))
+    assert "迎泽区" in page and "初报" in page and "900" in page
+    auth.logout()
+    auth.login("officer", "140105")
+    assert client.get(f"/events/{event_id}/reports/{rid}").status_code == 403
+
+
+# --- Demo ------------------------------------------------------------------------------------
+
+def test_demo_skips_without_users(app):
+    from app.reports.demo import load_event
+
+    said = []
+    with app.app_context():
+        load_event(said.append)
+        assert db.session.scalar(select(func.count()).select_from(Event)) == 0
+    assert "跳过" in said[0]
+
+
+def test_demo_loads_once(app, auth):
+    from app.reports.demo import NAME, load_event
+
+    auth.user("coordinator", "140000", username="coordinator")
+    auth.user("officer", "140105", username="officer")
+    said = []
+    with app.app_context():
+        load_event(said.append)
+        load_event(said.append)
+        event = db.session.scalar(select(Event).filter_by(name=NAME))
+        assert event.region_codes == ["140100", "140200"] and event.status == "active"
+        reports = db.session.scalars(select(LossReport).where(LossReport.event_id == event.id)).all()
+        kinds = {(r.region_code, r.kind) for r in reports}
+        # 小店区 reports from its villages (by the demo officer), 迎泽区 and 新荣区 as counties
+        assert {("140105001200", "initial"), ("140105001200", "update"), ("140106", "update"),
+                ("140212", "initial")} <= kinds
+        assert {r.submitted_by for r in reports if r.region_code.startswith("140105")} == {"officer"}
+        assert db.session.scalar(select(func.count()).select_from(Event)) == 1
+    assert "跳过" in said[1]
