@@ -1347,8 +1347,8 @@ def reject_supply_request(user, request_id: int, reason) -> SupplyRequest:
 
 
 def stock_warnings(depot_codes, on: date | None = None) -> dict[str, dict]:
-    """Per depot: ``below_floor`` (items whose usable stock is under the reserve floor, 低于保底储备)
-    and ``expired`` (units past their expiry date, 待核销)."""
+    """Per depot: ``below_floor`` (names of the items whose usable stock is under the reserve
+    floor, 低于保底储备) and ``expired`` (units past their expiry date, 待核销)."""
     on = on or today()
     depot_codes = list(depot_codes)
     out = {code: {"below_floor": [], "expired": 0} for code in depot_codes}
@@ -1361,7 +1361,8 @@ def stock_warnings(depot_codes, on: date | None = None) -> dict[str, dict]:
             out[row.depot_code]["expired"] += row.on_hand
         else:
             usable[(row.depot_code, row.item_code)] += row.on_hand
+    names = dict(db.session.execute(select(Item.code, Item.name)).all())
     for (depot, item), reserve in sorted(_reserves(depot_codes).items()):
         if reserve.floor > 0 and usable[(depot, item)] < reserve.floor:
-            out[depot]["below_floor"].append(item)
+            out[depot]["below_floor"].append(names.get(item, item))
     return out
