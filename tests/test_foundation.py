@@ -128,8 +128,13 @@ def test_login_wrong_password(client, auth):
 
 
 def test_english_on_request(client, auth):
-    auth.login()
-    assert "English" in client.get("/?lang=en").get_data(as_text=True)
+    auth.login("coordinator", "140000")
+    english = client.get("/?lang=en").get_data(as_text=True)
+    assert "Workbench" in english and "Sign out" in english and "工作台" not in english
+    assert 'lang="en"' in english
+    # remembered in the session, and switched back on request
+    assert "Workbench" in client.get("/").get_data(as_text=True)
+    assert "工作台" in client.get("/?lang=zh_CN").get_data(as_text=True)
 
 
 def test_friendly_404_page(client, auth):
