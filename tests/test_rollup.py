@@ -59,3 +59,15 @@ def test_custom_tree_for_province_administered_county():
     tree = {"429004": "420000", "420000": None}
     totals = roll_up(latest(**{"429004": ({"deaths": 2}, 1)}), tree.get)
     assert totals["420000"].figures["deaths"] == 2
+
+
+def test_indicator_names_agree_across_libraries():
+    """The pure libraries keep their own copy of the statutory indicator names (they may not
+    import the app); all three must list exactly domain.md §3's fields."""
+    import response_levels
+    import stockpile
+
+    from app.reports.indicators import FIELDS
+
+    assert tuple(response_levels.INDICATORS) == FIELDS
+    assert tuple(stockpile.INDICATORS) == FIELDS
