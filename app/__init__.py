@@ -6,6 +6,7 @@ import importlib
 import os
 
 from flask import Flask
+from flask.json.provider import DefaultJSONProvider
 
 from .config import Defaults
 from .extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
@@ -14,10 +15,26 @@ from .extensions import babel, bootstrap, csrf, db, limiter, login_manager, migr
 AREAS = ("main", "auth", "regions", "audit", "reports", "responses", "depots", "cycles", "dashboard")
 
 
+class StrictJSONProvider(DefaultJSONProvider):
+    """JSON as RFC 8259 has it: ``NaN`` and ``Infinity`` in a request body are invalid input
+    (a 400/422), never a float that poisons totals and later responses."""
+
+    ensure_ascii = False
+
+    def loads(self, s, **kwargs):
+        kwargs.setdefault("parse_constant", _reject_constant)
+        return super().loads(s, **kwargs)
+
+
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not valid JSON")
+
+
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the application: defaults, then the instance folder and ``JIUZAI_*`` variables,
     then ``test_config``."""
     app = Flask(__name__, instance_relative_config=True)
+    app.json = StrictJSONProvider(app)
     app.config.from_object(Defaults)
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env("JIUZAI")

@@ -66,13 +66,10 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
         db.session.rollback()
-        title = _CHINESE_TITLES.get(exc.code, exc.name)
+        title, detail = _chinese(exc)
         if wants_problem_json():
-            errors = []
-            if exc.code == 400 and "CSRF" in (exc.description or ""):
-                title = "表单已过期，请刷新页面后重试 (CSRF)"
-            return problem(exc.code or 500, title, exc.description or title, errors)
-        return render_template("error.html", status=exc.code, title=title, detail=exc.description,
+            return problem(exc.code or 500, title, detail)
+        return render_template("error.html", status=exc.code, title=title, detail=detail,
                                errors=[]), exc.code
 
     @app.errorhandler(Exception)
@@ -84,6 +81,31 @@ def init_app(app: Flask) -> None:
         return render_template("error.html", status=500, title="服务器内部错误",
                                detail="服务器内部错误，已记录日志，请稍后重试。", errors=[]), 500
 
+
+def _chinese(exc: HTTPException) -> tuple[str, str]:
+    """Title and a detail that says what to do, in Chinese. A description given on purpose
+    (``abort(404, "…")``) is kept; Werkzeug's English defaults are replaced."""
+    from flask_wtf.csrf import CSRFError
+
+    title = _CHINESE_TITLES.get(exc.code, exc.name)
+    if isinstance(exc, CSRFError):
+        return "表单已过期", "表单已过期或缺少安全令牌 (CSRF)，请刷新页面后重新提交。"
+    if exc.code == 429:
+        return title, f"请求过于频繁，请稍后再试（限制：{exc.description}）。"
+    if exc.description and exc.description != type(exc).description:
+        return title, exc.description
+    return title, _CHINESE_DETAILS.get(exc.code, title)
+
+
+_CHINESE_DETAILS = {
+    400: "请求格式不正确，请检查后重试。",
+    401: "请先登录，或在 Authorization 头中提供有效的 Bearer 令牌。",
+    403: "当前用户无权访问此内容。",
+    404: "请求的页面或资源不存在，请检查地址。",
+    405: "此地址不支持该请求方法。",
+    413: "上传的文件超过大小限制。",
+    500: "服务器内部错误，已记录日志，请稍后重试。",
+}
 
 _CHINESE_TITLES = {
     400: "请求有误",

@@ -635,3 +635,29 @@ def test_update_and_deactivate_a_depot(app, client, auth):
     assert refused.status_code == 422 and refused.get_json()["errors"][0]["field"] == "from_depot"
     assert client.patch(f"{API}/depots/UPD", json={"active": True},
                         headers=auth.token("coordinator", "650000")).status_code == 403
+
+
+def test_receive_straight_after_approval_as_api_md_writes_it(app, client, auth):
+    make_depot(app, stock={"tent": 50})
+    headers = auth.token("admin", "000000")
+    created = new_dispatch(client, headers)
+    assert client.post(f"{API}/dispatches/{created['id']}/approve", headers=headers).status_code == 200
+    line = created["lines"][0]
+    response = client.post(f"{API}/dispatches/{created['id']}/receive",
+                           json={"lines": [{"item": line["item"], "quantity": line["quantity"]}]},
+                           headers=headers)
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert body["status"] == "received" and body["shipped_at"] == body["received_at"]
+    assert client.post(f"{API}/dispatches/{created['id']}/cancel", headers=headers).status_code == 409
+
+
+@pytest.mark.parametrize("role", ["officer", "coordinator", "depot_manager", "auditor"])
+def test_dispatch_and_request_details_stay_inside_the_jurisdiction(app, client, auth, role):
+    make_depot(app, stock={"tent": 50})
+    admin = auth.token("admin", "000000")
+    created = new_dispatch(client, admin)
+    outsider = auth.token(role, "650000")
+    assert client.get(f"{API}/dispatches/{created['id']}", headers=outsider).status_code == 403
+    assert client.get(f"{API}/dispatches/{created['id']}", headers=auth.token(role, "140000")).status_code == 200
+    assert client.get(f"{API}/dispatches/99999", headers=outsider).status_code == 404

@@ -179,3 +179,19 @@ def test_csrf_protects_forms(tmp_path):
         db.create_all()
     response = app.test_client().post("/login", data={"username": "a", "password": "b"})
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_non_finite_numbers_are_invalid_json(client, auth, constant):
+    headers = {**auth.token(), "Content-Type": "application/json"}
+    body = '{"username": "a", "password": "b", "x": %s}' % constant
+    response = client.post("/api/v1/auth/token", data=body, headers=headers)
+    assert response.status_code == 422
+    assert response.content_type == "application/problem+json"
+
+
+def test_http_errors_say_what_to_do_in_chinese(client, auth):
+    headers = auth.token()
+    body = client.get("/api/v1/no-such-thing", headers=headers).get_json()
+    assert body["status"] == 404 and body["detail"] == "请求的页面或资源不存在，请检查地址。"
+    assert client.delete("/api/v1/regions/140000", headers=headers).get_json()["detail"] == "此地址不支持该请求方法。"

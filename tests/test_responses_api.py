@@ -342,3 +342,21 @@ def test_openapi_documents_the_response_endpoints(client):
     body = paths["/events/{event_id}/responses"]["post"]["requestBody"]
     schema = body["content"]["application/json"]["schema"]
     assert schema["properties"]["action"]["enum"] == ["start", "adjust", "end"]
+
+
+def test_assessment_shows_no_other_province(app, client, auth):
+    """An event over two provinces: each province's users see their own units only."""
+    from tests.test_responses_support import Reporter, create_event, load_plans
+
+    load_plans(app)
+    national = auth.token("coordinator", "000000")
+    event_id = create_event(client, national, ["140000", "650000"])
+    Reporter(client, auth.token("officer", "140105"), event_id)("140105001200", deaths=3)
+    xinjiang = auth.token("officer", "650000")
+    shown = client.get(f"/api/v1/events/{event_id}/assessment", headers=xinjiang).get_json()["evaluations"]
+    assert shown and all(e["region_code"].startswith("65") or e["region_code"] == "000000" for e in shown)
+    shanxi = client.get(f"/api/v1/events/{event_id}/assessment",
+                        headers=auth.token("officer", "140105")).get_json()["evaluations"]
+    assert any(e["region_code"] == "140000" for e in shanxi)  # the county sees its province's tier
+    everything = client.get(f"/api/v1/events/{event_id}/assessment", headers=national).get_json()["evaluations"]
+    assert {"140000", "650000"} <= {e["region_code"] for e in everything}

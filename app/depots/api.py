@@ -262,10 +262,10 @@ def list_dispatches():
 
 
 @bp.get("/dispatches/<int:dispatch_id>")
-@doc("调拨单详情（含出库批次）", tag=TAG, responses={200: "调拨单", 404: "不存在"})
+@doc("调拨单详情（含出库批次）", tag=TAG, responses={200: "调拨单", 403: "不在管辖范围内", 404: "不存在"})
 def get_dispatch(dispatch_id: int):
     require(api_user(), "depot.view")
-    return jsonify(service.dispatch_detail(service.get_dispatch(dispatch_id)))
+    return jsonify(service.dispatch_detail(service.dispatch_for(api_user(), dispatch_id)))
 
 
 @bp.post("/dispatches/<int:dispatch_id>/approve")
@@ -324,10 +324,10 @@ def list_requests():
 
 
 @bp.get("/supply-requests/<int:request_id>")
-@doc("物资申请详情", tag=TAG, responses={200: "申请", 404: "不存在"})
+@doc("物资申请详情", tag=TAG, responses={200: "申请", 403: "不在管辖范围内", 404: "不存在"})
 def get_request(request_id: int):
     require(api_user(), "depot.view")
-    return jsonify(service.get_supply_request(request_id).to_dict())
+    return jsonify(service.supply_request_for(api_user(), request_id).to_dict())
 
 
 @bp.post("/supply-requests/<int:request_id>/fill")

@@ -35,11 +35,12 @@ DOCUMENT_TYPES = {"receipt": "入库单", "dispatch": "调拨单", "adjustment":
                   "writeoff": "核销单", "supply_request": "申请"}
 
 #: 调拨单 status: requested (已申请) → approved (已审批，库存已扣减) → shipped (已发运) →
-#: received (已签收); cancelled (已撤销) from any state before receipt.
+#: received (已签收); cancelled (已撤销) from any state before receipt. Recording the shipment is
+#: optional: API.md's approve → receive is allowed, and the receipt then also marks it shipped.
 DISPATCH_MACHINE = StateMachine(
     "调拨单",
     {("requested", "approve"): "approved", ("approved", "ship"): "shipped",
-     ("shipped", "receive"): "received", ("requested", "cancel"): "cancelled",
+     ("shipped", "receive"): "received", ("approved", "receive"): "received", ("requested", "cancel"): "cancelled",
      ("approved", "cancel"): "cancelled", ("shipped", "cancel"): "cancelled"},
     labels={"requested": "待审批", "approved": "已审批", "shipped": "已发运", "received": "已签收",
             "cancelled": "已撤销"},

@@ -780,6 +780,15 @@ def get_dispatch(dispatch_id: int) -> Dispatch:
     return dispatch
 
 
+def dispatch_for(user, dispatch_id: int) -> Dispatch:
+    """A dispatch the user may read (the same rule as :func:`dispatches_query`): 404 when there
+    is none, 403 when it lies outside the user's jurisdiction and depots."""
+    dispatch = get_dispatch(dispatch_id)
+    if db.session.scalar(dispatches_query(user).where(Dispatch.id == dispatch_id)) is None:
+        raise Forbidden(f"调拨单 {dispatch_id} 不在您的管辖范围内。")
+    return dispatch
+
+
 def _lock_dispatch(dispatch_id: int) -> Dispatch:
     dispatch = db.session.scalar(lock_for_update(select(Dispatch).where(Dispatch.id == dispatch_id))
                                  .execution_options(populate_existing=True))
@@ -984,6 +993,8 @@ def receive_dispatch(user, dispatch_id: int, lines=None, note: str | None = None
         made = _transfer_in(user, dispatch)
     before, after = DISPATCH_MACHINE.fire(dispatch, "receive")
     dispatch.received_by, dispatch.received_at = _who(user), utcnow()
+    if dispatch.shipped_at is None:  # received without a recorded shipment
+        dispatch.shipped_by, dispatch.shipped_at = dispatch.received_by, dispatch.received_at
     if note:
         dispatch.note = f"{dispatch.note}\n签收：{note}".strip()
     db.session.flush()
@@ -1185,6 +1196,14 @@ def get_supply_request(request_id: int) -> SupplyRequest:
     request = db.session.get(SupplyRequest, request_id)
     if request is None:
         raise NotFound(f"物资申请 {request_id} 不存在。")
+    return request
+
+
+def supply_request_for(user, request_id: int) -> SupplyRequest:
+    """A supply request the user may read (the rule of :func:`supply_requests_query`)."""
+    request = get_supply_request(request_id)
+    if db.session.scalar(supply_requests_query(user).where(SupplyRequest.id == request_id)) is None:
+        raise Forbidden(f"物资申请 {request_id} 不在您的管辖范围内。")
     return request
 
 

@@ -297,7 +297,7 @@ def dispatches():
 @login_required
 def dispatch_page(dispatch_id: int):
     require(current_user, "depot.view")
-    dispatch = service.get_dispatch(dispatch_id)
+    dispatch = service.dispatch_for(current_user, dispatch_id)
     actions = _depot_actions(dispatch.from_depot)
     actions["receive_goods"] = can(current_user, "dispatch.receive", dispatch.to_region_code)
     allowed = DISPATCH_MACHINE.allowed(dispatch.status)
@@ -344,7 +344,7 @@ def dispatch_action(dispatch_id: int, action: str):
 @login_required
 def dispatch_xlsx(dispatch_id: int):
     require(current_user, "depot.view")
-    dispatch = service.get_dispatch(dispatch_id)
+    dispatch = service.dispatch_for(current_user, dispatch_id)
     return _xlsx(excel.dispatch_note(dispatch), f"dispatch-{dispatch.id}.xlsx")
 
 
@@ -382,7 +382,7 @@ def supply_requests():
 @login_required
 def supply_request_page(request_id: int):
     require(current_user, "depot.view")
-    made = service.get_supply_request(request_id)
+    made = service.supply_request_for(current_user, request_id)
     can_fill = can(current_user, "supply_request.fill", made.to_region_code)
     depots = db.session.scalars(service.depots_query(made.to_region_code, active_only=True)).all() if can_fill else []
     stock = service.depot_stock_table(region_code=made.to_region_code) if can_fill else []

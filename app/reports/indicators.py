@@ -5,6 +5,8 @@ Excel. ``check(figures)`` returns every violated rule, so a 422 can name them al
 """
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass
 from typing import Mapping
 
@@ -82,6 +84,9 @@ def normalise(figures: Mapping[str, object]) -> tuple[dict[str, float], list[dic
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             errors.append({"field": path, "message": "必须是数字"})
             continue
+        if not math.isfinite(value):
+            errors.append({"field": path, "message": "必须是有限的数字（不能是 NaN 或 Infinity）"})
+            continue
         if value < 0:
             errors.append({"field": path, "message": "不能为负数"})
             continue
@@ -109,11 +114,24 @@ def check(figures: Mapping[str, float]) -> list[dict]:
 
 
 def validate(figures: Mapping[str, object]) -> tuple[dict[str, float], list[dict]]:
-    """:func:`normalise` then :func:`check`; all errors together."""
+    """:func:`normalise` then :func:`check`; all errors together.
+
+    The consistency rules are checked among the fields that did parse, so one 422 names a bad
+    type and a broken rule at once; a rule involving a field with a bad value is not reported
+    (that field's own error already is).
+    """
     clean, errors = normalise(figures)
-    if not errors:
-        errors = check(clean)
+    bad = {e["field"] for e in errors}
+    errors += [e for e in check(clean)
+               if not any(f"figures.{name}" in bad for name in _rule_fields(e["rule"]))]
     return clean, errors
+
+
+def _rule_fields(rule_id: str) -> tuple[str, str]:
+    for rule, larger, smaller in CONSISTENCY_RULES:
+        if rule == rule_id:
+            return larger, smaller
+    raise KeyError(rule_id)
 
 
 def jumps(previous: Mapping[str, float], current: Mapping[str, float], up: float,
