@@ -27,10 +27,9 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.db)
 
 
-@pytest.fixture(scope="session")
-def pg_url():
-    """A PostgreSQL database with PostGIS, created for this test session and dropped after."""
-    name = f"jiuzai_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+def _create_pg_database(prefix: str) -> str:
+    """A new PostgreSQL database with PostGIS; returns its URL."""
+    name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     server = create_engine(PG_SERVER, isolation_level="AUTOCOMMIT")
     try:
         with server.connect() as conn:
@@ -39,22 +38,45 @@ def pg_url():
         if os.environ.get("CI"):
             raise
         pytest.skip(f"PostgreSQL unreachable: {exc}")
+    finally:
+        server.dispose()
     url = PG_SERVER.rsplit("/", 1)[0] + f"/{name}"
     engine = create_engine(url)
     with engine.begin() as conn:
         conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
     engine.dispose()
-    yield url
+    return url
+
+
+def _drop_pg_database(url: str) -> None:
+    name = url.rsplit("/", 1)[1]
+    server = create_engine(PG_SERVER, isolation_level="AUTOCOMMIT")
     with server.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     server.dispose()
 
 
 @pytest.fixture(scope="session")
+def _pg_session_url():
+    """The database behind the ``app`` fixture in PostgreSQL mode (schema from migrations)."""
+    url = _create_pg_database("jiuzai_test")
+    yield url
+    _drop_pg_database(url)
+
+
+@pytest.fixture
+def pg_url():
+    """An empty PostgreSQL + PostGIS database of the test's own, dropped afterwards."""
+    url = _create_pg_database("jiuzai_own")
+    yield url
+    _drop_pg_database(url)
+
+
+@pytest.fixture(scope="session")
 def _pg_schema(request):
     if TEST_DB != "postgresql":
         return None
-    url = request.getfixturevalue("pg_url")
+    url = request.getfixturevalue("_pg_session_url")
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():
         # The PostgreSQL schema comes from the migrations, so every PostgreSQL run tests them.
