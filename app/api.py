@@ -12,15 +12,15 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import math
 from dataclasses import dataclass, field as dc_field
 from datetime import datetime
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, g, has_request_context, jsonify, request
 from flask_login import current_user
-from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, func, select, update
 
 from .errors import Conflict, Invalid, Unauthorized
 from .extensions import csrf, db
@@ -148,12 +148,15 @@ def _convert(name: str, spec: Field, value: Any, errors: list[dict]):
             if spec.max_length and len(value) > spec.max_length:
                 return bad(f"长度不能超过 {spec.max_length}")
         elif spec.type == "int":
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or int(value) != value:
+            if (isinstance(value, bool) or not isinstance(value, (int, float))
+                    or not math.isfinite(value) or int(value) != value):
                 return bad("必须是整数")
             value = int(value)
         elif spec.type == "number":
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 return bad("必须是数字")
+            if not math.isfinite(value):
+                return bad("必须是有限的数字（不能是 NaN 或 Infinity）")
         elif spec.type == "bool":
             if not isinstance(value, bool):
                 return bad("必须是 true 或 false")
@@ -228,73 +231,174 @@ def page(stmt, to_dict: Callable[[Any], dict], default_limit: int = 100) -> dict
 
 # --- Idempotency ----------------------------------------------------------------------------
 
-def idempotent(view: Callable) -> Callable:
+def idempotent(view: Callable | None = None, *, one_transaction: bool = False):
     """Honour ``Idempotency-Key`` on a creating POST (API.md conventions).
 
-    The key is claimed in its own committed transaction before the work runs, so two concurrent
-    requests with one key can never both create: the loser gets 409 while the winner runs. The
-    response of the winner is stored and replayed for the same key and the same body; a
-    different body under the same key is a 409. A failed run (5xx) releases the key.
+    The first request with a key claims it (a row unique per user and key); the response of
+    that request is stored and replayed for the same key and the same body, and a different
+    body under the same key is a 409. A 4xx answer is stored and replayed too; a failed run
+    (5xx) releases the key.
+
+    Two concurrent requests with one key never both create. By default the claim is committed
+    on its own before the work runs, so a second request finds it and gets 409 (in progress)
+    until the first has answered.
+
+    ``@idempotent(one_transaction=True)`` is for views whose service takes the claim into its
+    own transaction: the view hands the service :func:`idempotency_response` as the callback to
+    run just before its commit, so the claim, the work and the stored response commit together
+    (one commit in all) or not at all. A concurrent request with the same key then waits on the
+    uncommitted claim (PostgreSQL; SQLite serialises writers anyway) and replays the answer of
+    the first. Such a service must never roll back the whole transaction and carry on (a
+    savepoint is fine): that would drop the claim. If the view commits without calling
+    :func:`idempotency_response`, its response is stored afterwards as in the default mode.
     """
+    if view is None:
+        return functools.partial(idempotent, one_transaction=one_transaction)
 
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
         key = request.headers.get("Idempotency-Key")
         if not key:
             return view(*args, **kwargs)
-        from .models_common import IdempotencyRecord
+        from .database import commit_keeping_loaded
 
-        user = api_user()
+        user_id = api_user().id
         body_hash = hashlib.sha256(request.get_data() or b"").hexdigest()
         scope = f"{request.method} {request.path}"
-        existing = db.session.scalar(select(IdempotencyRecord).filter_by(user_id=user.id, key=key))
-        if existing is None:
-            try:
-                db.session.add(IdempotencyRecord(user_id=user.id, key=key, scope=scope,
-                                                 body_hash=body_hash))
-                db.session.commit()
-            except IntegrityError:
-                db.session.rollback()
-                existing = db.session.scalar(
-                    select(IdempotencyRecord).filter_by(user_id=user.id, key=key))
-        if existing is not None:
-            if existing.scope != scope or existing.body_hash != body_hash:
-                raise Conflict("此 Idempotency-Key 已用于另一个请求体。",
-                               [{"field": "Idempotency-Key", "message": "与首次请求的内容不同"}])
-            if existing.status is None:
-                raise Conflict("使用此 Idempotency-Key 的请求仍在处理中，请稍后重试。")
-            response = jsonify(existing.response)
-            response.status_code = existing.status
-            response.headers["Idempotent-Replayed"] = "true"
-            if existing.status >= 400:
-                response.content_type = "application/problem+json"
-            return response
-
+        claim_id = _claim(user_id, key, scope, body_hash)
+        if claim_id is None:
+            return _replay(user_id, key, scope, body_hash)
+        if not one_transaction:
+            commit_keeping_loaded()
+        g.idempotency_claim = {"id": claim_id, "staged": False}
         try:
             response = _to_response(view(*args, **kwargs))
         except Exception as exc:
             from .errors import ServiceError
 
+            staged = g.idempotency_claim["staged"]
             db.session.rollback()
-            record = db.session.scalar(select(IdempotencyRecord).filter_by(user_id=user.id, key=key))
             if isinstance(exc, ServiceError) and exc.status < 500:
-                from .errors import problem
-
-                body, status, _ = problem(exc.status, exc.title, exc.detail, exc.errors, exc.type)
-                record.status, record.response = status, body
-            else:
-                db.session.delete(record)
-            db.session.commit()
+                _store_failure(claim_id, user_id, key, scope, body_hash, exc)
+            elif not (one_transaction and staged and _claim_exists(claim_id)):
+                # released; a one-transaction view whose work (and answer) did commit before
+                # the failure keeps its key, so that a retry replays instead of repeating it
+                _release(claim_id)
             raise
-        record = db.session.scalar(select(IdempotencyRecord).filter_by(user_id=user.id, key=key))
+        finally:
+            claim = g.pop("idempotency_claim", None)
+        if claim["staged"]:  # the answer was committed together with the work
+            return response
         if response.status_code < 500 and response.is_json:
-            record.status, record.response = response.status_code, response.get_json()
+            _store(claim_id, user_id, key, scope, body_hash, response.status_code, response.get_json())
+            db.session.commit()
         else:
-            db.session.delete(record)
-        db.session.commit()
+            _release(claim_id)
         return response
 
     return wrapper
+
+
+def idempotency_response(status: int, body: dict) -> None:
+    """Store the answer of the running ``@idempotent`` request on its claim, inside the
+    transaction that is about to commit the work, so that both commit together. Outside such a
+    request (no key, pages, imports) it does nothing."""
+    claim = g.get("idempotency_claim") if has_request_context() else None
+    if claim is None:
+        return
+    _set_answer(claim["id"], status, body)
+    claim["staged"] = True
+
+
+@functools.lru_cache(maxsize=1)
+def _answer_statement():
+    from sqlalchemy import bindparam
+
+    from .models_common import IdempotencyRecord
+
+    table = IdempotencyRecord.__table__
+    return (update(table).where(table.c.id == bindparam("claim_id"))
+            .values(status=bindparam("status", type_=table.c.status.type),
+                    response=bindparam("response", type_=table.c.response.type)))
+
+
+def _set_answer(claim_id: int, status: int, body: dict) -> int:
+    """Put the answer on the claim row (no autoflush); how many rows that updated."""
+    return db.session.connection().execute(
+        _answer_statement(), {"claim_id": claim_id, "status": status, "response": body}).rowcount
+
+
+def _claim(user_id: int, key: str, scope: str, body_hash: str) -> int | None:
+    from .database import insert_unless_exists
+    from .models_common import IdempotencyRecord
+
+    table = IdempotencyRecord.__table__
+    return insert_unless_exists(table, ["user_id", "key"],
+                                {"user_id": user_id, "key": key, "scope": scope, "body_hash": body_hash},
+                                table.c.id)
+
+
+def _replay(user_id: int, key: str, scope: str, body_hash: str):
+    from .models_common import IdempotencyRecord
+
+    existing = db.session.scalar(select(IdempotencyRecord).filter_by(user_id=user_id, key=key))
+    if existing is None:  # released between our claim attempt and this read: ask for a retry
+        raise Conflict("使用此 Idempotency-Key 的请求仍在处理中，请稍后重试。")
+    if existing.scope != scope or existing.body_hash != body_hash:
+        raise Conflict("此 Idempotency-Key 已用于另一个请求体。",
+                       [{"field": "Idempotency-Key", "message": "与首次请求的内容不同"}])
+    if existing.status is None:
+        raise Conflict("使用此 Idempotency-Key 的请求仍在处理中，请稍后重试。")
+    from .database import commit_keeping_loaded
+
+    # ends the read here (nothing was written): a ROLLBACK at the teardown would make psycopg
+    # drop its prepared statements, and retries come in bursts
+    commit_keeping_loaded()
+    response = jsonify(existing.response)
+    response.status_code = existing.status
+    response.headers["Idempotent-Replayed"] = "true"
+    if existing.status >= 400:
+        response.content_type = "application/problem+json"
+    return response
+
+
+def _claim_exists(claim_id: int) -> bool:
+    """Whether the claim row is in the database (after a rollback: whether it was committed)."""
+    from .models_common import IdempotencyRecord
+
+    table = IdempotencyRecord.__table__
+    return db.session.execute(select(table.c.id).where(table.c.id == claim_id)).first() is not None
+
+
+def _store(claim_id: int, user_id: int, key: str, scope: str, body_hash: str, status: int,
+           body: dict) -> None:
+    """Put the answer on the claim; if the view rolled the claim back, write it afresh (unless
+    another request has claimed the key meanwhile: that one answers for itself)."""
+    from .database import insert_unless_exists
+    from .models_common import IdempotencyRecord
+
+    table = IdempotencyRecord.__table__
+    db.session.flush()  # the view's pending work first, as a commit would
+    if not _set_answer(claim_id, status, body):
+        insert_unless_exists(table, ["user_id", "key"],
+                             {"user_id": user_id, "key": key, "scope": scope, "body_hash": body_hash,
+                              "status": status, "response": body}, table.c.id)
+
+
+def _store_failure(claim_id: int, user_id: int, key: str, scope: str, body_hash: str, exc) -> None:
+    from .errors import problem
+
+    body, status, _ = problem(exc.status, exc.title, exc.detail, exc.errors, exc.type)
+    _store(claim_id, user_id, key, scope, body_hash, status, body)
+    db.session.commit()
+
+
+def _release(claim_id: int) -> None:
+    from .models_common import IdempotencyRecord
+
+    table = IdempotencyRecord.__table__
+    db.session.execute(delete(table).where(table.c.id == claim_id))
+    db.session.commit()
 
 
 def _to_response(result):

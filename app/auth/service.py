@@ -6,7 +6,7 @@ import secrets
 from datetime import datetime, timedelta, timezone
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from gis import codes
 
@@ -38,12 +38,15 @@ def issue_token(username: str, password: str) -> tuple[str, datetime]:
     return token, expires
 
 
+#: Built once: every API request runs it.
+_USER_FOR_TOKEN = (select(User).join(ApiToken, ApiToken.user_id == User.id)
+                   .where(ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked.is_(False),
+                          ApiToken.expires_at > bindparam("now"), User.active.is_(True)))
+
+
 def user_for_token(token: str) -> User | None:
-    row = db.session.scalar(select(ApiToken).filter_by(token_hash=_hash(token)))
-    if row is None or row.revoked or row.expires_at <= datetime.now(timezone.utc):
-        return None
-    user = db.session.get(User, row.user_id)
-    return user if user is not None and user.active else None
+    """The active user of a valid (known, unrevoked, unexpired) token; one query."""
+    return db.session.scalar(_USER_FOR_TOKEN, {"token_hash": _hash(token), "now": datetime.now(timezone.utc)})
 
 
 def _hash(token: str) -> str:

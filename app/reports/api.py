@@ -5,7 +5,7 @@ import io
 
 from flask import jsonify, request, send_file
 
-from ..api import api_blueprint, api_user, created, doc, idempotent, page
+from ..api import api_blueprint, api_user, created, doc, idempotency_response, idempotent, page
 from ..errors import Invalid
 from ..extensions import db
 from . import excel, service
@@ -58,9 +58,11 @@ def close(event_id: int):
      responses={201: "灾情报告", 403: "不在管辖范围", 404: "灾害过程不存在",
                 409: "报告顺序不符（首报须为初报；核报后关闭）或并发冲突（可重试）",
                 422: "输入有误：逐项列出违反的一致性规则、突增突减未说明等"})
-@idempotent
+@idempotent(one_transaction=True)
 def submit_report(event_id: int):
-    _report, body = service.submit_report_with_body(api_user(), event_id, request.get_json(silent=True))
+    # the idempotent answer commits in the report's own transaction
+    _report, body = service.submit_report_with_body(api_user(), event_id, request.get_json(silent=True),
+                                                    before_commit=lambda body: idempotency_response(201, body))
     return created(body)
 
 

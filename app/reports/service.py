@@ -14,13 +14,15 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Mapping
 
 from flask import current_app
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, make_transient_to_detached
 
 from gis import codes
 
 from .. import audit
 from ..api import Field, parse
+from ..database import commit_keeping_loaded, insert_unless_exists
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..extensions import db
 from ..models_common import utcnow
@@ -244,7 +246,8 @@ class Previous:
     figures: Mapping[str, float]
 
     @classmethod
-    def of(cls, report: LossReport | None) -> "Previous | None":
+    def of(cls, report) -> "Previous | None":
+        """From a :class:`LossReport` or a row with its ``kind, sequence, as_of, figures``."""
         if report is None:
             return None
         return cls(report.kind, report.sequence, report.as_of, report.figures)
@@ -257,6 +260,8 @@ class Draft:
     as_of: datetime
     figures: dict
     note: str | None
+    #: deaths + missing of the region's previous report (0 for a first report)
+    previous_deaths_missing: float = 0
 
 
 class _Rejected(Exception):
@@ -270,10 +275,16 @@ class _Rejected(Exception):
         raise self.error_type(self.detail, self.errors)
 
 
-def _latest_of(event_id: int, region_code: str) -> LossReport | None:
-    return db.session.scalar(
-        select(LossReport).where(LossReport.event_id == event_id, LossReport.region_code == region_code)
-        .order_by(LossReport.sequence.desc()).limit(1))
+_LATEST_OF = (select(LossReport.kind, LossReport.sequence, LossReport.as_of, LossReport.figures)
+              .where(LossReport.event_id == bindparam("event_id"),
+                     LossReport.region_code == bindparam("region_code"))
+              .order_by(LossReport.sequence.desc()).limit(1))
+
+
+def _latest_of(event_id: int, region_code: str):
+    """The region's latest report as a row of what :class:`Previous` needs, or ``None``."""
+    return db.session.connection().execute(
+        _LATEST_OF, {"event_id": event_id, "region_code": region_code}).first()
 
 
 def _check_report(user, event: Event, data: Any, previous: Callable[[str], Previous | None],
@@ -281,6 +292,7 @@ def _check_report(user, event: Event, data: Any, previous: Callable[[str], Previ
     """Every rule of a loss report; raises :class:`_Rejected` (403, 409 or 422 with all errors)."""
     values, errors = _parse_all(REPORT_FIELDS, data)
     code = values.get("region_code")
+    prev = None
     if code is not None:
         if not can(user, "report.submit", code):
             raise _Rejected(Forbidden, f"区划 {code} 不在当前用户的管辖范围内，不能报送。",
@@ -289,8 +301,11 @@ def _check_report(user, event: Event, data: Any, previous: Callable[[str], Previ
             errors.append({"field": "region_code",
                            "message": f"区划 {code} 不在本次灾害过程的受灾区域内"
                                       f"（{', '.join(event.region_codes)}）"})
-        elif db.session.get(Region, code) is None:
-            errors.append({"field": "region_code", "message": f"区划 {code} 不存在"})
+        else:
+            # the region's latest report; a region that has reports exists (they reference it)
+            prev = previous(code)
+            if prev is None and not region_exists(code):
+                errors.append({"field": "region_code", "message": f"区划 {code} 不存在"})
     if event.status == "closed":
         raise _Rejected(Conflict, "灾害过程已结束，不再接受报告。", [{"field": "event", "message": "已结束"}])
 
@@ -306,7 +321,6 @@ def _check_report(user, event: Event, data: Any, previous: Callable[[str], Previ
         elif as_of < event.started_at:
             errors.append({"field": "as_of", "message": "截至时间不能早于灾害开始时间"})
 
-    prev = previous(code) if code is not None and not any(e["field"] == "region_code" for e in errors) else None
     note = (values.get("note") or "").strip() or None
     if prev is not None:
         if as_of is not None and as_of < prev.as_of:
@@ -332,15 +346,40 @@ def _check_report(user, event: Event, data: Any, previous: Callable[[str], Previ
     if prev is not None and kind == "initial":
         raise _Rejected(Conflict, f"区划 {code} 已有初报：后续报告应为续报（update）或核报（final）。",
                         [{"field": "kind", "message": "已有初报，应为续报或核报"}])
-    return Draft(code, kind, as_of.astimezone(timezone.utc), clean, note)
+    return Draft(code, kind, as_of.astimezone(timezone.utc), clean, note,
+                 indicators.deaths_and_missing(prev.figures) if prev is not None else 0)
+
+
+#: Region codes known to exist, per application (regions are upserted, never deleted, so a
+#: code once found stays valid); bounded, and cleared when full.
+_KNOWN_REGIONS_KEY = "jiuzai.reports.known_regions"
+KNOWN_REGIONS_MAX = 200_000
+
+
+_REGION_CODE = select(Region.code).where(Region.code == bindparam("code"))
+
+
+def region_exists(code: str) -> bool:
+    """Whether the region exists; a code found once is remembered by the process."""
+    known = current_app.extensions.setdefault(_KNOWN_REGIONS_KEY, set())
+    if code in known:
+        return True
+    if db.session.connection().execute(_REGION_CODE, {"code": code}).first() is None:
+        return False
+    if len(known) >= KNOWN_REGIONS_MAX:
+        known.clear()
+    known.add(code)
+    return True
 
 
 def _new_report(user, event: Event, draft: Draft, sequence: int, now: datetime) -> LossReport:
     report = LossReport(event_id=event.id, region_code=draft.region_code, kind=draft.kind,
                         sequence=sequence, as_of=draft.as_of, figures=draft.figures, note=draft.note,
                         submitted_by_id=user.id, submitted_by=user.username, submitted_at=now)
-    db.session.add(report)
     return report
+
+
+_EVENT_WITH_REGIONS = select(Event).options(joinedload(Event.regions)).where(Event.id == bindparam("event_id"))
 
 
 def submit_report(user, event_id: int, data: Any) -> LossReport:
@@ -348,16 +387,22 @@ def submit_report(user, event_id: int, data: Any) -> LossReport:
     return submit_report_with_body(user, event_id, data)[0]
 
 
-def submit_report_with_body(user, event_id: int, data: Any) -> tuple[LossReport, dict]:
-    """File a loss report (初报/续报/核报); see ``API.md`` for the rules.
+def submit_report_with_body(user, event_id: int, data: Any,
+                            before_commit: Callable[[dict], None] | None = None) -> tuple[LossReport, dict]:
+    """File a loss report (初报/续报/核报); see ``API.md`` for the rules. Returns the report and
+    its API body.
 
-    Two concurrent submissions for one region race for the next sequence number; the unique
-    ``(event, region, sequence)`` lets only one win, and the other is checked again against the
-    winner (so two verified reports can never both close a region). After ``SEQUENCE_RETRIES``
-    lost races the caller gets a retry-able 409.
+    One transaction: the checks, the report, its audit line and ``before_commit(body)`` (the
+    API stores its idempotent answer there) commit together. Two concurrent submissions for one
+    region race for the next sequence number; the unique ``(event, region, sequence)`` lets
+    only one win (the insert of the other waits for the winner's commit and then inserts
+    nothing, leaving the rest of its transaction intact), and the loser is checked again
+    against the winner (so two verified reports can never both close a region). After
+    ``SEQUENCE_RETRIES`` lost races the caller gets a retry-able 409.
     """
     require(user, "report.submit")
-    event = db.session.get(Event, event_id)
+    # the event with its affected regions in one query (its status is read fresh every time)
+    event = db.session.execute(_EVENT_WITH_REGIONS, {"event_id": event_id}).unique().scalar_one_or_none()
     if event is None:
         raise NotFound(f"灾害过程 {event_id} 不存在。")
     for _attempt in range(SEQUENCE_RETRIES):
@@ -374,35 +419,48 @@ def submit_report_with_body(user, event_id: int, data: Any) -> tuple[LossReport,
             rejected.raise_()
         prev = seen[draft.region_code] if draft.region_code in seen else previous(draft.region_code)
         report = _new_report(user, event, draft, (prev.sequence if prev else 0) + 1, now)
-        try:
-            db.session.flush()
-            audit.record(user, "report.submit", "loss_report", report.id,
-                         after={"event_id": event.id, "kind": draft.kind, "sequence": report.sequence,
-                                "as_of": draft.as_of, "figures": draft.figures, "note": draft.note},
-                         region_code=draft.region_code)
-            # the API body, built before the commit expires the objects (no reload queries)
-            body = report.to_dict()
-            body.update(kind_label=REPORT_KINDS[report.kind], photo_count=0,
-                        photos_required=photos_required(event, draft.figures))
-            db.session.commit()
-        except IntegrityError:
-            db.session.rollback()
-            event = db.session.get(Event, event_id)
-            continue
+        if not _insert_unless_taken(report):
+            continue  # another report took this sequence number: check again against it
+        audit.record(user, "report.submit", "loss_report", report.id,
+                     after={"event_id": event.id, "kind": draft.kind, "sequence": report.sequence,
+                            "as_of": draft.as_of, "figures": draft.figures, "note": draft.note},
+                     region_code=draft.region_code)
+        body = report.to_dict()
+        body.update(kind_label=REPORT_KINDS[report.kind], photo_count=0,
+                    photos_required=photos_required(event, draft.figures))
+        if before_commit is not None:
+            before_commit(body)
+        commit_keeping_loaded()  # the body and the receivers use the objects as written
         _after_commit(event, [report], [draft])
         return report, body
     raise Conflict("同一区划的报告正在并发提交，请稍后重试。",
                    [{"field": "region_code", "message": "并发冲突，可重试"}])
 
 
+def _insert_unless_taken(report: LossReport) -> bool:
+    """Insert the new report unless its ``(event, region, sequence)`` is already taken; on
+    success the object joins the session as the persistent row (no reload)."""
+    table = LossReport.__table__
+    values = {c.key: getattr(report, c.key) for c in table.columns if c.key != "id"}
+    report_id = insert_unless_exists(table, ["event_id", "region_code", "sequence"], values, table.c.id)
+    if report_id is None:
+        return False
+    report.id = report_id
+    make_transient_to_detached(report)
+    db.session.add(report)
+    return True
+
+
 def _after_commit(event: Event, reports: list[LossReport], drafts: list[Draft]) -> None:
+    """The direct-report check for every county where deaths + missing went up (only a rise
+    can bring a county total to the threshold), then ``report_submitted`` per report."""
     from .jobs import direct_report_alert
 
     app = current_app._get_current_object()
     counties = set()
     for draft in drafts:
         county = county_of(draft.region_code)
-        if county and indicators.deaths_and_missing(draft.figures) > 0:
+        if county and indicators.deaths_and_missing(draft.figures) > draft.previous_deaths_missing:
             counties.add(county)
     for county in sorted(counties):
         direct_report_alert(event, county)
@@ -465,6 +523,7 @@ def import_reports(user, event_id: int, rows: list[dict]) -> list[LossReport]:
         raise Invalid(f"有 {len({e['row'] for e in errors})} 行有错误，未导入任何数据。", errors)
 
     reports = [_new_report(user, event, draft, sequence, now) for draft, sequence in drafts]
+    db.session.add_all(reports)
     try:
         db.session.flush()
     except IntegrityError:

@@ -15,14 +15,14 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
 import response_levels as rl
 from gis import codes
 
 from .. import audit
-from ..database import lock_for_update
+from ..database import commit_keeping_loaded, is_postgres, lock_for_update
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..extensions import db
 from ..models_common import utcnow
@@ -298,10 +298,18 @@ def evaluate_event(event: Event, rows: list[ContingencyPlan] | None = None) -> l
 
 
 def assessment(user, event_id: int) -> dict:
-    """``GET /events/{id}/assessment``: every plan covering the event, on the latest totals."""
+    """``GET /events/{id}/assessment``: every plan covering the event, on the latest totals,
+    for the units the user may see (:func:`unit_visible`)."""
     event = get_event(user, event_id)
     return {"event_id": event.id, "computed_at": utcnow().isoformat(),
-            "evaluations": evaluate_event(event)}
+            "evaluations": [e for e in evaluate_event(event) if unit_visible(user, e["region_code"])]}
+
+
+def unit_visible(user, unit_code: str) -> bool:
+    """A unit's evaluation shows its rolled-up figures: visible to users whose jurisdiction
+    contains the unit, and to users inside the unit (a county sees its province's tier, which
+    its own response must not fall below), never to another province."""
+    return codes.is_within(unit_code, user.region_code) or codes.is_within(user.region_code, unit_code)
 
 
 # --- Responses ---------------------------------------------------------------------------------
@@ -501,7 +509,8 @@ def _label(plan: rl.Plan | None, rank: int) -> str:
 
 def alignment(user, event_id: int) -> dict:
     event = get_event(user, event_id)
-    return {"event_id": event.id, "flags": alignment_flags(event)}
+    return {"event_id": event.id,
+            "flags": [f for f in alignment_flags(event) if unit_visible(user, f["region_code"])]}
 
 
 # --- Recompute on every report, and notify -----------------------------------------------------
@@ -597,6 +606,25 @@ def _number(value) -> str:
     return f"{value:,}" if isinstance(value, int) else f"{value:,.1f}"
 
 
+_SNAPSHOT_AGE = (select(Assessment.__table__.c.computed_at, Assessment.__table__.c.stale)
+                 .where(Assessment.__table__.c.event_id == bindparam("event_id")))
+
+
+def _snapshot_age(event_id: int):
+    """``(computed_at, stale)`` of the event's stored assessment, or ``None``: only the two
+    columns the coalescing needs, not the evaluations.
+
+    On PostgreSQL, outside a transaction, the single read runs in autocommit: no BEGIN and
+    COMMIT round trips for it on every report.
+    """
+    params = {"event_id": event_id}
+    if is_postgres() and not db.session().in_transaction():
+        with db.engine.connect() as connection:
+            connection.execution_options(isolation_level="AUTOCOMMIT")
+            return connection.execute(_SNAPSHOT_AGE, params).first()
+    return db.session.connection().execute(_SNAPSHOT_AGE, params).first()
+
+
 def on_report_submitted(_sender, report=None, **_extra) -> None:
     """``report_submitted`` receiver: the report is committed; recompute its event.
 
@@ -611,12 +639,17 @@ def on_report_submitted(_sender, report=None, **_extra) -> None:
         return
     try:
         interval = current_app.config["ASSESSMENT_MIN_INTERVAL_SECONDS"]
-        snapshot = db.session.get(Assessment, report.event_id)
+        table = Assessment.__table__
+        snapshot = _snapshot_age(report.event_id)
         if (interval and snapshot is not None
                 and snapshot.computed_at > utcnow() - timedelta(seconds=interval)):
             if not snapshot.stale:  # one write per burst, not one per report
-                snapshot.stale = True
-                db.session.commit()
+                db.session.execute(update(table).where(table.c.event_id == report.event_id)
+                                   .values(stale=True))
+            if db.session().in_transaction():
+                # (also ends a read: left open it would end in the teardown's ROLLBACK, and
+                # psycopg forgets its prepared statements on every ROLLBACK)
+                commit_keeping_loaded()
             return
         refresh_assessment(report.event_id)
     except Exception:  # the report is already saved: never turn it into a 500
@@ -682,6 +715,8 @@ def event_panel(user, event: Event) -> dict:
     evaluations = evaluate_event(event)
     active = active_responses(event.id)
     flags = alignment_flags(event, evaluations) if active else []
+    evaluations = [e for e in evaluations if unit_visible(user, e["region_code"])]
+    flags = [f for f in flags if unit_visible(user, f["region_code"])]
     rows = {row.plan_id: row for row in active_plan_rows()}
     cards = []
     for ev in evaluations:
