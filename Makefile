@@ -6,6 +6,9 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 3
+# gthread workers: keep-alive connections, and a worker's threads overlap each other's waits on
+# the database (round trips, the commit's flush); see bench/reports.py for the figures.
+THREADS ?= 4
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 
 .PHONY: install run serve migrate demo test test-sqlite test-postgres bench translations clean
@@ -34,7 +37,8 @@ serve:
 	@echo "Jiuzai: http://$(HOST):$(PORT)  (Ctrl-C to stop)"
 	@trap 'kill 0' INT TERM EXIT; \
 	  $(FLASK) scheduler run & \
-	  $(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - wsgi:app
+	  $(BIN)/gunicorn --workers $(WORKERS) --worker-class gthread --threads $(THREADS) \
+	    --bind $(HOST):$(PORT) --access-logfile - wsgi:app
 
 # The whole suite on SQLite (browser tests included), then every database test again on
 # PostgreSQL + PostGIS at 127.0.0.1:5432 (a fresh database is created and dropped).
