@@ -46,7 +46,13 @@ def _send_round(page):
 
 def _open_form(page, event_id, region="140105001200"):
     page.goto(f"{page.base_url}/events/{event_id}/report?region={region}")
-    page.wait_for_load_state("networkidle")
+    _wait_ready(page)
+
+
+def _wait_ready(page):
+    # "networkidle" is unreliable with a service worker in the page: wait for the form's own
+    # sign that it has loaded the region's previous figures.
+    page.wait_for_load_state("load")
     page.wait_for_function("document.getElementById('previous-info').textContent.length > 0")
 
 
@@ -95,7 +101,7 @@ def test_offline_report_is_sent_exactly_once(app, auth, browser_page):
     # sending again, reloading and sending again changes nothing
     _send_round(page)
     page.reload()
-    page.wait_for_load_state("networkidle")
+    _wait_ready(page)
     _send_round(page)
     assert len(_reports(app)) == 1
     # the next report of the region is an update, and shows the previous figures
