@@ -31,10 +31,13 @@ class Defaults:
     RATELIMIT_HEADERS_ENABLED = True
 
     # Loss reporting (domain.md §3); all configurable.
-    REPORT_INITIAL_HOURS = 2
-    REPORT_DAILY_DUE = "09:00"
+    REPORT_INITIAL_HOURS = 2  # 初报: county, after the event starts
+    REPORT_FORWARD_HOURS = 2  # prefecture and province, after the first initial report from below
+    # 续报 and 核报 by level; a single value sets the county's only.
+    REPORT_DAILY_DUE = {"county": "09:00", "prefecture": "10:00", "province": "12:00"}
     REPORT_DROUGHT_INTERVAL_DAYS = 10
-    REPORT_VERIFIED_WORKING_DAYS = 5
+    # Each level counts from the level below; the older rule was {"county": 2, "prefecture": 3, "province": 5}.
+    REPORT_VERIFIED_WORKING_DAYS = {"county": 5, "prefecture": 5, "province": 5}
     REPORT_DIRECT_ALERT_DEATHS_MISSING = 10
     REPORT_JUMP_UP_FACTOR = 3.0
     REPORT_JUMP_DOWN_FACTOR = 0.5

@@ -60,8 +60,8 @@ def test_initial_and_daily_updates_until_now():
     assert got[("140106", "update", at(8, 9))].status == "overdue"
     assert got[("140106", "update", at(9, 9))].status == "due"
     assert got[("140106", "update", at(9, 9))].to_dict() == {
-        "region_code": "140106", "kind": "update", "due_at": "2026-07-09T01:00:00+00:00", "status": "due",
-        "met_at": None, "late": False}
+        "region_code": "140106", "level": "county", "kind": "update", "due_at": "2026-07-09T01:00:00+00:00",
+        "status": "due", "met_at": None, "late": False}
 
 
 def test_initial_due_is_overdue_until_filed():
@@ -157,6 +157,104 @@ def test_closed_without_stabilisation_stops_at_closing():
     assert [d.kind for d in items] == ["initial", "update"]
 
 
+# --- Forwarding by the prefecture and the province (逐级上报) ------------------------------------
+
+PARENTS = {"140105": "140100", "140106": "140100", "140100": "140000", "140000": None}
+
+
+def test_prefecture_and_province_forward_initial_and_daily_updates():
+    submissions = {
+        "140105": [sub("140105", "initial", at(6, 7, 30))],
+        "140106": [sub("140106", "initial", at(6, 9))],
+        # the prefecture forwards its reviewed figures on time; the province late
+        "140100": [sub("140100", "initial", at(6, 9)), sub("140100", "update", at(7, 9, 50))],
+        "140000": [sub("140000", "initial", at(6, 12))],
+    }
+    items = dl.compute(started_at=START, stabilised_at=None, ended_at=None, counties=["140105", "140106"],
+                       submissions=submissions, schedule=dl.Schedule(), now=at(7, 13), parents=PARENTS)
+    upper = [(d.region_code, d.level, d.kind, d.due_at, d.status) for d in items if d.level != "county"]
+    assert upper == [
+        # 2 h after the first county report reached it (07:30), not after the county deadline
+        ("140100", "prefecture", "initial", at(6, 9, 30), "met"),
+        ("140100", "prefecture", "update", at(7, 10), "met"),
+        ("140100", "prefecture", "update", at(8, 10), "due"),
+        # 2 h after the prefecture's report (09:00)
+        ("140000", "province", "initial", at(6, 11), "met"),
+        ("140000", "province", "update", at(7, 12), "overdue"),
+        ("140000", "province", "update", at(8, 12), "due"),
+    ]
+    got = by_key(items)
+    assert got[("140000", "initial", at(6, 11))].late and not got[("140100", "initial", at(6, 9, 30))].late
+    assert got[("140100", "update", at(7, 10))].to_dict()["level"] == "prefecture"
+    # the counties come first and are unchanged by the units above
+    assert [d.level for d in items[:6]] == ["county"] * 6
+
+
+def test_a_silent_county_does_not_hold_the_forwarding_deadline_open():
+    items = dl.compute(started_at=START, stabilised_at=None, ended_at=None, counties=["140105", "140106"],
+                       submissions={}, schedule=dl.Schedule(), now=at(6, 13), parents=PARENTS)
+    initial = {d.region_code: d for d in items if d.kind == "initial"}
+    assert initial["140100"].due_at == at(6, 10) and initial["140100"].status == "overdue"
+    assert initial["140000"].due_at == at(6, 12) and initial["140000"].status == "overdue"
+
+
+def test_a_report_beneath_the_prefecture_is_not_its_forwarding():
+    """Only a report for the prefecture's own region code meets its deadline."""
+    submissions = {"140105": [sub("140105", "initial", at(6, 7))],
+                   "140100": [sub("140105", "initial", at(6, 7))]}  # misfiled: not the prefecture's own
+    items = dl.compute(started_at=START, stabilised_at=None, ended_at=None, counties=["140105"],
+                       submissions=submissions, schedule=dl.Schedule(), now=at(6, 10),
+                       parents={"140105": "140100", "140100": "140000"})
+    prefecture = next(d for d in items if d.region_code == "140100" and d.kind == "initial")
+    assert prefecture.status == "overdue" and prefecture.met_at is None
+
+
+def test_verified_forwarding_counts_from_the_level_below():
+    submissions = {
+        "140105": [sub("140105", "initial", at(6, 7)), sub("140105", "final", at(9, 10))],
+        "140106": [sub("140106", "initial", at(6, 7)), sub("140106", "final", at(10, 15))],
+        "140100": [sub("140100", "initial", at(6, 8)), sub("140100", "final", at(16, 9))],
+    }
+    items = dl.compute(started_at=START, stabilised_at=at(8, 12), ended_at=None, counties=["140105", "140106"],
+                       submissions=submissions, schedule=dl.Schedule(), now=at(20, 12), parents=PARENTS)
+    finals = {d.region_code: d for d in items if d.kind == "final"}
+    assert finals["140105"].due_at == finals["140106"].due_at == at(15, 12)  # Wed 8 + 5 working days
+    # every county was in on Fri 10 15:00 → 5 working days: Fri 17 15:00
+    assert finals["140100"].due_at == at(17, 15) and finals["140100"].status == "met"
+    # the province counts from the prefecture's filing (Thu 16 09:00): Thu 23 09:00
+    assert finals["140000"].due_at == at(23, 9) and finals["140000"].status == "due"
+
+
+def test_county_directly_under_the_province():
+    """A county directly under the province (省直辖县) reports to the province."""
+    parents = {"140105": "140100", "140100": "140000", "149001": "140000"}
+    submissions = {"149001": [sub("149001", "initial", at(6, 6, 30))]}
+    items = dl.compute(started_at=START, stabilised_at=None, ended_at=None, counties=["140105", "149001"],
+                       submissions=submissions, schedule=dl.Schedule(), now=at(6, 7), parents=parents)
+    initial = {d.region_code: d for d in items if d.kind == "initial"}
+    assert set(initial) == {"140105", "149001", "140100", "140000"}
+    assert initial["140000"].due_at == at(6, 8, 30)  # from the direct county's 06:30 report
+
+
+def test_levels_configurable_with_the_older_verified_rule():
+    config = {"REPORT_INITIAL_HOURS": 2, "REPORT_DROUGHT_INTERVAL_DAYS": 10, "REPORT_FORWARD_HOURS": 1,
+              "REPORT_DAILY_DUE": {"county": "08:00", "province": "11:00"},
+              "REPORT_VERIFIED_WORKING_DAYS": {"county": 2, "prefecture": 3, "province": 5}}
+    schedule = dl.Schedule.from_config(config, "flood")
+    assert [schedule.due_time(level) for level in dl.LEVELS] == [time(8), time(10), time(11)]
+    assert [schedule.verified_days(level) for level in dl.LEVELS] == [2, 3, 5]
+    items = dl.compute(started_at=START, stabilised_at=at(8, 12), ended_at=None, counties=["140105"],
+                       submissions={}, schedule=schedule, now=at(8, 12),
+                       parents={"140105": "140100", "140100": "140000"})
+    finals = [(d.region_code, d.due_at) for d in items if d.kind == "final"]
+    # Wed 8 +2 → Fri 10; +3 → Wed 15; +5 → Wed 22
+    assert finals == [("140105", at(10, 12)), ("140100", at(15, 12)), ("140000", at(22, 12))]
+    initial = [(d.region_code, d.due_at) for d in items if d.kind == "initial"]
+    assert initial == [("140105", at(6, 8)), ("140100", at(6, 9)), ("140000", at(6, 10))]
+    with pytest.raises(ValueError, match="unknown levels"):
+        dl.Schedule.from_config({**config, "REPORT_DAILY_DUE": {"town": "08:00"}}, "flood")
+
+
 def test_rates():
     items = [
         dl.Deadline("140105", "initial", at(6, 8), "met", at(6, 7)),
@@ -215,22 +313,41 @@ def test_deadlines_and_timeliness_api(app, client, auth, clock):
 
     response = client.get(f"/api/v1/events/{eid}/deadlines", headers=coordinator)
     assert response.status_code == 200
-    items = response.get_json()
-    assert isinstance(items, list) and len(items) == 8
+    everything = response.get_json()
+    items = [d for d in everything if d["level"] == "county"]
+    assert isinstance(everything, list) and len(items) == 8
     first = items[0]
     assert set(first) >= {"region_code", "kind", "due_at", "status", "met_at"}
-    assert first == {"region_code": "140105", "kind": "initial", "due_at": "2026-07-06T00:00:00+00:00",
-                     "status": "met", "met_at": "2026-07-05T23:30:00+00:00", "late": False}
+    assert first == {"region_code": "140105", "level": "county", "kind": "initial",
+                     "due_at": "2026-07-06T00:00:00+00:00", "status": "met",
+                     "met_at": "2026-07-05T23:30:00+00:00", "late": False}
     statuses = [(d["region_code"], d["kind"], d["status"]) for d in items]
     assert statuses == [
         ("140105", "initial", "met"), ("140105", "update", "met"), ("140105", "update", "met"),
         ("140105", "update", "due"),
         ("140106", "initial", "met"), ("140106", "update", "overdue"), ("140106", "update", "overdue"),
         ("140106", "update", "due")]
+    # Taiyuan and Shanxi forward: nothing filed for their own codes yet
+    upper = [(d["region_code"], d["kind"], d["due_at"], d["status"]) for d in everything if d["level"] != "county"]
+    assert upper == [
+        ("140100", "initial", "2026-07-06T01:30:00+00:00", "overdue"),  # 07:30 + 2 h
+        ("140100", "update", "2026-07-07T02:00:00+00:00", "overdue"),
+        ("140100", "update", "2026-07-08T02:00:00+00:00", "due"),  # 10:00 sharp: not yet late
+        ("140100", "update", "2026-07-09T02:00:00+00:00", "due"),
+        ("140000", "initial", "2026-07-06T03:30:00+00:00", "overdue"),
+        ("140000", "update", "2026-07-07T04:00:00+00:00", "overdue"),
+        ("140000", "update", "2026-07-08T04:00:00+00:00", "due"),
+    ]
     overdue = client.get(f"/api/v1/events/{eid}/deadlines?status=overdue", headers=coordinator).get_json()
-    assert [d["due_at"] for d in overdue] == ["2026-07-07T01:00:00+00:00", "2026-07-08T01:00:00+00:00"]
+    assert [d["due_at"] for d in overdue if d["level"] == "county"] == [
+        "2026-07-07T01:00:00+00:00", "2026-07-08T01:00:00+00:00"]
     only = client.get(f"/api/v1/events/{eid}/deadlines?region_code=140105", headers=coordinator).get_json()
     assert {d["region_code"] for d in only} == {"140105"}
+    city = client.get(f"/api/v1/events/{eid}/deadlines?region_code=140100", headers=coordinator).get_json()
+    assert {d["region_code"] for d in city} == {"140100", "140105", "140106"}
+    village = client.get(f"/api/v1/events/{eid}/deadlines?region_code=140105001200",
+                         headers=coordinator).get_json()
+    assert {d["region_code"] for d in village} == {"140105"}
     assert client.get(f"/api/v1/events/{eid}/deadlines?status=x", headers=coordinator).status_code == 422
     # an officer of 140106 sees only their county's deadlines
     officer = auth.token("officer", "140106")
@@ -242,10 +359,19 @@ def test_deadlines_and_timeliness_api(app, client, auth, clock):
     assert set(units) == {"140000", "140100"}
     taiyuan = units["140100"]
     assert taiyuan["name"] == "太原市" and taiyuan["level"] == "prefecture"
-    # fallen due: 2 initial + 4 updates; met: 140105 ×3 (one late), 140106 initial (late)
-    assert (taiyuan["fallen_due"], taiyuan["met"], taiyuan["on_time"], taiyuan["overdue"]) == (6, 4, 2, 2)
-    assert taiyuan["completeness"] == pytest.approx(4 / 6, abs=1e-4)
-    assert taiyuan["timeliness"] == pytest.approx(2 / 6, abs=1e-4)
+    # fallen due: the counties' 2 initial + 4 updates, met 140105 ×3 (one late) and 140106's
+    # initial (late); and Taiyuan's own initial + 2 updates, none met
+    assert (taiyuan["fallen_due"], taiyuan["met"], taiyuan["on_time"], taiyuan["overdue"]) == (9, 4, 2, 5)
+    assert taiyuan["completeness"] == pytest.approx(4 / 9, abs=1e-4)
+    assert taiyuan["timeliness"] == pytest.approx(2 / 9, abs=1e-4)
+    assert units["140000"]["fallen_due"] == 9 + 2
+
+    # Taiyuan forwards its reviewed figures: its 10:00 update of the 8th is met, late
+    _report(client, coordinator, eid, "140100", "initial", at(8, 0), affected_population=15)
+    items = client.get(f"/api/v1/events/{eid}/deadlines?region_code=140100", headers=coordinator).get_json()
+    own = [(d["kind"], d["status"], d["late"]) for d in items if d["region_code"] == "140100"]
+    assert own == [("initial", "met", True), ("update", "overdue", False), ("update", "met", False),
+                   ("update", "due", False)]
 
     # stabilise: the next update is no longer due; the verified reports are
     clock.move_to(at(8, 12))
@@ -253,17 +379,21 @@ def test_deadlines_and_timeliness_api(app, client, auth, clock):
                        headers=coordinator).status_code == 200
     items = client.get(f"/api/v1/events/{eid}/deadlines", headers=coordinator).get_json()
     assert [d["kind"] for d in items if d["region_code"] == "140106"] == ["initial", "update", "update", "final"]
-    finals = [d for d in items if d["kind"] == "final"]
-    assert {d["due_at"] for d in finals} == {"2026-07-15T04:00:00+00:00"}
+    finals = {d["region_code"]: d["due_at"] for d in items if d["kind"] == "final"}
+    assert finals == {"140105": "2026-07-15T04:00:00+00:00", "140106": "2026-07-15T04:00:00+00:00",
+                      # 5 working days after each level below was due: Wed 15, Wed 22, Wed 29
+                      "140100": "2026-07-22T04:00:00+00:00", "140000": "2026-07-29T04:00:00+00:00"}
 
 
 def test_counties_of_the_event(app, client, auth, clock):
     coordinator = auth.token("coordinator", "140000")
     # a province: every county beneath; a village: its county
     eid = _event(client, coordinator, region_codes=["140200", "140105001200"])
-    counties = {d["region_code"] for d in client.get(f"/api/v1/events/{eid}/deadlines",
-                                                     headers=coordinator).get_json()}
-    assert counties == {"140212", "140105"}
+    items = client.get(f"/api/v1/events/{eid}/deadlines", headers=coordinator).get_json()
+    assert {d["region_code"] for d in items if d["level"] == "county"} == {"140212", "140105"}
+    # and the prefectures and the province above them forward
+    assert {(d["region_code"], d["level"]) for d in items if d["level"] != "county"} == {
+        ("140100", "prefecture"), ("140200", "prefecture"), ("140000", "province")}
 
 
 def test_check_deadlines_notifies_overdue_once(app, client, auth, clock):
@@ -290,9 +420,16 @@ def test_check_deadlines_notifies_overdue_once(app, client, auth, clock):
         assert names == ["co_city", "off106"]
         assert "迎泽区" in rows[0].title and "初报" in rows[0].title
         assert officer_105 not in names
-        # next morning: both counties miss the 09:00 update → 2 items × 2 recipients each
-        assert check_deadlines(at(7, 9, 1)) == 4
+        # next morning: both counties miss the 09:00 update → 2 items × 2 recipients each;
+        # Taiyuan has not forwarded its initial report (due 09:00 on the 6th: the city and the
+        # province coordinators), nor Shanxi (due 11:00: the province coordinator)
+        assert check_deadlines(at(7, 9, 1)) == 4 + 2 + 1
         assert check_deadlines(at(7, 9, 2)) == 0
+        province_coordinator = db.session.scalars(select(User.username).filter_by(region_code="140000")).one()
+        forwarding = db.session.scalars(select(Notification).filter(
+            Notification.dedupe_key.like(f"overdue:{eid}:140100:%"))).all()
+        assert sorted(db.session.get(User, n.user_id).username for n in forwarding) == ["co_city", province_coordinator]
+        assert "太原市" in forwarding[0].title
 
 
 def test_direct_report_alert_to_province_and_nation_once(app, client, auth, clock):

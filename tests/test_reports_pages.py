@@ -118,9 +118,36 @@ def test_event_page_deadlines_and_rates(client, auth, event_id):
     auth.login("coordinator", "140000")
     page = text(client.get(f"/events/{event_id}"))
     counts = page[page.index('id="deadline-counts"'):]
-    assert "已报 2" in counts and "待报 2" in counts and "逾期 0" in counts
+    # the two counties' initial reports are in (the clock says 12:00) and their updates due
+    # tomorrow; Taiyuan should have forwarded by 10:00 (2 h after the counties were due) and
+    # Shanxi by 12:00, both with their updates due tomorrow
+    assert "已报 2" in counts and "待报 5" in counts and "逾期 1" in counts
     rates = page[page.index('id="rates"'):page.index("</table>", page.index('id="rates"'))]
-    assert "太原市" in rates and "山西省" in rates and "100.0%" in rates
+    assert "太原市" in rates and "山西省" in rates and "66.7%" in rates
+    attention = page[page.index('id="attention"'):page.index("</table>", page.index('id="attention"'))]
+    assert "报送单位" in attention and "太原市" in attention and "山西省" in attention
+    rules = page[page.index('id="deadline-rules"'):]
+    assert "市 10:00、省 12:00" in rules and "2 小时内逐级上报" in rules
+
+
+def test_field_form_offers_the_sum_from_below_to_a_prefecture(client, auth, event_id):
+    auth.login("officer", "140100")
+    page = text(client.get(f"/events/{event_id}/report?region=140100"))
+    config = json.loads(re.search(r'<script type="application/json" id="form-config">(.*?)</script>', page, re.S).group(1))
+    sums = config["childSums"]
+    assert set(sums) == {"140100"}  # the counties below have nothing to forward
+    # 小店区 from its villages (150 + 40) plus 迎泽区's own 900
+    assert sums["140100"]["affected_population"] == 190 + 900 and sums["140100"]["deaths"] == 4
+    assert 'id="fill-child-sum"' in page and "按下级汇总数填入" in page
+    # once Taiyuan has forwarded, the sum offered is still the one from below, not its own report
+    headers = auth.token("officer", "140100", username="taiyuan_api")
+    assert client.post(f"/api/v1/events/{event_id}/reports", headers=headers, json={
+        "region_code": "140100", "kind": "initial", "as_of": "2026-07-06T11:00:00",
+        "figures": {"affected_population": 1000, "deaths": 4}}).status_code == 201
+    page = text(client.get(f"/events/{event_id}/report?region=140100"))
+    config = json.loads(re.search(r'<script type="application/json" id="form-config">(.*?)</script>', page, re.S).group(1))
+    assert config["childSums"]["140100"]["affected_population"] == 1090
+    assert config["previous"]["140100"]["figures"]["affected_population"] == 1000
 
 
 def test_event_page_forbidden_and_missing(client, auth, event_id):

@@ -17,6 +17,15 @@ Every affected county owes, for one disaster process:
 A county's report may be filed by the county itself or by any township or village beneath it
 (the statistical unit is the township; the county's figures then come from the roll-up).
 
+Each prefecture and province above the counties then forwards (逐级上报) by filing the reviewed
+figures for its own region (a report whose ``region_code`` is the prefecture or province):
+
+- its initial report ``forward_hours`` (default 2 h) after the first initial report reached it
+  from below, or after the units below were due if none did;
+- its daily updates at its own time (default 10:00 prefecture, 12:00 province);
+- its verified report ``verified_working_days`` of its level (default 5) after every unit below
+  had filed its verified report, or after the last of their deadlines if that came first.
+
 :func:`compute` lists every deadline with its status (``due``, ``overdue`` or ``met``) and
 :func:`rates` summarises completeness (met ÷ fallen due) and timeliness (met on time ÷ fallen
 due) per prefecture and province.
@@ -34,7 +43,11 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 @dataclass(frozen=True)
 class Schedule:
-    """The configurable rules (``REPORT_*``, ``HOLIDAYS``, ``EXTRA_WORKDAYS``)."""
+    """The configurable rules (``REPORT_*``, ``HOLIDAYS``, ``EXTRA_WORKDAYS``).
+
+    ``daily_due`` and ``verified_working_days`` are the county's; the prefecture and the
+    province have their own in ``upper_daily_due`` and ``upper_verified_working_days``.
+    """
 
     initial_hours: float = 2
     daily_due: time = time(9, 0)
@@ -43,25 +56,63 @@ class Schedule:
     holidays: frozenset[date] = frozenset()
     extra_workdays: frozenset[date] = frozenset()
     tz: ZoneInfo = SHANGHAI
+    forward_hours: float = 2
+    upper_daily_due: tuple[tuple[str, time], ...] = (("prefecture", time(10, 0)), ("province", time(12, 0)))
+    upper_verified_working_days: tuple[tuple[str, int], ...] = (("prefecture", 5), ("province", 5))
 
     @classmethod
     def from_config(cls, config: Mapping, hazard: str) -> "Schedule":
-        """Read the application configuration; drought events get the drought interval."""
-        hours, minutes = (int(part) for part in str(config["REPORT_DAILY_DUE"]).split(":"))
+        """Read the application configuration; drought events get the drought interval.
+
+        ``REPORT_DAILY_DUE`` and ``REPORT_VERIFIED_WORKING_DAYS`` are either one value (the
+        county's; the levels above keep their defaults) or a mapping by level, e.g.
+        ``{"county": 2, "prefecture": 3, "province": 5}`` for the older verified-report rule.
+        """
+        daily = _by_level(config["REPORT_DAILY_DUE"], _parse_time,
+                          {"county": cls.daily_due, **dict(cls.upper_daily_due)})
+        verified = _by_level(config["REPORT_VERIFIED_WORKING_DAYS"], int,
+                             {"county": cls.verified_working_days, **dict(cls.upper_verified_working_days)})
         return cls(
             initial_hours=float(config["REPORT_INITIAL_HOURS"]),
-            daily_due=time(hours, minutes),
+            daily_due=daily.pop("county"),
             periodic_days=int(config["REPORT_DROUGHT_INTERVAL_DAYS"]) if hazard == "drought" else 1,
-            verified_working_days=int(config["REPORT_VERIFIED_WORKING_DAYS"]),
+            verified_working_days=verified.pop("county"),
             holidays=frozenset(date.fromisoformat(d) for d in config.get("HOLIDAYS", [])),
             extra_workdays=frozenset(date.fromisoformat(d) for d in config.get("EXTRA_WORKDAYS", [])),
             tz=ZoneInfo(config.get("TIMEZONE", "Asia/Shanghai")),
+            forward_hours=float(config.get("REPORT_FORWARD_HOURS", 2)),
+            upper_daily_due=tuple(sorted(daily.items())),
+            upper_verified_working_days=tuple(sorted(verified.items())),
         )
 
     def is_working_day(self, day: date) -> bool:
         if day in self.extra_workdays:
             return True
         return day.weekday() < 5 and day not in self.holidays
+
+    def due_time(self, level: str) -> time:
+        """The daily update's due time of a level (09:00 county, 10:00 prefecture, 12:00 province)."""
+        return self.daily_due if level == "county" else dict(self.upper_daily_due)[level]
+
+    def verified_days(self, level: str) -> int:
+        """Working days a level has for its verified report, counted from the level below."""
+        return self.verified_working_days if level == "county" else dict(self.upper_verified_working_days)[level]
+
+
+def _parse_time(value) -> time:
+    hours, minutes = (int(part) for part in str(value).split(":"))
+    return time(hours, minutes)
+
+
+def _by_level(value, parse, defaults: dict) -> dict:
+    """``{"county": …, "prefecture": …, "province": …}`` from one value (the county's) or a
+    mapping by level; levels not given keep ``defaults``."""
+    if not isinstance(value, Mapping):
+        return {**defaults, "county": parse(value)}
+    unknown = set(value) - set(defaults)
+    if unknown:
+        raise ValueError(f"unknown levels {sorted(unknown)}; use county, prefecture, province")
+    return {level: parse(value[level]) if level in value else default for level, default in defaults.items()}
 
 
 @dataclass(frozen=True)
@@ -80,14 +131,16 @@ class Deadline:
     due_at: datetime
     status: str  # due | overdue | met
     met_at: datetime | None = None
+    level: str = "county"  # county | prefecture | province
 
     @property
     def late(self) -> bool:
         return self.met_at is not None and self.met_at > self.due_at
 
     def to_dict(self) -> dict:
-        return {"region_code": self.region_code, "kind": self.kind, "due_at": _utc(self.due_at),
-                "status": self.status, "met_at": _utc(self.met_at), "late": self.late}
+        return {"region_code": self.region_code, "level": self.level, "kind": self.kind,
+                "due_at": _utc(self.due_at), "status": self.status, "met_at": _utc(self.met_at),
+                "late": self.late}
 
 
 def _utc(moment: datetime | None) -> str | None:
@@ -106,15 +159,17 @@ def add_working_days(start: date, days: int, schedule: Schedule) -> date:
 
 
 def periodic_due_times(started_at: datetime, until: datetime, schedule: Schedule,
-                       include_next: bool) -> list[datetime]:
-    """Due times of the updates: the due time on start date + k × interval, k = 1, 2, …, up to
-    ``until`` (inclusive); with ``include_next``, also the first one after ``until``."""
+                       include_next: bool, due_time: time | None = None) -> list[datetime]:
+    """Due times of the updates: ``due_time`` (default: the county's) on start date + k ×
+    interval, k = 1, 2, …, up to ``until`` (inclusive); with ``include_next``, also the first one
+    after ``until``."""
+    due_time = due_time or schedule.daily_due
     local_start = started_at.astimezone(schedule.tz).date()
     out: list[datetime] = []
     k = 1
     while True:
         due = datetime.combine(local_start + timedelta(days=k * schedule.periodic_days),
-                               schedule.daily_due, schedule.tz)
+                               due_time, schedule.tz)
         if due > until:
             if include_next:
                 out.append(due)
@@ -129,23 +184,32 @@ def _status(due_at: datetime, met_at: datetime | None, now: datetime) -> str:
     return "overdue" if now > due_at else "due"
 
 
+LEVELS = ("county", "prefecture", "province")
+
+
 def compute(*, started_at: datetime, stabilised_at: datetime | None, ended_at: datetime | None,
             counties: Iterable[str], submissions: Mapping[str, Iterable[Submission]],
-            schedule: Schedule, now: datetime) -> list[Deadline]:
-    """Every statutory report due for the event, met or not, county by county.
+            schedule: Schedule, now: datetime,
+            parents: Mapping[str, str | None] | None = None) -> list[Deadline]:
+    """Every statutory report due for the event, met or not, unit by unit.
 
     Parameters
     ----------
     started_at, stabilised_at, ended_at : the event's start, the declared stabilisation (or
         ``None``) and its closing (``None`` while open); aware datetimes.
     counties : the county codes that owe reports.
-    submissions : county code → the reports filed for the county or beneath it.
+    submissions : county code → the reports filed for the county or beneath it; prefecture or
+        province code → the reports filed for that region itself (its forwarded figures).
     schedule : the rules (:meth:`Schedule.from_config`).
     now : the time the statuses are evaluated at.
+    parents : ``code → parent code`` for the counties and their prefectures. With it, every
+        prefecture and province above the counties owes its forwarding deadlines too (逐级上报);
+        without it, only the counties are listed.
 
     Returns
     -------
-    list of :class:`Deadline`, by county, then initial, updates in time order, verified.
+    list of :class:`Deadline`: the counties, then the prefectures, then the provinces, each unit
+    with its initial, its updates in time order and its verified report.
     """
     if stabilised_at is not None:
         until, include_next = stabilised_at, False
@@ -153,36 +217,112 @@ def compute(*, started_at: datetime, stabilised_at: datetime | None, ended_at: d
         until, include_next = ended_at, False
     else:
         until, include_next = now, True
-    due_times = periodic_due_times(started_at, until, schedule, include_next)
     period = timedelta(days=schedule.periodic_days)
-    opens = [_period_open(due, period, schedule) for due in due_times]
-    verified_due = None
-    if stabilised_at is not None:
-        local = stabilised_at.astimezone(schedule.tz)
-        day = add_working_days(local.date(), schedule.verified_working_days, schedule)
-        verified_due = datetime.combine(day, local.timetz().replace(tzinfo=None), schedule.tz)
+    county_set = set(counties)
+    below = _units_above(county_set, parents or {})
 
     out: list[Deadline] = []
-    for county in sorted(set(counties)):
-        filed = sorted(submissions.get(county, ()), key=lambda s: s.submitted_at)
-        times = [s.submitted_at for s in filed]
-
-        initial_due = started_at + timedelta(hours=schedule.initial_hours)
-        first_initial = next((s.submitted_at for s in filed if s.kind == "initial"), None)
-        out.append(Deadline(county, "initial", initial_due, _status(initial_due, first_initial, now),
-                            first_initial))
-
-        for index, due in enumerate(due_times):
-            window_open = opens[index]
-            window_close = opens[index] + period
-            position = bisect.bisect_left(times, window_open)
-            met_at = times[position] if position < len(times) and times[position] < window_close else None
-            out.append(Deadline(county, "update", due, _status(due, met_at, now), met_at))
-
-        if verified_due is not None:
-            met_at = _verified_at(county, filed)
-            out.append(Deadline(county, "final", verified_due, _status(verified_due, met_at, now), met_at))
+    by_unit: dict[str, list[Deadline]] = {}
+    for level in LEVELS:
+        units = sorted(county_set) if level == "county" else sorted(u for u, lv in below.levels.items()
+                                                                    if lv == level)
+        due_times = periodic_due_times(started_at, until, schedule, include_next,
+                                       due_time=schedule.due_time(level))
+        opens = [_period_open(due, period, schedule) for due in due_times]
+        for unit in units:
+            filed = sorted(submissions.get(unit, ()), key=lambda s: s.submitted_at)
+            children = [by_unit[c] for c in below.children.get(unit, ()) if c in by_unit]
+            items = _unit_deadlines(unit, level, filed, children, started_at=started_at,
+                                    stabilised_at=stabilised_at, due_times=due_times, opens=opens,
+                                    period=period, schedule=schedule, now=now)
+            by_unit[unit] = items
+            out.extend(items)
     return out
+
+
+@dataclass
+class _Tree:
+    levels: dict[str, str] = field(default_factory=dict)  # prefecture/province code → level
+    children: dict[str, list[str]] = field(default_factory=dict)
+
+
+def _units_above(counties: set[str], parents: Mapping[str, str | None]) -> _Tree:
+    """The prefectures and provinces above the counties, each with the units that report to it
+    (a county directly under a province — 省直辖县 — reports to the province)."""
+    tree = _Tree()
+    for county in sorted(counties):
+        child = county
+        parent = parents.get(county)
+        while parent is not None:
+            level = _level(parent)
+            if level in ("prefecture", "province"):
+                tree.levels[parent] = level
+                siblings = tree.children.setdefault(parent, [])
+                if child not in siblings:
+                    siblings.append(child)
+                child = parent
+            parent = parents.get(parent)
+    return tree
+
+
+def _level(code: str) -> str | None:
+    from gis import codes
+
+    try:
+        return codes.level_of(code)
+    except codes.CodeError:
+        return None
+
+
+def _unit_deadlines(unit: str, level: str, filed: list[Submission], children: list[list[Deadline]], *,
+                    started_at: datetime, stabilised_at: datetime | None, due_times: list[datetime],
+                    opens: list[datetime], period: timedelta, schedule: Schedule,
+                    now: datetime) -> list[Deadline]:
+    out: list[Deadline] = []
+    times = [s.submitted_at for s in filed]
+    if level == "county":
+        initial_due = started_at + timedelta(hours=schedule.initial_hours)
+        initial_met = next((s.submitted_at for s in filed if s.kind == "initial"), None)
+    else:
+        # Forward within 2 h of the first report from below, and no later than 2 h after the
+        # units below were due (a silent county does not hold the deadline open).
+        child_initials = [d for items in children for d in items if d.kind == "initial"]
+        received = min(_received(d) for d in child_initials)
+        initial_due = received + timedelta(hours=schedule.forward_hours)
+        initial_met = next((s.submitted_at for s in filed if s.region_code == unit and s.kind == "initial"),
+                           None)
+    out.append(Deadline(unit, "initial", initial_due, _status(initial_due, initial_met, now), initial_met,
+                        level))
+
+    for index, due in enumerate(due_times):
+        window_open, window_close = opens[index], opens[index] + period
+        position = bisect.bisect_left(times, window_open)
+        met_at = times[position] if position < len(times) and times[position] < window_close else None
+        out.append(Deadline(unit, "update", due, _status(due, met_at, now), met_at, level))
+
+    if stabilised_at is not None:
+        days = schedule.verified_days(level)
+        if level == "county":
+            anchor = stabilised_at
+            met_at = _verified_at(unit, filed)
+        else:
+            # 接到下级核报后: counted from when every unit below had filed, or from the last
+            # of their deadlines if that came first.
+            finals = [d for items in children for d in items if d.kind == "final"]
+            last_due = max(d.due_at for d in finals)
+            everyone_in = None if any(d.met_at is None for d in finals) else max(d.met_at for d in finals)
+            anchor = min(last_due, everyone_in) if everyone_in is not None else last_due
+            met_at = next((s.submitted_at for s in filed if s.region_code == unit and s.kind == "final"), None)
+        local = anchor.astimezone(schedule.tz)
+        day = add_working_days(local.date(), days, schedule)
+        verified_due = datetime.combine(day, local.timetz().replace(tzinfo=None), schedule.tz)
+        out.append(Deadline(unit, "final", verified_due, _status(verified_due, met_at, now), met_at, level))
+    return out
+
+
+def _received(item: Deadline) -> datetime:
+    """When the unit above could first act on a report: on its filing, or at its due time."""
+    return min(item.met_at, item.due_at) if item.met_at is not None else item.due_at
 
 
 def _period_open(due: datetime, period: timedelta, schedule: Schedule) -> datetime:

@@ -1,8 +1,9 @@
 """Periodic and immediate alerts of loss reporting (灾情报送提醒).
 
 - :func:`check_deadlines` (scheduled): every overdue statutory report of an open event is
-  notified once to the county's information officers and the coordinators of the county and
-  its prefecture; every county whose deaths + missing reached the direct-report threshold is
+  notified once to the unit's information officers and the coordinators of the unit and of the
+  level above (a county's: the county and its prefecture; a prefecture's forwarding: the
+  prefecture and its province); every county whose deaths + missing reached the direct-report threshold is
   alerted (again, once).
 - :func:`direct_report_alert` (after each report): deaths + missing in a county at or above
   ``REPORT_DIRECT_ALERT_DEATHS_MISSING`` → the coordinators of the province and of the nation
@@ -57,14 +58,18 @@ def direct_report_alert(event: Event, county: str) -> int:
     return len(made)
 
 
-def _overdue_recipients(county: str, cache: dict) -> list:
+_LEVEL_ABOVE = {"county": "prefecture", "prefecture": "province", "province": "nation"}
+
+
+def _overdue_recipients(unit: str, level: str, cache: dict) -> list:
+    """The unit's information officers and the coordinators of the unit and of the level above."""
     from ..auth.models import User
 
-    if county not in cache:
+    if unit not in cache:
         officers = db.session.scalars(select(User).filter_by(role="officer", active=True,
-                                                             region_code=county)).all()
-        cache[county] = [*officers, *coordinators_covering(county, levels=("county", "prefecture"))]
-    return cache[county]
+                                                             region_code=unit)).all()
+        cache[unit] = [*officers, *coordinators_covering(unit, levels=(level, _LEVEL_ABOVE[level]))]
+    return cache[unit]
 
 
 def check_deadlines(now: datetime) -> int:
@@ -87,7 +92,7 @@ def check_deadlines(now: datetime) -> int:
             if item.status != "overdue":
                 continue
             key = f"{prefix}{item.region_code}:{item.kind}:{item.due_at.isoformat()}"
-            users = [u for u in _overdue_recipients(item.region_code, recipients_cache)
+            users = [u for u in _overdue_recipients(item.region_code, item.level, recipients_cache)
                      if (u.id, key) not in done]
             if not users:
                 continue

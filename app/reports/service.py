@@ -679,25 +679,30 @@ def trend(event: Event, region_code: str, points: int = 24) -> list[dict]:
 
 # --- Deadlines -----------------------------------------------------------------------------
 
-def _submissions_by_county(event: Event, counties: set[str]) -> dict[str, list[dl.Submission]]:
+def _submissions_by_unit(event: Event, counties: set[str],
+                         upper_units: set[str]) -> dict[str, list[dl.Submission]]:
+    """County → the reports filed for it or beneath it; prefecture or province → its own reports."""
     rows = db.session.execute(select(LossReport.region_code, LossReport.kind, LossReport.submitted_at)
                               .where(LossReport.event_id == event.id)).all()
     out: dict[str, list[dl.Submission]] = {}
     for code, kind, submitted_at in rows:
-        county = county_of(code)
-        if county in counties:
-            out.setdefault(county, []).append(dl.Submission(code, kind, submitted_at))
+        unit = code if code in upper_units else county_of(code)
+        if unit in counties or unit in upper_units:
+            out.setdefault(unit, []).append(dl.Submission(code, kind, submitted_at))
     return out
 
 
 def compute_deadlines(event: Event, now: datetime | None = None) -> list[dl.Deadline]:
-    """Every statutory deadline of the event (all counties), with its status at ``now``."""
+    """Every statutory deadline of the event: each county's, then the forwarding deadlines of
+    the prefectures and provinces above them, with their status at ``now``."""
     counties = affected_counties(event)
+    parents = parent_lookup(counties)
+    upper_units = {code for code in parents if codes.level_of(code) in ("prefecture", "province")}
     return dl.compute(started_at=event.started_at, stabilised_at=event.stabilised_at,
                       ended_at=event.closed_at, counties=counties,
-                      submissions=_submissions_by_county(event, set(counties)),
+                      submissions=_submissions_by_unit(event, set(counties), upper_units),
                       schedule=dl.Schedule.from_config(current_app.config, event.hazard),
-                      now=now or utcnow())
+                      now=now or utcnow(), parents=parents)
 
 
 def event_deadlines(user, event_id: int, *, region_code: str | None = None, status: str | None = None,
@@ -715,12 +720,19 @@ def event_deadlines(user, event_id: int, *, region_code: str | None = None, stat
             errors.append({"field": "region_code", "message": str(exc)})
     if errors:
         raise Invalid("查询参数有误。", errors)
-    items = [d for d in compute_deadlines(event, now) if overlaps(d.region_code, user.region_code)]
+    items = [d for d in compute_deadlines(event, now) if concerns(d, user.region_code)]
     if code:
-        items = [d for d in items if overlaps(d.region_code, code)]
+        items = [d for d in items if concerns(d, code)]
     if status:
         items = [d for d in items if d.status == status]
     return items
+
+
+def concerns(deadline: dl.Deadline, region_code: str) -> bool:
+    """A deadline of a unit inside the region, or the county deadline a township or village
+    beneath it reports towards (a county does not see its prefecture's forwarding)."""
+    return codes.is_within(deadline.region_code, region_code) or (
+        deadline.level == "county" and codes.is_within(region_code, deadline.region_code))
 
 
 def timeliness(user, event_id: int, now: datetime | None = None) -> dict:
@@ -728,17 +740,18 @@ def timeliness(user, event_id: int, now: datetime | None = None) -> dict:
     event = get_event(user, event_id)
     now = now or utcnow()
     items = compute_deadlines(event, now)
-    counties = {d.region_code for d in items}
-    parents = parent_lookup(counties)
+    owing = {d.region_code for d in items}
+    parents = parent_lookup(owing)
     units_of: dict[str, list[str]] = {}
-    for county in counties:
-        units = []
-        parent = parents.get(county)
+    for code in owing:
+        # A prefecture's own forwarding deadlines count towards it and its province.
+        units = [code] if codes.level_of(code) in ("prefecture", "province") else []
+        parent = parents.get(code)
         while parent is not None:
             if codes.level_of(parent) in ("prefecture", "province"):
                 units.append(parent)
             parent = parents.get(parent)
-        units_of[county] = units
+        units_of[code] = units
     rates = dl.rates(items, units_of, now)
     names = dict(db.session.execute(select(Region.code, Region.name)
                                     .where(Region.code.in_(list(rates)))).all()) if rates else {}

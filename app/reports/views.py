@@ -20,7 +20,8 @@ from . import chart, excel, service
 from .forms import AtForm, EventForm, ImportForm
 from .indicators import CONSISTENCY_RULES, INDICATORS
 from .models import HAZARDS, REPORT_KINDS, Event
-from .totals import subtree_latest, within_clause
+from .deadlines import LEVELS, Schedule
+from .totals import children_total, subtree_latest, within_clause
 
 bp = Blueprint("reports", __name__, url_prefix="/events")
 
@@ -57,7 +58,7 @@ def home_panel(user) -> dict | None:
     rows = []
     for event in events:
         overdue = sum(1 for d in service.compute_deadlines(event)
-                      if d.status == "overdue" and service.overlaps(d.region_code, user.region_code))
+                      if d.status == "overdue" and service.concerns(d, user.region_code))
         rows.append({"event": event, "overdue": overdue})
     return {"template": "reports/_home_panel.html", "rows": rows, **_common()}
 
@@ -144,10 +145,15 @@ def event(event_id: int):
     names = dict(db.session.execute(select(Region.code, Region.name).where(
         Region.code.in_({d.region_code for d in attention}))).all()) if attention else {}
     rates = service.timeliness(current_user, event.id)["units"]
+    schedule = Schedule.from_config(current_app.config, event.hazard)
+    rules = {"initial_hours": f"{schedule.initial_hours:g}", "forward_hours": f"{schedule.forward_hours:g}",
+             "interval_days": current_app.config["REPORT_DROUGHT_INTERVAL_DAYS"],
+             **{f"due_{level}": schedule.due_time(level).strftime("%H:%M") for level in LEVELS},
+             **{f"days_{level}": schedule.verified_days(level) for level in LEVELS}}
     return render_template(
         "reports/event.html", event=event, summary=summary, rows=rows, history=history, panels=panels,
         geometry=chart.GEOMETRY, trail=trail, deadline_counts=counts, attention=attention,
-        region_names=names, rates=rates, at_form=AtForm(), import_form=ImportForm(),
+        region_names=names, rates=rates, rules=rules, at_form=AtForm(), import_form=ImportForm(),
         can_report=can(current_user, "report.submit") and event.status != "closed",
         can_stabilise=all(can(current_user, "event.stabilise", c) for c in event.region_codes),
         can_import=can(current_user, "report.import") and event.status != "closed",
@@ -262,6 +268,9 @@ def field_form(event_id: int):
             if code in wanted:
                 previous[code] = {"kind": row.kind, "as_of": row.as_of.isoformat(), "figures": row.figures,
                                   "sequence": row.sequence}
+    # A prefecture or province forwards the reviewed sum of the levels below (逐级上报).
+    child_sums = {r.code: children_total(event.id, r.code).figures for r in regions
+                  if r.level in ("prefecture", "province")}
     config = {
         "eventId": event.id,
         "reportsUrl": f"/api/v1/events/{event.id}/reports",
@@ -275,6 +284,7 @@ def field_form(event_id: int):
         "maxPhotoBytes": int(current_app.config["REPORT_PHOTO_MAX_BYTES"]),
         "photoTypes": list(current_app.config["REPORT_PHOTO_TYPES"]),
         "previous": previous,
+        "childSums": child_sums,
         "swUrl": url_for("reports.service_worker"),
         "swScope": url_for("reports.events") + "/",
         "eventUrl": url_for("reports.event", event_id=event.id),
