@@ -72,4 +72,4 @@ def responses_refresh(now, run):
     """Assessments left stale by a burst of reports: ``app.responses.service.refresh_stale_assessments``."""
     from app.responses.service import refresh_stale_assessments
 
-    return {"refreshed": refresh_stale_assessments()}
+    return {"refreshed": refresh_stale_assessments(now)}

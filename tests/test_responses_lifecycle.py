@@ -2,6 +2,8 @@
 plan versions kept on decisions; 上下级衔接; notifications of a new or higher tier."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 import yaml
 
@@ -419,10 +421,32 @@ def test_burst_of_reports_is_coalesced_and_swept_by_the_scheduler(app, client, a
     evaluations = client.get(f"/api/v1/events/{event_id}/assessment", headers=national).get_json()["evaluations"]
     assert any(e["plan_id"] == "national-2016" and e["level"] == "Ⅳ" for e in evaluations)
 
+    # a third report inside the window reads nothing: this process knows the snapshot is stale
+    from sqlalchemy import event as sa_event
+
+    statements = []
+
+    def record(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
     with app.app_context():
-        assert refresh_stale_assessments() == 1
+        engine = db.engine
+    sa_event.listen(engine, "before_cursor_execute", record)
+    try:
+        report("140105", deaths=22, missing=4)
+    finally:
+        sa_event.remove(engine, "before_cursor_execute", record)
+    assert any("INSERT INTO loss_report" in s for s in statements)
+    assert not any("response_assessment" in s for s in statements)
+
+    with app.app_context():
+        computed_at = db.session.get(Assessment, event_id).computed_at
+        # the job waits for the window to pass: nothing recomputes a snapshot inside it
+        assert refresh_stale_assessments(computed_at + timedelta(seconds=599)) == 0
+        assert db.session.get(Assessment, event_id).stale is True
+        assert refresh_stale_assessments(computed_at + timedelta(seconds=600)) == 1
         assert db.session.get(Assessment, event_id).stale is False
-        assert refresh_stale_assessments() == 0
+        assert refresh_stale_assessments(computed_at + timedelta(seconds=1200)) == 0
     titles = [n["title"] for n in notifications(client, national)["items"]]
     assert len(titles) == before + 4
     assert any("2016年版）》Ⅳ级响应" in t for t in titles)

@@ -7,7 +7,7 @@ evaluation is :mod:`response_levels`; this module only feeds it the event's figu
 """
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import json
 from collections import defaultdict
@@ -587,9 +587,17 @@ def _refresh(event_id: int) -> list[Notification]:
     return made
 
 
-def refresh_stale_assessments() -> int:
-    """Recompute every assessment marked stale by a burst of reports; return how many."""
-    stale = db.session.scalars(select(Assessment.event_id).filter_by(stale=True)).all()
+def refresh_stale_assessments(now: datetime | None = None) -> int:
+    """Recompute every assessment marked stale by a burst of reports once its coalescing window
+    (``ASSESSMENT_MIN_INTERVAL_SECONDS`` after it was computed) has passed; return how many.
+
+    Waiting for the window to pass is what lets :func:`on_report_submitted` skip its read while
+    it knows the snapshot to be stale: nothing recomputes a snapshot inside its window.
+    """
+    now = now or utcnow()
+    interval = timedelta(seconds=current_app.config["ASSESSMENT_MIN_INTERVAL_SECONDS"])
+    stale = db.session.scalars(select(Assessment.event_id).filter_by(stale=True)
+                               .where(Assessment.computed_at <= now - interval)).all()
     for event_id in stale:
         refresh_assessment(event_id)
     return len(stale)
@@ -625,13 +633,24 @@ def _snapshot_age(event_id: int):
     return db.session.connection().execute(_SNAPSHOT_AGE, params).first()
 
 
+def _known_stale() -> dict:
+    """This process's memo: event id → ``computed_at`` of a snapshot known to be marked stale
+    (per application, so that test apps with their own databases never share it)."""
+    return current_app.extensions.setdefault("jiuzai.assessment_known_stale", {})
+
+
 def on_report_submitted(_sender, report=None, **_extra) -> None:
     """``report_submitted`` receiver: the report is committed; recompute its event.
 
     Recomputing reads every latest report of the event, so during a burst of reports it is
     coalesced: when the snapshot is younger than ``ASSESSMENT_MIN_INTERVAL_SECONDS`` it is only
-    marked stale, and the ``responses.refresh`` job (every minute) recomputes it and sends the
-    notifications. The assessment endpoint always evaluates the latest totals.
+    marked stale, and the ``responses.refresh`` job (every minute) recomputes it once that
+    window has passed and sends the notifications. The assessment endpoint always evaluates the
+    latest totals.
+
+    Once this process knows the snapshot is marked stale it reads nothing more for the rest of
+    the window: no snapshot is recomputed inside its window (neither here nor by the job), so
+    the report is sure to be in the next recompute.
 
     A failure here is logged and rolled back rather than raised: the report stands.
     """
@@ -639,10 +658,14 @@ def on_report_submitted(_sender, report=None, **_extra) -> None:
         return
     try:
         interval = current_app.config["ASSESSMENT_MIN_INTERVAL_SECONDS"]
+        window_start = utcnow() - timedelta(seconds=interval)
+        known = _known_stale()
+        marked = known.get(report.event_id)
+        if interval and marked is not None and marked > window_start:
+            return
         table = Assessment.__table__
         snapshot = _snapshot_age(report.event_id)
-        if (interval and snapshot is not None
-                and snapshot.computed_at > utcnow() - timedelta(seconds=interval)):
+        if interval and snapshot is not None and snapshot.computed_at > window_start:
             if not snapshot.stale:  # one write per burst, not one per report
                 db.session.execute(update(table).where(table.c.event_id == report.event_id)
                                    .values(stale=True))
@@ -650,7 +673,9 @@ def on_report_submitted(_sender, report=None, **_extra) -> None:
                 # (also ends a read: left open it would end in the teardown's ROLLBACK, and
                 # psycopg forgets its prepared statements on every ROLLBACK)
                 commit_keeping_loaded()
+            known[report.event_id] = snapshot.computed_at
             return
+        known.pop(report.event_id, None)
         refresh_assessment(report.event_id)
     except Exception:  # the report is already saved: never turn it into a 500
         db.session.rollback()
