@@ -260,5 +260,13 @@ def test_demo_loads_once(app, auth):
         assert {("140105001200", "initial"), ("140105001200", "update"), ("140106", "update"),
                 ("140212", "initial")} <= kinds
         assert {r.submitted_by for r in reports if r.region_code.startswith("140105")} == {"officer"}
+        # 太原市 forwarded its counties' sum; 大同市 has not yet
+        from app.reports.totals import children_total
+
+        forwarded = [r for r in reports if r.region_code == "140100"]
+        assert len(forwarded) == 1 and forwarded[0].kind == "initial"
+        assert forwarded[0].figures == children_total(event.id, "140100").figures
+        assert forwarded[0].figures["affected_population"] > 0
+        assert not any(r.region_code == "140200" for r in reports)
         assert db.session.scalar(select(func.count()).select_from(Event)) == 1
     assert "跳过" in said[1]

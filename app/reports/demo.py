@@ -19,7 +19,7 @@ from ..models_common import utcnow
 from ..regions.models import Region
 from .models import Event
 
-NAME = "2026年7月山西太原、晋中暴雨洪涝（演示）"
+NAME = "山西太原、晋中暴雨洪涝（演示）"
 SEED = 140700
 PREFERRED_PREFECTURES = ("140100", "140700")
 
@@ -68,6 +68,15 @@ def load_event(echo) -> None:
                         "region_code": unit.code, "kind": kind, "as_of": as_of.isoformat(), "figures": figures,
                         "note": "演示数据（合成）"})
                     made += 1
+    # The first prefecture has reviewed and forwarded its counties' sum (逐级上报); the second
+    # has not yet, so the deadline panel shows both.
+    from .totals import children_total
+
+    first = prefectures[0]
+    service.submit_report(coordinator, event.id, {
+        "region_code": first.code, "kind": "initial", "as_of": (started + timedelta(minutes=95)).isoformat(),
+        "figures": children_total(event.id, first.code).figures, "note": "演示数据：审核下级报告后上报"})
+    made += 1
     echo(f"已创建演示灾害过程「{NAME}」（编号 {event.id}）：{len(prefectures)} 个地市，{made} 份报告。")
 
 
