@@ -79,8 +79,8 @@ def test_fund_line_complaint_and_resolve_forms(app, client, auth, event):
     assert "已指定资金指标。" in _page(chosen)
     with app.app_context():
         assert db.session.get(Cycle, cycle).fund_line_id == line
-    client.post(f"/cycles/{cycle}/complaints", data={"content": ""})
-    assert _count(app, Complaint, cycle_id=cycle) == 0
+    blank = client.post(f"/cycles/{cycle}/complaints", data={"content": ""}, follow_redirects=True)
+    assert "投诉举报内容：请填写内容" in _page(blank) and _count(app, Complaint, cycle_id=cycle) == 0
     filed = client.post(f"/cycles/{cycle}/complaints", data={"content": "漏报一户", "complainant": "张"},
                         follow_redirects=True)
     assert "已登记投诉举报。" in _page(filed)

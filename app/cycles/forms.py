@@ -26,6 +26,10 @@ class CycleForm(FlaskForm):
     name = StringField("名称（可不填，自动生成）", validators=[Optional(), Length(max=200)])
 
 
+class ConfirmForm(FlaskForm):
+    """A button that posts nothing but its CSRF token (list households by the rules, approve a roll)."""
+
+
 class TransitionForm(FlaskForm):
     action = HiddenField(validators=[DataRequired()])
     reason = StringField("原因", validators=[Optional(), Length(max=500)])
