@@ -7,6 +7,7 @@ import io
 from contextlib import contextmanager
 from datetime import timedelta
 from typing import Callable
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
@@ -20,9 +21,9 @@ from ..models_common import utcnow
 from ..permissions import can, require
 from ..regions.models import Region
 from . import excel, funds, service, winter
-from .forms import (AllocationForm, BeneficiaryForm, ComplaintForm, ConfirmForm, CycleForm, FundLineForm,
-                    FundSourceForm, HouseholdForm, ImportForm, ProgressForm, ResolveForm, ReviewForm,
-                    SubmitNeedsForm, TransitionForm)
+from .forms import (AllocationForm, BeneficiaryForm, CancelRollForm, ComplaintForm, ConfirmForm, CycleForm,
+                    FundLineForm, FundSourceForm, HouseholdForm, ImportForm, ProgressForm, ResolveForm,
+                    ReviewForm, SubmitNeedsForm, SupplementaryRollForm, TransitionForm)
 from .models import (ACTION_LABELS, CYCLE_MACHINE, STATUS_LABELS, Beneficiary, Complaint, Cycle,
                      PaymentRoll, Payment, PublicNotice, ReconstructionProject, Roll)
 from .payments import cycle_totals
@@ -33,21 +34,21 @@ bp = Blueprint("cycles", __name__, url_prefix="/cycles")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _flash_error(exc) -> None:
-    details = "；".join(f"{e['field']}：{e['message']}" for e in exc.errors)
+def _flash_error(exc, label: Callable[[str], str] = str) -> None:
+    details = "；".join(f"{label(e['field'])}：{e['message']}" for e in exc.errors)
     flash(exc.detail + (f"（{details}）" if details else ""), "danger")
 
 
 @contextmanager
-def _refusals_flashed():
+def _refusals_flashed(label: Callable[[str], str] = str):
     """Around a service call from a page: when the service refuses (``Invalid``, ``Conflict``),
-    roll back whatever the call began and flash why. ``Forbidden`` and ``NotFound`` go on to the
-    error page."""
+    roll back whatever the call began and flash why, naming fields with ``label``. ``Forbidden``
+    and ``NotFound`` go on to the error page."""
     try:
         yield
     except (Invalid, Conflict) as exc:
         db.session.rollback()
-        _flash_error(exc)
+        _flash_error(exc, label)
 
 
 def _submit(form, action: Callable[[], object], success: str | Callable[[object], str], to: str, *,
@@ -67,6 +68,10 @@ def _submit(form, action: Callable[[], object], success: str | Callable[[object]
             for message in messages:
                 flash(f"{label}：{message}", "danger")
     return redirect(to)
+
+
+def _local(value) -> str:
+    return value.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).strftime("%Y-%m-%d %H:%M")
 
 
 def _names(codes_needed) -> dict[str, str]:
@@ -107,6 +112,10 @@ def index():
 @bp.get("/<int:cycle_id>")
 @login_required
 def detail(cycle_id: int):
+    return _detail_page(cycle_id)
+
+
+def _detail_page(cycle_id: int, roll_form: SupplementaryRollForm | None = None) -> str:
     cycle = service.get_cycle(current_user, cycle_id)
     show = service.show_id(current_user, cycle.region_code)
     beneficiaries = db.session.scalars(select(Beneficiary).where(Beneficiary.cycle_id == cycle.id)
@@ -128,6 +137,8 @@ def detail(cycle_id: int):
         totals=cycle_totals(cycle.id), actions=CYCLE_MACHINE.allowed(cycle.status), action_labels=ACTION_LABELS,
         transition_form=TransitionForm(), beneficiary_form=BeneficiaryForm(), review_form=ReviewForm(),
         line_form=line_form, complaint_form=ComplaintForm(), resolve_form=ResolveForm(),
+        roll_form=roll_form or SupplementaryRollForm(formdata=None), cancel_roll_form=CancelRollForm(),
+        roll_in_notice=any(r.status == "notice" for r in rolls),
         names=_names([cycle.region_code] + [b.household.village_code for b in beneficiaries]),
         can_manage=can(current_user, "cycle.manage", cycle.region_code),
         can_edit=service._can_see_cycle(current_user, cycle, "household.edit"),
@@ -209,14 +220,44 @@ def resolve(complaint_id: int):
                    "已办结。", url_for("cycles.detail", cycle_id=found.cycle_id) + "#complaints")
 
 
+# --- supplementary rolls (补充名册): create, approve, cancel; the service checks everything ---------------
+
+@bp.post("/<int:cycle_id>/rolls")
+@login_required
+def create_roll(cycle_id: int):
+    service.get_cycle(current_user, cycle_id, "cycle.manage")
+    form = SupplementaryRollForm()
+    if form.validate_on_submit():
+        data, unreadable = form.to_service()
+        with _refusals_flashed(form.label_of):
+            if unreadable:
+                raise Invalid(f"补充名册有 {len(unreadable)} 行无法识别，未增列。", unreadable)
+            roll = service.create_supplementary(current_user, cycle_id, data)
+            flash(f"已增列补充名册第 {roll.seq} 号（{roll.entry_count} 户，{roll.total_fen / 100:,.2f} 元），"
+                  f"公示至 {_local(roll.notice_ends_at)}。", "success")
+            return redirect(url_for("cycles.detail", cycle_id=cycle_id) + "#rolls")
+    else:
+        _flash_error(Invalid("补充名册填写有误。", [{"field": name, "message": message}
+                                                  for name, messages in form.errors.items() for message in messages]),
+                     form.label_of)
+    return _detail_page(cycle_id, roll_form=form), 422
+
+
 @bp.post("/rolls/<int:roll_id>/approve")
 @login_required
 def approve_roll(roll_id: int):
-    roll = db.session.get(Roll, roll_id)
-    if roll is None:
-        raise NotFound("名册不存在。")
+    roll, _cycle = service.get_roll(current_user, roll_id, "cycle.manage")
     return _submit(ConfirmForm(), lambda: service.approve_roll(current_user, roll_id), "补充名册已审定冻结。",
-                   url_for("cycles.detail", cycle_id=roll.cycle_id))
+                   url_for("cycles.detail", cycle_id=roll.cycle_id) + "#rolls")
+
+
+@bp.post("/rolls/<int:roll_id>/cancel")
+@login_required
+def cancel_roll(roll_id: int):
+    roll, _cycle = service.get_roll(current_user, roll_id, "cycle.manage")
+    form = CancelRollForm()
+    return _submit(form, lambda: service.cancel_roll(current_user, roll_id, form.reason.data),
+                   "补充名册已撤销，公示已撤回。", url_for("cycles.detail", cycle_id=roll.cycle_id) + "#rolls")
 
 
 @bp.get("/<int:cycle_id>/notice")
