@@ -6,7 +6,8 @@ import pytest
 import time_machine
 from sqlalchemy import func, select
 
-from tests.test_cycles_support import at, make_event, make_fund, make_household, post, walk_to_notice
+from tests.test_cycles_support import (at, make_event, make_fund, make_household, paid_total, post, run_due,
+                                       walk_to_notice)
 
 
 @pytest.fixture
@@ -368,3 +369,65 @@ def test_roll_forms_need_the_csrf_token(app, client, auth, event):
         assert _rolls(app, cycle)[1][2] == "notice"
         kept = client.post(f"/cycles/rolls/{roll}/cancel", data={"reason": "重新核实", "csrf_token": token})
         assert kept.status_code == 302 and _rolls(app, cycle)[1][2] == "cancelled"
+
+
+# --- payments a batch could not make (到期未发) --------------------------------------------------------------
+
+def _unpaid(page) -> dict[int, str]:
+    """household id → reason of each row of the cycle page's list of unpaid instalments."""
+    import re
+
+    return {int(h): r for h, r in re.findall(r'<tr data-household="(\d+)" data-reason="(\w+)">', page)}
+
+
+def test_payments_short_of_funds_are_listed_until_a_top_up_lets_the_next_batch_pay_them(app, client, auth, event,
+                                                                                        runner):
+    from app.cycles.models import Payment
+
+    cycle, headers, a, b, _late = _approved(app, client, auth, event)
+    small = make_fund(app, "transitional", 3_000)  # August owes 王小明 2,480 and 李四 1,860
+    with time_machine.travel(at("2025-08-08 10:00"), tick=False):
+        assert client.put(f"/api/v1/cycles/{cycle}/fund-line", headers=headers,
+                          json={"fund_line_id": small}).status_code == 200
+        post(client, headers, f"/cycles/{cycle}/transitions", {"action": "disburse"}, 200)
+    with time_machine.travel(at("2025-08-09 06:00"), tick=False):
+        auth.login("coordinator", "140105")
+        before = _page(client.get(f"/cycles/{cycle}"))
+    # in roll order: 王小明 fits in 3,000; 李四 does not fit in the 520 left after him
+    assert _unpaid(before) == {a: "next_batch", b: "short"} and 'id="top-up"' in before
+    with time_machine.travel(at("2025-08-09 07:00"), tick=False):
+        run_due(runner, at("2025-08-09 07:00"), "cycles.rolls")
+    assert paid_total(app, cycle) == 4 * 20 * 31
+    with time_machine.travel(at("2025-08-09 08:00"), tick=False):
+        auth.login("coordinator", "140105")
+        page = _page(client.get(f"/cycles/{cycle}"))
+        assert _unpaid(page) == {b: "short"} and "资金指标余额不足" in page and "1,860.00" in page
+        assert f'href="/cycles/funds#line-{small}"' in page
+        auth.login("officer", "140105001200")  # a village officer sees what is unpaid, not the funds
+        seen = _page(client.get(f"/cycles/{cycle}"))
+        assert _unpaid(seen) == {b: "short"} and 'id="top-up"' not in seen
+    with time_machine.travel(at("2025-08-09 09:00"), tick=False):
+        auth.login("coordinator", "140105")
+        topped = client.post("/cycles/funds", data={"form": "allocation", "line_id": small, "amount": "1400",
+                                                    "note": "小财〔2025〕追加"}, follow_redirects=True)
+        assert "已入账。" in _page(topped)
+        page = _page(client.get(f"/cycles/{cycle}"))
+        assert _unpaid(page) == {b: "next_batch"} and "待下一批次发放" in page and 'id="top-up"' not in page
+    with time_machine.travel(at("2025-08-10 07:00"), tick=False):
+        run_due(runner, at("2025-08-10 07:00"), "cycles.rolls")
+        run_due(runner, at("2025-08-10 07:00"), "cycles.rolls")  # a second trigger pays nothing twice
+        auth.login("coordinator", "140105")
+        page = _page(client.get(f"/cycles/{cycle}"))
+        english = _page(client.get(f"/cycles/{cycle}?lang=en"))
+    assert _unpaid(page) == {} and "无：到期款项均已发放。" in page
+    assert "Instalments due and not paid" in english and "None: every instalment due has been paid." in english
+    assert paid_total(app, cycle) == 7 * 20 * 31
+    assert _count(app, Payment, cycle_id=cycle, household_id=b) == 1
+
+
+def test_no_unpaid_list_before_disbursing(app, client, auth, event):
+    cycle, _headers, _a, _b, _late = _approved(app, client, auth, event)
+    with time_machine.travel(at("2025-08-20 09:00"), tick=False):  # approved, instalments due, not disbursing
+        auth.login("coordinator", "140105")
+        page = _page(client.get(f"/cycles/{cycle}"))
+    assert 'id="unpaid"' not in page and _unpaid(page) == {}

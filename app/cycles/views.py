@@ -26,7 +26,7 @@ from .forms import (AllocationForm, BeneficiaryForm, CancelRollForm, ComplaintFo
                     ReviewForm, SubmitNeedsForm, SupplementaryRollForm, TransitionForm)
 from .models import (ACTION_LABELS, CYCLE_MACHINE, STATUS_LABELS, Beneficiary, Complaint, Cycle,
                      PaymentRoll, Payment, PublicNotice, ReconstructionProject, Roll)
-from .payments import cycle_totals
+from .payments import cycle_totals, unpaid_due
 from .rules import DAMAGE_CLASSES, FLAGS, KINDS, LEVEL_LABELS, STAGE_LABELS, STAGES
 
 bp = Blueprint("cycles", __name__, url_prefix="/cycles")
@@ -128,6 +128,7 @@ def _detail_page(cycle_id: int, roll_form: SupplementaryRollForm | None = None) 
                                  .order_by(PublicNotice.id.desc())).all()
     complaints = db.session.scalars(select(Complaint).where(Complaint.cycle_id == cycle.id)
                                     .order_by(Complaint.id.desc())).all()
+    unpaid = unpaid_due(cycle, utcnow()) if cycle.status == "disbursing" else []
     line_form = FundLineForm()
     line_form.fund_line_id.choices = [(line.id, f"{line.source.name} · {line.to_dict()['relief_item_label']} · 余额 {line.balance_fen / 100:,.2f} 元")
                                       for line in funds.lines_for(current_user, cycle)]
@@ -139,7 +140,9 @@ def _detail_page(cycle_id: int, roll_form: SupplementaryRollForm | None = None) 
         line_form=line_form, complaint_form=ComplaintForm(), resolve_form=ResolveForm(),
         roll_form=roll_form or SupplementaryRollForm(formdata=None), cancel_roll_form=CancelRollForm(),
         roll_in_notice=any(r.status == "notice" for r in rolls),
-        names=_names([cycle.region_code] + [b.household.village_code for b in beneficiaries]),
+        unpaid=unpaid,
+        names=_names([cycle.region_code] + [b.household.village_code for b in beneficiaries]
+                     + [u["village_code"] for u in unpaid]),
         can_manage=can(current_user, "cycle.manage", cycle.region_code),
         can_edit=service._can_see_cycle(current_user, cycle, "household.edit"),
         can_pay=can(current_user, "payment.manage", cycle.region_code),
