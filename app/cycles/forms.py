@@ -1,6 +1,9 @@
 """Page forms (Flask-WTF, CSRF). Validation of substance stays in the service."""
 from __future__ import annotations
 
+import re
+from decimal import Decimal, InvalidOperation
+
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import BooleanField, DateField, DecimalField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
@@ -24,6 +27,10 @@ class CycleForm(FlaskForm):
                           description="默认 3 个月；超过须填写批准文号，最长 6 个月。")
     months_approval_ref = StringField("批准文号", validators=[Optional(), Length(max=100)])
     name = StringField("名称（可不填，自动生成）", validators=[Optional(), Length(max=200)])
+
+
+class ConfirmForm(FlaskForm):
+    """A button that posts nothing but its CSRF token (list households by the rules, approve a roll)."""
 
 
 class TransitionForm(FlaskForm):
@@ -57,6 +64,87 @@ class ComplaintForm(FlaskForm):
 
 class ResolveForm(FlaskForm):
     resolution = TextAreaField("办理结果", validators=[DataRequired(message="请填写办理结果")])
+
+
+ROLL_PURPOSES = {"add": "增补（列入新的户）", "adjust": "补发（已列入的户补发金额）",
+                 "extend": "延长过渡期救助（须批准文号）"}
+_SEPARATORS = re.compile(r"[\s,，、;；]+")
+
+
+class SupplementaryRollForm(FlaskForm):
+    """A supplementary roll (补充名册) typed on the cycle page: one household per line. The
+    substance (who may be listed, amounts, months) is checked by ``service.create_supplementary``."""
+
+    purpose = SelectField("类别", choices=list(ROLL_PURPOSES.items()))
+    reason = StringField("原因", validators=[Optional(), Length(max=500)])
+    lines = TextAreaField("受灾户（每行一户）", validators=[Optional()],
+                          description="增补：受灾户编号 [救助人数] [遇难人数]；补发：受灾户编号 金额（元） [说明]；"
+                                      "延长：受灾户编号，不填则为名册中的全部户。用空格或逗号分隔。")
+    months_total = IntegerField("延长后的总月数", validators=[Optional()])
+    approval_ref = StringField("批准文号", validators=[Optional(), Length(max=100)])
+    location = StringField("公示地点", validators=[Optional(), Length(max=200)])
+    _rows: list[int] = []  # the textarea line of each entry (of each household id when extending)
+
+    def to_service(self) -> tuple[dict, list[dict]]:
+        """The body for ``service.create_supplementary`` and the lines that could not be read,
+        as ``[{"field": "第 n 行", "message"}]``."""
+        data = {"purpose": self.purpose.data, "reason": self.reason.data, "approval_ref": self.approval_ref.data,
+                "location": self.location.data}
+        errors: list[dict] = []
+        self._rows = []
+        items: list = []
+        for number, text in enumerate((self.lines.data or "").splitlines(), start=1):
+            parts = [p for p in _SEPARATORS.split(text.strip()) if p]
+            if not parts:
+                continue
+            where = f"第 {number} 行"
+            if self.purpose.data == "extend":
+                if not all(p.isdigit() for p in parts):
+                    errors.append({"field": where, "message": "受灾户编号必须是数字"})
+                    continue
+                items += [int(p) for p in parts]
+                self._rows += [number] * len(parts)
+                continue
+            if not parts[0].isdigit():
+                errors.append({"field": where, "message": "第一项必须是受灾户编号（数字）"})
+                continue
+            item: dict = {"household_id": int(parts[0])}
+            if self.purpose.data == "adjust":
+                try:
+                    item["amount"] = float(Decimal(parts[1]))
+                except (IndexError, InvalidOperation):
+                    errors.append({"field": where, "message": "补发须写明金额（元），如：12 300"})
+                    continue
+                if len(parts) > 2:
+                    item["note"] = " ".join(parts[2:])
+            else:
+                if len(parts) > 3 or not all(p.isdigit() for p in parts[1:]):
+                    errors.append({"field": where, "message": "增补写：受灾户编号 [救助人数] [遇难人数]，均为整数"})
+                    continue
+                for name, value in zip(("persons", "deceased"), parts[1:]):
+                    item[name] = int(value)
+            items.append(item)
+            self._rows.append(number)
+        if self.purpose.data == "extend":
+            data["months_total"] = self.months_total.data
+            if items:
+                data["household_ids"] = items
+        else:
+            data["entries"] = items
+        return data, errors
+
+    def label_of(self, field: str) -> str:
+        """Name a field of the service's errors as the page shows it (``entries[2].amount`` → 第 n 行)."""
+        found = re.match(r"(?:entries|household_ids)\[(\d+)\]", field)
+        if found and int(found.group(1)) < len(self._rows):
+            return f"第 {self._rows[int(found.group(1))]} 行"
+        if field == "entries" or field == "household_ids":
+            return self.lines.label.text
+        return self[field].label.text if field in self else field
+
+
+class CancelRollForm(FlaskForm):
+    reason = StringField("撤销原因", validators=[Optional(), Length(max=500)])
 
 
 class ProgressForm(FlaskForm):

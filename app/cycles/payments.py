@@ -81,6 +81,25 @@ def due_unpaid(cycle: Cycle, cutoff: datetime) -> list[tuple[RollEntry, Instalme
     return out
 
 
+def unpaid_due(cycle: Cycle, cutoff: datetime) -> list[dict]:
+    """What a batch at ``cutoff`` would find due and unpaid, and why it is not paid yet:
+    ``short`` when the cycle's fund line cannot cover it (a batch skips it and counts it as
+    shortfall) or ``next_batch`` when the next batch will pay it. Instalments are taken in the
+    order a batch pays them, each against the balance left by those before it. Reads only."""
+    line = db.session.get(FundLine, cycle.fund_line_id) if cycle.fund_line_id else None
+    balance = line.balance_fen if line is not None else 0
+    rows = []
+    for entry, instalment in due_unpaid(cycle, cutoff):
+        payable = instalment.amount_fen <= balance
+        if payable:
+            balance -= instalment.amount_fen
+        rows.append({"household_id": entry.household_id, "head_name": entry.head_name,
+                     "village_code": entry.village_code, "roll_id": entry.roll_id, "period": instalment.period,
+                     "label": instalment.label, "due_on": instalment.due_on, "amount": instalment.amount_fen / 100,
+                     "reason": "next_batch" if payable else "short"})
+    return rows
+
+
 def generate_rolls(cutoff: datetime, period: str, *, heartbeat: Callable[[], None] | None = None,
                    cycle_ids: list[int] | None = None) -> dict:
     """Generate (or resume) the payment batch of every disbursing cycle for ``period``."""

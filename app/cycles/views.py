@@ -4,7 +4,10 @@ export, funds, and the winter-spring needs table. Thin: every change goes throug
 from __future__ import annotations
 
 import io
+from contextlib import contextmanager
 from datetime import timedelta
+from typing import Callable
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
@@ -18,12 +21,12 @@ from ..models_common import utcnow
 from ..permissions import can, require
 from ..regions.models import Region
 from . import excel, funds, service, winter
-from .forms import (AllocationForm, BeneficiaryForm, ComplaintForm, CycleForm, FundLineForm, FundSourceForm,
-                    HouseholdForm, ImportForm, ProgressForm, ResolveForm, ReviewForm, SubmitNeedsForm,
-                    TransitionForm)
+from .forms import (AllocationForm, BeneficiaryForm, CancelRollForm, ComplaintForm, ConfirmForm, CycleForm,
+                    FundLineForm, FundSourceForm, HouseholdForm, ImportForm, ProgressForm, ResolveForm,
+                    ReviewForm, SubmitNeedsForm, SupplementaryRollForm, TransitionForm)
 from .models import (ACTION_LABELS, CYCLE_MACHINE, STATUS_LABELS, Beneficiary, Complaint, Cycle,
                      PaymentRoll, Payment, PublicNotice, ReconstructionProject, Roll)
-from .payments import cycle_totals
+from .payments import cycle_totals, unpaid_due
 from .rules import DAMAGE_CLASSES, FLAGS, KINDS, LEVEL_LABELS, STAGE_LABELS, STAGES
 
 bp = Blueprint("cycles", __name__, url_prefix="/cycles")
@@ -31,9 +34,44 @@ bp = Blueprint("cycles", __name__, url_prefix="/cycles")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _flash_error(exc) -> None:
-    details = "；".join(f"{e['field']}：{e['message']}" for e in exc.errors)
+def _flash_error(exc, label: Callable[[str], str] = str) -> None:
+    details = "；".join(f"{label(e['field'])}：{e['message']}" for e in exc.errors)
     flash(exc.detail + (f"（{details}）" if details else ""), "danger")
+
+
+@contextmanager
+def _refusals_flashed(label: Callable[[str], str] = str):
+    """Around a service call from a page: when the service refuses (``Invalid``, ``Conflict``),
+    roll back whatever the call began and flash why, naming fields with ``label``. ``Forbidden``
+    and ``NotFound`` go on to the error page."""
+    try:
+        yield
+    except (Invalid, Conflict) as exc:
+        db.session.rollback()
+        _flash_error(exc, label)
+
+
+def _submit(form, action: Callable[[], object], success: str | Callable[[object], str], to: str, *,
+            incomplete: str | None = None):
+    """The one way a posted page form reaches the service: validate ``form`` (and its CSRF token),
+    call ``action``, flash ``success`` (text, or a function of what ``action`` returned) or the
+    refusal, and redirect to ``to``. An incomplete form flashes ``incomplete`` or its field errors."""
+    if form.validate_on_submit():
+        with _refusals_flashed():
+            result = action()
+            flash(success(result) if callable(success) else success, "success")
+    elif incomplete:
+        flash(incomplete, "danger")
+    else:
+        for name, messages in form.errors.items():
+            label = form[name].label.text if name in form else name
+            for message in messages:
+                flash(f"{label}：{message}", "danger")
+    return redirect(to)
+
+
+def _local(value) -> str:
+    return value.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).strftime("%Y-%m-%d %H:%M")
 
 
 def _names(codes_needed) -> dict[str, str]:
@@ -58,13 +96,10 @@ def index():
     if form.validate_on_submit():
         data = {k: getattr(form, k).data for k in ("kind", "region_code", "event_id", "year", "starts_on",
                                                    "months", "months_approval_ref", "name")}
-        try:
+        with _refusals_flashed():
             cycle = service.create_cycle(current_user, data)
             flash(f"已新建救助周期「{cycle.name}」。", "success")
             return redirect(url_for("cycles.detail", cycle_id=cycle.id))
-        except (Invalid, Conflict) as exc:
-            db.session.rollback()
-            _flash_error(exc)
     kind = request.args.get("kind") or None
     status = request.args.get("status") or None
     rows = db.session.scalars(service.cycle_query(current_user, kind=kind, status=status).limit(500)).all()
@@ -77,6 +112,10 @@ def index():
 @bp.get("/<int:cycle_id>")
 @login_required
 def detail(cycle_id: int):
+    return _detail_page(cycle_id)
+
+
+def _detail_page(cycle_id: int, roll_form: SupplementaryRollForm | None = None) -> str:
     cycle = service.get_cycle(current_user, cycle_id)
     show = service.show_id(current_user, cycle.region_code)
     beneficiaries = db.session.scalars(select(Beneficiary).where(Beneficiary.cycle_id == cycle.id)
@@ -89,6 +128,7 @@ def detail(cycle_id: int):
                                  .order_by(PublicNotice.id.desc())).all()
     complaints = db.session.scalars(select(Complaint).where(Complaint.cycle_id == cycle.id)
                                     .order_by(Complaint.id.desc())).all()
+    unpaid = unpaid_due(cycle, utcnow()) if cycle.status == "disbursing" else []
     line_form = FundLineForm()
     line_form.fund_line_id.choices = [(line.id, f"{line.source.name} · {line.to_dict()['relief_item_label']} · 余额 {line.balance_fen / 100:,.2f} 元")
                                       for line in funds.lines_for(current_user, cycle)]
@@ -98,7 +138,11 @@ def detail(cycle_id: int):
         totals=cycle_totals(cycle.id), actions=CYCLE_MACHINE.allowed(cycle.status), action_labels=ACTION_LABELS,
         transition_form=TransitionForm(), beneficiary_form=BeneficiaryForm(), review_form=ReviewForm(),
         line_form=line_form, complaint_form=ComplaintForm(), resolve_form=ResolveForm(),
-        names=_names([cycle.region_code] + [b.household.village_code for b in beneficiaries]),
+        roll_form=roll_form or SupplementaryRollForm(formdata=None), cancel_roll_form=CancelRollForm(),
+        roll_in_notice=any(r.status == "notice" for r in rolls),
+        unpaid=unpaid,
+        names=_names([cycle.region_code] + [b.household.village_code for b in beneficiaries]
+                     + [u["village_code"] for u in unpaid]),
         can_manage=can(current_user, "cycle.manage", cycle.region_code),
         can_edit=service._can_see_cycle(current_user, cycle, "household.edit"),
         can_pay=can(current_user, "payment.manage", cycle.region_code),
@@ -109,63 +153,43 @@ def detail(cycle_id: int):
 @login_required
 def transition(cycle_id: int):
     form = TransitionForm()
-    if form.validate_on_submit():
-        try:
-            cycle = service.transition(current_user, cycle_id, form.action.data,
-                                       {"reason": form.reason.data, "location": form.location.data})
-            flash(f"已{ACTION_LABELS.get(form.action.data, form.action.data)}：当前状态「{cycle.status_label}」。", "success")
-        except (Invalid, Conflict) as exc:
-            db.session.rollback()
-            _flash_error(exc)
-    return redirect(url_for("cycles.detail", cycle_id=cycle_id))
+    done = ACTION_LABELS.get(form.action.data, form.action.data)
+    return _submit(form, lambda: service.transition(current_user, cycle_id, form.action.data,
+                                                    {"reason": form.reason.data, "location": form.location.data}),
+                   lambda cycle: f"已{done}：当前状态「{cycle.status_label}」。", url_for("cycles.detail", cycle_id=cycle_id))
 
 
 @bp.post("/<int:cycle_id>/beneficiaries")
 @login_required
 def add_beneficiary(cycle_id: int):
     form = BeneficiaryForm()
-    if form.validate_on_submit():
+
+    def add():
         item = {"household_id": form.household_id.data}
         if form.persons.data:
             item["persons"] = form.persons.data
         if form.deceased.data is not None:
             item["deceased"] = form.deceased.data
-        try:
-            service.add_beneficiaries(current_user, cycle_id, [item])
-            flash("已登记。", "success")
-        except (Invalid, Conflict) as exc:
-            db.session.rollback()
-            _flash_error(exc)
-    else:
-        flash("请填写受灾户编号。", "danger")
-    return redirect(url_for("cycles.detail", cycle_id=cycle_id))
+        return service.add_beneficiaries(current_user, cycle_id, [item])
+
+    return _submit(form, add, "已登记。", url_for("cycles.detail", cycle_id=cycle_id),
+                   incomplete="请填写受灾户编号。")
 
 
 @bp.post("/<int:cycle_id>/propose")
 @login_required
 def propose(cycle_id: int):
-    try:
-        made = service.propose(current_user, cycle_id)
-        flash(f"已按规则列入 {len(made)} 户。", "success")
-    except (Invalid, Conflict) as exc:
-        db.session.rollback()
-        _flash_error(exc)
-    return redirect(url_for("cycles.detail", cycle_id=cycle_id))
+    return _submit(ConfirmForm(), lambda: service.propose(current_user, cycle_id),
+                   lambda made: f"已按规则列入 {len(made)} 户。", url_for("cycles.detail", cycle_id=cycle_id))
 
 
 @bp.post("/<int:cycle_id>/review")
 @login_required
 def review(cycle_id: int):
     form = ReviewForm()
-    if form.validate_on_submit():
-        try:
-            service.record_reviews(current_user, cycle_id, form.stage.data,
-                                   [{"household_id": int(form.household_id.data), "decision": form.decision.data}])
-            flash("已记录评议审核结果。", "success")
-        except (Invalid, Conflict) as exc:
-            db.session.rollback()
-            _flash_error(exc)
-    return redirect(url_for("cycles.detail", cycle_id=cycle_id) + "#beneficiaries")
+    return _submit(form, lambda: service.record_reviews(current_user, cycle_id, form.stage.data, [
+                       {"household_id": int(form.household_id.data), "decision": form.decision.data}]),
+                   "已记录评议审核结果。", url_for("cycles.detail", cycle_id=cycle_id) + "#beneficiaries")
 
 
 @bp.post("/<int:cycle_id>/fund-line")
@@ -174,64 +198,69 @@ def fund_line(cycle_id: int):
     cycle = service.get_cycle(current_user, cycle_id)
     form = FundLineForm()
     form.fund_line_id.choices = [(line.id, str(line.id)) for line in funds.lines_for(current_user, cycle)]
-    if form.validate_on_submit():
-        try:
-            funds.assign_line(current_user, cycle_id, form.fund_line_id.data)
-            flash("已指定资金指标。", "success")
-        except (Invalid, Conflict) as exc:
-            db.session.rollback()
-            _flash_error(exc)
-    else:
-        flash("请选择资金指标。", "danger")
-    return redirect(url_for("cycles.detail", cycle_id=cycle_id))
+    return _submit(form, lambda: funds.assign_line(current_user, cycle_id, form.fund_line_id.data),
+                   "已指定资金指标。", url_for("cycles.detail", cycle_id=cycle_id), incomplete="请选择资金指标。")
 
 
 @bp.post("/<int:cycle_id>/complaints")
 @login_required
 def complaint(cycle_id: int):
     form = ComplaintForm()
-    if form.validate_on_submit():
-        try:
-            service.add_complaint(current_user, cycle_id, {"content": form.content.data,
-                                                           "complainant": form.complainant.data,
-                                                           "contact": form.contact.data})
-            flash("已登记投诉举报。", "success")
-        except (Invalid, Conflict) as exc:
-            db.session.rollback()
-            _flash_error(exc)
-    return redirect(url_for("cycles.detail", cycle_id=cycle_id) + "#complaints")
+    return _submit(form, lambda: service.add_complaint(current_user, cycle_id, {
+                       "content": form.content.data, "complainant": form.complainant.data,
+                       "contact": form.contact.data}),
+                   "已登记投诉举报。", url_for("cycles.detail", cycle_id=cycle_id) + "#complaints")
 
 
 @bp.post("/complaints/<int:complaint_id>/resolve")
 @login_required
 def resolve(complaint_id: int):
-    form = ResolveForm()
     found = db.session.get(Complaint, complaint_id)
     if found is None:
         raise NotFound("投诉举报不存在。")
+    form = ResolveForm()
+    return _submit(form, lambda: service.resolve_complaint(current_user, complaint_id, form.resolution.data),
+                   "已办结。", url_for("cycles.detail", cycle_id=found.cycle_id) + "#complaints")
+
+
+# --- supplementary rolls (补充名册): create, approve, cancel; the service checks everything ---------------
+
+@bp.post("/<int:cycle_id>/rolls")
+@login_required
+def create_roll(cycle_id: int):
+    service.get_cycle(current_user, cycle_id, "cycle.manage")
+    form = SupplementaryRollForm()
     if form.validate_on_submit():
-        try:
-            service.resolve_complaint(current_user, complaint_id, form.resolution.data)
-            flash("已办结。", "success")
-        except (Invalid, Conflict) as exc:
-            db.session.rollback()
-            _flash_error(exc)
-    return redirect(url_for("cycles.detail", cycle_id=found.cycle_id) + "#complaints")
+        data, unreadable = form.to_service()
+        with _refusals_flashed(form.label_of):
+            if unreadable:
+                raise Invalid(f"补充名册有 {len(unreadable)} 行无法识别，未增列。", unreadable)
+            roll = service.create_supplementary(current_user, cycle_id, data)
+            flash(f"已增列补充名册第 {roll.seq} 号（{roll.entry_count} 户，{roll.total_fen / 100:,.2f} 元），"
+                  f"公示至 {_local(roll.notice_ends_at)}。", "success")
+            return redirect(url_for("cycles.detail", cycle_id=cycle_id) + "#rolls")
+    else:
+        _flash_error(Invalid("补充名册填写有误。", [{"field": name, "message": message}
+                                                  for name, messages in form.errors.items() for message in messages]),
+                     form.label_of)
+    return _detail_page(cycle_id, roll_form=form), 422
 
 
 @bp.post("/rolls/<int:roll_id>/approve")
 @login_required
 def approve_roll(roll_id: int):
-    roll = db.session.get(Roll, roll_id)
-    if roll is None:
-        raise NotFound("名册不存在。")
-    try:
-        service.approve_roll(current_user, roll_id)
-        flash("补充名册已审定冻结。", "success")
-    except (Invalid, Conflict) as exc:
-        db.session.rollback()
-        _flash_error(exc)
-    return redirect(url_for("cycles.detail", cycle_id=roll.cycle_id))
+    roll, _cycle = service.get_roll(current_user, roll_id, "cycle.manage")
+    return _submit(ConfirmForm(), lambda: service.approve_roll(current_user, roll_id), "补充名册已审定冻结。",
+                   url_for("cycles.detail", cycle_id=roll.cycle_id) + "#rolls")
+
+
+@bp.post("/rolls/<int:roll_id>/cancel")
+@login_required
+def cancel_roll(roll_id: int):
+    roll, _cycle = service.get_roll(current_user, roll_id, "cycle.manage")
+    form = CancelRollForm()
+    return _submit(form, lambda: service.cancel_roll(current_user, roll_id, form.reason.data),
+                   "补充名册已撤销，公示已撤回。", url_for("cycles.detail", cycle_id=roll.cycle_id) + "#rolls")
 
 
 @bp.get("/<int:cycle_id>/notice")
@@ -276,14 +305,9 @@ def progress(project_id: int):
     if project is None:
         raise NotFound("重建项目不存在。")
     form = ProgressForm()
-    if form.validate_on_submit():
-        try:
-            service.report_progress(current_user, project_id, {"stage": form.stage.data, "note": form.note.data})
-            flash("已报告进度。", "success")
-        except (Invalid, Conflict) as exc:
-            db.session.rollback()
-            _flash_error(exc)
-    return redirect(url_for("cycles.board", cycle_id=project.cycle_id))
+    return _submit(form, lambda: service.report_progress(current_user, project_id, {
+                       "stage": form.stage.data, "note": form.note.data}),
+                   "已报告进度。", url_for("cycles.board", cycle_id=project.cycle_id))
 
 
 @bp.get("/payment-rolls/<int:roll_id>.xlsx")
@@ -311,13 +335,10 @@ def households():
                                                              "contact", "bank_account", "bank_name",
                                                              "damage_class", *FLAGS)}
         data = {k: (v.strip() if isinstance(v, str) else v) for k, v in data.items()}
-        try:
+        with _refusals_flashed():
             household = service.create_household(current_user, data)
             flash(f"已登记受灾户 {household.head_name}（编号 {household.id}）。", "success")
             return redirect(url_for("cycles.households"))
-        except (Invalid, Conflict) as exc:
-            db.session.rollback()
-            _flash_error(exc)
     q = request.args.get("q") or None
     damage = request.args.get("damage_class") or None
     rows = db.session.scalars(service.household_query(current_user, q=q, damage_class=damage).limit(1000)).all()
@@ -368,25 +389,19 @@ def funds_page():
     form = FundSourceForm()
     allocation = AllocationForm()
     if request.method == "POST" and request.form.get("form") == "source" and form.validate_on_submit():
-        try:
+        with _refusals_flashed():
             funds.create_source(current_user, {"code": form.code.data, "name": form.name.data, "level": form.level.data,
                                                "region_code": form.region_code.data.strip(), "year": form.year.data,
                                                "lines": [{"relief_item": form.relief_item.data,
                                                           "amount": float(form.amount.data)}]})
             flash("已登记资金来源。", "success")
             return redirect(url_for("cycles.funds_page"))
-        except (Invalid, Conflict) as exc:
-            db.session.rollback()
-            _flash_error(exc)
     elif request.method == "POST" and request.form.get("form") == "allocation" and allocation.validate_on_submit():
-        try:
+        with _refusals_flashed():
             funds.allocate(current_user, int(allocation.line_id.data),
                            {"amount": float(allocation.amount.data), "note": allocation.note.data})
             flash("已入账。", "success")
             return redirect(url_for("cycles.funds_page"))
-        except (Invalid, Conflict) as exc:
-            db.session.rollback()
-            _flash_error(exc)
     year = request.args.get("year", type=int)
     report = funds.report(current_user, year=year)
     return render_template("cycles/funds.html", report=report, form=form, allocation=allocation, year=year,
@@ -409,14 +424,10 @@ def fund_ledger(line_id: int):
 def winter_spring(year: int):
     region_code = request.args.get("region_code") or current_user.region_code
     form = SubmitNeedsForm()
-    if form.validate_on_submit():
-        try:
-            winter.submit_needs(current_user, year, form.region_code.data)
-            flash("已报送需救助情况统计表。", "success")
-        except (Invalid, Conflict) as exc:
-            db.session.rollback()
-            _flash_error(exc)
-        return redirect(url_for("cycles.winter_spring", year=year, region_code=form.region_code.data))
+    if request.method == "POST":
+        return _submit(form, lambda: winter.submit_needs(current_user, year, form.region_code.data),
+                       "已报送需救助情况统计表。",
+                       url_for("cycles.winter_spring", year=year, region_code=form.region_code.data or region_code))
     table = winter.needs_table(current_user, year, region_code)
     deadlines = winter.deadlines(current_user, year, region_code)
     level = codes.level_of(table["region_code"])
