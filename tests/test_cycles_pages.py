@@ -62,6 +62,10 @@ def test_beneficiary_propose_and_review_forms(app, client, auth, event):
                                                         "decision": "approve"}, follow_redirects=True)
     assert "已记录评议审核结果。" in _page(done)
     assert _count(app, Beneficiary, cycle_id=cycle, village_decision="approve") == 1
+    # a tampered hidden field is refused like any incomplete form, not a server error
+    tampered = client.post(f"/cycles/{cycle}/review", data={"stage": "village", "household_id": "1x",
+                                                            "decision": "approve"}, follow_redirects=True)
+    assert tampered.status_code == 200 and "已记录评议审核结果。" not in _page(tampered)
     late = client.post(f"/cycles/{cycle}/propose", follow_redirects=True)
     assert "不能再登记救助对象" in _page(late)
 

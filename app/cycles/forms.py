@@ -7,7 +7,7 @@ from decimal import Decimal, InvalidOperation
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import BooleanField, DateField, DecimalField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
 from .models import FUND_LEVELS
 from .rules import DAMAGE_CLASSES, FLAGS, KINDS, STAGE_LABELS
@@ -48,7 +48,7 @@ class BeneficiaryForm(FlaskForm):
 
 class ReviewForm(FlaskForm):
     stage = HiddenField(validators=[DataRequired()])
-    household_id = HiddenField(validators=[DataRequired()])
+    household_id = HiddenField(validators=[DataRequired(), Regexp(r"^\d+$", message="受灾户编号必须是整数")])
     decision = HiddenField(validators=[DataRequired()])
 
 
