@@ -263,8 +263,8 @@ def idempotent(view: Callable | None = None, *, one_transaction: bool = False):
         from .database import commit_keeping_loaded
 
         user_id = api_user().id
-        body_hash = hashlib.sha256(request.get_data() or b"").hexdigest()
         scope = f"{request.method} {request.path}"
+        body_hash = request_fingerprint(scope)
         claim_id = _claim(user_id, key, scope, body_hash)
         if claim_id is None:
             return _replay(user_id, key, scope, body_hash)
@@ -297,6 +297,22 @@ def idempotent(view: Callable | None = None, *, one_transaction: bool = False):
         return response
 
     return wrapper
+
+
+def request_fingerprint(scope: str) -> str:
+    """The fingerprint an ``Idempotency-Key`` is bound to: ``scope`` (method and path) and the
+    body. A JSON body counts by its canonical form (parsed, keys sorted, compact separators), so
+    key order and whitespace do not matter; any other body (multipart, unparsable) by its bytes.
+
+    The JSON body is parsed with ``request.get_json``, whose cached result the view then reuses,
+    so this costs no second parse and no query."""
+    body = request.get_json(silent=True) if request.is_json else None
+    if body is not None:
+        canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        payload = b"json\n" + canonical.encode()
+    else:
+        payload = b"raw\n" + (request.get_data() or b"")
+    return hashlib.sha256(scope.encode() + b"\n" + payload).hexdigest()
 
 
 def idempotency_response(status: int, body: dict) -> None:
