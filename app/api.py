@@ -3,7 +3,8 @@
 - ``api_blueprint(name)``: a blueprint under ``/api/v1`` whose requests need a bearer token (or
   a signed-in session plus the CSRF header for unsafe methods).
 - ``doc(...)``: OpenAPI annotations read by :mod:`app.openapi`.
-- ``Field`` / ``parse``: validate a JSON body, gathering every bad field into one 422.
+- ``Field`` / ``parse`` / ``validate``: validate a JSON body, gathering every bad field into
+  one 422 (``validate`` hands the errors back so that a service can add its rule errors).
 - ``idempotent``: honour the ``Idempotency-Key`` header on creating POSTs.
 - ``page(query)``: ``?limit=&offset=`` lists as ``{"items", "total"}``.
 """
@@ -183,6 +184,17 @@ def _convert(name: str, spec: Field, value: Any, errors: list[dict]):
 
 def parse(fields: dict[str, Field], data: Any = _MISSING) -> dict:
     """Validate a JSON object against ``fields``; raise one 422 naming every bad field."""
+    out, errors = validate(fields, data)
+    if errors:
+        raise Invalid("请求有 %d 处错误。" % len(errors), errors)
+    return out
+
+
+def validate(fields: dict[str, Field], data: Any = _MISSING) -> tuple[dict, list[dict]]:
+    """Check a JSON object against ``fields`` without raising: the converted values (``None``
+    for a bad field) and the list of errors, to which a service adds its rule errors before it
+    raises one 422 (:func:`parse` raises at once). A body that is not an object is a 422 here:
+    nothing more can be said about it."""
     if data is _MISSING:
         data = request.get_json(silent=True)
     if not isinstance(data, dict):
@@ -194,13 +206,10 @@ def parse(fields: dict[str, Field], data: Any = _MISSING) -> dict:
         if value is _MISSING or value is None:
             if spec.required:
                 errors.append({"field": name, "message": "必填"})
-            else:
-                out[name] = spec.default
+            out[name] = None if spec.required else spec.default
             continue
         out[name] = _convert(name, spec, value, errors)
-    if errors:
-        raise Invalid("请求有 %d 处错误。" % len(errors), errors)
-    return out
+    return out, errors
 
 
 # --- Lists ----------------------------------------------------------------------------------
