@@ -6,7 +6,8 @@
 - ``Field`` / ``parse`` / ``validate``: validate a JSON body, gathering every bad field into
   one 422 (``validate`` hands the errors back so that a service can add its rule errors).
 - ``idempotent``: honour the ``Idempotency-Key`` header on creating POSTs.
-- ``page(query)``: ``?limit=&offset=`` lists as ``{"items", "total"}``.
+- ``page(query)``: ``?limit=&offset=`` lists as ``{"items", "total"}``; ``int_arg``: an
+  optional integer query argument.
 """
 from __future__ import annotations
 
@@ -228,6 +229,18 @@ def page_args(default_limit: int = 100, max_limit: int = 1000) -> tuple[int, int
     if errors:
         raise Invalid("分页参数有误。", errors)
     return min(values["limit"], max_limit), values["offset"]
+
+
+def int_arg(name: str) -> int | None:
+    """An optional integer query argument (``?event_id=7``): ``None`` when absent or empty, a
+    422 naming it when it is not an integer."""
+    raw = request.args.get(name)
+    if raw in (None, ""):
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise Invalid("查询参数有误。", [{"field": name, "message": "必须是整数"}]) from None
 
 
 def page(stmt, to_dict: Callable[[Any], dict], default_limit: int = 100) -> dict:

@@ -697,3 +697,10 @@ def test_locked_read_is_fresh(app):
             service.get_depot("NONE", lock=True)
         db.session.rollback()
 
+
+def test_integer_query_argument_is_checked(client, auth):
+    headers = auth.token("admin", "000000")
+    bad = client.get(f"{API}/dispatches?event_id=abc", headers=headers)
+    assert bad.status_code == 422
+    assert bad.get_json()["errors"] == [{"field": "event_id", "message": "必须是整数"}]
+    assert client.get(f"{API}/dispatches?event_id=", headers=headers).status_code == 200
