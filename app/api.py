@@ -3,9 +3,11 @@
 - ``api_blueprint(name)``: a blueprint under ``/api/v1`` whose requests need a bearer token (or
   a signed-in session plus the CSRF header for unsafe methods).
 - ``doc(...)``: OpenAPI annotations read by :mod:`app.openapi`.
-- ``Field`` / ``parse``: validate a JSON body, gathering every bad field into one 422.
+- ``Field`` / ``parse`` / ``validate``: validate a JSON body, gathering every bad field into
+  one 422 (``validate`` hands the errors back so that a service can add its rule errors).
 - ``idempotent``: honour the ``Idempotency-Key`` header on creating POSTs.
-- ``page(query)``: ``?limit=&offset=`` lists as ``{"items", "total"}``.
+- ``page(query)``: ``?limit=&offset=`` lists as ``{"items", "total"}``; ``int_arg``: an
+  optional integer query argument.
 """
 from __future__ import annotations
 
@@ -183,6 +185,17 @@ def _convert(name: str, spec: Field, value: Any, errors: list[dict]):
 
 def parse(fields: dict[str, Field], data: Any = _MISSING) -> dict:
     """Validate a JSON object against ``fields``; raise one 422 naming every bad field."""
+    out, errors = validate(fields, data)
+    if errors:
+        raise Invalid("请求有 %d 处错误。" % len(errors), errors)
+    return out
+
+
+def validate(fields: dict[str, Field], data: Any = _MISSING) -> tuple[dict, list[dict]]:
+    """Check a JSON object against ``fields`` without raising: the converted values (``None``
+    for a bad field) and the list of errors, to which a service adds its rule errors before it
+    raises one 422 (:func:`parse` raises at once). A body that is not an object is a 422 here:
+    nothing more can be said about it."""
     if data is _MISSING:
         data = request.get_json(silent=True)
     if not isinstance(data, dict):
@@ -194,13 +207,10 @@ def parse(fields: dict[str, Field], data: Any = _MISSING) -> dict:
         if value is _MISSING or value is None:
             if spec.required:
                 errors.append({"field": name, "message": "必填"})
-            else:
-                out[name] = spec.default
+            out[name] = None if spec.required else spec.default
             continue
         out[name] = _convert(name, spec, value, errors)
-    if errors:
-        raise Invalid("请求有 %d 处错误。" % len(errors), errors)
-    return out
+    return out, errors
 
 
 # --- Lists ----------------------------------------------------------------------------------
@@ -219,6 +229,18 @@ def page_args(default_limit: int = 100, max_limit: int = 1000) -> tuple[int, int
     if errors:
         raise Invalid("分页参数有误。", errors)
     return min(values["limit"], max_limit), values["offset"]
+
+
+def int_arg(name: str) -> int | None:
+    """An optional integer query argument (``?event_id=7``): ``None`` when absent or empty, a
+    422 naming it when it is not an integer."""
+    raw = request.args.get(name)
+    if raw in (None, ""):
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise Invalid("查询参数有误。", [{"field": name, "message": "必须是整数"}]) from None
 
 
 def page(stmt, to_dict: Callable[[Any], dict], default_limit: int = 100) -> dict:
@@ -263,8 +285,8 @@ def idempotent(view: Callable | None = None, *, one_transaction: bool = False):
         from .database import commit_keeping_loaded
 
         user_id = api_user().id
-        body_hash = hashlib.sha256(request.get_data() or b"").hexdigest()
         scope = f"{request.method} {request.path}"
+        body_hash = request_fingerprint(scope)
         claim_id = _claim(user_id, key, scope, body_hash)
         if claim_id is None:
             return _replay(user_id, key, scope, body_hash)
@@ -297,6 +319,22 @@ def idempotent(view: Callable | None = None, *, one_transaction: bool = False):
         return response
 
     return wrapper
+
+
+def request_fingerprint(scope: str) -> str:
+    """The fingerprint an ``Idempotency-Key`` is bound to: ``scope`` (method and path) and the
+    body. A JSON body counts by its canonical form (parsed, keys sorted, compact separators), so
+    key order and whitespace do not matter; any other body (multipart, unparsable) by its bytes.
+
+    The JSON body is parsed with ``request.get_json``, whose cached result the view then reuses,
+    so this costs no second parse and no query."""
+    body = request.get_json(silent=True) if request.is_json else None
+    if body is not None:
+        canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        payload = b"json\n" + canonical.encode()
+    else:
+        payload = b"raw\n" + (request.get_data() or b"")
+    return hashlib.sha256(scope.encode() + b"\n" + payload).hexdigest()
 
 
 def idempotency_response(status: int, body: dict) -> None:

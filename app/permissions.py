@@ -8,7 +8,6 @@ signed-in user. A depot manager acts on a depot only when assigned to it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable
 
 from gis import codes
 
@@ -118,7 +117,3 @@ def require(user, action: str, target: str | Target | None = None) -> None:
         region = target.region_code if isinstance(target, Target) else target
         where = f"（区划 {region}）" if region else ""
         raise Forbidden(f"当前用户无权执行「{action}」{where}：角色或管辖范围不允许。")
-
-
-def visible_roles(action: str) -> Iterable[str]:
-    return sorted(POLICY[action])

@@ -497,11 +497,6 @@ def _dump_criterion(criterion: Criterion) -> dict[str, Any]:
     return out
 
 
-def dump_criterion(criterion: Criterion) -> dict[str, Any]:
-    """A criterion as plain JSON-ready data, in the plan file's shape."""
-    return _dump_criterion(criterion)
-
-
 def dump_plan(plan: Plan) -> dict[str, Any]:
     """A plan as plain JSON-ready data; ``load_plan(dump_plan(p)) == p``.
 

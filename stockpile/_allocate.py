@@ -249,13 +249,7 @@ def allocate(
     minimises distance over that LP's optimal face (arcs of zero reduced cost, tight rows kept
     tight), which is again a network LP.
     """
-    problem = _Problem(demand, supply, distances, rules)
-    flows = []
-    for item in problem.items:
-        net = problem.network(item)
-        if net is not None:
-            flows.append((net, _solve_item(net, rules)))
-    return problem.result(flows)
+    return _Problem(demand, supply, distances, rules).solve(_solve_item)
 
 
 def greedy_allocate(
@@ -274,13 +268,7 @@ def greedy_allocate(
     is no worse on what the rules minimise (with ``tier_preference="none"``, on
     ``total_distance_quantity`` itself).
     """
-    problem = _Problem(demand, supply, distances, rules)
-    flows = []
-    for item in problem.items:
-        net = problem.network(item)
-        if net is not None:
-            flows.append((net, _greedy_item(net, rules)))
-    return problem.result(flows)
+    return _Problem(demand, supply, distances, rules).solve(_greedy_item)
 
 
 @dataclass
@@ -457,6 +445,15 @@ class _Problem:
             return 0
         share = ceil_exact(exact(self.rules.reserve_share, "reserve_share") * row.available)
         return min(row.available, max(row.reserve_floor, share))
+
+    def solve(self, solve_item) -> Allocation:
+        """Each item's network solved by ``solve_item(net, rules)``, gathered by :meth:`result`."""
+        flows = []
+        for item in self.items:
+            net = self.network(item)
+            if net is not None:
+                flows.append((net, solve_item(net, self.rules)))
+        return self.result(flows)
 
     def result(self, flows) -> Allocation:
         lines: list[AllocationLine] = []

@@ -2,8 +2,6 @@
 row counts and by reading the loaded data back through the API."""
 from __future__ import annotations
 
-import importlib.util
-import sys
 import uuid
 from pathlib import Path
 
@@ -11,21 +9,12 @@ import pytest
 
 from app import create_app
 from app.extensions import db
+from tests.bench_scripts import load
 from tests.conftest import PASSWORD
 
-ROOT = Path(__file__).resolve().parents[1]
 PROVINCES = ("14", "65")  # 山西, 新疆
 
-
-def _load(name: str):
-    spec = importlib.util.spec_from_file_location(f"_bench_{name}_under_test", ROOT / "bench" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
-national = _load("national")
+national = load("national")
 
 
 @pytest.fixture(scope="module")

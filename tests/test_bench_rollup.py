@@ -3,10 +3,7 @@ on village reports (levels skipped included), the plan units are the app's, and 
 typhoon reports are deterministic and pass the consistency rules."""
 from __future__ import annotations
 
-import importlib.util
-import sys
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -14,19 +11,9 @@ import pytest
 from app.reports import indicators
 from app.reports.rollup import Latest, roll_up
 from gis import codes
+from tests.bench_scripts import load
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _load(name: str):
-    spec = importlib.util.spec_from_file_location(f"_bench_{name}_under_test", ROOT / "bench" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-rollup = _load("rollup_national")
+rollup = load("rollup_national")
 T0 = datetime(2024, 9, 6, 8, tzinfo=timezone.utc)
 
 # 110000 has a county straight under the province (as Beijing does); 140105001 reports for itself.

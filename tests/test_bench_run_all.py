@@ -2,26 +2,14 @@
 fails, times out, prints no JSON or never starts is marked as such, never dropped."""
 from __future__ import annotations
 
-import importlib.util
-import sys
 import json
 import textwrap
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.bench_scripts import load
 
-
-def _load(name: str):
-    spec = importlib.util.spec_from_file_location(f"_bench_{name}_under_test", ROOT / "bench" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
-run_all = _load("run_all")
+run_all = load("run_all")
 Bench, Figure, Target = run_all.Bench, run_all.Figure, run_all.Target
 
 

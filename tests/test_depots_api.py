@@ -593,9 +593,11 @@ def test_supply_request_validation_and_reject(app, client, auth):
     make_depot(app, "CTY", region="140105")
     coordinator = auth.token("coordinator", "140105")
     bad = client.post(f"{API}/supply-requests", json={"from_region_code": "140105", "to_region_code": "140106",
+                                                      "event_id": 999,
                                                       "lines": [{"item": "tent", "quantity": 0}]}, headers=coordinator)
     assert bad.status_code == 422
-    assert {e["field"] for e in bad.get_json()["errors"]} == {"to_region_code", "lines[0].quantity", "reason"}
+    assert {e["field"] for e in bad.get_json()["errors"]} == {"to_region_code", "event_id", "lines[0].quantity",
+                                                             "reason"}
     raised = client.post(f"{API}/supply-requests", json={"from_region_code": "140105", "reason": "急需",
                                                          "lines": [{"item": "quilt", "quantity": 10}]},
                          headers=coordinator).get_json()
@@ -661,3 +663,44 @@ def test_dispatch_and_request_details_stay_inside_the_jurisdiction(app, client, 
     assert client.get(f"{API}/dispatches/{created['id']}", headers=outsider).status_code == 403
     assert client.get(f"{API}/dispatches/{created['id']}", headers=auth.token(role, "140000")).status_code == 200
     assert client.get(f"{API}/dispatches/99999", headers=outsider).status_code == 404
+
+
+# --- lookups: one helper for every get and lock (404, 403, a fresh locked read) --------------
+
+def test_unknown_rows_are_404_by_name(app, client, auth):
+    headers = auth.token("admin", "000000")
+    for path, detail in ((f"{API}/depots/NOPE", "物资库 NOPE 不存在。"),
+                         (f"{API}/dispatches/9999", "调拨单 9999 不存在。"),
+                         (f"{API}/supply-requests/9999", "物资申请 9999 不存在。"),
+                         (f"{API}/dispatches/9999/approve", "调拨单 9999 不存在。"),
+                         (f"{API}/supply-requests/9999/reject", "物资申请 9999 不存在。")):
+        method = client.post if path.endswith(("approve", "reject")) else client.get
+        response = method(path, headers=headers, json={"reason": "无"})
+        assert response.status_code == 404 and response.get_json()["detail"] == detail, path
+
+
+def test_locked_read_is_fresh(app):
+    from sqlalchemy import update
+
+    from app.depots import service
+    from app.depots.models import Depot
+    from app.errors import NotFound
+
+    make_depot(app, "FRESH")
+    with app.app_context():
+        depot = service.get_depot("FRESH")
+        db.session.execute(update(Depot).where(Depot.code == "FRESH").values(name="改名库"),
+                           execution_options={"synchronize_session": False})
+        assert service.get_depot("FRESH").name == "FRESH库"  # the identity map's copy
+        assert service.get_depot("FRESH", lock=True) is depot and depot.name == "改名库"
+        with pytest.raises(NotFound, match="物资库 NONE 不存在"):
+            service.get_depot("NONE", lock=True)
+        db.session.rollback()
+
+
+def test_integer_query_argument_is_checked(client, auth):
+    headers = auth.token("admin", "000000")
+    bad = client.get(f"{API}/dispatches?event_id=abc", headers=headers)
+    assert bad.status_code == 422
+    assert bad.get_json()["errors"] == [{"field": "event_id", "message": "必须是整数"}]
+    assert client.get(f"{API}/dispatches?event_id=", headers=headers).status_code == 200

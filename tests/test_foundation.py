@@ -195,3 +195,15 @@ def test_http_errors_say_what_to_do_in_chinese(client, auth):
     body = client.get("/api/v1/no-such-thing", headers=headers).get_json()
     assert body["status"] == 404 and body["detail"] == "请求的页面或资源不存在，请检查地址。"
     assert client.delete("/api/v1/regions/140000", headers=headers).get_json()["detail"] == "此地址不支持该请求方法。"
+
+
+def test_int_arg(app):
+    from app.api import int_arg
+    from app.errors import Invalid
+
+    with app.test_request_context("/?year=2026&empty=&bad=1.5"):
+        assert int_arg("year") == 2026
+        assert int_arg("empty") is None and int_arg("absent") is None
+        with pytest.raises(Invalid) as caught:
+            int_arg("bad")
+        assert caught.value.errors == [{"field": "bad", "message": "必须是整数"}]

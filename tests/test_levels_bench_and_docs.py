@@ -1,23 +1,17 @@
 """The benchmark script runs and its paths agree; the package's doctests hold."""
 import doctest
-import importlib.util
 import json
-from pathlib import Path
 
 import pytest
 
 import response_levels
 from response_levels import _alignment, _evaluate, _schema
-
-BENCH = Path(__file__).resolve().parents[1] / "bench" / "levels.py"
+from tests.bench_scripts import load
 
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("bench_levels", BENCH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load("levels")
 
 
 def test_bench_json_line(bench, capsys):

@@ -151,8 +151,8 @@ def test_bad_input_names_every_field(client, auth, event):
     headers = auth.token("coordinator", "140000")
     response = post(client, headers, event, plan_id="shanxi-provincial-sample", region_code="14x",
                     level="Ⅳ", action="launch")
-    assert response.status_code == 422
-    assert {e["field"] for e in response.get_json()["errors"]} == {"region_code", "action"}
+    assert response.status_code == 422  # Ⅳ is no level of the Shanxi plan: named in the same pass
+    assert {e["field"] for e in response.get_json()["errors"]} == {"region_code", "action", "level"}
     wrong = post(client, headers, event, plan_id="shanxi-provincial-sample", region_code="140105",
                  level="Ⅳ", action="adjust")
     assert wrong.status_code == 422
@@ -166,6 +166,34 @@ def test_bad_input_names_every_field(client, auth, event):
     assert [e["field"] for e in missing.get_json()["errors"]] == ["level"]
     assert post(client, headers, 9999, plan_id="shanxi-provincial-sample", region_code="140000",
                 level="四级", action="start").status_code == 404
+    assert history(client, headers, event)["total"] == 0
+
+
+def errors_of(response) -> list[tuple[str, str]]:
+    assert response.status_code == 422, response.get_json()
+    return sorted((e["field"], e["message"]) for e in response.get_json()["errors"])
+
+
+def test_type_and_rule_errors_come_in_one_422(client, auth, event):
+    headers = auth.token("coordinator", "140000")
+    # a type error (reason is not a string) and rule errors (level, region) in one answer
+    both = post(client, headers, event, plan_id="shanxi-provincial-sample", region_code="140105",
+                level="Ⅳ", action="adjust", reason=42)
+    assert [field for field, _ in errors_of(both)] == ["level", "reason", "region_code"]
+    assert dict(errors_of(both))["reason"] == "必须是字符串"
+    # a type error on action and a rule error on region_code; the reason rules need the action
+    unit = post(client, headers, event, plan_id="shanxi-provincial-sample", region_code="140105",
+                level="四级", action="launch")
+    assert [field for field, _ in errors_of(unit)] == ["action", "region_code"]
+    # an unknown plan and a missing level for a start: both named; the plan's rules are skipped
+    plan = post(client, headers, event, plan_id="no-such-plan", region_code="140000", action="start",
+                reason=["not", "text"])
+    assert errors_of(plan) == [("level", "必填"), ("plan_id", "预案不存在或未启用"), ("reason", "必须是字符串")]
+    # a bad level is named once, by its type error: no rule runs on it
+    long_level = post(client, headers, event, plan_id="shanxi-provincial-sample", region_code="140000",
+                      level="级" * 21, action="adjust")
+    assert [field for field, _ in errors_of(long_level)] == ["level", "reason"]
+    assert dict(errors_of(long_level))["level"] == "长度不能超过 20"
     assert history(client, headers, event)["total"] == 0
 
 

@@ -1,20 +1,15 @@
 """The allocation benchmark runs and reports consistent figures (full size: marked slow)."""
 from __future__ import annotations
 
-import importlib.util
 import json
-import pathlib
 
 import pytest
 
-BENCH = pathlib.Path(__file__).resolve().parents[1] / "bench" / "allocate.py"
+from tests.bench_scripts import load
 
 
 def _bench():
-    spec = importlib.util.spec_from_file_location("bench_allocate", BENCH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load("allocate")
 
 
 def test_instance_is_deterministic_and_full_size():

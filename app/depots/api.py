@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import jsonify, request
 
-from ..api import Field, api_blueprint, api_user, created, doc, idempotent, page
+from ..api import Field, api_blueprint, api_user, created, doc, idempotent, int_arg, page
 from ..errors import Invalid
 from ..permissions import require
 from . import service
@@ -67,16 +67,6 @@ def _json(optional: bool = False) -> dict:
     if not isinstance(data, dict):
         raise Invalid("请求体必须是 JSON 对象。", [{"field": "", "message": "请求体必须是 JSON 对象"}])
     return data
-
-
-def _int_arg(name: str) -> int | None:
-    raw = request.args.get(name)
-    if raw in (None, ""):
-        return None
-    try:
-        return int(raw)
-    except ValueError as exc:
-        raise Invalid(f"{name} 必须是整数。", [{"field": name, "message": "必须是整数"}]) from exc
 
 
 def _movements(rows: list[dict]) -> dict:
@@ -257,7 +247,7 @@ def create_dispatch():
 def list_dispatches():
     require(api_user(), "depot.view")
     stmt = service.dispatches_query(api_user(), status=request.args.get("status"), depot=request.args.get("depot"),
-                                    event_id=_int_arg("event_id"), region_code=request.args.get("region_code"))
+                                    event_id=int_arg("event_id"), region_code=request.args.get("region_code"))
     return jsonify(page(stmt, lambda d: d.to_dict()))
 
 

@@ -71,7 +71,7 @@ def _stock(code: str, tier: str, rng: random.Random) -> None:
     depots get a small expired lot of water or are under their floor, so warnings show."""
     today = service.today()
     items = {item.code: item for item in stockpile.DEFAULT_ITEMS}
-    depot = service._lock_depot(code)
+    depot = service.get_depot(code, lock=True)
     book = service._Book(depot, None, "receipt", f"{today:%Y%m%d}-demo", [item for item, _ in BASE_STOCK])
     short = tier == "county" and rng.random() < 0.15
     for item_code, base in BASE_STOCK:

@@ -136,6 +136,17 @@ def _item(code, field: str, errors: list[dict]) -> Item | None:
     return item
 
 
+def _event_id(value, errors: list[dict], field: str = "event_id") -> int | None:
+    """An optional reference to a disaster event: ``None``, or the id of one that exists."""
+    if value is None:
+        return None
+    from ..reports.models import Event
+
+    if isinstance(value, bool) or not isinstance(value, int) or db.session.get(Event, value) is None:
+        errors.append({"field": field, "message": f"灾害过程 {value} 不存在"})
+    return value
+
+
 def _lines(raw, errors: list[dict], field: str = "lines") -> list[tuple[Item, int]]:
     """``[{"item", "quantity"}]`` → ``[(Item, quantity)]``; every bad field named, duplicates too."""
     if not isinstance(raw, list) or not raw:
@@ -166,6 +177,33 @@ def _raise_if(errors: list[dict], detail: str = "") -> None:
 
 
 # --- catalogue and norms ------------------------------------------------------------------
+
+#: What a 404 or 403 calls a row of each model.
+_NOUNS = {Depot: "物资库", Dispatch: "调拨单", SupplyRequest: "物资申请"}
+
+
+def _get(model, key, *, lock: bool = False):
+    """The row of ``model`` with primary key ``key``, or a 404. ``lock=True`` reads it afresh
+    and locked for the transaction that changes it (``FOR UPDATE`` on PostgreSQL; see the
+    module's note on lock order)."""
+    if lock:
+        (column,) = model.__mapper__.primary_key
+        row = db.session.scalar(lock_for_update(select(model).where(column == key))
+                                .execution_options(populate_existing=True))
+    else:
+        row = db.session.get(model, key)
+    if row is None:
+        raise NotFound(f"{_NOUNS[model]} {key} 不存在。")
+    return row
+
+
+def _readable(model, key, visible):
+    """The row (404 when there is none) if the user's query ``visible`` returns it, else 403."""
+    row = _get(model, key)
+    if db.session.scalar(visible.where(model.id == key)) is None:
+        raise Forbidden(f"{_NOUNS[model]} {key} 不在您的管辖范围内。")
+    return row
+
 
 def list_items() -> list[Item]:
     return db.session.scalars(select(Item).order_by(Item.category, Item.code)).all()
@@ -265,11 +303,8 @@ def ensure_default_norms() -> bool:
 DEPOT_CODE_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.")
 
 
-def get_depot(code: str) -> Depot:
-    depot = db.session.get(Depot, code)
-    if depot is None:
-        raise NotFound(f"物资库 {code} 不存在。")
-    return depot
+def get_depot(code: str, *, lock: bool = False) -> Depot:
+    return _get(Depot, code, lock=lock)
 
 
 def depots_query(region_code: str | None = None, *, managed_by=None, active_only: bool = False):
@@ -442,14 +477,6 @@ def set_reserve(user, depot_code: str, item_code: str, floor, released: bool = F
 
 # --- the book: locked stock of one depot ---------------------------------------------------
 
-def _lock_depot(code: str) -> Depot:
-    depot = db.session.scalar(lock_for_update(select(Depot).where(Depot.code == code))
-                              .execution_options(populate_existing=True))
-    if depot is None:
-        raise NotFound(f"物资库 {code} 不存在。")
-    return depot
-
-
 class _Book:
     """The stock of some items at one locked depot while one transaction posts to it.
 
@@ -554,7 +581,7 @@ def receive_stock(user, depot_code: str, item_code, quantity, note=None, lot=Non
     _raise_if(errors)
     if expiry is None and item.shelf_life_days:
         expiry = today() + timedelta(days=item.shelf_life_days)
-    depot = _lock_depot(depot.code)
+    depot = get_depot(depot.code, lock=True)
     book = _Book(depot, user, "receipt", _stock_document_id("receipt", depot.code), [item.code])
     try:
         made = book.post(stockpile.Movement("receipt", item.code, quantity, lot=lot, expiry=expiry, reason=note))
@@ -588,7 +615,7 @@ def adjust_stock(user, depot_code: str, item_code, quantity, reason, lot=None, e
         errors.append({"field": "expiry", "message": "盘亏请用批次号指定批次，不填有效期"})
     _raise_if(errors)
     quantity = int(quantity)
-    depot = _lock_depot(depot.code)
+    depot = get_depot(depot.code, lock=True)
     book = _Book(depot, user, "adjustment", _stock_document_id("adjustment", depot.code), [item.code])
     try:
         made = book.post(stockpile.Movement("adjustment", item.code, quantity, lot=lot,
@@ -612,7 +639,7 @@ def write_off_expired(user, depot_code: str, on=None, reason=None) -> list[dict]
     on = _date(on, "on", errors) or today()
     reason = _text(reason, "reason", errors)
     _raise_if(errors)
-    depot = _lock_depot(depot.code)
+    depot = get_depot(depot.code, lock=True)
     items = db.session.scalars(select(StockBalance.item_code).distinct()
                                .where(StockBalance.depot_code == depot.code)).all()
     book = _Book(depot, user, "writeoff", _stock_document_id("writeoff", depot.code), items)
@@ -773,28 +800,14 @@ def dispatches_in_transit(event_id: int | None = None) -> list[dict]:
 
 # --- dispatch orders (调拨单) -----------------------------------------------------------------
 
-def get_dispatch(dispatch_id: int) -> Dispatch:
-    dispatch = db.session.get(Dispatch, dispatch_id)
-    if dispatch is None:
-        raise NotFound(f"调拨单 {dispatch_id} 不存在。")
-    return dispatch
+def get_dispatch(dispatch_id: int, *, lock: bool = False) -> Dispatch:
+    return _get(Dispatch, dispatch_id, lock=lock)
 
 
 def dispatch_for(user, dispatch_id: int) -> Dispatch:
     """A dispatch the user may read (the same rule as :func:`dispatches_query`): 404 when there
     is none, 403 when it lies outside the user's jurisdiction and depots."""
-    dispatch = get_dispatch(dispatch_id)
-    if db.session.scalar(dispatches_query(user).where(Dispatch.id == dispatch_id)) is None:
-        raise Forbidden(f"调拨单 {dispatch_id} 不在您的管辖范围内。")
-    return dispatch
-
-
-def _lock_dispatch(dispatch_id: int) -> Dispatch:
-    dispatch = db.session.scalar(lock_for_update(select(Dispatch).where(Dispatch.id == dispatch_id))
-                                 .execution_options(populate_existing=True))
-    if dispatch is None:
-        raise NotFound(f"调拨单 {dispatch_id} 不存在。")
-    return dispatch
+    return _readable(Dispatch, dispatch_id, dispatches_query(user))
 
 
 def dispatch_detail(dispatch: Dispatch) -> dict:
@@ -850,12 +863,7 @@ def create_dispatch(user, data: dict, *, supply_request: SupplyRequest | None = 
     if user is not None and depot is not None and region is not None and supply_request is None:
         if not (can(user, "dispatch.request", region.code) or can(user, "dispatch.request", depot.region_code)):
             raise Forbidden("只能为本辖区申请调拨，或从本辖区的物资库调出。")
-    event_id = data.get("event_id")
-    if event_id is not None:
-        from ..reports.models import Event
-
-        if isinstance(event_id, bool) or not isinstance(event_id, int) or db.session.get(Event, event_id) is None:
-            errors.append({"field": "event_id", "message": f"灾害过程 {event_id} 不存在"})
+    event_id = _event_id(data.get("event_id"), errors)
     to_depot = None
     if data.get("to_depot"):
         to_depot = db.session.get(Depot, data["to_depot"])
@@ -900,11 +908,11 @@ def approve_dispatch(user, dispatch_id: int) -> Dispatch:
     """Approve (审批): take every line's stock from the source depot, first expiry first, in one
     transaction. Units past their expiry never go out; outside its own area a depot keeps its
     reserve floor. ``409`` names every short line, and then nothing is taken."""
-    dispatch = _lock_dispatch(dispatch_id)
+    dispatch = get_dispatch(dispatch_id, lock=True)
     depot = dispatch.from_depot
     _require(user, "dispatch.approve", _depot_target(depot))
     DISPATCH_MACHINE.next_state(dispatch.status, "approve")
-    depot = _lock_depot(depot.code)
+    depot = get_depot(depot.code, lock=True)
     book = _Book(depot, user, "dispatch", dispatch.id, [line.item_code for line in dispatch.lines])
     on = today()
     reserves = _reserves([depot.code])
@@ -934,7 +942,7 @@ def approve_dispatch(user, dispatch_id: int) -> Dispatch:
 
 
 def ship_dispatch(user, dispatch_id: int, note: str | None = None) -> Dispatch:
-    dispatch = _lock_dispatch(dispatch_id)
+    dispatch = get_dispatch(dispatch_id, lock=True)
     depot = dispatch.from_depot
     _require(user, "dispatch.ship", _depot_target(depot))
     errors: list[dict] = []
@@ -955,7 +963,7 @@ def receive_dispatch(user, dispatch_id: int, lines=None, note: str | None = None
     (``[{"item", "quantity", "note"}]``); items left out arrived in full. A difference is a
     discrepancy, kept with its note. With a destination depot the received units are posted
     there (调入), lot by lot as they were taken."""
-    dispatch = _lock_dispatch(dispatch_id)
+    dispatch = get_dispatch(dispatch_id, lock=True)
     _require(user, "dispatch.receive", dispatch.to_region_code)
     DISPATCH_MACHINE.next_state(dispatch.status, "receive")
     errors: list[dict] = []
@@ -1011,7 +1019,7 @@ def _transfer_in(user, dispatch: Dispatch) -> list[StockMovement]:
         StockMovement.document_type == "dispatch", StockMovement.document_id == str(dispatch.id),
         StockMovement.depot_code == dispatch.from_depot_code, StockMovement.kind == "dispatch")
         .order_by(StockMovement.id)).all()
-    depot = _lock_depot(dispatch.to_depot_code)
+    depot = get_depot(dispatch.to_depot_code, lock=True)
     book = _Book(depot, user, "dispatch", dispatch.id, [line.item_code for line in dispatch.lines])
     made = []
     for line in dispatch.lines:
@@ -1033,7 +1041,7 @@ def _transfer_in(user, dispatch: Dispatch) -> list[StockMovement]:
 def cancel_dispatch(user, dispatch_id: int, reason: str | None = None) -> Dispatch:
     """Cancel (撤销) before receipt. Stock already taken returns to the very lots it came from,
     by reversing entries (冲销) that point to the lines they undo."""
-    dispatch = _lock_dispatch(dispatch_id)
+    dispatch = get_dispatch(dispatch_id, lock=True)
     depot = dispatch.from_depot
     _require(user, "dispatch.cancel", _depot_target(depot))
     errors: list[dict] = []
@@ -1042,7 +1050,7 @@ def cancel_dispatch(user, dispatch_id: int, reason: str | None = None) -> Dispat
     DISPATCH_MACHINE.next_state(dispatch.status, "cancel")
     made = []
     if dispatch.status in ("approved", "shipped"):
-        depot = _lock_depot(depot.code)
+        depot = get_depot(depot.code, lock=True)
         taken = db.session.scalars(select(StockMovement).where(
             StockMovement.document_type == "dispatch", StockMovement.document_id == str(dispatch.id),
             StockMovement.depot_code == depot.code, StockMovement.kind == "dispatch")
@@ -1058,7 +1066,7 @@ def cancel_dispatch(user, dispatch_id: int, reason: str | None = None) -> Dispat
     before, after = DISPATCH_MACHINE.fire(dispatch, "cancel")
     dispatch.cancelled_by, dispatch.cancelled_at, dispatch.cancel_reason = _who(user), utcnow(), reason
     if dispatch.supply_request_id:
-        request = _lock_supply_request(dispatch.supply_request_id)
+        request = get_supply_request(dispatch.supply_request_id, lock=True)
         if request.status == "filled":
             SUPPLY_REQUEST_MACHINE.fire(request, "reopen")
     db.session.flush()
@@ -1192,27 +1200,13 @@ def allocation_plan(user, event_id: int, items=None, max_distance_km=None, relea
 
 # --- supply requests (申请) -------------------------------------------------------------------
 
-def get_supply_request(request_id: int) -> SupplyRequest:
-    request = db.session.get(SupplyRequest, request_id)
-    if request is None:
-        raise NotFound(f"物资申请 {request_id} 不存在。")
-    return request
+def get_supply_request(request_id: int, *, lock: bool = False) -> SupplyRequest:
+    return _get(SupplyRequest, request_id, lock=lock)
 
 
 def supply_request_for(user, request_id: int) -> SupplyRequest:
     """A supply request the user may read (the rule of :func:`supply_requests_query`)."""
-    request = get_supply_request(request_id)
-    if db.session.scalar(supply_requests_query(user).where(SupplyRequest.id == request_id)) is None:
-        raise Forbidden(f"物资申请 {request_id} 不在您的管辖范围内。")
-    return request
-
-
-def _lock_supply_request(request_id: int) -> SupplyRequest:
-    request = db.session.scalar(lock_for_update(select(SupplyRequest).where(SupplyRequest.id == request_id))
-                                .execution_options(populate_existing=True))
-    if request is None:
-        raise NotFound(f"物资申请 {request_id} 不存在。")
-    return request
+    return _readable(SupplyRequest, request_id, supply_requests_query(user))
 
 
 def supply_requests_query(user=None, *, status: str | None = None, region_code: str | None = None):
@@ -1254,12 +1248,7 @@ def raise_supply_request(user, data: dict) -> SupplyRequest:
         target = db.session.get(Region, source.parent_code) if source.parent_code else None
         if target is None:
             errors.append({"field": "to_region_code", "message": "该区划没有上级区划，请指定"})
-    event_id = data.get("event_id")
-    if event_id is not None:
-        from ..reports.models import Event
-
-        if isinstance(event_id, bool) or not isinstance(event_id, int) or db.session.get(Event, event_id) is None:
-            errors.append({"field": "event_id", "message": f"灾害过程 {event_id} 不存在"})
+    event_id = _event_id(data.get("event_id"), errors)
     to_depot = None
     if data.get("to_depot"):
         to_depot = db.session.get(Depot, data["to_depot"])
@@ -1289,7 +1278,7 @@ def raise_supply_request(user, data: dict) -> SupplyRequest:
 def fill_supply_request(user, request_id: int, lines, note: str | None = None) -> SupplyRequest:
     """The level above fills a request from its own depots: ``lines`` ``[{"from_depot", "item",
     "quantity"}]`` become one dispatch per depot (status requested) to the requesting region."""
-    request = _lock_supply_request(request_id)
+    request = get_supply_request(request_id, lock=True)
     _require(user, "supply_request.fill", request.to_region_code)
     SUPPLY_REQUEST_MACHINE.next_state(request.status, "fill")
     errors: list[dict] = []
@@ -1346,7 +1335,7 @@ def fill_supply_request(user, request_id: int, lines, note: str | None = None) -
 
 
 def reject_supply_request(user, request_id: int, reason) -> SupplyRequest:
-    request = _lock_supply_request(request_id)
+    request = get_supply_request(request_id, lock=True)
     _require(user, "supply_request.fill", request.to_region_code)
     errors: list[dict] = []
     reason = _text(reason, "reason", errors, required=True, max_length=4000)

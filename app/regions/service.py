@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
 import shapely
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from gis import codes
@@ -135,7 +135,3 @@ def _upsert(chunk: list[dict]) -> None:
     stmt = insert(Region)
     update = {c: getattr(stmt.excluded, c) for c in columns if c != "code"}
     db.session.execute(stmt.on_conflict_do_update(index_elements=["code"], set_=update), full)
-
-
-def counts_by_level() -> dict[str, int]:
-    return dict(db.session.execute(select(Region.level, func.count()).group_by(Region.level)).all())

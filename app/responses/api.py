@@ -10,15 +10,6 @@ from . import service
 
 bp = api_blueprint("responses_api", __name__)
 
-RESPONSE_FIELDS = {
-    "plan_id": Field("str", max_length=80, description="预案编号，如 national-2016"),
-    "region_code": Field("code", description="预案评估的单元（国家预案：受灾省份）"),
-    "level": Field("str", required=False, max_length=20,
-                   description="预案自己的等级名称（Ⅳ、四级）；终止时可省略"),
-    "action": Field("str", choices=("start", "adjust", "end")),
-    "reason": Field("str", required=False, default="", max_length=4000,
-                    description="理由：调整、终止必填；未达到启动条件（预测启动）时必填"),
-}
 UPLOAD_FIELDS = {
     "text": Field("str", required=False, description="预案全文（YAML 或 JSON 文本）"),
     "plan": Field("dict", required=False, description="或：已解析的预案对象"),
@@ -85,12 +76,13 @@ def assessment(event_id: int):
 
 
 @bp.post("/events/<int:event_id>/responses")
-@doc("启动、调整或终止应急响应（协调员，辖区内）", tag="responses", body=RESPONSE_FIELDS,
+@doc("启动、调整或终止应急响应（协调员，辖区内）", tag="responses", body=service.RESPONSE_FIELDS,
      responses={201: "已记录", 403: "无权", 404: "灾害过程不存在", 409: "状态冲突", 422: "输入有误"})
 @idempotent
 def respond(event_id: int):
-    fields = parse(RESPONSE_FIELDS)
-    return created(service.record_action(api_user(), event_id, fields).to_dict())
+    # one pass: the service names type and rule errors together
+    body = request.get_json(silent=True)
+    return created(service.record_action(api_user(), event_id, body).to_dict())
 
 
 @bp.get("/events/<int:event_id>/responses")

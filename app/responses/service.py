@@ -22,6 +22,7 @@ import response_levels as rl
 from gis import codes
 
 from .. import audit
+from ..api import Field, validate
 from ..database import commit_keeping_loaded, is_postgres, lock_for_update
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..extensions import db
@@ -348,47 +349,73 @@ def _level_by_label(plan: rl.Plan, label: str | None) -> rl.Level | None:
     return None
 
 
-def record_action(user, event_id: int, data: dict) -> ResponseAction:
+RESPONSE_FIELDS = {
+    "plan_id": Field("str", max_length=80, description="预案编号，如 national-2016"),
+    "region_code": Field("code", description="预案评估的单元（国家预案：受灾省份）"),
+    "level": Field("str", required=False, max_length=20,
+                   description="预案自己的等级名称（Ⅳ、四级）；终止时可省略"),
+    "action": Field("str", choices=("start", "adjust", "end")),
+    "reason": Field("str", required=False, default="", max_length=4000,
+                    description="理由：调整、终止必填；未达到启动条件（预测启动）时必填"),
+}
+
+
+def record_action(user, event_id: int, data) -> ResponseAction:
     """Start, adjust or end a response (启动 / 调整 / 终止响应).
 
-    ``data`` has ``plan_id``, ``region_code`` (the unit the plan evaluates), ``level`` (the
-    plan's own label; optional for ``end``), ``action`` and ``reason``. A start with no
-    threshold of that level met (a forecast, 经会商研判可能出现) needs a reason; an adjustment
-    and an end always do. The decision records the plan version in force.
+    ``data`` (the request body, :data:`RESPONSE_FIELDS`) has ``plan_id``, ``region_code`` (the
+    unit the plan evaluates), ``level`` (the plan's own label; optional for ``end``), ``action``
+    and ``reason``. A start with no threshold of that level met (a forecast, 经会商研判可能出现)
+    needs a reason; an adjustment and an end always do. The decision records the plan version
+    in force.
+
+    One pass names every problem in one 422: the type errors of the fields and the rule errors,
+    a rule being skipped when a field it needs is itself bad. Permission on the plan and the unit
+    is checked (403) before any rule reads their figures.
     """
     event = get_event(user, event_id, "response.manage")
-    action = data["action"]
-    plan_id = data["plan_id"]
-    row = db.session.scalar(select(ContingencyPlan).filter_by(plan_id=plan_id, active=True))
-    if row is None:
-        raise Invalid(f"预案 {plan_id} 不存在或未启用。",
-                      [{"field": "plan_id", "message": "预案不存在或未启用"}])
-    region_code = data["region_code"]
-    require(user, "response.manage", row.jurisdiction_code)
-    require(user, "response.manage", region_code)
+    fields, errors = validate(RESPONSE_FIELDS, data)
+    bad = {error["field"] for error in errors}
+    action = None if "action" in bad else fields["action"]
+    plan_id = None if "plan_id" in bad else fields["plan_id"]
+    region_code = None if "region_code" in bad else fields["region_code"]
+    reason = None if "reason" in bad else (fields["reason"] or "")
+    label = None if "level" in bad else (fields["level"] or None)
 
-    plan = plan_of(row)
-    reason = (data.get("reason") or "").strip()
-    errors: list[dict] = []
-    evaluation = next((e for e in evaluate_event(event, [row]) if e["region_code"] == region_code),
-                      None)
-    if evaluation is None:
-        errors.append({"field": "region_code",
-                       "message": f"预案 {plan_id} 不评估此区划：应为本次灾害过程中该预案评估的单元"
-                                  f"（{UNIT_LABELS.get(row.unit_level, row.unit_level)}，"
-                                  f"在 {row.jurisdiction_code} 辖区内）"})
-    labels = "、".join(level.label for level in plan.levels)
-    level = _level_by_label(plan, data.get("level"))
-    if data.get("level") and level is None:
+    row = None
+    if plan_id is not None:
+        row = db.session.scalar(select(ContingencyPlan).filter_by(plan_id=plan_id, active=True))
+        if row is None:
+            errors.append({"field": "plan_id", "message": "预案不存在或未启用"})
+        else:
+            require(user, "response.manage", row.jurisdiction_code)
+    if region_code is not None:
+        require(user, "response.manage", region_code)
+
+    plan = plan_of(row) if row is not None else None
+    evaluated = plan is not None and region_code is not None
+    evaluation = None
+    if evaluated:
+        evaluation = next((e for e in evaluate_event(event, [row]) if e["region_code"] == region_code),
+                          None)
+        if evaluation is None:
+            errors.append({"field": "region_code",
+                           "message": f"预案 {plan_id} 不评估此区划：应为本次灾害过程中该预案评估的单元"
+                                      f"（{UNIT_LABELS.get(row.unit_level, row.unit_level)}，"
+                                      f"在 {row.jurisdiction_code} 辖区内）"})
+    labels = "、".join(level.label for level in plan.levels) if plan is not None else ""
+    level = _level_by_label(plan, label) if plan is not None else None
+    if label is not None and plan is not None and level is None:
         errors.append({"field": "level", "message": f"必须是该预案的等级之一：{labels}"})
-    elif level is None and action != "end":
-        errors.append({"field": "level", "message": f"必填，为该预案的等级之一：{labels}"})
+    elif label is None and "level" not in bad and action in ("start", "adjust"):
+        errors.append({"field": "level",
+                       "message": f"必填，为该预案的等级之一：{labels}" if labels else "必填"})
     recommended = evaluation["rank"] if evaluation else None
     forecast = bool(level is not None and action != "end"
                     and (recommended is None or recommended > level.rank))
-    if action in ("adjust", "end") and not reason:
+    if action in ("adjust", "end") and reason == "":
         errors.append({"field": "reason", "message": f"{ACTIONS[action]}响应必须说明理由"})
-    elif action == "start" and forecast and not reason:
+    elif action == "start" and evaluated and forecast and reason == "":
         errors.append({"field": "reason",
                        "message": "当前灾情未达到该等级的启动条件：按预测或会商研判启动必须说明理由"})
     if errors:

@@ -1,0 +1,97 @@
+"""``Idempotency-Key`` (API.md conventions): the same key with the same JSON body replays the
+first answer, whatever the key order or whitespace of the body; a different body is a 409. Both
+modes of ``@idempotent``: the claim committed on its own (``POST /events``) and the claim in the
+view's own transaction (``POST /events/{id}/reports``, ``one_transaction=True``)."""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from sqlalchemy import func, select
+
+from app.api import request_fingerprint
+from app.extensions import db
+from app.models_common import IdempotencyRecord
+from app.reports.models import Event, LossReport
+
+SH = ZoneInfo("Asia/Shanghai")
+STARTED = "2026-07-06T06:00:00+08:00"
+EVENT = {"name": "小店区暴雨洪涝", "hazard": "flood", "started_at": STARTED, "region_codes": ["140105"]}
+# the same object as EVENT, keys reversed, with other whitespace
+EVENT_REORDERED = ('{ "region_codes" : [ "140105" ],\n  "started_at": "2026-07-06T06:00:00+08:00",'
+                   '\t"hazard":"flood", "name":"小店区暴雨洪涝" }')
+
+
+@pytest.fixture
+def clock(app):
+    with time_machine.travel(datetime(2026, 7, 6, 10, 0, tzinfo=SH), tick=False) as traveller:
+        yield traveller
+
+
+def count(app, model) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(model))
+
+
+def post_raw(client, path, headers, text):
+    return client.post(path, data=text.encode(), headers={**headers, "Content-Type": "application/json"})
+
+
+def test_reordered_json_replays_the_first_answer(app, client, auth, clock):
+    headers = {**auth.token("coordinator", "140000"), "Idempotency-Key": "ev-order"}
+    first = client.post("/api/v1/events", json=EVENT, headers=headers)
+    again = post_raw(client, "/api/v1/events", headers, EVENT_REORDERED)
+    assert first.status_code == again.status_code == 201
+    assert again.get_json() == first.get_json() and again.headers["Idempotent-Replayed"] == "true"
+    assert count(app, Event) == 1 and count(app, IdempotencyRecord) == 1
+
+
+def test_same_key_different_value_is_409(app, client, auth, clock):
+    headers = {**auth.token("coordinator", "140000"), "Idempotency-Key": "ev-value"}
+    assert client.post("/api/v1/events", json=EVENT, headers=headers).status_code == 201
+    other = post_raw(client, "/api/v1/events", headers, EVENT_REORDERED.replace("flood", "drought"))
+    assert other.status_code == 409
+    assert other.get_json()["errors"] == [{"field": "Idempotency-Key", "message": "与首次请求的内容不同"}]
+    assert count(app, Event) == 1
+
+
+def test_reordered_report_replays_in_the_one_transaction_path(app, client, auth, clock):
+    event = client.post("/api/v1/events", json=EVENT, headers=auth.token("coordinator", "140000"))
+    path = f"/api/v1/events/{event.get_json()['id']}/reports"
+    headers = {**auth.token("officer", "140105"), "Idempotency-Key": "field-order"}
+    report = {"region_code": "140105001200", "kind": "initial", "as_of": "2026-07-06T08:00:00+08:00",
+              "figures": {"affected_population": 100, "deaths": 1}}
+    first = client.post(path, json=report, headers=headers)
+    reordered = json.dumps(dict(reversed(list({**report, "figures": {"deaths": 1, "affected_population": 100}}
+                                              .items()))), indent=2, ensure_ascii=False)
+    again = post_raw(client, path, headers, reordered)
+    assert first.status_code == again.status_code == 201
+    assert again.get_json()["id"] == first.get_json()["id"]
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert count(app, LossReport) == 1
+    changed = post_raw(client, path, headers, reordered.replace('"deaths": 1', '"deaths": 2'))
+    assert changed.status_code == 409 and count(app, LossReport) == 1
+
+
+def fingerprint(app, path="/api/v1/events", method="POST", **request) -> str:
+    with app.test_request_context(path, method=method, **request):
+        return request_fingerprint(f"{method} {path}")
+
+
+def test_fingerprint_is_canonical_json_with_method_and_path(app):
+    canonical = fingerprint(app, data=EVENT_REORDERED, content_type="application/json")
+    assert canonical == fingerprint(app, json=EVENT)
+    assert canonical != fingerprint(app, json={**EVENT, "name": "x"})
+    assert canonical != fingerprint(app, path="/api/v1/depots", json=EVENT)
+    assert canonical != fingerprint(app, method="PUT", json=EVENT)
+
+
+def test_non_json_bodies_count_by_their_bytes(app):
+    text = fingerprint(app, data='{"a": 1}', content_type="text/plain")
+    assert text != fingerprint(app, data='{"a":1}', content_type="text/plain")  # not parsed
+    assert text == fingerprint(app, data='{"a": 1}', content_type="text/plain")
+    broken = fingerprint(app, data='{"a": 1,', content_type="application/json")
+    assert broken != fingerprint(app, data='{"a":1,', content_type="application/json")
