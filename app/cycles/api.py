@@ -14,7 +14,7 @@ from typing import Callable
 from flask import jsonify, request, send_file
 from sqlalchemy import select
 
-from ..api import Field, api_blueprint, api_user, created, doc, idempotent, page, parse
+from ..api import Field, api_blueprint, api_user, created, doc, idempotent, int_arg, page, parse
 from ..errors import Invalid, NotFound
 from ..extensions import db
 from ..permissions import require
@@ -139,16 +139,6 @@ def _xlsx(content: bytes, name: str):
                      mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
-def _int_arg(name: str) -> int | None:
-    raw = request.args.get(name)
-    if raw in (None, ""):
-        return None
-    try:
-        return int(raw)
-    except ValueError:
-        raise Invalid("查询参数有误。", [{"field": name, "message": "必须是整数"}]) from None
-
-
 # --- households ----------------------------------------------------------------------------------
 
 @bp.get("/households")
@@ -243,8 +233,8 @@ def _cycle_dict(cycle: Cycle) -> dict:
             "limit": "每页条数", "offset": "偏移"})
 def cycles():
     stmt = service.cycle_query(api_user(), kind=request.args.get("kind"), status=request.args.get("status"),
-                               region_code=request.args.get("region_code"), event_id=_int_arg("event_id"),
-                               year=_int_arg("year"))
+                               region_code=request.args.get("region_code"), event_id=int_arg("event_id"),
+                               year=int_arg("year"))
     return jsonify(page(stmt, lambda c: c.to_dict()))
 
 
@@ -416,7 +406,7 @@ def payments():
     user = api_user()
     visible = service.cycle_query(user).with_only_columns(Cycle.id).order_by(None)
     stmt = select(Payment).where(Payment.cycle_id.in_(visible))
-    cycle_id, household_id = _int_arg("cycle_id"), _int_arg("household_id")
+    cycle_id, household_id = int_arg("cycle_id"), int_arg("household_id")
     if cycle_id:
         stmt = stmt.where(Payment.cycle_id == cycle_id)
     if household_id:
@@ -515,7 +505,7 @@ def progress_reports(project_id: int):
 @doc("资金来源及资金指标（分页）", tag="funds", query={"year": "年度", "region_code": "区划",
                                                    "limit": "每页条数", "offset": "偏移"})
 def fund_sources():
-    stmt = funds.source_query(api_user(), year=_int_arg("year"), region_code=request.args.get("region_code"))
+    stmt = funds.source_query(api_user(), year=int_arg("year"), region_code=request.args.get("region_code"))
     return jsonify(page(stmt, lambda s: s.to_dict()))
 
 
@@ -531,7 +521,7 @@ def create_fund_source():
 @doc("资金使用情况：按来源、指标（及所付周期）和救助项目的下达、支出、结余", tag="funds",
      query={"year": "年度", "region_code": "区划"})
 def fund_report():
-    return jsonify(funds.report(api_user(), year=_int_arg("year"), region_code=request.args.get("region_code")))
+    return jsonify(funds.report(api_user(), year=int_arg("year"), region_code=request.args.get("region_code")))
 
 
 @bp.get("/funds/<int:source_id>")

@@ -367,11 +367,6 @@ def report_due(last_report_at: datetime, every_days: int) -> datetime:
     return last_report_at + timedelta(days=every_days)
 
 
-def next_stage(stage: str) -> str | None:
-    index = STAGES.index(stage)
-    return STAGES[index + 1] if index + 1 < len(STAGES) else None
-
-
 def is_single_crop(county_code: str, single_crop_regions: Iterable[str]) -> bool:
     """A county is in a single-crop area when it lies inside one of the configured regions."""
     return any(codes.is_within(county_code, region) for region in single_crop_regions)
