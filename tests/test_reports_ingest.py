@@ -174,6 +174,27 @@ def test_stored_answer_is_the_response(app, client, auth, event_id):
         assert record.scope == f"POST {REPORTS(event_id)}"
 
 
+@pytest.mark.parametrize("kind", ["initial", "final"])
+def test_retry_of_a_request_that_succeeded_is_replayed_not_refused(app, client, auth, event_id, kind):
+    """The answer was lost on the way back: the retry would now be refused by what the first
+    request did (an initial report already filed, the region closed by its verified report),
+    but the key says it is the same request, so its answer is replayed."""
+    headers = {**auth.token("coordinator", "140000", username="co")}
+    if kind == "final":
+        assert client.post(REPORTS(event_id), headers=headers, json=body()).status_code == 201
+    payload = body(kind=kind, as_of="2026-07-06T09:00:00+08:00")
+    keyed = {**headers, "Idempotency-Key": f"lost-{kind}"}
+    first = client.post(REPORTS(event_id), headers=keyed, json=payload)
+    assert first.status_code == 201
+    retry = client.post(REPORTS(event_id), headers=keyed, json=payload)
+    assert retry.status_code == 201 and retry.headers["Idempotent-Replayed"] == "true"
+    assert retry.get_json() == first.get_json()
+    assert counts(app)["reports"] == (2 if kind == "final" else 1)
+    # the same key with another body is still a conflict, not a replay
+    other = client.post(REPORTS(event_id), headers=keyed, json={**payload, "note": "另一份"})
+    assert other.status_code == 409 and "Idempotent-Replayed" not in other.headers
+
+
 # --- Regions, alerts, tokens ---------------------------------------------------------------------
 
 def test_region_added_after_a_miss_is_found(app, client, auth, event_id):
