@@ -50,6 +50,8 @@ class Defaults:
     # Response levels: during a burst of reports, recompute an event's assessment at most this
     # often inline; the responses.refresh job picks up the rest within a minute.
     ASSESSMENT_MIN_INTERVAL_SECONDS = 10
+    # The sweep also recomputes an assessment with a report stamped later than this before it.
+    ASSESSMENT_SWEEP_MARGIN_SECONDS = 60
 
     # Map: no tiles by default (works offline). Set an XYZ template to use a tile server.
     MAP_TILES_URL = None

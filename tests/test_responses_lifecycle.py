@@ -474,7 +474,36 @@ def test_burst_of_reports_is_coalesced_and_swept_by_the_scheduler(app, client, a
         assert db.session.get(Assessment, event_id).stale is True
         assert refresh_stale_assessments(computed_at + timedelta(seconds=600)) == 1
         assert db.session.get(Assessment, event_id).stale is False
+        app.config["ASSESSMENT_SWEEP_MARGIN_SECONDS"] = 0  # (the safety net looks back 60 s)
         assert refresh_stale_assessments(computed_at + timedelta(seconds=1200)) == 0
     titles = [n["title"] for n in notifications(client, national)["items"]]
     assert len(titles) == before + 4
     assert any("2016年版）》Ⅳ级响应" in t for t in titles)
+
+
+def test_sweep_catches_a_report_the_coalescing_skipped_after_an_early_recompute(app, client, auth):
+    """A recompute inside the window (another process with another clock, or the retry of a
+    first snapshot) clears the stale mark this process remembers; its next report is skipped
+    without marking anything. The sweep still finds it: a report newer than the snapshot."""
+    from app.responses.models import Assessment
+    from app.responses.service import refresh_assessment, refresh_stale_assessments
+
+    load_plans(app)
+    app.config["ASSESSMENT_MIN_INTERVAL_SECONDS"] = 600
+    national = auth.token("coordinator", "000000", username="national")
+    officer = auth.token("officer", "140105", username="reporter")
+    event_id = create_event(client, officer, ["140105"])
+    report = Reporter(client, officer, event_id)
+    report("140105", deaths=1)  # first snapshot, inline
+    report("140105", deaths=2)  # marks it stale; this process remembers
+    with app.app_context():
+        refresh_assessment(event_id)  # the early recompute: stale cleared
+        assert db.session.get(Assessment, event_id).stale is False
+    before = notifications(client, national)["total"]
+    report("140105", deaths=21, missing=4)  # skipped: the process believes it is marked
+    with app.app_context():
+        snapshot = db.session.get(Assessment, event_id)
+        assert snapshot.stale is False
+        assert refresh_stale_assessments(snapshot.computed_at + timedelta(seconds=600)) == 1
+    titles = [n["title"] for n in notifications(client, national)["items"]]
+    assert len(titles) > before and any("2016年版）》Ⅳ级响应" in t for t in titles)

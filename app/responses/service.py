@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from flask import current_app
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 import response_levels as rl
@@ -615,19 +615,34 @@ def _refresh(event_id: int) -> list[Notification]:
 
 
 def refresh_stale_assessments(now: datetime | None = None) -> int:
-    """Recompute every assessment marked stale by a burst of reports once its coalescing window
-    (``ASSESSMENT_MIN_INTERVAL_SECONDS`` after it was computed) has passed; return how many.
+    """The ``responses.refresh`` sweep: recompute every assessment that may be behind its
+    reports, once its coalescing window (``ASSESSMENT_MIN_INTERVAL_SECONDS`` after it was
+    computed) has passed; return how many.
 
-    Waiting for the window to pass is what lets :func:`on_report_submitted` skip its read while
-    it knows the snapshot to be stale: nothing recomputes a snapshot inside its window.
+    An assessment may be behind when a burst of reports marked it stale, or — the safety net —
+    when a report was submitted after it was computed, less ``ASSESSMENT_SWEEP_MARGIN_SECONDS``
+    (a report is stamped before its transaction commits, so one stamped just before a
+    recompute may still have been missed by it). The net makes the outcome depend on the data
+    alone: a recompute that ran inside a window anyway (another process with another clock or
+    interval) or that cleared a newer stale mark is caught here, at most one sweep later.
     """
+    from ..reports.models import LossReport
+
     now = now or utcnow()
     interval = timedelta(seconds=current_app.config["ASSESSMENT_MIN_INTERVAL_SECONDS"])
-    stale = db.session.scalars(select(Assessment.event_id).filter_by(stale=True)
-                               .where(Assessment.computed_at <= now - interval)).all()
-    for event_id in stale:
+    margin = timedelta(seconds=current_app.config["ASSESSMENT_SWEEP_MARGIN_SECONDS"])
+    due = []
+    for event_id, computed_at, stale in db.session.execute(
+            select(Assessment.event_id, Assessment.computed_at, Assessment.stale)
+            .where(Assessment.computed_at <= now - interval).order_by(Assessment.event_id)).all():
+        # (one indexed lookup per event: the newest report's stamp)
+        newest = db.session.scalar(select(func.max(LossReport.submitted_at))
+                                   .where(LossReport.event_id == event_id))
+        if stale or (newest is not None and newest > computed_at - margin):
+            due.append(event_id)
+    for event_id in due:
         refresh_assessment(event_id)
-    return len(stale)
+    return len(due)
 
 
 def level_name(label: str) -> str:
@@ -676,8 +691,9 @@ def on_report_submitted(_sender, report=None, **_extra) -> None:
     latest totals.
 
     Once this process knows the snapshot is marked stale it reads nothing more for the rest of
-    the window: no snapshot is recomputed inside its window (neither here nor by the job), so
-    the report is sure to be in the next recompute.
+    the window: nothing here or in the job recomputes a snapshot inside its window, so the
+    report is in the next recompute; should one run inside it anyway, the sweep's safety net
+    (a report newer than the snapshot) catches the report a minute later.
 
     A failure here is logged and rolled back rather than raised: the report stands.
     """
