@@ -43,6 +43,7 @@ POLICY: dict[str, frozenset[str]] = {
     "report.view": ALL,
     "report.submit": frozenset({"admin", "coordinator", "officer"}),
     "report.import": STAFF | {"officer"},
+    "report.forward": frozenset({"admin", "coordinator", "officer"}),  # 审核上报 by prefectures and provinces
     # response levels (应急响应)
     "response.view": ALL,
     "response.manage": STAFF,

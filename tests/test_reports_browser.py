@@ -172,37 +172,3 @@ def test_form_opens_offline_through_service_worker(app, auth, browser_page):
     page.wait_for_function("document.getElementById('pending-count').textContent === '0'", timeout=15000)
     assert [r.figures["affected_population"] for r in _reports(app)] == [30]
 
-
-def test_prefecture_fills_the_sum_from_below_and_forwards(app, auth, browser_page):
-    """逐级上报: a prefecture officer starts from the counties' sum, and the forwarding deadline is met."""
-    from app.auth.models import User
-    from app.reports import service
-
-    page = browser_page
-    page.set_viewport_size({"width": 360, "height": 740})
-    username = auth.user("officer", "140100")
-    event_id = _event(app, username, region_codes=["140100"])
-    with app.app_context():
-        user = db.session.scalar(select(User).filter_by(username=username))
-        for code, people in (("140105", 120), ("140106", 30)):
-            service.submit_report(user, event_id, {"region_code": code, "kind": "initial",
-                                                   "as_of": utcnow().isoformat(),
-                                                   "figures": {"affected_population": people, "deaths": 1}})
-    sign_in(page, username, PASSWORD)
-    _open_form(page, event_id, region="140105")
-    assert page.is_hidden("#child-sum")  # a county has nothing below it to forward
-    page.select_option("#region", "140100")
-    assert page.is_visible("#child-sum")
-    page.click("#fill-child-sum")
-    assert page.input_value("#f-affected_population") == "150"
-    assert page.input_value("#f-deaths") == "2"
-    assert page.input_value("#f-injured") == ""
-    page.click("#submit")
-    page.wait_for_selector("#queue-list li[data-status=sent]", timeout=15000)
-    own = [r for r in _reports(app) if r.region_code == "140100"]
-    assert len(own) == 1 and own[0].figures["affected_population"] == 150
-    with app.app_context():
-        user = db.session.scalar(select(User).filter_by(username=username))
-        forwarding = [d for d in service.event_deadlines(user, event_id)
-                      if d.region_code == "140100" and d.kind == "initial"]
-    assert forwarding[0].status == "met"

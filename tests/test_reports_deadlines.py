@@ -255,6 +255,46 @@ def test_levels_configurable_with_the_older_verified_rule():
         dl.Schedule.from_config({**config, "REPORT_DAILY_DUE": {"town": "08:00"}}, "flood")
 
 
+def test_municipalities_and_province_administered_groupings_are_not_a_level():
+    """Beijing's districts sit under 110100 (市辖区), Hubei's 429004 under 429000 (省直辖县级行政区划):
+    neither grouping forwards; the counties report to the province."""
+    parents = {"110101": "110100", "110102": "110100", "110100": "110000",
+               "429004": "429000", "429000": "420000", "420102": "420100", "420100": "420000"}
+    submissions = {"110101": [sub("110101", "initial", at(6, 6, 30))]}
+    items = dl.compute(started_at=START, stabilised_at=None, ended_at=None,
+                       counties=["110101", "110102", "429004", "420102"], submissions=submissions,
+                       schedule=dl.Schedule(), now=at(6, 7), parents=parents)
+    units = {(d.region_code, d.level) for d in items if d.level != "county"}
+    assert units == {("110000", "province"), ("420100", "prefecture"), ("420000", "province")}
+    initial = {d.region_code: d for d in items if d.kind == "initial"}
+    assert initial["110000"].due_at == at(6, 8, 30)  # 2 h after the district's own report
+    reports_to = {d.region_code: d.reports_to for d in items if d.kind == "initial"}
+    assert reports_to == {"110101": "110000", "110102": "110000", "429004": "420000", "420102": "420100",
+                          "420100": "420000", "110000": None, "420000": None}
+    assert dl.is_pass_through("110100") and dl.is_pass_through("429000")
+    assert not dl.is_pass_through("140100") and not dl.is_pass_through("110000")
+
+
+def test_stabilised_between_the_county_and_the_province_due_times():
+    """Stable at 09:30: the counties' 09:00 update of that day is still forwarded at 10:00 and 12:00."""
+    items = dl.compute(started_at=START, stabilised_at=at(8, 9, 30), ended_at=None, counties=["140105"],
+                       submissions={}, schedule=dl.Schedule(), now=at(8, 13),
+                       parents={"140105": "140100", "140100": "140000"})
+    updates = [(d.region_code, d.due_at) for d in items if d.kind == "update"]
+    assert updates == [("140105", at(7, 9)), ("140105", at(8, 9)), ("140100", at(7, 10)), ("140100", at(8, 10)),
+                       ("140000", at(7, 12)), ("140000", at(8, 12))]
+
+
+def test_upper_updates_count_only_the_units_own_filings():
+    submissions = {"140105": [sub("140105", "initial", at(6, 7)), sub("140105", "update", at(7, 8))],
+                   "140100": [sub("140100", "initial", at(6, 8)), sub("140105", "update", at(7, 8))]}
+    items = dl.compute(started_at=START, stabilised_at=None, ended_at=None, counties=["140105"],
+                       submissions=submissions, schedule=dl.Schedule(), now=at(7, 11),
+                       parents={"140105": "140100", "140100": "140000"})
+    update = next(d for d in items if d.region_code == "140100" and d.kind == "update")
+    assert update.status == "overdue" and update.met_at is None
+
+
 def test_rates():
     items = [
         dl.Deadline("140105", "initial", at(6, 8), "met", at(6, 7)),
@@ -366,7 +406,8 @@ def test_deadlines_and_timeliness_api(app, client, auth, clock):
     assert taiyuan["timeliness"] == pytest.approx(2 / 9, abs=1e-4)
     assert units["140000"]["fallen_due"] == 9 + 2
 
-    # Taiyuan forwards its reviewed figures: its 10:00 update of the 8th is met, late
+    # Taiyuan files figures for its own region (also a forwarding): its initial is met, late, and
+    # so is its 10:00 update of the 8th (filed at 10:00, within the day's window)
     _report(client, coordinator, eid, "140100", "initial", at(8, 0), affected_population=15)
     items = client.get(f"/api/v1/events/{eid}/deadlines?region_code=140100", headers=coordinator).get_json()
     own = [(d["kind"], d["status"], d["late"]) for d in items if d["region_code"] == "140100"]
@@ -473,3 +514,95 @@ def test_direct_alert_threshold_configurable(app, client, auth, clock):
     _report(client, coordinator, eid, "140106", "initial", at(6, 6, 10), affected_population=10, deaths=3)
     with app.app_context():
         assert db.session.scalar(select(Notification).filter_by(kind="direct_report")) is not None
+
+
+# --- Forwarding through the API (审核上报) ----------------------------------------------------
+
+def _forward(client, headers, eid, code, kind, **extra):
+    return client.post(f"/api/v1/events/{eid}/forwards", headers=headers,
+                       json={"region_code": code, "kind": kind, **extra})
+
+
+def test_county_event_prefecture_and_province_forward(app, client, auth, clock):
+    """An event of one county: its prefecture and its province still owe forwarding, and can
+    meet it; the totals above them keep following the county."""
+    officer = auth.token("officer", "140105", username="county")
+    eid = _event(client, officer, region_codes=["140105"])
+    clock.move_to(at(6, 7))
+    _report(client, officer, eid, "140105", "initial", at(6, 7), affected_population=100, deaths=5)
+    city = auth.token("officer", "140100", username="city")
+    province = auth.token("coordinator", "140000", username="province")
+    clock.move_to(at(6, 8))
+    first = _forward(client, city, eid, "140100", "initial", note="已审核")
+    assert first.status_code == 201, first.get_json()
+    body = first.get_json()
+    assert (body["region_code"], body["kind"], body["sequence"], body["reporting_units"]) == ("140100", "initial", 1, 1)
+    assert body["figures"]["deaths"] == 5 and body["forwarded_by"] == "city" and body["note"] == "已审核"
+    clock.move_to(at(6, 9))
+    assert _forward(client, province, eid, "140000", "initial").status_code == 201
+
+    # the county reports more; the totals above follow at once (a forwarding is not a report)
+    clock.move_to(at(6, 11))
+    _report(client, officer, eid, "140105", "update", at(6, 11), affected_population=300, deaths=12)
+    for code in ("140100", "140000"):
+        total = client.get(f"/api/v1/events/{eid}/totals?region_code={code}", headers=province).get_json()
+        assert total["figures"]["deaths"] == 12
+    items = client.get(f"/api/v1/events/{eid}/deadlines", headers=province).get_json()
+    initial = {d["region_code"]: d for d in items if d["kind"] == "initial"}
+    assert initial["140100"]["status"] == "met" and not initial["140100"]["late"]
+    assert initial["140000"]["status"] == "met" and not initial["140000"]["late"]
+
+    # the sequence: initial once, then updates; a verified forwarding closes the unit
+    assert _forward(client, city, eid, "140100", "initial").status_code == 422
+    assert _forward(client, city, eid, "140100", "update").status_code == 201
+    assert _forward(client, city, eid, "140100", "final").status_code == 201
+    closed = _forward(client, city, eid, "140100", "update")
+    assert closed.status_code == 409 and "已核报" in closed.get_json()["detail"]
+    assert _forward(client, province, eid, "140000", "update").get_json()["figures"]["deaths"] == 12
+
+    history = client.get(f"/api/v1/events/{eid}/forwards", headers=province).get_json()
+    assert history["total"] == 5
+    assert [(f["region_code"], f["kind"]) for f in history["items"]][:2] == [("140100", "initial"), ("140000", "initial")]
+    # the city sees its own forwardings, not the province's
+    mine = client.get(f"/api/v1/events/{eid}/forwards", headers=city).get_json()
+    assert {f["region_code"] for f in mine["items"]} == {"140100"}
+    with app.app_context():
+        from app.models_common import AuditEntry
+
+        actions = db.session.scalars(select(AuditEntry.action).filter_by(action="report.forward")).all()
+        assert len(actions) == 5
+
+
+@pytest.mark.parametrize("who, code, status", [
+    (("officer", "140105"), "140100", 403),     # a county officer does not forward for the city
+    (("officer", "140100"), "140000", 403),     # nor the city for the province
+    (("coordinator", "140000"), "140200", 422),  # Datong has no county in this event
+    (("coordinator", "140000"), "140105", 422),  # a county files reports, it does not forward
+    (("auditor", "140000"), "140100", 403),     # read-only
+    (("coordinator", "140000"), "140100", 201),
+    (("officer", "140100"), "140100", 201),
+])
+def test_who_forwards_for_which_unit(app, client, auth, clock, who, code, status):
+    eid = _event(client, auth.token("coordinator", "140000", username="setup"), region_codes=["140105"])
+    headers = auth.token(*who, username="who")
+    response = _forward(client, headers, eid, code, "initial")
+    assert response.status_code == status, response.get_json()
+
+
+def test_forwarding_input_errors_and_closed_event(app, client, auth, clock):
+    coordinator = auth.token("coordinator", "140000")
+    eid = _event(client, coordinator, region_codes=["140105"])
+    bad = client.post(f"/api/v1/events/{eid}/forwards", headers=coordinator, json={"kind": "weekly"})
+    assert bad.status_code == 422
+    assert {e["field"] for e in bad.get_json()["errors"]} == {"region_code", "kind"}
+    first_update = _forward(client, coordinator, eid, "140100", "update")
+    assert first_update.status_code == 422 and "首次上报必须是初报" in first_update.get_json()["detail"]
+    keyed = {**coordinator, "Idempotency-Key": "fwd-1"}
+    once = client.post(f"/api/v1/events/{eid}/forwards", headers=keyed, json={"region_code": "140100", "kind": "initial"})
+    again = client.post(f"/api/v1/events/{eid}/forwards", headers=keyed, json={"kind": "initial", "region_code": "140100"})
+    assert once.status_code == again.status_code == 201 and again.get_json()["id"] == once.get_json()["id"]
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert client.post(f"/api/v1/events/{eid}/close", headers=coordinator, json={}).status_code == 200
+    late = _forward(client, coordinator, eid, "140000", "initial")
+    assert late.status_code == 409
+    assert client.get(f"/api/v1/events/{eid}/forwards?region_code=x", headers=coordinator).status_code == 422

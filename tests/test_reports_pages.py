@@ -130,24 +130,37 @@ def test_event_page_deadlines_and_rates(client, auth, event_id):
     assert "市 10:00、省 12:00" in rules and "2 小时内逐级上报" in rules
 
 
-def test_field_form_offers_the_sum_from_below_to_a_prefecture(client, auth, event_id):
-    auth.login("officer", "140100")
-    page = text(client.get(f"/events/{event_id}/report?region=140100"))
-    config = json.loads(re.search(r'<script type="application/json" id="form-config">(.*?)</script>', page, re.S).group(1))
-    sums = config["childSums"]
-    assert set(sums) == {"140100"}  # the counties below have nothing to forward
-    # 小店区 from its villages (150 + 40) plus 迎泽区's own 900
-    assert sums["140100"]["affected_population"] == 190 + 900 and sums["140100"]["deaths"] == 4
-    assert 'id="fill-child-sum"' in page and "按下级汇总数填入" in page
-    # once Taiyuan has forwarded, the sum offered is still the one from below, not its own report
-    headers = auth.token("officer", "140100", username="taiyuan_api")
-    assert client.post(f"/api/v1/events/{event_id}/reports", headers=headers, json={
-        "region_code": "140100", "kind": "initial", "as_of": "2026-07-06T11:00:00",
-        "figures": {"affected_population": 1000, "deaths": 4}}).status_code == 201
-    page = text(client.get(f"/events/{event_id}/report?region=140100"))
-    config = json.loads(re.search(r'<script type="application/json" id="form-config">(.*?)</script>', page, re.S).group(1))
-    assert config["childSums"]["140100"]["affected_population"] == 1090
-    assert config["previous"]["140100"]["figures"]["affected_population"] == 1000
+def test_event_page_forwarding_form(app, client, auth, event_id):
+    """A prefecture officer reviews and forwards (审核上报) from the event page; the totals stay
+    the roll-up, and the forwarding meets the prefecture's deadline."""
+    auth.user("officer", "140100", username="taiyuan")
+    auth.login("officer", "140100", username="taiyuan")
+    page = text(client.get(f"/events/{event_id}"))
+    panel = page[page.index('id="forwarding"'):]
+    assert "审核上报" in panel and '<option value="140100">太原市</option>' in panel
+    assert "140000" not in panel.split("</select>")[0]  # the province is not theirs to forward
+    assert "尚未上报。" in panel
+    done = client.post(f"/events/{event_id}/forward", data={"region_code": "140100", "kind": "initial",
+                                                            "note": "已核对"}, follow_redirects=True)
+    page = text(done)
+    assert "已上报初报（第 1 次），汇总 3 个报送单位。" in page
+    history = page[page.index('id="forward-history"'):page.index("</table>", page.index('id="forward-history"'))]
+    assert "太原市" in history and "taiyuan" in history
+    refused = client.post(f"/events/{event_id}/forward", data={"region_code": "140100", "kind": "initial"},
+                          follow_redirects=True)
+    assert "初报已上报" in text(refused)
+    outside = client.post(f"/events/{event_id}/forward", data={"region_code": "140000", "kind": "initial"},
+                          follow_redirects=True)
+    assert "不在当前用户的管辖范围内" in text(outside)
+    with app.app_context():
+        from app.reports.models import ReportForward
+
+        assert db.session.scalar(select(func.count()).select_from(ReportForward)) == 1
+
+
+def test_event_page_has_no_forwarding_form_for_a_county_officer(client, auth, event_id):
+    auth.login("officer", "140105")
+    assert 'id="forwarding"' not in text(client.get(f"/events/{event_id}"))
 
 
 def test_event_page_forbidden_and_missing(client, auth, event_id):
@@ -260,13 +273,15 @@ def test_demo_loads_once(app, auth):
         assert {("140105001200", "initial"), ("140105001200", "update"), ("140106", "update"),
                 ("140212", "initial")} <= kinds
         assert {r.submitted_by for r in reports if r.region_code.startswith("140105")} == {"officer"}
-        # 太原市 forwarded its counties' sum; 大同市 has not yet
-        from app.reports.totals import children_total
+        # 太原市 reviewed and forwarded its counties' reports; 大同市 has not yet; neither filed
+        # figures of its own, so their totals are the roll-up
+        from app.reports.models import ReportForward
+        from app.reports.totals import subtree_total
 
-        forwarded = [r for r in reports if r.region_code == "140100"]
-        assert len(forwarded) == 1 and forwarded[0].kind == "initial"
-        assert forwarded[0].figures == children_total(event.id, "140100").figures
-        assert forwarded[0].figures["affected_population"] > 0
-        assert not any(r.region_code == "140200" for r in reports)
+        forwards = db.session.scalars(select(ReportForward).filter_by(event_id=event.id)).all()
+        assert [(f.region_code, f.kind) for f in forwards] == [("140100", "initial")]
+        assert forwards[0].figures == subtree_total(event.id, "140100").figures
+        assert forwards[0].figures["affected_population"] > 0
+        assert not any(r.region_code in ("140100", "140200") for r in reports)
         assert db.session.scalar(select(func.count()).select_from(Event)) == 1
     assert "跳过" in said[1]

@@ -48,7 +48,7 @@ class BeneficiaryForm(FlaskForm):
 
 class ReviewForm(FlaskForm):
     stage = HiddenField(validators=[DataRequired()])
-    household_id = HiddenField(validators=[DataRequired(), Regexp(r"^\d+$", message="受灾户编号必须是整数")])
+    household_id = HiddenField("受灾户编号", validators=[DataRequired(), Regexp(r"\A[0-9]+\Z", message="必须是整数")])
     decision = HiddenField(validators=[DataRequired()])
 
 

@@ -66,6 +66,24 @@ def submit_report(event_id: int):
     return created(body)
 
 
+@bp.post("/events/<int:event_id>/forwards")
+@doc("逐级上报（审核上报）：市、省审核下级报告后上报本级汇总数，满足本级报送时限；合计仍按下级汇总",
+     tag="reports", body=service.FORWARD_FIELDS,
+     responses={201: "上报记录（含上报时的汇总数）", 403: "不在管辖范围",
+                409: "已核报或灾害过程已结束", 422: "不是须上报的市、省，或顺序不符（首次须为初报）"})
+@idempotent
+def forward(event_id: int):
+    return created(service.forward(api_user(), event_id, request.get_json(silent=True)).to_dict())
+
+
+@bp.get("/events/<int:event_id>/forwards")
+@doc("逐级上报记录（管辖范围内的市、省）", tag="reports",
+     query={"region_code": "该区划及其下级的上报", "limit": "每页条数", "offset": "偏移"})
+def list_forwards(event_id: int):
+    stmt = service.forwards_query(api_user(), event_id, request.args.get("region_code") or None)
+    return jsonify(page(stmt, lambda f: f.to_dict()))
+
+
 def report_event(event_id: int) -> Event:
     return db.session.get(Event, event_id)
 

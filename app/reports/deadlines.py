@@ -17,8 +17,10 @@ Every affected county owes, for one disaster process:
 A county's report may be filed by the county itself or by any township or village beneath it
 (the statistical unit is the township; the county's figures then come from the roll-up).
 
-Each prefecture and province above the counties then forwards (逐级上报) by filing the reviewed
-figures for its own region (a report whose ``region_code`` is the prefecture or province):
+Each prefecture and province above the counties then forwards (逐级上报): it reviews the figures
+from below and forwards them (审核上报, a forwarding of the same kind), or files a report for its
+own region. The municipalities' 市辖区/县 and the 省直辖县级行政区划 groupings are not a level
+(:func:`is_pass_through`): their counties report to the province. Each unit owes:
 
 - its initial report ``forward_hours`` (default 2 h) after the first initial report reached it
   from below, or after the units below were due if none did;
@@ -132,6 +134,7 @@ class Deadline:
     status: str  # due | overdue | met
     met_at: datetime | None = None
     level: str = "county"  # county | prefecture | province
+    reports_to: str | None = None  # the unit above, which the report goes to
 
     @property
     def late(self) -> bool:
@@ -219,47 +222,78 @@ def compute(*, started_at: datetime, stabilised_at: datetime | None, ended_at: d
         until, include_next = now, True
     period = timedelta(days=schedule.periodic_days)
     county_set = set(counties)
-    below = _units_above(county_set, parents or {})
+    tree = reporting_tree(county_set, parents or {})
 
     out: list[Deadline] = []
     by_unit: dict[str, list[Deadline]] = {}
     for level in LEVELS:
-        units = sorted(county_set) if level == "county" else sorted(u for u, lv in below.levels.items()
+        units = sorted(county_set) if level == "county" else sorted(u for u, lv in tree.levels.items()
                                                                     if lv == level)
-        due_times = periodic_due_times(started_at, until, schedule, include_next,
+        # A level forwards the last update of the level below even when the situation was
+        # declared stable between the two due times (a county's 09:00 report of that day is
+        # still the prefecture's to forward at 10:00).
+        lag = _later_by(schedule.due_time(level), schedule.due_time("county"))
+        level_until = until if include_next else until + lag
+        due_times = periodic_due_times(started_at, level_until, schedule, include_next,
                                        due_time=schedule.due_time(level))
         opens = [_period_open(due, period, schedule) for due in due_times]
         for unit in units:
             filed = sorted(submissions.get(unit, ()), key=lambda s: s.submitted_at)
-            children = [by_unit[c] for c in below.children.get(unit, ()) if c in by_unit]
+            if level != "county":  # a unit above forwards for itself only
+                filed = [s for s in filed if s.region_code == unit]
+            children = [by_unit[c] for c in tree.children.get(unit, ()) if c in by_unit]
             items = _unit_deadlines(unit, level, filed, children, started_at=started_at,
                                     stabilised_at=stabilised_at, due_times=due_times, opens=opens,
                                     period=period, schedule=schedule, now=now)
+            for item in items:
+                item.reports_to = tree.reports_to.get(unit)
             by_unit[unit] = items
             out.extend(items)
     return out
 
 
+def _later_by(later: time, earlier: time) -> timedelta:
+    minutes = (later.hour * 60 + later.minute) - (earlier.hour * 60 + earlier.minute)
+    return timedelta(minutes=max(minutes, 0))
+
+
 @dataclass
-class _Tree:
+class ReportingTree:
+    """Who forwards to whom above the counties (逐级上报)."""
+
     levels: dict[str, str] = field(default_factory=dict)  # prefecture/province code → level
-    children: dict[str, list[str]] = field(default_factory=dict)
+    children: dict[str, list[str]] = field(default_factory=dict)  # unit → units reporting to it
+    reports_to: dict[str, str] = field(default_factory=dict)  # unit → the unit above it
 
 
-def _units_above(counties: set[str], parents: Mapping[str, str | None]) -> _Tree:
+#: Provinces whose prefecture-level codes are only groupings (直辖市: 市辖区, 县).
+MUNICIPALITIES = frozenset({"11", "12", "31", "50"})
+
+
+def is_pass_through(code: str) -> bool:
+    """A prefecture-level code that is not a reporting level: the 市辖区/县 groupings of the
+    municipalities (110100 …) and the 省直辖县级行政区划 groupings (xx9000, e.g. 429000). Their
+    counties report to the province directly."""
+    return len(code) == 6 and code.endswith("00") and not code.endswith("0000") \
+        and (code[:2] in MUNICIPALITIES or code[2:4] == "90")
+
+
+def reporting_tree(counties: Iterable[str], parents: Mapping[str, str | None]) -> ReportingTree:
     """The prefectures and provinces above the counties, each with the units that report to it
-    (a county directly under a province — 省直辖县 — reports to the province)."""
-    tree = _Tree()
-    for county in sorted(counties):
+    (a county directly under a province — 省直辖县, or a district of a municipality — reports
+    to the province)."""
+    tree = ReportingTree()
+    for county in sorted(set(counties)):
         child = county
         parent = parents.get(county)
         while parent is not None:
             level = _level(parent)
-            if level in ("prefecture", "province"):
+            if level in ("prefecture", "province") and not is_pass_through(parent):
                 tree.levels[parent] = level
                 siblings = tree.children.setdefault(parent, [])
                 if child not in siblings:
                     siblings.append(child)
+                tree.reports_to[child] = parent
                 child = parent
             parent = parents.get(parent)
     return tree

@@ -20,6 +20,8 @@ from ..regions.models import Region
 from .models import Event
 
 NAME = "山西太原、晋中暴雨洪涝（演示）"
+#: Earlier names of the same demo event: a database loaded with one of them is not loaded again.
+FORMER_NAMES = ("2026年7月山西太原、晋中暴雨洪涝（演示）",)
 SEED = 140700
 PREFERRED_PREFECTURES = ("140100", "140700")
 
@@ -33,7 +35,7 @@ def load_event(echo) -> None:
     if "coordinator" not in users:
         echo("缺少演示用户 coordinator，跳过演示灾害过程。")
         return
-    if db.session.scalar(select(Event.id).filter_by(name=NAME)) is not None:
+    if db.session.scalar(select(Event.id).where(Event.name.in_((NAME, *FORMER_NAMES)))) is not None:
         echo(f"演示灾害过程「{NAME}」已存在，跳过。")
         return
     prefectures = _prefectures()
@@ -68,16 +70,12 @@ def load_event(echo) -> None:
                         "region_code": unit.code, "kind": kind, "as_of": as_of.isoformat(), "figures": figures,
                         "note": "演示数据（合成）"})
                     made += 1
-    # The first prefecture has reviewed and forwarded its counties' sum (逐级上报); the second
-    # has not yet, so the deadline panel shows both.
-    from .totals import children_total
-
-    first = prefectures[0]
-    service.submit_report(coordinator, event.id, {
-        "region_code": first.code, "kind": "initial", "as_of": (started + timedelta(minutes=95)).isoformat(),
-        "figures": children_total(event.id, first.code).figures, "note": "演示数据：审核下级报告后上报"})
-    made += 1
-    echo(f"已创建演示灾害过程「{NAME}」（编号 {event.id}）：{len(prefectures)} 个地市，{made} 份报告。")
+    # The first prefecture has reviewed its counties' reports and forwarded them (审核上报); the
+    # second has not yet, so the deadline panel shows both.
+    service.forward(coordinator, event.id, {"region_code": prefectures[0].code, "kind": "initial",
+                                            "note": "演示数据：已审核下级报告"})
+    echo(f"已创建演示灾害过程「{NAME}」（编号 {event.id}）：{len(prefectures)} 个地市，{made} 份报告，"
+         f"{prefectures[0].name}已逐级上报。")
 
 
 def _inside(code: str, jurisdiction: str) -> bool:

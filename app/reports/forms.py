@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, DateTimeLocalField, SelectField, StringField
+from wtforms import BooleanField, DateTimeLocalField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from .models import HAZARDS
@@ -29,3 +29,10 @@ class AtForm(FlaskForm):
 class ImportForm(FlaskForm):
     file = FileField("快报表 Excel 文件（.xlsx）", validators=[FileRequired(message="请选择文件")],
                      description="格式与「导出 Excel」相同；任何一行有错则全部不导入")
+
+
+class ForwardForm(FlaskForm):
+    region_code = SelectField("上报单位", choices=[], validate_choice=False)
+    kind = SelectField("类型", choices=[("initial", "初报"), ("update", "续报"), ("final", "核报")])
+    note = TextAreaField("审核意见", validators=[Optional(), Length(max=4000)],
+                         description="上报的是本单位下级报告的当前汇总数；合计仍按下级汇总，不会因上报而冻结")

@@ -58,17 +58,16 @@ def direct_report_alert(event: Event, county: str) -> int:
     return len(made)
 
 
-_LEVEL_ABOVE = {"county": "prefecture", "prefecture": "province", "province": "nation"}
-
-
-def _overdue_recipients(unit: str, level: str, cache: dict) -> list:
-    """The unit's information officers and the coordinators of the unit and of the level above."""
+def _overdue_recipients(unit: str, level: str, reports_to: str | None, cache: dict) -> list:
+    """The unit's information officers and the coordinators of the unit and of the unit it
+    reports to (a county directly under a province: the province; a province: the nation)."""
     from ..auth.models import User
 
     if unit not in cache:
+        above = codes.level_of(reports_to) if reports_to else "nation"
         officers = db.session.scalars(select(User).filter_by(role="officer", active=True,
                                                              region_code=unit)).all()
-        cache[unit] = [*officers, *coordinators_covering(unit, levels=(level, _LEVEL_ABOVE[level]))]
+        cache[unit] = [*officers, *coordinators_covering(unit, levels=(level, above))]
     return cache[unit]
 
 
@@ -92,7 +91,7 @@ def check_deadlines(now: datetime) -> int:
             if item.status != "overdue":
                 continue
             key = f"{prefix}{item.region_code}:{item.kind}:{item.due_at.isoformat()}"
-            users = [u for u in _overdue_recipients(item.region_code, item.level, recipients_cache)
+            users = [u for u in _overdue_recipients(item.region_code, item.level, item.reports_to, recipients_cache)
                      if (u.id, key) not in done]
             if not users:
                 continue

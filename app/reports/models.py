@@ -75,6 +75,8 @@ class LossReport(db.Model):
     __table_args__ = (
         UniqueConstraint("event_id", "region_code", "sequence"),
         Index("ix_loss_report_event_region", "event_id", "region_code"),
+        # the assessment sweep asks whether an event has reports newer than its snapshot
+        Index("ix_loss_report_event_submitted", "event_id", "submitted_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -97,6 +99,43 @@ class LossReport(db.Model):
 
 
 make_append_only(LossReport)
+
+
+class ReportForward(db.Model):
+    """A prefecture or province forwarding the reviewed figures of the levels below (审核上报,
+    逐级上报): initial, update or verified, like a report, but it files no figures of its own.
+
+    It records what the unit forwarded (the rolled-up total at the time, ``figures``) and meets
+    the unit's statutory forwarding deadline; totals keep coming from the roll-up, so the
+    figures above it never lag behind the counties. (A unit that files its own report instead
+    overrides the roll-up, as ``API.md`` has it.)
+    """
+
+    __tablename__ = "report_forward"
+    __table_args__ = (UniqueConstraint("event_id", "region_code", "sequence"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id"), index=True)
+    region_code: Mapped[str] = mapped_column(ForeignKey("region.code"))
+    kind: Mapped[str] = mapped_column(String(8))
+    sequence: Mapped[int] = mapped_column(Integer)
+    as_of: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the newest report it covers
+    figures: Mapped[dict] = mapped_column(JSONType)
+    reporting_units: Mapped[int] = mapped_column(Integer, default=0)
+    note: Mapped[str | None] = mapped_column(Text)
+    forwarded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    forwarded_by: Mapped[str] = mapped_column(String(80))
+    forwarded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "event_id": self.event_id, "region_code": self.region_code,
+                "kind": self.kind, "sequence": self.sequence,
+                "as_of": self.as_of.isoformat() if self.as_of else None, "figures": self.figures,
+                "reporting_units": self.reporting_units, "note": self.note,
+                "forwarded_by": self.forwarded_by, "forwarded_at": self.forwarded_at.isoformat()}
+
+
+make_append_only(ReportForward)
 
 
 class ReportPhoto(db.Model):

@@ -30,7 +30,7 @@ from ..permissions import can, require
 from ..regions.models import Region
 from . import deadlines as dl
 from . import indicators, signals
-from .models import EVENT_MACHINE, HAZARDS, REPORT_KINDS, Event, LossReport, ReportPhoto
+from .models import EVENT_MACHINE, HAZARDS, REPORT_KINDS, Event, LossReport, ReportForward, ReportPhoto
 from .rollup import Latest, roll_up, total_for
 from .totals import parent_lookup, subtree_latest, subtree_total, within_clause
 
@@ -681,9 +681,12 @@ def trend(event: Event, region_code: str, points: int = 24) -> list[dict]:
 
 def _submissions_by_unit(event: Event, counties: set[str],
                          upper_units: set[str]) -> dict[str, list[dl.Submission]]:
-    """County → the reports filed for it or beneath it; prefecture or province → its own reports."""
+    """County → the reports filed for it or beneath it; prefecture or province → its
+    forwardings (审核上报) and any report it filed for its own region."""
     rows = db.session.execute(select(LossReport.region_code, LossReport.kind, LossReport.submitted_at)
                               .where(LossReport.event_id == event.id)).all()
+    rows += db.session.execute(select(ReportForward.region_code, ReportForward.kind, ReportForward.forwarded_at)
+                               .where(ReportForward.event_id == event.id)).all()
     out: dict[str, list[dl.Submission]] = {}
     for code, kind, submitted_at in rows:
         unit = code if code in upper_units else county_of(code)
@@ -692,22 +695,107 @@ def _submissions_by_unit(event: Event, counties: set[str],
     return out
 
 
+def reporting_tree(event: Event) -> tuple[list[str], dict[str, str | None], dl.ReportingTree]:
+    """The counties that owe reports, their ancestors and who forwards to whom above them."""
+    counties = affected_counties(event)
+    parents = parent_lookup(counties)
+    return counties, parents, dl.reporting_tree(counties, parents)
+
+
 def compute_deadlines(event: Event, now: datetime | None = None) -> list[dl.Deadline]:
     """Every statutory deadline of the event: each county's, then the forwarding deadlines of
     the prefectures and provinces above them, with their status at ``now``."""
-    counties = affected_counties(event)
-    parents = parent_lookup(counties)
-    upper_units = {code for code in parents if codes.level_of(code) in ("prefecture", "province")}
+    counties, parents, tree = reporting_tree(event)
     return dl.compute(started_at=event.started_at, stabilised_at=event.stabilised_at,
                       ended_at=event.closed_at, counties=counties,
-                      submissions=_submissions_by_unit(event, set(counties), upper_units),
+                      submissions=_submissions_by_unit(event, set(counties), set(tree.levels)),
                       schedule=dl.Schedule.from_config(current_app.config, event.hazard),
                       now=now or utcnow(), parents=parents)
 
 
+# --- Forwarding (审核上报) -------------------------------------------------------------------
+
+FORWARD_FIELDS = {
+    "region_code": Field("code", description="上报单位：本次灾害过程须逐级上报的市或省的区划代码"),
+    "kind": Field("str", choices=tuple(REPORT_KINDS), description="initial 初报 | update 续报 | final 核报"),
+    "note": Field("str", required=False, max_length=4000, description="审核意见或说明"),
+}
+
+
+def forward(user, event_id: int, data: Any) -> ReportForward:
+    """A prefecture or province forwards the reviewed figures of the levels below (审核上报).
+
+    The figures are the unit's rolled-up total at this moment, recorded as forwarded; totals
+    keep coming from the roll-up. The sequence is that of reports: initial first, then updates,
+    one verified forwarding closes the unit (409 after it).
+    """
+    require(user, "report.forward")
+    event = get_event(user, event_id)
+    values, errors = _parse_all(FORWARD_FIELDS, data)
+    code, kind = values.get("region_code"), values.get("kind")
+    if code is not None:
+        if not can(user, "report.forward", code):
+            raise Forbidden(f"区划 {code} 不在当前用户的管辖范围内，不能上报。",
+                            [{"field": "region_code", "message": "不在管辖范围内"}])
+        units = reporting_tree(event)[2].levels
+        if code not in units:
+            names = "、".join(sorted(units)) or "无"
+            errors.append({"field": "region_code",
+                           "message": f"区划 {code} 不是本次灾害过程须逐级上报的市、省（{names}）"})
+    if event.status == "closed":
+        raise Conflict("灾害过程已结束，不再接受上报。", [{"field": "event", "message": "已结束"}])
+    if errors:
+        raise Invalid(f"上报有 {len(errors)} 处错误。", errors)
+    last = db.session.scalar(select(ReportForward).filter_by(event_id=event.id, region_code=code)
+                             .order_by(ReportForward.sequence.desc()).limit(1))
+    if last is not None and last.kind == "final":
+        raise Conflict(f"区划 {code} 已核报，不再接受上报。", [{"field": "kind", "message": "已核报"}])
+    if last is None and kind != "initial":
+        raise Invalid("首次上报必须是初报。", [{"field": "kind", "message": "首次上报必须是初报（initial）"}])
+    if last is not None and kind == "initial":
+        raise Invalid("初报已上报，之后为续报或核报。", [{"field": "kind", "message": "初报已上报"}])
+    total = subtree_total(event.id, code)
+    row = ReportForward(event_id=event.id, region_code=code, kind=kind,
+                        sequence=(last.sequence if last else 0) + 1, as_of=total.as_of,
+                        figures=dict(total.figures), reporting_units=total.reporting_units,
+                        note=(values.get("note") or "").strip() or None, forwarded_by_id=user.id,
+                        forwarded_by=user.username, forwarded_at=utcnow())
+    table = ReportForward.__table__
+    row_id = insert_unless_exists(table, ["event_id", "region_code", "sequence"],
+                                  {c.key: getattr(row, c.key) for c in table.columns if c.key != "id"},
+                                  table.c.id)
+    if row_id is None:
+        db.session.rollback()
+        raise Conflict("同一单位正在并发上报，请稍后重试。", [{"field": "region_code", "message": "并发冲突，可重试"}])
+    row.id = row_id
+    make_transient_to_detached(row)
+    db.session.add(row)
+    audit.record(user, "report.forward", "report_forward", row_id,
+                 after={"event_id": event.id, "kind": kind, "sequence": row.sequence,
+                        "figures": row.figures, "reporting_units": row.reporting_units, "note": row.note},
+                 region_code=code)
+    commit_keeping_loaded()
+    return row
+
+
+def forwards_query(user, event_id: int, region_code: str | None = None):
+    """The event's forwardings the user may see (those of units inside the jurisdiction), oldest first."""
+    event = get_event(user, event_id)
+    stmt = select(ReportForward).where(ReportForward.event_id == event.id,
+                                       within_clause(ReportForward.region_code, user.region_code))
+    if region_code:
+        try:
+            code = codes.normalise(region_code)
+        except codes.CodeError as exc:
+            raise Invalid("查询参数有误。", [{"field": "region_code", "message": str(exc)}]) from None
+        stmt = stmt.where(within_clause(ReportForward.region_code, code))
+    return stmt.order_by(ReportForward.forwarded_at, ReportForward.id)
+
+
 def event_deadlines(user, event_id: int, *, region_code: str | None = None, status: str | None = None,
                     now: datetime | None = None) -> list[dl.Deadline]:
-    """The deadlines of the counties the user may see (optionally of one region's counties)."""
+    """The deadlines the user may see: of the units inside their jurisdiction and of the county
+    they report towards (optionally only those :func:`concerns` a region)."""
     event = get_event(user, event_id)
     errors = []
     if status is not None and status not in ("due", "overdue", "met"):
@@ -736,7 +824,11 @@ def concerns(deadline: dl.Deadline, region_code: str) -> bool:
 
 
 def timeliness(user, event_id: int, now: datetime | None = None) -> dict:
-    """Completeness and timeliness rates per prefecture and province (报送完整率、及时率)."""
+    """Completeness and timeliness rates per prefecture and province (报送完整率、及时率).
+
+    A user sees the rates of every unit their jurisdiction overlaps: a county officer those of
+    their prefecture and province too, as the statistics of the chain they report into (the
+    deadline list itself shows them only their own units)."""
     event = get_event(user, event_id)
     now = now or utcnow()
     items = compute_deadlines(event, now)

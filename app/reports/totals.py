@@ -123,10 +123,3 @@ def subtree_total(event_id: int, code: str) -> Total:
     latest = latest_figures(event_id, code)
     return total_for(code, roll_up(latest, reported_parents(event_id, code).get))
 
-
-def children_total(event_id: int, code: str) -> Total:
-    """The sum of the region's children's totals, leaving out the region's own reports: the
-    figures a prefecture or province reviews before it forwards them (审核汇总上报)."""
-    latest = latest_figures(event_id, code)
-    latest.pop(code, None)
-    return total_for(code, roll_up(latest, reported_parents(event_id, code).get))

@@ -17,11 +17,11 @@ from ..extensions import db
 from ..permissions import can
 from ..regions.models import Region
 from . import chart, excel, service
-from .forms import AtForm, EventForm, ImportForm
+from .forms import AtForm, EventForm, ForwardForm, ImportForm
 from .indicators import CONSISTENCY_RULES, INDICATORS
 from .models import HAZARDS, REPORT_KINDS, Event
 from .deadlines import LEVELS, Schedule
-from .totals import children_total, subtree_latest, within_clause
+from .totals import subtree_latest, within_clause
 
 bp = Blueprint("reports", __name__, url_prefix="/events")
 
@@ -150,14 +150,52 @@ def event(event_id: int):
              "interval_days": current_app.config["REPORT_DROUGHT_INTERVAL_DAYS"],
              **{f"due_{level}": schedule.due_time(level).strftime("%H:%M") for level in LEVELS},
              **{f"days_{level}": schedule.verified_days(level) for level in LEVELS}}
+    forwarding = _forwarding_panel(event)
     return render_template(
         "reports/event.html", event=event, summary=summary, rows=rows, history=history, panels=panels,
+        forwarding=forwarding,
         geometry=chart.GEOMETRY, trail=trail, deadline_counts=counts, attention=attention,
         region_names=names, rates=rates, rules=rules, at_form=AtForm(), import_form=ImportForm(),
         can_report=can(current_user, "report.submit") and event.status != "closed",
         can_stabilise=all(can(current_user, "event.stabilise", c) for c in event.region_codes),
         can_import=can(current_user, "report.import") and event.status != "closed",
         **_common())
+
+
+def _forwarding_panel(event: Event) -> dict | None:
+    """The units the user forwards for (审核上报) and what they forwarded last; ``None`` when
+    the user forwards for none."""
+    if event.status == "closed" or not can(current_user, "report.forward"):
+        return None
+    units = sorted(code for code in service.reporting_tree(event)[2].levels
+                   if can(current_user, "report.forward", code))
+    if not units:
+        return None
+    names = dict(db.session.execute(select(Region.code, Region.name).where(Region.code.in_(units))).all())
+    history = db.session.scalars(service.forwards_query(current_user, event.id)).all()
+    last = {f.region_code: f for f in history}
+    form = ForwardForm()
+    form.region_code.choices = [(code, names.get(code, code)) for code in units]
+    if len(units) == 1:
+        form.kind.data = "update" if units[0] in last else "initial"
+    return {"form": form, "units": units, "names": names, "last": last, "history": history[-20:]}
+
+
+@bp.post("/<int:event_id>/forward")
+@login_required
+def forward(event_id: int):
+    form = ForwardForm()
+    if form.validate_on_submit():
+        try:
+            row = service.forward(current_user, event_id, {"region_code": form.region_code.data,
+                                                           "kind": form.kind.data, "note": form.note.data})
+            flash(f"已上报{REPORT_KINDS[row.kind]}（第 {row.sequence} 次），汇总 {row.reporting_units} 个报送单位。",
+                  "success")
+        except ServiceError as exc:
+            _flash_error(exc)
+    else:
+        flash("表单有误，请重试。", "danger")
+    return redirect(url_for("reports.event", event_id=event_id) + "#forwarding")
 
 
 @bp.post("/<int:event_id>/stabilise")
@@ -268,9 +306,6 @@ def field_form(event_id: int):
             if code in wanted:
                 previous[code] = {"kind": row.kind, "as_of": row.as_of.isoformat(), "figures": row.figures,
                                   "sequence": row.sequence}
-    # A prefecture or province forwards the reviewed sum of the levels below (逐级上报).
-    child_sums = {r.code: children_total(event.id, r.code).figures for r in regions
-                  if r.level in ("prefecture", "province")}
     config = {
         "eventId": event.id,
         "reportsUrl": f"/api/v1/events/{event.id}/reports",
@@ -284,7 +319,6 @@ def field_form(event_id: int):
         "maxPhotoBytes": int(current_app.config["REPORT_PHOTO_MAX_BYTES"]),
         "photoTypes": list(current_app.config["REPORT_PHOTO_TYPES"]),
         "previous": previous,
-        "childSums": child_sums,
         "swUrl": url_for("reports.service_worker"),
         "swScope": url_for("reports.events") + "/",
         "eventUrl": url_for("reports.event", event_id=event.id),

@@ -121,8 +121,6 @@
       var name = node.getAttribute('data-prev');
       node.textContent = prev ? '上次：' + (prev.figures[name] || 0) : '';
     });
-    var sums = code && cfg.childSums ? cfg.childSums[code] : null;
-    document.getElementById('child-sum').hidden = !sums;
     if (!code) {
       info.textContent = '';
     } else if (!prev) {
@@ -400,13 +398,6 @@
   if (form) {
     asOfInput.value = shanghaiNow();
     regionSelect.addEventListener('change', showPrevious);
-    document.getElementById('fill-child-sum').addEventListener('click', function () {
-      var sums = cfg.childSums[regionSelect.value] || {};
-      cfg.fields.forEach(function (f) {
-        document.getElementById('f-' + f.field).value = sums[f.field] ? sums[f.field] : '';
-      });
-      markChanges();
-    });
     form.addEventListener('input', markChanges);
     form.addEventListener('submit', async function (event) {
       event.preventDefault();
