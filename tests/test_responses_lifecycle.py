@@ -426,18 +426,23 @@ def test_mark_read(client, auth, app):
     assert client.post("/api/v1/notifications/424242/read", headers=coordinator).status_code == 404
 
 
+def _coalescing(app, client, auth):
+    """Plans loaded, a 10-minute coalescing window, an event of 140105 and who reports to it."""
+    load_plans(app)
+    app.config["ASSESSMENT_MIN_INTERVAL_SECONDS"] = 600
+    national = auth.token("coordinator", "000000", username="national")
+    officer = auth.token("officer", "140105", username="reporter")
+    event_id = create_event(client, officer, ["140105"])
+    return national, event_id, Reporter(client, officer, event_id)
+
+
 def test_burst_of_reports_is_coalesced_and_swept_by_the_scheduler(app, client, auth):
     """With a minimum interval, reports inside it only mark the snapshot stale; the
     responses.refresh job recomputes it and sends what the inline recompute would have."""
     from app.responses.models import Assessment
     from app.responses.service import refresh_stale_assessments
 
-    load_plans(app)
-    app.config["ASSESSMENT_MIN_INTERVAL_SECONDS"] = 600
-    national = auth.token("coordinator", "000000", username="national")
-    officer = auth.token("officer", "140105", username="reporter")
-    event_id = create_event(client, officer, ["140105"])
-    report = Reporter(client, officer, event_id)
+    national, event_id, report = _coalescing(app, client, auth)
 
     report("140105", deaths=1)  # first snapshot: computed inline
     before = notifications(client, national)["total"]
@@ -488,12 +493,7 @@ def test_sweep_catches_a_report_the_coalescing_skipped_after_an_early_recompute(
     from app.responses.models import Assessment
     from app.responses.service import refresh_assessment, refresh_stale_assessments
 
-    load_plans(app)
-    app.config["ASSESSMENT_MIN_INTERVAL_SECONDS"] = 600
-    national = auth.token("coordinator", "000000", username="national")
-    officer = auth.token("officer", "140105", username="reporter")
-    event_id = create_event(client, officer, ["140105"])
-    report = Reporter(client, officer, event_id)
+    national, event_id, report = _coalescing(app, client, auth)
     report("140105", deaths=1)  # first snapshot, inline
     report("140105", deaths=2)  # marks it stale; this process remembers
     with app.app_context():
