@@ -137,13 +137,14 @@ def test_event_page_forwarding_form(app, client, auth, event_id):
     auth.login("officer", "140100", username="taiyuan")
     page = text(client.get(f"/events/{event_id}"))
     panel = page[page.index('id="forwarding"'):]
-    assert "审核上报" in panel and '<option value="140100">太原市</option>' in panel
+    assert "审核上报" in panel and '<option value="140100">太原市（尚未上报）</option>' in panel
     assert "140000" not in panel.split("</select>")[0]  # the province is not theirs to forward
     assert "尚未上报。" in panel
     done = client.post(f"/events/{event_id}/forward", data={"region_code": "140100", "kind": "initial",
                                                             "note": "已核对"}, follow_redirects=True)
     page = text(done)
     assert "已上报初报（第 1 次），汇总 3 个报送单位。" in page
+    assert '<option value="140100">太原市（已上报初报）</option>' in page
     history = page[page.index('id="forward-history"'):page.index("</table>", page.index('id="forward-history"'))]
     assert "太原市" in history and "taiyuan" in history
     refused = client.post(f"/events/{event_id}/forward", data={"region_code": "140100", "kind": "initial"},
