@@ -823,15 +823,17 @@ def concerns(deadline: dl.Deadline, region_code: str) -> bool:
         deadline.level == "county" and codes.is_within(region_code, deadline.region_code))
 
 
-def timeliness(user, event_id: int, now: datetime | None = None) -> dict:
+def timeliness(user, event_id: int, now: datetime | None = None,
+               deadlines: list[dl.Deadline] | None = None) -> dict:
     """Completeness and timeliness rates per prefecture and province (报送完整率、及时率).
 
     A user sees the rates of every unit their jurisdiction overlaps: a county officer those of
     their prefecture and province too, as the statistics of the chain they report into (the
-    deadline list itself shows them only their own units)."""
+    deadline list itself shows them only their own units). ``deadlines``: every deadline of the
+    event, when the caller has just computed them."""
     event = get_event(user, event_id)
     now = now or utcnow()
-    items = compute_deadlines(event, now)
+    items = deadlines if deadlines is not None else compute_deadlines(event, now)
     owing = {d.region_code for d in items}
     parents = parent_lookup(owing)
     units_of: dict[str, list[str]] = {}

@@ -139,12 +139,13 @@ def event(event_id: int):
         for top in tops:
             rows.append({"region": regions[top], "total": service.subtree_total(event.id, top),
                          "direct": False})
-    items = service.event_deadlines(current_user, event.id)
+    everything = service.compute_deadlines(event)  # once for the list and the rates
+    items = [d for d in everything if service.concerns(d, current_user.region_code)]
     counts = {s: sum(1 for d in items if d.status == s) for s in DEADLINE_LABELS}
     attention = sorted((d for d in items if d.status != "met"), key=lambda d: (d.due_at, d.region_code))[:50]
     names = dict(db.session.execute(select(Region.code, Region.name).where(
         Region.code.in_({d.region_code for d in attention}))).all()) if attention else {}
-    rates = service.timeliness(current_user, event.id)["units"]
+    rates = service.timeliness(current_user, event.id, deadlines=everything)["units"]
     schedule = Schedule.from_config(current_app.config, event.hazard)
     rules = {"initial_hours": f"{schedule.initial_hours:g}", "forward_hours": f"{schedule.forward_hours:g}",
              "interval_days": current_app.config["REPORT_DROUGHT_INTERVAL_DAYS"],
