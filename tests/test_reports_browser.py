@@ -172,3 +172,17 @@ def test_form_opens_offline_through_service_worker(app, auth, browser_page):
     page.wait_for_function("document.getElementById('pending-count').textContent === '0'", timeout=15000)
     assert [r.figures["affected_population"] for r in _reports(app)] == [30]
 
+
+
+def test_report_for_a_prefecture_itself_warns_that_it_overrides_the_sum(app, auth, browser_page):
+    page = browser_page
+    username = auth.user("officer", "140100")
+    event_id = _event(app, username, region_codes=["140100"])
+    sign_in(page, username, PASSWORD)
+    _open_form(page, event_id, region="140105")
+    assert page.is_hidden("#upper-level-warning")
+    page.select_option("#region", "140100")
+    assert page.is_visible("#upper-level-warning")
+    assert "审核上报" in page.inner_text("#upper-level-warning")
+    page.select_option("#region", "140106")
+    assert page.is_hidden("#upper-level-warning")

@@ -117,6 +117,10 @@
     var code = regionSelect.value;
     var prev = code ? previousFor(code) : null;
     var info = document.getElementById('previous-info');
+    var option = code ? regionSelect.querySelector('option[value="' + code + '"]') : null;
+    var level = option ? option.getAttribute('data-level') : '';
+    var warning = document.getElementById('upper-level-warning');
+    if (warning) warning.hidden = level !== 'prefecture' && level !== 'province';
     document.querySelectorAll('[data-prev]').forEach(function (node) {
       var name = node.getAttribute('data-prev');
       node.textContent = prev ? '上次：' + (prev.figures[name] || 0) : '';
