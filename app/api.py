@@ -324,7 +324,8 @@ def idempotent(view: Callable | None = None, *, one_transaction: bool = False):
 def request_fingerprint(scope: str) -> str:
     """The fingerprint an ``Idempotency-Key`` is bound to: ``scope`` (method and path) and the
     body. A JSON body counts by its canonical form (parsed, keys sorted, compact separators), so
-    key order and whitespace do not matter; any other body (multipart, unparsable) by its bytes.
+    key order and whitespace do not matter; a multipart form by its fields and its files'
+    contents (not its boundary); any other body by its bytes.
 
     The JSON body is parsed with ``request.get_json``, whose cached result the view then reuses,
     so this costs no second parse and no query."""
@@ -332,6 +333,16 @@ def request_fingerprint(scope: str) -> str:
     if body is not None:
         canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         payload = b"json\n" + canonical.encode()
+    elif request.mimetype == "multipart/form-data":
+        # the boundary differs on every upload: count the fields and the files' contents
+        parts = {"form": sorted(request.form.items(multi=True)), "files": []}
+        for name, upload in sorted(request.files.items(multi=True), key=lambda item: item[0]):
+            digest = hashlib.sha256()
+            for chunk in iter(lambda: upload.stream.read(1 << 16), b""):
+                digest.update(chunk)
+            upload.stream.seek(0)
+            parts["files"].append([name, upload.filename or "", digest.hexdigest()])
+        payload = b"multipart\n" + json.dumps(parts, ensure_ascii=False).encode()
     else:
         payload = b"raw\n" + (request.get_data() or b"")
     return hashlib.sha256(scope.encode() + b"\n" + payload).hexdigest()

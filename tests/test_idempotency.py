@@ -95,3 +95,41 @@ def test_non_json_bodies_count_by_their_bytes(app):
     assert text == fingerprint(app, data='{"a": 1}', content_type="text/plain")
     broken = fingerprint(app, data='{"a": 1,', content_type="application/json")
     assert broken != fingerprint(app, data='{"a":1,', content_type="application/json")
+
+
+def test_multipart_counts_by_fields_and_file_contents_not_boundary(app):
+    import io
+
+    def upload(content: bytes, mode="create", name="ledger.xlsx"):
+        return fingerprint(app, path="/api/v1/households/import", content_type="multipart/form-data",
+                           data={"file": (io.BytesIO(content), name), "mode": mode})
+
+    first = upload(b"PK\x03\x04 ledger")
+    assert first == upload(b"PK\x03\x04 ledger")  # a new boundary each time
+    assert first != upload(b"PK\x03\x04 other")
+    assert first != upload(b"PK\x03\x04 ledger", mode="upsert")
+
+
+def test_ledger_upload_with_a_key_is_replayed(app, client, auth):
+    """The household ledger import (multipart) honours Idempotency-Key: the same file again
+    replays the first answer instead of reporting every row as already imported."""
+    from pathlib import Path
+    import io
+
+    from app.cycles.models import Household
+
+    ledger = (Path(__file__).parent / "data" / "cycles_ledger.xlsx").read_bytes()
+    headers = {**auth.token("coordinator", "140105"), "Idempotency-Key": "ledger-1"}
+
+    def upload(content):
+        return client.post("/api/v1/households/import", headers=headers,
+                           data={"file": (io.BytesIO(content), "ledger.xlsx"), "mode": "create"},
+                           content_type="multipart/form-data")
+
+    first = upload(ledger)
+    assert first.status_code == 200, first.get_json()
+    again = upload(ledger)
+    assert again.status_code == 200 and again.headers["Idempotent-Replayed"] == "true"
+    assert again.get_json() == first.get_json()
+    assert count(app, Household) == first.get_json()["created"]
+    assert upload(ledger + b"\0").status_code == 409

@@ -189,6 +189,7 @@ def update_household(household_id: int):
 @doc("导入因灾倒塌损坏住房户台账（Excel .xlsx，multipart 字段 file；mode=create|upsert）。有任何一行出错则不导入，"
      "errors 逐行列出。重复上传同一文件：create 模式逐行报“已在台账中”且不导入，upsert 模式结果相同（幂等）",
      tag="households", responses={200: "已导入", 422: "文件有错误，未导入"})
+@idempotent
 def import_households():
     upload = request.files.get("file")
     if upload is None:
