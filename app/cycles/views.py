@@ -4,9 +4,7 @@ export, funds, and the winter-spring needs table. Thin: every change goes throug
 from __future__ import annotations
 
 import io
-from contextlib import contextmanager
 from datetime import timedelta
-from typing import Callable
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file, url_for
@@ -15,9 +13,10 @@ from sqlalchemy import func, select
 
 from gis import codes
 
-from ..errors import Conflict, Invalid, NotFound
+from ..errors import Invalid, NotFound
 from ..extensions import db
 from ..models_common import utcnow
+from ..pages import flash_refusal, refusals_flashed, submit
 from ..permissions import can, require
 from ..regions.models import Region
 from . import excel, funds, service, winter
@@ -32,42 +31,6 @@ from .rules import DAMAGE_CLASSES, FLAGS, KINDS, LEVEL_LABELS, STAGE_LABELS, STA
 bp = Blueprint("cycles", __name__, url_prefix="/cycles")
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _flash_error(exc, label: Callable[[str], str] = str) -> None:
-    details = "；".join(f"{label(e['field'])}：{e['message']}" for e in exc.errors)
-    flash(exc.detail + (f"（{details}）" if details else ""), "danger")
-
-
-@contextmanager
-def _refusals_flashed(label: Callable[[str], str] = str):
-    """Around a service call from a page: when the service refuses (``Invalid``, ``Conflict``),
-    roll back whatever the call began and flash why, naming fields with ``label``. ``Forbidden``
-    and ``NotFound`` go on to the error page."""
-    try:
-        yield
-    except (Invalid, Conflict) as exc:
-        db.session.rollback()
-        _flash_error(exc, label)
-
-
-def _submit(form, action: Callable[[], object], success: str | Callable[[object], str], to: str, *,
-            incomplete: str | None = None):
-    """The one way a posted page form reaches the service: validate ``form`` (and its CSRF token),
-    call ``action``, flash ``success`` (text, or a function of what ``action`` returned) or the
-    refusal, and redirect to ``to``. An incomplete form flashes ``incomplete`` or its field errors."""
-    if form.validate_on_submit():
-        with _refusals_flashed():
-            result = action()
-            flash(success(result) if callable(success) else success, "success")
-    elif incomplete:
-        flash(incomplete, "danger")
-    else:
-        for name, messages in form.errors.items():
-            label = form[name].label.text if name in form else name
-            for message in messages:
-                flash(f"{label}：{message}", "danger")
-    return redirect(to)
 
 
 def _local(value) -> str:
@@ -96,7 +59,7 @@ def index():
     if form.validate_on_submit():
         data = {k: getattr(form, k).data for k in ("kind", "region_code", "event_id", "year", "starts_on",
                                                    "months", "months_approval_ref", "name")}
-        with _refusals_flashed():
+        with refusals_flashed():
             cycle = service.create_cycle(current_user, data)
             flash(f"已新建救助周期「{cycle.name}」。", "success")
             return redirect(url_for("cycles.detail", cycle_id=cycle.id))
@@ -154,7 +117,7 @@ def _detail_page(cycle_id: int, roll_form: SupplementaryRollForm | None = None) 
 def transition(cycle_id: int):
     form = TransitionForm()
     done = ACTION_LABELS.get(form.action.data, form.action.data)
-    return _submit(form, lambda: service.transition(current_user, cycle_id, form.action.data,
+    return submit(form, lambda: service.transition(current_user, cycle_id, form.action.data,
                                                     {"reason": form.reason.data, "location": form.location.data}),
                    lambda cycle: f"已{done}：当前状态「{cycle.status_label}」。", url_for("cycles.detail", cycle_id=cycle_id))
 
@@ -172,14 +135,14 @@ def add_beneficiary(cycle_id: int):
             item["deceased"] = form.deceased.data
         return service.add_beneficiaries(current_user, cycle_id, [item])
 
-    return _submit(form, add, "已登记。", url_for("cycles.detail", cycle_id=cycle_id),
+    return submit(form, add, "已登记。", url_for("cycles.detail", cycle_id=cycle_id),
                    incomplete="请填写受灾户编号。")
 
 
 @bp.post("/<int:cycle_id>/propose")
 @login_required
 def propose(cycle_id: int):
-    return _submit(ConfirmForm(), lambda: service.propose(current_user, cycle_id),
+    return submit(ConfirmForm(), lambda: service.propose(current_user, cycle_id),
                    lambda made: f"已按规则列入 {len(made)} 户。", url_for("cycles.detail", cycle_id=cycle_id))
 
 
@@ -187,7 +150,7 @@ def propose(cycle_id: int):
 @login_required
 def review(cycle_id: int):
     form = ReviewForm()
-    return _submit(form, lambda: service.record_reviews(current_user, cycle_id, form.stage.data, [
+    return submit(form, lambda: service.record_reviews(current_user, cycle_id, form.stage.data, [
                        {"household_id": int(form.household_id.data), "decision": form.decision.data}]),
                    "已记录评议审核结果。", url_for("cycles.detail", cycle_id=cycle_id) + "#beneficiaries")
 
@@ -198,7 +161,7 @@ def fund_line(cycle_id: int):
     cycle = service.get_cycle(current_user, cycle_id)
     form = FundLineForm()
     form.fund_line_id.choices = [(line.id, str(line.id)) for line in funds.lines_for(current_user, cycle)]
-    return _submit(form, lambda: funds.assign_line(current_user, cycle_id, form.fund_line_id.data),
+    return submit(form, lambda: funds.assign_line(current_user, cycle_id, form.fund_line_id.data),
                    "已指定资金指标。", url_for("cycles.detail", cycle_id=cycle_id), incomplete="请选择资金指标。")
 
 
@@ -206,7 +169,7 @@ def fund_line(cycle_id: int):
 @login_required
 def complaint(cycle_id: int):
     form = ComplaintForm()
-    return _submit(form, lambda: service.add_complaint(current_user, cycle_id, {
+    return submit(form, lambda: service.add_complaint(current_user, cycle_id, {
                        "content": form.content.data, "complainant": form.complainant.data,
                        "contact": form.contact.data}),
                    "已登记投诉举报。", url_for("cycles.detail", cycle_id=cycle_id) + "#complaints")
@@ -219,7 +182,7 @@ def resolve(complaint_id: int):
     if found is None:
         raise NotFound("投诉举报不存在。")
     form = ResolveForm()
-    return _submit(form, lambda: service.resolve_complaint(current_user, complaint_id, form.resolution.data),
+    return submit(form, lambda: service.resolve_complaint(current_user, complaint_id, form.resolution.data),
                    "已办结。", url_for("cycles.detail", cycle_id=found.cycle_id) + "#complaints")
 
 
@@ -232,7 +195,7 @@ def create_roll(cycle_id: int):
     form = SupplementaryRollForm()
     if form.validate_on_submit():
         data, unreadable = form.to_service()
-        with _refusals_flashed(form.label_of):
+        with refusals_flashed(form.label_of):
             if unreadable:
                 raise Invalid(f"补充名册有 {len(unreadable)} 行无法识别，未增列。", unreadable)
             roll = service.create_supplementary(current_user, cycle_id, data)
@@ -240,7 +203,7 @@ def create_roll(cycle_id: int):
                   f"公示至 {_local(roll.notice_ends_at)}。", "success")
             return redirect(url_for("cycles.detail", cycle_id=cycle_id) + "#rolls")
     else:
-        _flash_error(Invalid("补充名册填写有误。", [{"field": name, "message": message}
+        flash_refusal(Invalid("补充名册填写有误。", [{"field": name, "message": message}
                                                   for name, messages in form.errors.items() for message in messages]),
                      form.label_of)
     return _detail_page(cycle_id, roll_form=form), 422
@@ -250,7 +213,7 @@ def create_roll(cycle_id: int):
 @login_required
 def approve_roll(roll_id: int):
     roll, _cycle = service.get_roll(current_user, roll_id, "cycle.manage")
-    return _submit(ConfirmForm(), lambda: service.approve_roll(current_user, roll_id), "补充名册已审定冻结。",
+    return submit(ConfirmForm(), lambda: service.approve_roll(current_user, roll_id), "补充名册已审定冻结。",
                    url_for("cycles.detail", cycle_id=roll.cycle_id) + "#rolls")
 
 
@@ -259,7 +222,7 @@ def approve_roll(roll_id: int):
 def cancel_roll(roll_id: int):
     roll, _cycle = service.get_roll(current_user, roll_id, "cycle.manage")
     form = CancelRollForm()
-    return _submit(form, lambda: service.cancel_roll(current_user, roll_id, form.reason.data),
+    return submit(form, lambda: service.cancel_roll(current_user, roll_id, form.reason.data),
                    "补充名册已撤销，公示已撤回。", url_for("cycles.detail", cycle_id=roll.cycle_id) + "#rolls")
 
 
@@ -305,7 +268,7 @@ def progress(project_id: int):
     if project is None:
         raise NotFound("重建项目不存在。")
     form = ProgressForm()
-    return _submit(form, lambda: service.report_progress(current_user, project_id, {
+    return submit(form, lambda: service.report_progress(current_user, project_id, {
                        "stage": form.stage.data, "note": form.note.data}),
                    "已报告进度。", url_for("cycles.board", cycle_id=project.cycle_id))
 
@@ -335,7 +298,7 @@ def households():
                                                              "contact", "bank_account", "bank_name",
                                                              "damage_class", *FLAGS)}
         data = {k: (v.strip() if isinstance(v, str) else v) for k, v in data.items()}
-        with _refusals_flashed():
+        with refusals_flashed():
             household = service.create_household(current_user, data)
             flash(f"已登记受灾户 {household.head_name}（编号 {household.id}）。", "success")
             return redirect(url_for("cycles.households"))
@@ -389,7 +352,7 @@ def funds_page():
     form = FundSourceForm()
     allocation = AllocationForm()
     if request.method == "POST" and request.form.get("form") == "source" and form.validate_on_submit():
-        with _refusals_flashed():
+        with refusals_flashed():
             funds.create_source(current_user, {"code": form.code.data, "name": form.name.data, "level": form.level.data,
                                                "region_code": form.region_code.data.strip(), "year": form.year.data,
                                                "lines": [{"relief_item": form.relief_item.data,
@@ -397,7 +360,7 @@ def funds_page():
             flash("已登记资金来源。", "success")
             return redirect(url_for("cycles.funds_page"))
     elif request.method == "POST" and request.form.get("form") == "allocation" and allocation.validate_on_submit():
-        with _refusals_flashed():
+        with refusals_flashed():
             funds.allocate(current_user, int(allocation.line_id.data),
                            {"amount": float(allocation.amount.data), "note": allocation.note.data})
             flash("已入账。", "success")
@@ -425,7 +388,7 @@ def winter_spring(year: int):
     region_code = request.args.get("region_code") or current_user.region_code
     form = SubmitNeedsForm()
     if request.method == "POST":
-        return _submit(form, lambda: winter.submit_needs(current_user, year, form.region_code.data),
+        return submit(form, lambda: winter.submit_needs(current_user, year, form.region_code.data),
                        "已报送需救助情况统计表。",
                        url_for("cycles.winter_spring", year=year, region_code=form.region_code.data or region_code))
     table = winter.needs_table(current_user, year, region_code)

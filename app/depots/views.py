@@ -13,6 +13,7 @@ from gis import codes
 
 from ..errors import ServiceError
 from ..extensions import db
+from ..pages import flash_form_errors, flash_refusal, submit
 from ..permissions import can, require
 from ..regions.models import Region
 from . import excel, service
@@ -72,12 +73,6 @@ class RejectForm(FlaskForm):
     reason = TextAreaField("不予调拨的理由", validators=[DataRequired(message="请填写理由")])
 
 
-def _service_error(exc: ServiceError) -> None:
-    db.session.rollback()
-    details = "；".join(f"{e['field']}：{e['message']}" if e.get("field") else e["message"] for e in exc.errors)
-    flash(f"{exc.detail} {details}".strip(), "danger")
-
-
 def _item_choices() -> list[tuple[str, str]]:
     return [(i.code, f"{i.name}（{i.unit}）") for i in service.list_items()]
 
@@ -121,7 +116,7 @@ def index():
     try:
         stmt = service.depots_query(region_code)
     except ServiceError as exc:
-        _service_error(exc)
+        flash_refusal(exc)
         stmt = service.depots_query(None)
     if tier:
         stmt = stmt.where(Depot.tier == tier)
@@ -154,22 +149,21 @@ def depot(code: str):
                            action_form=ActionForm(), tiers=TIERS, today=service.today())
 
 
+def _on_depot(code: str, form, action, success):
+    """A stock form of the depot page, taken to the service; back to the depot page."""
+    return submit(form, action, success, url_for("depots.depot", code=code), refusals=(ServiceError,))
+
+
 @bp.post("/<code>/receipts")
 @login_required
 def receipt(code: str):
     form = ReceiptForm(prefix="r")
     form.item.choices = _item_choices()
-    if form.validate_on_submit():
-        try:
-            rows = service.receive_stock(current_user, code, form.item.data, form.quantity.data, form.note.data,
-                                         form.lot.data or None, form.expiry.data)
-            flash(f"已入库 {form.quantity.data}，入库单号 {rows[0]['document_id']}，结存 {rows[-1]['balance_after']}。",
-                  "success")
-        except ServiceError as exc:
-            _service_error(exc)
-    else:
-        _form_errors(form)
-    return redirect(url_for("depots.depot", code=code))
+    return _on_depot(code, form, lambda: service.receive_stock(
+                         current_user, code, form.item.data, form.quantity.data, form.note.data,
+                         form.lot.data or None, form.expiry.data),
+                     lambda rows: f"已入库 {form.quantity.data}，入库单号 {rows[0]['document_id']}，"
+                                  f"结存 {rows[-1]['balance_after']}。")
 
 
 @bp.post("/<code>/adjustments")
@@ -177,16 +171,10 @@ def receipt(code: str):
 def adjustment(code: str):
     form = AdjustmentForm(prefix="a")
     form.item.choices = _item_choices()
-    if form.validate_on_submit():
-        try:
-            rows = service.adjust_stock(current_user, code, form.item.data, form.quantity.data, form.reason.data,
-                                        form.lot.data or None)
-            flash(f"已调整 {form.quantity.data}，结存 {rows[-1]['balance_after']}。", "success")
-        except ServiceError as exc:
-            _service_error(exc)
-    else:
-        _form_errors(form)
-    return redirect(url_for("depots.depot", code=code))
+    return _on_depot(code, form, lambda: service.adjust_stock(
+                         current_user, code, form.item.data, form.quantity.data, form.reason.data,
+                         form.lot.data or None),
+                     lambda rows: f"已调整 {form.quantity.data}，结存 {rows[-1]['balance_after']}。")
 
 
 @bp.post("/<code>/reserves")
@@ -194,30 +182,17 @@ def adjustment(code: str):
 def reserve(code: str):
     form = ReserveForm(prefix="f")
     form.item.choices = _item_choices()
-    if form.validate_on_submit():
-        try:
-            service.set_reserve(current_user, code, form.item.data, form.floor.data or 0, bool(form.released.data))
-            flash("已设置保底储备。", "success")
-        except ServiceError as exc:
-            _service_error(exc)
-    else:
-        _form_errors(form)
-    return redirect(url_for("depots.depot", code=code))
+    return _on_depot(code, form, lambda: service.set_reserve(
+                         current_user, code, form.item.data, form.floor.data or 0, bool(form.released.data)),
+                     "已设置保底储备。")
 
 
 @bp.post("/<code>/writeoff")
 @login_required
 def writeoff(code: str):
     form = ActionForm(prefix="w")
-    if form.validate_on_submit():
-        try:
-            rows = service.write_off_expired(current_user, code, reason=form.note.data or None)
-            flash(f"已核销 {len(rows)} 个过期批次。" if rows else "没有过期批次。", "success" if rows else "info")
-        except ServiceError as exc:
-            _service_error(exc)
-    else:
-        _form_errors(form)
-    return redirect(url_for("depots.depot", code=code))
+    return _on_depot(code, form, lambda: service.write_off_expired(current_user, code, reason=form.note.data or None),
+                     lambda rows: (f"已核销 {len(rows)} 个过期批次。", "success") if rows else ("没有过期批次。", "info"))
 
 
 @bp.get("/<code>/ledger")
@@ -256,12 +231,6 @@ def _xlsx(data: bytes, filename: str) -> Response:
     return Response(data, mimetype=excel.XLSX, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
-def _form_errors(form) -> None:
-    for field, messages in form.errors.items():
-        label = getattr(getattr(form, field, None), "label", None)
-        flash(f"{label.text if label else field}：{'；'.join(messages)}", "danger")
-
-
 # --- dispatches --------------------------------------------------------------------------------
 
 @bp.route("/dispatches", methods=["GET", "POST"])
@@ -282,9 +251,9 @@ def dispatches():
                 flash(f"已提交调拨单 #{dispatch.id}，等待物资库审批。", "success")
                 return redirect(url_for("depots.dispatch_page", dispatch_id=dispatch.id))
             except ServiceError as exc:
-                _service_error(exc)
+                flash_refusal(exc)
         else:
-            _form_errors(form)
+            flash_form_errors(form)
     status = request.args.get("status") or None
     rows = db.session.scalars(service.dispatches_query(current_user, status=status,
                                                        depot=request.args.get("depot") or None).limit(200)).all()
@@ -312,7 +281,7 @@ def dispatch_page(dispatch_id: int):
 def dispatch_action(dispatch_id: int, action: str):
     form = ActionForm()
     if not form.validate_on_submit():
-        _form_errors(form)
+        flash_form_errors(form)
         return redirect(url_for("depots.dispatch_page", dispatch_id=dispatch_id))
     note = form.note.data or None
     try:
@@ -333,7 +302,7 @@ def dispatch_action(dispatch_id: int, action: str):
         else:
             flash("未知操作。", "danger")
     except ServiceError as exc:
-        _service_error(exc)
+        flash_refusal(exc)
     back = request.form.get("next")
     if back and back.startswith("/") and not back.startswith("//"):
         return redirect(back)
@@ -368,9 +337,9 @@ def supply_requests():
                 flash(f"已提交物资申请 #{made.id}，已通知上级协调员。", "success")
                 return redirect(url_for("depots.supply_request_page", request_id=made.id))
             except ServiceError as exc:
-                _service_error(exc)
+                flash_refusal(exc)
         else:
-            _form_errors(form)
+            flash_form_errors(form)
     status = request.args.get("status") or None
     rows = db.session.scalars(service.supply_requests_query(current_user, status=status).limit(200)).all()
     return render_template("depots/supply_requests.html", rows=rows, form=form, items=service.list_items(),
@@ -415,9 +384,9 @@ def fill(request_id: int):
             made = service.fill_supply_request(current_user, request_id, lines, form.note.data or None)
             flash(f"已生成调拨单：{', '.join('#' + str(i) for i in made.to_dict()['dispatch_ids'])}。", "success")
         except ServiceError as exc:
-            _service_error(exc)
+            flash_refusal(exc)
     else:
-        _form_errors(form)
+        flash_form_errors(form)
     return redirect(url_for("depots.supply_request_page", request_id=request_id))
 
 
@@ -425,15 +394,9 @@ def fill(request_id: int):
 @login_required
 def reject(request_id: int):
     form = RejectForm()
-    if form.validate_on_submit():
-        try:
-            service.reject_supply_request(current_user, request_id, form.reason.data)
-            flash("已作不予调拨处理，已通知申请人。", "success")
-        except ServiceError as exc:
-            _service_error(exc)
-    else:
-        _form_errors(form)
-    return redirect(url_for("depots.supply_request_page", request_id=request_id))
+    return submit(form, lambda: service.reject_supply_request(current_user, request_id, form.reason.data),
+                  "已作不予调拨处理，已通知申请人。", url_for("depots.supply_request_page", request_id=request_id),
+                  refusals=(ServiceError,))
 
 
 # --- home page panel ----------------------------------------------------------------------------

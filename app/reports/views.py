@@ -13,6 +13,7 @@ from sqlalchemy import select
 from gis import codes
 
 from ..errors import ServiceError
+from ..pages import flash_refusal, submit
 from ..extensions import db
 from ..permissions import can
 from ..regions.models import Region
@@ -33,12 +34,6 @@ FORM_REGION_LIMIT = 1500
 
 def _tz() -> ZoneInfo:
     return ZoneInfo(current_app.config["TIMEZONE"])
-
-
-def _flash_error(exc: ServiceError) -> None:
-    db.session.rollback()
-    details = "；".join(e["message"] for e in exc.errors)
-    flash(f"{exc.detail} {details}".strip(), "danger")
 
 
 def _common() -> dict:
@@ -78,7 +73,7 @@ def events():
                 "started_at": form.started_at.data.isoformat(), "region_codes": raw,
                 "major": bool(form.major.data)})
         except ServiceError as exc:
-            _flash_error(exc)
+            flash_refusal(exc)
         else:
             flash(f"已创建灾害过程「{event.name}」。", "success")
             return redirect(url_for("reports.event", event_id=event.id))
@@ -186,47 +181,34 @@ def _forwarding_panel(event: Event) -> dict | None:
 @login_required
 def forward(event_id: int):
     form = ForwardForm()
-    if form.validate_on_submit():
-        try:
-            row = service.forward(current_user, event_id, {"region_code": form.region_code.data,
-                                                           "kind": form.kind.data, "note": form.note.data})
-            flash(f"已上报{REPORT_KINDS[row.kind]}（第 {row.sequence} 次），汇总 {row.reporting_units} 个报送单位。",
-                  "success")
-        except ServiceError as exc:
-            _flash_error(exc)
-    else:
-        flash("表单有误，请重试。", "danger")
-    return redirect(url_for("reports.event", event_id=event_id) + "#forwarding")
+    return submit(form, lambda: service.forward(current_user, event_id, {
+                      "region_code": form.region_code.data, "kind": form.kind.data, "note": form.note.data}),
+                  lambda row: f"已上报{REPORT_KINDS[row.kind]}（第 {row.sequence} 次），"
+                              f"汇总 {row.reporting_units} 个报送单位。",
+                  url_for("reports.event", event_id=event_id) + "#forwarding",
+                  incomplete="表单有误，请重试。", refusals=(ServiceError,))
+
+
+def _at(form: AtForm) -> dict:
+    return {"at": form.at.data.isoformat() if form.at.data else None}
 
 
 @bp.post("/<int:event_id>/stabilise")
 @login_required
 def stabilise(event_id: int):
     form = AtForm()
-    if form.validate_on_submit():
-        try:
-            service.stabilise(current_user, event_id, {"at": form.at.data.isoformat() if form.at.data else None})
-            flash("已宣布灾情稳定：续报停止，核报时限开始计算。", "success")
-        except ServiceError as exc:
-            _flash_error(exc)
-    else:
-        flash("表单有误，请重试。", "danger")
-    return redirect(url_for("reports.event", event_id=event_id))
+    return submit(form, lambda: service.stabilise(current_user, event_id, _at(form)),
+                  "已宣布灾情稳定：续报停止，核报时限开始计算。", url_for("reports.event", event_id=event_id),
+                  incomplete="表单有误，请重试。", refusals=(ServiceError,))
 
 
 @bp.post("/<int:event_id>/close")
 @login_required
 def close(event_id: int):
     form = AtForm()
-    if form.validate_on_submit():
-        try:
-            service.close(current_user, event_id, {"at": form.at.data.isoformat() if form.at.data else None})
-            flash("灾害过程已结束。", "success")
-        except ServiceError as exc:
-            _flash_error(exc)
-    else:
-        flash("表单有误，请重试。", "danger")
-    return redirect(url_for("reports.event", event_id=event_id))
+    return submit(form, lambda: service.close(current_user, event_id, _at(form)),
+                  "灾害过程已结束。", url_for("reports.event", event_id=event_id),
+                  incomplete="表单有误，请重试。", refusals=(ServiceError,))
 
 
 @bp.post("/<int:event_id>/import")
@@ -266,7 +248,7 @@ def upload_photo(event_id: int, report_id: int):
         _photo, made = service.add_photo(current_user, event_id, report_id, request.files.get("file"))
         flash("照片已上传。" if made else "这张照片已上传过。", "success")
     except ServiceError as exc:
-        _flash_error(exc)
+        flash_refusal(exc)
     return redirect(url_for("reports.report", event_id=event_id, report_id=report_id))
 
 
