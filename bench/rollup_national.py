@@ -25,7 +25,6 @@ Run ``python bench/rollup_national.py`` (``--json`` for one JSON line of figures
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import math
 import multiprocessing
@@ -51,19 +50,7 @@ from app.responses.adjacency import adjacent  # noqa: E402
 from gis import codes  # noqa: E402
 
 
-def _bench_module(name: str):
-    loaded = sys.modules.get(f"_bench_{name}")
-    if loaded is not None:
-        return loaded
-    spec = importlib.util.spec_from_file_location(f"_bench_{name}", ROOT / "bench" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-national = _bench_module("national")
-levels = _bench_module("levels")
+from bench import levels, national  # noqa: E402  (a namespace package: ROOT is on sys.path)
 
 SEED = 20240906  # 超强台风“摩羯” made landfall on 6 September 2024
 TYPHOON_PROVINCES = ("330000", "350000", "360000", "430000", "440000", "450000", "460000")

@@ -36,21 +36,7 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-import importlib.util  # noqa: E402
-
-
-def _bench_module(name: str):
-    loaded = sys.modules.get(f"_bench_{name}")
-    if loaded is not None:
-        return loaded
-    spec = importlib.util.spec_from_file_location(f"_bench_{name}", ROOT / "bench" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-national = _bench_module("national")
+from bench import national  # noqa: E402  (a namespace package: ROOT is on sys.path)
 
 GUNICORN = Path(sys.executable).with_name("gunicorn")
 WORKERS = 2
@@ -72,7 +58,7 @@ def app(environ, start_response):
 def prepare_event(url: str, dataset, n_reporting: int = N_REPORTING) -> dict:
     """The national admin and the typhoon event with ``n_reporting`` village reports at ``url``;
     returns ``{"event_id", "reports", "created", "setup_seconds"}``."""
-    rollup = _bench_module("rollup_national")
+    from bench import rollup_national as rollup
     from sqlalchemy import func, insert, select
 
     from app import create_app
@@ -230,7 +216,7 @@ def hit(port: int, plan: list[tuple[str, str]], headers: dict, clients: int = 2)
 
 
 def request_plan(dataset, event_id: int, rounds: int = 1) -> list[tuple[str, str]]:
-    rollup = _bench_module("rollup_national")
+    from bench import rollup_national as rollup
     provinces = dataset.provinces["code"].tolist()
     prefectures = [c for c in dataset.prefectures["code"].tolist() if c[:2] + "0000" in rollup.TYPHOON_PROVINCES]
     plan: list[tuple[str, str]] = []
