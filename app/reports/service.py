@@ -174,44 +174,37 @@ def _require_all_regions(user, action: str, event: Event) -> None:
 def stabilise(user, event_id: int, data: Any) -> Event:
     """Declare the situation stable (灾情稳定) at ``at``: daily updates stop, verified reports
     fall due ``REPORT_VERIFIED_WORKING_DAYS`` working days later."""
-    event = get_event(user, event_id)
-    _require_all_regions(user, "event.stabilise", event)
-    values, errors = _parse_all(AT_FIELDS, data if data is not None else {})
-    now = utcnow()
-    at = values.get("at") or now
-    if not errors:
-        if at > now:
-            errors.append({"field": "at", "message": "稳定时间不能晚于现在"})
-        elif at < event.started_at:
-            errors.append({"field": "at", "message": "稳定时间不能早于灾害开始时间"})
-    if errors:
-        raise Invalid("稳定时间有误。", errors)
-    before, after = EVENT_MACHINE.fire(event, "stabilise")
-    event.stabilised_at = at
-    audit.record(user, "event.stabilise", "event", event.id, before={"status": before},
-                 after={"status": after, "stabilised_at": at}, region_code=event.region_codes[0])
-    db.session.commit()
-    return event
+    return _declare(user, event_id, data, "stabilise", "stabilised_at", "稳定时间",
+                    lambda event: (event.started_at, "灾害开始时间"))
 
 
 def close(user, event_id: int, data: Any) -> Event:
     """Close the process (结束): no more reports are accepted."""
+    return _declare(user, event_id, data, "close", "closed_at", "结束时间",
+                    lambda event: (event.stabilised_at or event.started_at, "开始或稳定时间"))
+
+
+def _declare(user, event_id: int, data: Any, transition: str, column: str, label: str,
+             not_before: Callable[[Event], tuple[datetime, str]]) -> Event:
+    """Move the event along ``transition`` at ``data["at"]`` (default now), stored in ``column``;
+    the time may be neither in the future nor before ``not_before``."""
     event = get_event(user, event_id)
-    _require_all_regions(user, "event.close", event)
+    _require_all_regions(user, f"event.{transition}", event)
     values, errors = _parse_all(AT_FIELDS, data if data is not None else {})
     now = utcnow()
     at = values.get("at") or now
     if not errors:
+        earliest, earliest_label = not_before(event)
         if at > now:
-            errors.append({"field": "at", "message": "结束时间不能晚于现在"})
-        elif at < (event.stabilised_at or event.started_at):
-            errors.append({"field": "at", "message": "结束时间不能早于开始或稳定时间"})
+            errors.append({"field": "at", "message": f"{label}不能晚于现在"})
+        elif at < earliest:
+            errors.append({"field": "at", "message": f"{label}不能早于{earliest_label}"})
     if errors:
-        raise Invalid("结束时间有误。", errors)
-    before, after = EVENT_MACHINE.fire(event, "close")
-    event.closed_at = at
-    audit.record(user, "event.close", "event", event.id, before={"status": before},
-                 after={"status": after, "closed_at": at}, region_code=event.region_codes[0])
+        raise Invalid(f"{label}有误。", errors)
+    before, after = EVENT_MACHINE.fire(event, transition)
+    setattr(event, column, at)
+    audit.record(user, f"event.{transition}", "event", event.id, before={"status": before},
+                 after={"status": after, column: at}, region_code=event.region_codes[0])
     db.session.commit()
     return event
 
