@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import jsonify, request
 
-from ..api import Field, api_blueprint, api_user, created, doc, idempotent, page_args, parse, public
+from ..api import Field, api_blueprint, api_user, created, doc, idempotent, page_args, parse, public, validate
 from ..errors import Invalid
 from ..permissions import ROLES
 from . import service
@@ -129,9 +129,10 @@ def list_users():
 @doc("新建用户（本管辖范围内）；初始密码在首次登录时必须修改", tag="users", body=USER_BODY,
      responses={201: "user", 403: "无权或区划不在管辖范围内", 409: "用户名已存在", 422: "输入有误"})
 def create_user():
-    data = parse(USER_BODY)
+    data, errors = validate(USER_BODY)
+    password = _raw("password") if not any(e["field"] == "password" for e in errors) else None
     user = service.create_user(api_user(), data["username"], data["role"], data["region_code"],
-                               _raw("password"), data["full_name"] or "")
+                               password, data["full_name"] or "", errors=errors)
     return created(service.user_dict(user))
 
 

@@ -589,12 +589,14 @@ def user_tokens(actor, user_id: int) -> list[ApiToken]:
 
 
 def create_user(actor, username, role, region_code, password, full_name="", *,
-                must_change_password: bool | None = None) -> User:
+                must_change_password: bool | None = None, errors: list[dict] | None = None) -> User:
     """Create a user (admins inside their jurisdiction; ``actor=None`` for the command line).
     ``region_code`` may be a code or a region name. A user an admin makes must change the
-    initial password at the first sign-in (by default); one made on the command line need not."""
+    initial password at the first sign-in (by default); one made on the command line need not.
+    ``errors`` are the caller's own findings (the API's field types), reported with the rest."""
     if actor is not None:
         require(actor, "user.manage")
+    given = list(errors or [])
     errors = []
     if not isinstance(username, str) or not username.strip() or len(username.strip()) > 80 \
             or not _clean_text(username) or any(ch.isspace() for ch in username.strip()):
@@ -612,6 +614,8 @@ def create_user(actor, username, role, region_code, password, full_name="", *,
         region_code = None
     errors += [{"field": "password", "message": m}
                for m in password_problems(password, username if isinstance(username, str) else "")]
+    named = {e["field"] for e in given}
+    errors = given + [e for e in errors if e["field"] not in named]
     if errors:
         raise Invalid(_t("用户信息有误。"), errors)
     if actor is not None:
