@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import time_machine
-from sqlalchemy import event, select
+from sqlalchemy import event, func, select
 
 from tests.conftest import PASSWORD
 
@@ -231,3 +231,29 @@ def test_expired_tokens_and_sessions_are_not_listed(app, client, auth):
         body = client.get("/api/v1/me/tokens", headers=headers).get_json()
         assert body["total"] == 1
         assert client.get("/api/v1/me/sessions", headers=headers).get_json()["total"] == 0
+
+
+def test_ended_sessions_and_tokens_are_forgotten_after_thirty_days(app, client, auth):
+    from app.auth.models import ApiToken, UserSession
+    from app.extensions import db
+
+    name = auth.user("officer", "140105")
+    start = datetime(2026, 7, 6, 9, 0, tzinfo=SH)
+    with time_machine.travel(start, tick=False) as clock:
+        login(client, name)
+        client.post("/logout")
+        token(client, name)
+        clock.move_to(start + timedelta(days=29))
+        login(client, name)
+        token(client, name)
+        with app.app_context():
+            assert db.session.scalar(select(func.count()).select_from(UserSession)) == 2
+            assert db.session.scalar(select(func.count()).select_from(ApiToken)) == 2
+        clock.move_to(start + timedelta(days=31, hours=1))
+        login(app.test_client(), name)
+        token(client, name)
+        with app.app_context():
+            # the first session and token ended over 30 days ago; the second ones are kept
+            assert db.session.scalar(select(func.count()).select_from(UserSession)) == 2
+            assert db.session.scalar(select(func.count()).select_from(ApiToken)) == 2
+            db.session.remove()

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from flask import current_app, has_request_context, request
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import bindparam, delete, func, or_, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from gis import codes
@@ -45,6 +45,8 @@ MAX_PASSWORD_LENGTH = 128
 MAX_ID = 2**31 - 1
 #: How often ``last_seen_at`` / ``last_used_at`` is written: at most once a minute.
 TOUCH_EVERY = timedelta(minutes=1)
+#: Ended sessions and tokens are listed nowhere; their rows are deleted this long after the end.
+KEEP_ENDED = timedelta(days=30)
 
 
 def _t(message: str, **params) -> str:
@@ -209,6 +211,7 @@ def sign_in(username, password) -> User:
     ip, agent = _client()
     key = secrets.token_urlsafe(32)
     now = _now()
+    _prune_sessions(user.id, now)
     row = UserSession(user_id=user.id, key_hash=_hash(key), created_at=now, last_seen_at=now,
                       ip=ip, user_agent=agent)
     db.session.add(row)
@@ -226,7 +229,10 @@ def issue_token(username, password, label: str | None = None) -> tuple[str, date
     """A bearer token for these credentials (throttled like the pages). Commits."""
     user = _verify(username, password)
     token = secrets.token_urlsafe(32)
-    expires = _now() + timedelta(hours=current_app.config["API_TOKEN_HOURS"])
+    now = _now()
+    expires = now + timedelta(hours=current_app.config["API_TOKEN_HOURS"])
+    db.session.execute(delete(ApiToken).where(
+        ApiToken.user_id == user.id, or_(ApiToken.revoked_at < now - KEEP_ENDED, ApiToken.expires_at < now - KEEP_ENDED)))
     row = ApiToken(user_id=user.id, token_hash=_hash(token), expires_at=expires, label=label or None,
                    created_ip=_client()[0])
     db.session.add(row)
@@ -237,6 +243,17 @@ def issue_token(username, password, label: str | None = None) -> tuple[str, date
 
     commit_keeping_loaded()
     return token, expires, user
+
+
+def _prune_sessions(user_id: int, now: datetime) -> None:
+    """Forget this user's sessions that ended more than :data:`KEEP_ENDED` ago (the audit log
+    keeps every sign-in and sign-out); cheap, by user, at each sign-in."""
+    config = current_app.config
+    idle = timedelta(minutes=config["SESSION_IDLE_MINUTES"])
+    db.session.execute(delete(UserSession).where(
+        UserSession.user_id == user_id,
+        or_(UserSession.revoked_at < now - KEEP_ENDED, UserSession.last_seen_at < now - idle - KEEP_ENDED,
+            UserSession.created_at < now - timedelta(hours=config["SESSION_MAX_HOURS"]) - KEEP_ENDED)))
 
 
 #: Built once: every API request runs it.
