@@ -32,8 +32,11 @@ POLICY: dict[str, frozenset[str]] = {
     "plan.view": ALL,
     "plan.upload": frozenset({"admin"}),
     "item.view": ALL,
-    # users and audit
+    # users and audit: admins manage, auditors read (inside their jurisdiction); every
+    # signed-in user manages their own account (password, sessions, tokens)
+    "user.view": frozenset({"admin", "auditor"}),
     "user.manage": frozenset({"admin"}),
+    "account.view": ALL,
     "audit.view": frozenset({"admin", "auditor"}),
     # events and loss reports (灾情)
     "event.view": ALL,

@@ -17,8 +17,9 @@ NAV = (
     ("depots.index", "物资", "fa-boxes-stacked", "depot.view"),
     ("cycles.index", "救助", "fa-hand-holding-heart", "cycle.view"),
     ("regions.browse", "区划", "fa-sitemap", "region.view"),
-    ("auth.users", "用户", "fa-users", "user.manage"),
+    ("auth.users", "用户", "fa-users", "user.view"),
     ("audit.index", "审计", "fa-clipboard-list", "audit.view"),
+    ("auth.account", "我的账户", "fa-user-gear", "account.view"),
 )
 
 

@@ -160,7 +160,7 @@ def test_local_assets_are_served(client):
 
 def test_login_is_rate_limited(tmp_path):
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'r.sqlite'}",
-                      "WTF_CSRF_ENABLED": False, "LOGIN_RATE_LIMIT": "3 per minute"})
+                      "WTF_CSRF_ENABLED": False, "LOGIN_ACCOUNT_MAX_FAILURES": 4})
     from app.extensions import db
 
     with app.app_context():

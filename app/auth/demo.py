@@ -1,13 +1,11 @@
 """One demo user per role, with a password printed once."""
 from __future__ import annotations
 
-import secrets
-
 from sqlalchemy import select
 
 from ..extensions import db
 from .models import User
-from .service import create_user
+from .service import create_user, generate_password
 
 DEMO_USERS = (
     ("admin", "admin", "000000", "系统管理员（全国）"),
@@ -17,18 +15,21 @@ DEMO_USERS = (
     ("auditor", "auditor", "140000", "山西省审计员"),
 )
 
+RECOVER = "忘记密码时，运行 flask --app wsgi users set-password admin（或其他用户名）重新设置。"
+
 
 def load_users(echo) -> None:
     made = []
     for username, role, region, full_name in DEMO_USERS:
         if db.session.scalar(select(User).filter_by(username=username)) is not None:
             continue
-        password = secrets.token_urlsafe(9)
+        password = generate_password()
         create_user(None, username, role, region, password, full_name)
         made.append((username, role, region, password))
     if not made:
-        echo("演示用户已存在（密码只在首次创建时显示；可用 users create 另建用户）。")
+        echo("演示用户已存在（密码只在首次创建时显示）。" + RECOVER)
         return
     echo("演示用户（密码只显示这一次，请妥善保存）：")
     for username, role, region, password in made:
         echo(f"  {username:<12} {role:<14} {region}  密码: {password}")
+    echo(RECOVER)
