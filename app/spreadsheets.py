@@ -140,7 +140,7 @@ def _buffer(source: bytes | BinaryIO, field: str, limit: int) -> BinaryIO:
         raise TooLarge(f"Excel 文件不能超过 {human_size(limit)}。",
                        [{"field": field, "message": f"文件过大（上限 {human_size(limit)}）"}])
     if size == 0:
-        raise _refuse(field, "上传的文件是空的。", "文件为空")
+        raise _refuse(field, "上传的文件为空。", "文件为空")
     return stream
 
 
