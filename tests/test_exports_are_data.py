@@ -4,6 +4,7 @@ openpyxl finds no formula cell and the text intact behind its guarding apostroph
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 
 import pytest
@@ -181,3 +182,15 @@ def test_an_exported_ledger_imports_back_unchanged(app, client, auth):
     records, errors = excel.read_ledger(io.BytesIO(response.data))
     assert errors == []
     assert records[0]["note"] == HOSTILE[0] and records[0]["contact"] == "+86 138 0000 0000"
+
+
+def test_no_workbook_is_made_or_read_past_the_helper():
+    """Only ``app/spreadsheets.py`` makes or opens workbooks, so no export can skip the escaping
+    and no import the caps."""
+    from pathlib import Path
+
+    root = Path(__file__).parent.parent / "app"
+    offenders = [str(path.relative_to(root)) for path in root.rglob("*.py")
+                 if path.name != "spreadsheets.py"
+                 and re.search(r"\b(Workbook|load_workbook)\b", path.read_text(encoding="utf-8"))]
+    assert offenders == []
