@@ -209,9 +209,10 @@ class _Validator:
         fresh = valid_code & ~duplicate
         self.first_row.update(zip(code_np[fresh], rows[fresh].tolist()))
 
-        names = text("name").to_numpy(dtype=object)
+        name_text = text("name")
+        names = name_text.to_numpy(dtype=object)
         flag(names == "", "name", "名称不能为空")
-        flag(np.array([bool(_CONTROL.search(n)) for n in names], dtype=bool), "name", "名称不能含有控制字符")
+        flag(name_text.str.contains(_CONTROL, regex=True).to_numpy(dtype=bool), "name", "名称不能含有控制字符")
 
         lon, lat, boundary, unlocated = self._location(frame, geometry, n, flag)
         flag(~unlocated & ~(np.isfinite(lon) & (lon >= -180) & (lon <= 180)),
