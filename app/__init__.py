@@ -59,11 +59,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     limiter.init_app(app)
     bootstrap.init_app(app)
 
-    from . import database, errors, i18n, static_assets, templating
+    from . import database, errors, i18n, static_assets, templating, uploads
 
     database.init_app(app)
     i18n.init_app(app, babel)
     errors.init_app(app)
+    uploads.init_app(app)
     static_assets.init_app(app)
     templating.init_app(app)
 

@@ -53,6 +53,21 @@ class Defaults:
     # The sweep also recomputes an assessment with a report stamped later than this before it.
     ASSESSMENT_SWEEP_MARGIN_SECONDS = 60
 
+    # Uploads (app/uploads.py, app/spreadsheets.py): a request may carry MAX_CONTENT_LENGTH bytes
+    # unless its view takes a file (photos: REPORT_PHOTO_MAX_BYTES, spreadsheets:
+    # SPREADSHEET_MAX_BYTES, each plus 64 KB for the rest of the form); larger is a 413.
+    MAX_CONTENT_LENGTH = 4 * 1024 * 1024
+    MAX_FORM_MEMORY_SIZE = 500_000  # bytes in any one non-file form field
+    MAX_FORM_PARTS = 1_000  # fields and files in one multipart form
+    SPREADSHEET_MAX_BYTES = 10 * 1024 * 1024
+    SPREADSHEET_MAX_ROWS = 50_000  # rows of an uploaded sheet, title and header rows included
+    SPREADSHEET_MAX_COLUMNS = 60
+    SPREADSHEET_MAX_UNZIPPED_BYTES = 100 * 1024 * 1024  # zip bomb: all members together, expanded
+    SPREADSHEET_MAX_COMPRESSION_RATIO = 100  # zip bomb: any member over 1 MB expanded
+    # Region files (flask regions import): a zipped Shapefile is checked from its directory and
+    # extracted into a temporary directory, never beyond this many bytes.
+    REGION_FILE_MAX_UNZIPPED_BYTES = 2 * 1024 * 1024 * 1024
+
     # Map: no tiles by default (works offline). Set an XYZ template to use a tile server.
     MAP_TILES_URL = None
     MAP_TILES_ATTRIBUTION = ""

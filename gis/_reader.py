@@ -2,13 +2,21 @@
 
 Every row is validated and every problem is reported as a :class:`RowError`; valid rows become
 plain records ready for the database. Validation is vectorised with pandas, chunk by chunk, so a
-500,000-row file reads in seconds and a caller can draw a progress bar.
+500,000-row file reads in seconds and a caller can draw a progress bar. GIS files are read
+chunk by chunk too (``skip_features``/``max_features``), and a zipped Shapefile is checked from
+the zip directory (size, member names, missing parts) before it is extracted, within a byte cap,
+into a temporary directory: a zip bomb or a broken archive is a :class:`RegionFileError`.
 """
 from __future__ import annotations
 
+import re
+import tempfile
+import zipfile
+import zlib
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import geopandas as gpd
 import numpy as np
@@ -25,6 +33,14 @@ COUNTS = ("population", "agricultural_population", "households")
 OPTIONAL = ("parent_code", "level")
 RECORD_FIELDS = ("code", "name", "level", "parent_code", "lon", "lat", *COUNTS, "boundary")
 DEFAULT_CHUNK_ROWS = 50_000
+#: Counts are 32-bit integers in every database the records are meant for.
+COUNT_MAX = 2_147_483_647
+#: What a zipped Shapefile may expand to, all members together (a zip bomb is refused).
+DEFAULT_MAX_UNZIPPED_BYTES = 2 * 1024 * 1024 * 1024
+_MAX_ZIP_MEMBERS = 1_000
+_SHAPEFILE_PARTS = (".shp", ".shx", ".dbf")  # .prj and .cpg are optional
+_SHAPEFILE_EXTRAS = (".prj", ".cpg")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 _GIS_SUFFIXES = {".geojson": "GeoJSON", ".json": "GeoJSON", ".gpkg": "GeoPackage",
                  ".zip": "Shapefile (zip)", ".shp": "Shapefile"}
@@ -173,6 +189,10 @@ class _Validator:
             if column not in frame.columns:
                 return pd.Series([""] * n, index=frame.index, dtype=object)
             values = frame[column]
+            if pd.api.types.is_float_dtype(values):
+                # a code column with a missing value comes from GIS files as float: 140105.0
+                whole = values.notna() & np.isfinite(values) & (values == np.floor(values)) & (values.abs() < 1e15)
+                values = values.astype(object).where(~whole, values.where(whole, 0).astype(np.int64).astype(object))
             return values.astype(object).where(values.notna(), "").astype(str).str.strip()
 
         code_np, code_error = self._codes(text("code"))
@@ -189,8 +209,10 @@ class _Validator:
         fresh = valid_code & ~duplicate
         self.first_row.update(zip(code_np[fresh], rows[fresh].tolist()))
 
-        names = text("name").to_numpy(dtype=object)
+        name_text = text("name")
+        names = name_text.to_numpy(dtype=object)
         flag(names == "", "name", "名称不能为空")
+        flag(name_text.str.contains(_CONTROL, regex=True).to_numpy(dtype=bool), "name", "名称不能含有控制字符")
 
         lon, lat, boundary, unlocated = self._location(frame, geometry, n, flag)
         flag(~unlocated & ~(np.isfinite(lon) & (lon >= -180) & (lon <= 180)),
@@ -203,6 +225,9 @@ class _Validator:
             values = pd.to_numeric(text(column), errors="coerce").to_numpy(float)
             good[column] = np.isfinite(values) & (values >= 0) & (np.floor(values) == values)
             flag(~good[column], column, "必须是非负整数")
+            too_big = good[column] & (values > COUNT_MAX)
+            flag(too_big, column, f"不能大于 {COUNT_MAX}")
+            good[column] &= ~too_big
             counts[column] = np.where(good[column], values, 0).astype(np.int64)
         for column, reason in (("agricultural_population", "农业人口不能大于总人口"),
                                ("households", "户数不能大于总人口")):
@@ -338,21 +363,100 @@ def _gcj_coords(xy: np.ndarray) -> np.ndarray:
     return np.column_stack((lon, lat))
 
 
-def _read_gis(path: Path, kind: str) -> gpd.GeoDataFrame:
-    source = f"/vsizip/{path}" if kind == "Shapefile (zip)" else str(path)
+def _check_shapefile_parts(shp: Path) -> None:
+    """A Shapefile is several files; name the ones missing next to ``shp``."""
+    present = {p.name.lower() for p in shp.parent.iterdir()}
+    stem = shp.stem.lower()
+    missing = [suffix for suffix in _SHAPEFILE_PARTS if stem + suffix not in present]
+    if missing:
+        raise RegionFileError(f"Shapefile {shp.name} 缺少组成文件：{'、'.join(missing)}"
+                              "（.shp、.shx、.dbf 三个文件缺一不可，请一起压缩）")
+
+
+def _extract_shapefile(path: Path, into: Path, max_bytes: int) -> Path:
+    """Extract the one Shapefile of the zip ``path`` into ``into``; return its ``.shp``.
+
+    Everything is judged from the zip directory before a byte is extracted: the member count,
+    the total expanded size against ``max_bytes``, names that would leave the directory, and
+    the Shapefile's parts. Extraction then counts the bytes it writes, so a member that expands
+    beyond what the directory declares stops at the cap too.
+    """
     try:
-        frame = pyogrio.read_dataframe(source)
+        with zipfile.ZipFile(path) as archive:
+            members = [m for m in archive.infolist() if not m.is_dir()]
+            if len(members) > _MAX_ZIP_MEMBERS:
+                raise RegionFileError(f"压缩包中的文件过多（{len(members)} 个，最多 {_MAX_ZIP_MEMBERS} 个）")
+            declared = sum(m.file_size for m in members)
+            if declared > max_bytes:
+                raise RegionFileError(f"压缩包解压后有 {declared} 字节，超过上限 {max_bytes} 字节（疑似“压缩炸弹”），未解压")
+            for member in members:
+                name = PurePosixPath(member.filename.replace("\\", "/"))
+                if name.is_absolute() or ".." in name.parts or ":" in member.filename:
+                    raise RegionFileError(f"压缩包中的文件名不安全：{member.filename!r}")
+            shapefiles = [m for m in members if m.filename.lower().endswith(".shp")
+                          and not PurePosixPath(m.filename).name.startswith("._")]
+            if not shapefiles:
+                raise RegionFileError("压缩包中没有 .shp 文件（应为压缩的 Shapefile：.shp、.shx、.dbf 等）")
+            if len(shapefiles) > 1:
+                names = "、".join(m.filename for m in shapefiles[:5])
+                raise RegionFileError(f"压缩包中有 {len(shapefiles)} 个 .shp 文件（{names}），每次只能导入一个")
+            shp = PurePosixPath(shapefiles[0].filename)
+            wanted = {str(shp.with_suffix(s)).lower(): s for s in _SHAPEFILE_PARTS + _SHAPEFILE_EXTRAS}
+            parts = {wanted[m.filename.lower()]: m for m in members if m.filename.lower() in wanted}
+            missing = [s for s in _SHAPEFILE_PARTS if s not in parts]
+            if missing:
+                raise RegionFileError(f"压缩包中的 Shapefile {shp.name} 缺少组成文件：{'、'.join(missing)}"
+                                      "（.shp、.shx、.dbf 三个文件缺一不可）")
+            budget = max_bytes
+            for suffix, member in parts.items():
+                target = into / ("regions" + suffix)
+                with archive.open(member) as source, open(target, "wb") as out:
+                    while block := source.read(1 << 20):
+                        budget -= len(block)
+                        if budget < 0:
+                            raise RegionFileError(f"压缩包解压后超过上限 {max_bytes} 字节（疑似“压缩炸弹”），已停止解压")
+                        out.write(block)
+            return into / "regions.shp"
+    except RegionFileError:
+        raise
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, NotImplementedError, ValueError) as exc:
+        raise RegionFileError(f"压缩包已损坏或不是 zip 文件：{exc}") from exc
+    except OSError as exc:
+        raise RegionFileError(f"无法读取压缩包：{exc.strerror or exc}") from exc
+
+
+def _gis_info(source: str, kind: str) -> dict:
+    try:
+        info = pyogrio.read_info(source, force_feature_count=True)
     except Exception as exc:  # pyogrio raises several DataSourceError subclasses
-        raise RegionFileError(f"无法读取 {kind} 文件: {exc}") from exc
+        raise RegionFileError(f"无法读取 {kind} 文件：{_first_line(exc)}") from exc
+    if info.get("geometry_type") is None:
+        raise RegionFileError(f"{kind} 文件没有几何图层")
+    return info
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:300] if text else type(exc).__name__
+
+
+def _read_gis(source: str, kind: str, skip: int, count: int) -> gpd.GeoDataFrame:
+    try:
+        frame = pyogrio.read_dataframe(source, skip_features=skip, max_features=count)
+    except Exception as exc:  # pyogrio raises several DataSourceError subclasses
+        raise RegionFileError(f"无法读取 {kind} 文件（第 {skip + 1} 个要素起）：{_first_line(exc)}") from exc
     if not isinstance(frame, gpd.GeoDataFrame):
         raise RegionFileError(f"{kind} 文件没有几何图层")
     if frame.crs is not None and not frame.crs.equals("EPSG:4326") and frame.crs.to_epsg() != 4490:
-        frame = frame.to_crs("EPSG:4326")  # CGCS2000 (EPSG:4490) equals WGS-84 to well under 1 m
+        try:
+            frame = frame.to_crs("EPSG:4326")  # CGCS2000 (EPSG:4490) equals WGS-84 to well under 1 m
+        except Exception as exc:  # pyproj.CRSError and friends
+            raise RegionFileError(f"无法把坐标系 {frame.crs} 转换为 WGS-84：{_first_line(exc)}") from exc
     return frame
 
 
-def iter_region_file(path, from_gcj02: bool = False,
-                     chunk_rows: int = DEFAULT_CHUNK_ROWS) -> Iterator[ReadChunk]:
+def iter_region_file(path, from_gcj02: bool = False, chunk_rows: int = DEFAULT_CHUNK_ROWS,
+                     max_unzipped_bytes: int = DEFAULT_MAX_UNZIPPED_BYTES) -> Iterator[ReadChunk]:
     """Read and validate a region file chunk by chunk.
 
     Parameters
@@ -363,7 +467,9 @@ def iter_region_file(path, from_gcj02: bool = False,
         Coordinates are GCJ-02 (火星坐标系, e.g. exported from 高德/腾讯 maps) and are converted
         to WGS-84.
     chunk_rows : int
-        Rows validated per chunk.
+        Rows validated per chunk (and features read at a time from a GIS file).
+    max_unzipped_bytes : int
+        What a zipped Shapefile may expand to; more is refused before extraction.
 
     Yields
     ------
@@ -374,26 +480,46 @@ def iter_region_file(path, from_gcj02: bool = False,
     Raises
     ------
     RegionFileError
-        Unknown suffix, or a file that cannot be opened.
+        Unknown suffix, or a file that cannot be opened: malformed GeoJSON, a damaged or
+        non-zip ``.zip``, a zip expanding beyond ``max_unzipped_bytes``, a Shapefile missing
+        its ``.shx`` or ``.dbf``, an unknown coordinate system.
     """
     path = Path(path)
     kind = _format_of(path)
     validate = _Validator(from_gcj02)
+    if not path.is_file():
+        raise RegionFileError(f"找不到文件 {path}")
     if kind == "CSV":
         yield from _iter_csv(path, validate, chunk_rows)
         return
-    frame = _canonical_columns(_read_gis(path, kind))
-    missing = _missing_columns(frame.columns, needs_location=False)
+    with ExitStack() as stack:
+        if kind == "Shapefile (zip)":
+            folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="jiuzai-regions-")))
+            source = str(_extract_shapefile(path, folder, max_unzipped_bytes))
+        else:
+            if kind == "Shapefile":
+                _check_shapefile_parts(path)
+            source = str(path)
+        yield from _iter_gis(source, kind, validate, chunk_rows)
+
+
+def _iter_gis(source: str, kind: str, validate: _Validator, chunk_rows: int) -> Iterator[ReadChunk]:
+    info = _gis_info(source, kind)
+    total = max(int(info.get("features") or 0), 0)
+    fields = [str(name) for name in info.get("fields", [])]
+    missing = _missing_columns(_canonical_columns(pd.DataFrame(columns=fields)).columns, needs_location=False)
     if missing:
-        yield ReadChunk([], missing, 0, len(frame))
+        yield ReadChunk([], missing, 0, total)
         return
-    geometry = frame.geometry.to_numpy()
-    total = len(frame)
-    for start in range(0, total, chunk_rows):
-        part = frame.iloc[start:start + chunk_rows]
-        records, errors = validate(pd.DataFrame(part.drop(columns=part.geometry.name)), start + 1,
-                                   geometry[start:start + chunk_rows])
-        yield ReadChunk(records, errors, min(start + chunk_rows, total), total)
+    start = 0
+    while start < total:
+        frame = _canonical_columns(_read_gis(source, kind, start, chunk_rows))
+        if len(frame) == 0:
+            break
+        geometry = frame.geometry.to_numpy()
+        records, errors = validate(pd.DataFrame(frame.drop(columns=frame.geometry.name)), start + 1, geometry)
+        start += len(frame)
+        yield ReadChunk(records, errors, start, max(total, start))
     if total == 0:
         yield ReadChunk([], [], 0, 0)
 
@@ -417,13 +543,16 @@ def _iter_csv(path: Path, validate: _Validator, chunk_rows: int) -> Iterator[Rea
             yield ReadChunk(records, errors, done, max(total, done))
         if not header_checked:
             yield ReadChunk([], [], 0, 0)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise RegionFileError(f"无法读取 CSV 文件: {exc}") from exc
+    except RegionFileError:
+        raise
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError, OSError) as exc:
+        raise RegionFileError(f"无法读取 CSV 文件: {_first_line(exc)}") from exc
 
 
 def read_region_file(path, from_gcj02: bool = False,
                      progress: Callable[[int, int], object] | None = None,
-                     chunk_rows: int = DEFAULT_CHUNK_ROWS) -> ReadResult:
+                     chunk_rows: int = DEFAULT_CHUNK_ROWS,
+                     max_unzipped_bytes: int = DEFAULT_MAX_UNZIPPED_BYTES) -> ReadResult:
     """Read and validate a region file (行政区划文件).
 
     Parameters
@@ -442,14 +571,16 @@ def read_region_file(path, from_gcj02: bool = False,
         Called as ``progress(rows_done, rows_total)`` after each chunk.
     chunk_rows : int
         Rows validated per chunk.
+    max_unzipped_bytes : int
+        What a zipped Shapefile may expand to (a zip bomb is refused before extraction).
 
     Returns
     -------
     ReadResult
         ``records`` for valid rows and ``errors`` for every problem, each a
         ``RowError(row, field, reason)``. Checks: the code is valid (:func:`gis.codes.normalise`)
-        and unique in the file; the name is not empty; lon/lat are in range; the counts are
-        non-negative integers; agricultural population and households do not exceed the
+        and unique in the file; the name is not empty and has no control characters; lon/lat
+        are in range; the counts are non-negative integers up to :data:`COUNT_MAX`; agricultural population and households do not exceed the
         population; ``level`` and ``parent_code``, when given, agree with the code. Points keep
         their location; polygons keep their boundary as a MultiPolygon and their
         representative point as ``lon``/``lat``. CRSs other than WGS-84/CGCS2000 are
@@ -458,14 +589,15 @@ def read_region_file(path, from_gcj02: bool = False,
     Raises
     ------
     RegionFileError
-        Unknown suffix, or a file that cannot be opened.
+        Unknown suffix, or a file that cannot be read at all (see :func:`iter_region_file`).
 
     See Also
     --------
     iter_region_file : the same, chunk by chunk.
     """
     result = ReadResult()
-    for chunk in iter_region_file(path, from_gcj02=from_gcj02, chunk_rows=chunk_rows):
+    for chunk in iter_region_file(path, from_gcj02=from_gcj02, chunk_rows=chunk_rows,
+                                  max_unzipped_bytes=max_unzipped_bytes):
         result.records.extend(chunk.records)
         result.errors.extend(chunk.errors)
         if progress is not None:

@@ -18,6 +18,7 @@ from ..api import Field, api_blueprint, api_user, created, doc, idempotent, int_
 from ..errors import Invalid, NotFound
 from ..extensions import db
 from ..permissions import require
+from ..uploads import upload_limit
 from . import excel, funds, service, winter
 from .models import Complaint, Cycle, Payment, PaymentRoll, PublicNotice
 from .rules import DAMAGE_CLASSES, FLAGS, KINDS, STAGES
@@ -186,9 +187,10 @@ def update_household(household_id: int):
 
 
 @bp.post("/households/import")
+@upload_limit("SPREADSHEET_MAX_BYTES")
 @doc("导入因灾倒塌损坏住房户台账（Excel .xlsx，multipart 字段 file；mode=create|upsert）。有任何一行出错则不导入，"
      "errors 逐行列出。重复上传同一文件：create 模式逐行报“已在台账中”且不导入，upsert 模式结果相同（幂等）",
-     tag="households", responses={200: "已导入", 422: "文件有错误，未导入"})
+     tag="households", responses={200: "已导入", 413: "文件超过 SPREADSHEET_MAX_BYTES", 422: "文件有错误，未导入"})
 @idempotent
 def import_households():
     upload = request.files.get("file")

@@ -4,17 +4,20 @@
 Reading finds the header row (the one with 户主姓名) under any title rows, maps columns by
 their Chinese headers (common variants accepted) and returns ``(records, errors)``: every
 problem names its row and column, and nothing is imported unless the whole file is clean.
+Workbooks are read and written through :mod:`app.spreadsheets` (caps on size and shape; text
+that would be a formula is escaped).
 """
 from __future__ import annotations
 
-import io
+import math
 from datetime import datetime
 from typing import BinaryIO, Iterable
 
-from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
+from .. import spreadsheets
+from ..errors import Invalid
 from . import idcard
 from .rules import DAMAGE_CLASSES, FLAGS
 
@@ -53,25 +56,40 @@ TITLE = "因灾倒塌损坏住房户台账"
 def _text(value) -> str:
     if value is None:
         return ""
-    if isinstance(value, float) and value.is_integer():
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
         value = int(value)
     return str(value).strip()
 
 
-def read_ledger(stream: BinaryIO) -> tuple[list[dict], list[dict]]:
-    """Rows of the first sheet as household records (``_row`` = the Excel row number)."""
+HEADER_SEARCH_ROWS = 15
+
+
+def read_ledger(stream: BinaryIO | bytes) -> tuple[list[dict], list[dict]]:
+    """Rows of the first sheet as household records (``_row`` = the Excel row number).
+
+    A file that cannot be read as a workbook within the limits of :mod:`app.spreadsheets` is
+    one error on the field ``file``; a file over ``SPREADSHEET_MAX_BYTES`` raises
+    :class:`app.uploads.TooLarge` (413).
+    """
     try:
-        book = load_workbook(stream, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises several types for a file that is not xlsx
-        return [], [{"field": "file", "message": f"无法读取 Excel 文件（.xlsx）：{type(exc).__name__}"}]
-    sheet = book.worksheets[0]
-    rows = list(sheet.iter_rows(values_only=True))
-    header_at = next((i for i, row in enumerate(rows[:15])
-                      if any(_text(c) in COLUMNS["head_name"][1] for c in row)), None)
-    if header_at is None:
+        with spreadsheets.open_sheet(stream, field="file") as sheet:
+            return _read_rows(sheet.rows())
+    except Invalid as exc:
+        return [], [{"field": "file", "message": exc.detail}]
+
+
+def _read_rows(numbered_rows) -> tuple[list[dict], list[dict]]:
+    header = None
+    for number, row in numbered_rows:
+        if any(_text(c) in COLUMNS["head_name"][1] for c in row):
+            header = (number, row)
+            break
+        if number >= HEADER_SEARCH_ROWS:
+            break
+    if header is None:
         return [], [{"field": "file", "message": "找不到表头行（应有“户主姓名”一列）"}]
     mapping: dict[int, str] = {}
-    for index, cell in enumerate(rows[header_at]):
+    for index, cell in enumerate(header[1]):
         text = _text(cell).replace("\n", "").replace(" ", "")
         for field, (_header, accepted) in COLUMNS.items():
             if text in accepted and field not in mapping.values():
@@ -87,7 +105,7 @@ def read_ledger(stream: BinaryIO) -> tuple[list[dict], list[dict]]:
     if errors:
         return [], errors
     records = []
-    for offset, row in enumerate(rows[header_at + 1:], start=header_at + 2):
+    for offset, row in numbered_rows:
         values = {field: row[index] if index < len(row) else None for index, field in mapping.items()}
         if all(_text(v) == "" for v in values.values()):
             continue
@@ -107,7 +125,7 @@ def read_ledger(stream: BinaryIO) -> tuple[list[dict], list[dict]]:
 def _read_cell(field: str, value, record: dict) -> str | None:
     """Put one cell into ``record``; return what is wrong with it, if anything."""
     if field == "id_number":
-        if isinstance(value, (int, float)):
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
             return "身份证号码须以文本格式填写（数字格式会丢失末几位）"
         record[field] = _text(value)
     elif field == "members":
@@ -134,25 +152,23 @@ def _read_cell(field: str, value, record: dict) -> str | None:
 
 
 def _book(title: str, subtitle: str, headers: list[str], rows: Iterable[list], widths: list[int]) -> bytes:
-    book = Workbook()
+    book = spreadsheets.new_workbook(title)
     sheet = book.active
-    sheet.title = title[:31]
-    sheet.cell(row=1, column=1, value=title).font = Font(bold=True, size=14)
+    put = spreadsheets.put
+    put(sheet, 1, 1, title).font = Font(bold=True, size=14)
     sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(headers))
     sheet.cell(row=1, column=1).alignment = Alignment(horizontal="center")
-    sheet.cell(row=2, column=1, value=subtitle)
+    put(sheet, 2, 1, subtitle)
     for col, header in enumerate(headers, start=1):
-        cell = sheet.cell(row=3, column=col, value=header)
+        cell = put(sheet, 3, col, header)
         cell.font = Font(bold=True)
         sheet.column_dimensions[get_column_letter(col)].width = widths[col - 1]
     for r, row in enumerate(rows, start=4):
         for c, value in enumerate(row, start=1):
-            cell = sheet.cell(row=r, column=c, value=value)
+            cell = put(sheet, r, c, value)
             if isinstance(value, str):
                 cell.number_format = "@"
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return spreadsheets.workbook_bytes(book)
 
 
 def write_ledger(households, *, show_id: bool, village_names: dict[str, str], unit: str) -> bytes:

@@ -17,6 +17,7 @@ from ..errors import Invalid, NotFound
 from ..extensions import db
 from ..models_common import utcnow
 from ..pages import flash_refusal, refusals_flashed, submit
+from ..uploads import upload_limit
 from ..permissions import can, require
 from ..regions.models import Region
 from . import excel, funds, service, winter
@@ -313,6 +314,7 @@ def households():
 
 
 @bp.post("/households/import")
+@upload_limit("SPREADSHEET_MAX_BYTES")
 @login_required
 def import_households():
     form = ImportForm()

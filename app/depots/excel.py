@@ -1,21 +1,22 @@
-"""Excel exports (openpyxl): the dispatch note (调拨单) and the stock report (库存报表)."""
+"""Excel exports (openpyxl): the dispatch note (调拨单) and the stock report (库存报表), written
+through :mod:`app.spreadsheets` (text that would be a formula is escaped)."""
 from __future__ import annotations
 
-import io
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
+from .. import spreadsheets
 from ..extensions import db
 from ..regions.models import Region
 from .models import TIERS, Depot, Dispatch, Item
 from . import service
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX = spreadsheets.XLSX_MIMETYPE
+put = spreadsheets.put
 _THIN = Side(style="thin", color="999999")
 _BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _HEAD = PatternFill("solid", fgColor="F2DCDB")
@@ -30,12 +31,12 @@ def _local(value: datetime | None) -> str:
 
 def _table(ws, row: int, header: list[str], rows: list[list], fills: list | None = None) -> int:
     for col, text in enumerate(header, 1):
-        cell = ws.cell(row=row, column=col, value=text)
+        cell = put(ws, row, col, text)
         cell.font, cell.fill, cell.border = Font(bold=True), _HEAD, _BOX
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
     for offset, values in enumerate(rows, 1):
         for col, value in enumerate(values, 1):
-            cell = ws.cell(row=row + offset, column=col, value=value)
+            cell = put(ws, row + offset, col, value)
             cell.border = _BOX
             if fills and fills[offset - 1] is not None:
                 cell.fill = fills[offset - 1]
@@ -47,23 +48,16 @@ def _widths(ws, widths: list[int]) -> None:
         ws.column_dimensions[get_column_letter(col)].width = width
 
 
-def _bytes(wb: Workbook) -> bytes:
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    return buffer.getvalue()
-
-
 def dispatch_note(dispatch: Dispatch) -> bytes:
     """调拨单: header, one row per item with the lots taken, receipt figures and signatures."""
     detail = service.dispatch_detail(dispatch)
     items = {i.code: i for i in db.session.query(Item)}
     depot = db.session.get(Depot, dispatch.from_depot_code)
     region = db.session.get(Region, dispatch.to_region_code)
-    wb = Workbook()
+    wb = spreadsheets.new_workbook("调拨单")
     ws = wb.active
-    ws.title = "调拨单"
     ws.merge_cells("A1:H1")
-    ws["A1"] = "救灾物资调拨单"
+    put(ws, 1, 1, "救灾物资调拨单")
     ws["A1"].font = Font(bold=True, size=16)
     ws["A1"].alignment = Alignment(horizontal="center")
     header = [
@@ -77,14 +71,14 @@ def dispatch_note(dispatch: Dispatch) -> bytes:
     ]
     row = 3
     for left, left_value, right, right_value in header:
-        ws.cell(row=row, column=1, value=left).font = Font(bold=True)
-        ws.cell(row=row, column=2, value=left_value)
-        ws.cell(row=row, column=5, value=right).font = Font(bold=True)
-        ws.cell(row=row, column=6, value=right_value)
+        put(ws, row, 1, left).font = Font(bold=True)
+        put(ws, row, 2, left_value)
+        put(ws, row, 5, right).font = Font(bold=True)
+        put(ws, row, 6, right_value)
         row += 1
     if dispatch.status == "cancelled":
-        ws.cell(row=row, column=1, value="撤销").font = Font(bold=True, color="C00000")
-        ws.cell(row=row, column=2, value=f"{dispatch.cancelled_by} {_local(dispatch.cancelled_at)} "
+        put(ws, row, 1, "撤销").font = Font(bold=True, color="C00000")
+        put(ws, row, 2, f"{dispatch.cancelled_by} {_local(dispatch.cancelled_at)} "
                                          f"{dispatch.cancel_reason or ''}")
         row += 1
     lots: dict[str, list[str]] = {}
@@ -102,22 +96,20 @@ def dispatch_note(dispatch: Dispatch) -> bytes:
         fills.append(_WARN if line.discrepancy else None)
     row = _table(ws, row + 1, ["序号", "品名", "代码", "单位", "调拨数量", "出库批次/有效期×数量", "实收数量", "差异说明"],
                  rows, fills)
-    ws.cell(row=row + 1, column=1, value=f"备注：{dispatch.note or ''}")
-    ws.cell(row=row + 3, column=1, value="调出单位（盖章）：")
-    ws.cell(row=row + 3, column=4, value="承运人签字：")
-    ws.cell(row=row + 3, column=7, value="接收单位（盖章）：")
+    put(ws, row + 1, 1, f"备注：{dispatch.note or ''}")
+    put(ws, row + 3, 1, "调出单位（盖章）：")
+    put(ws, row + 3, 4, "承运人签字：")
+    put(ws, row + 3, 7, "接收单位（盖章）：")
     _widths(ws, [8, 16, 14, 8, 12, 36, 12, 24])
-    return _bytes(wb)
+    return spreadsheets.workbook_bytes(wb)
 
 
 def stock_report(depots: list[Depot]) -> bytes:
     """库存报表: one row per depot and item (warnings highlighted), and the lots on a second sheet."""
-    wb = Workbook()
+    wb = spreadsheets.new_workbook("库存报表")
     ws = wb.active
-    ws.title = "库存报表"
-    ws["A1"] = "救灾物资库存报表"
-    ws["A1"].font = Font(bold=True, size=14)
-    ws["A2"] = f"统计日期：{service.today().isoformat()}（可用 = 账面 − 过期 − 保底储备）"
+    put(ws, 1, 1, "救灾物资库存报表").font = Font(bold=True, size=14)
+    put(ws, 2, 1, f"统计日期：{service.today().isoformat()}（可用 = 账面 − 过期 − 保底储备）")
     rows, fills, lot_rows = [], [], []
     for depot in depots:
         for line in service.stock_levels(depot.code):
@@ -136,4 +128,4 @@ def stock_report(depots: list[Depot]) -> bytes:
     lots = wb.create_sheet("批次明细")
     _table(lots, 1, ["物资库代码", "物资代码", "品名", "批次号", "有效期至", "数量", "状态"], lot_rows)
     _widths(lots, [16, 14, 12, 14, 12, 10, 10])
-    return _bytes(wb)
+    return spreadsheets.workbook_bytes(wb)

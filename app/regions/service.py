@@ -1,6 +1,7 @@
 """Regions: look-ups, the import of region files, and code checks against the database."""
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
@@ -60,10 +61,13 @@ def import_regions(actor, records: list[dict], read_errors: Iterable = (), *, sk
 
     Every row's parent must exist already or come earlier in the same file (parents are taken
     before children whatever the file order). Errors name the row number, field and reason.
+    Values the database columns cannot hold (a name longer than ``region.name``, a count beyond
+    a 32-bit integer) are row errors too, found before anything is written.
     """
     if actor is not None:
         require(actor, "region.import", actor.region_code)
     errors = list(read_errors)
+    errors.extend(_column_errors(records))
     bad_rows = {e.row for e in errors}
     known = set(db.session.scalars(select(Region.code)).all())
     existing = known | {r["code"] for i, r in enumerate(records) if r.get("_row", i + 1) not in bad_rows}
@@ -83,7 +87,7 @@ def import_regions(actor, records: list[dict], read_errors: Iterable = (), *, sk
         row["parent_code"] = parent
         if isinstance(row.get("boundary"), shapely.Polygon):
             row["boundary"] = shapely.MultiPolygon([row["boundary"]])
-        row["source"] = row.get("source") or source
+        row["source"] = (row.get("source") or source)[-_SOURCE_LENGTH:]
         for name in ("population", "agricultural_population", "households"):
             row[name] = int(row.get(name) or 0)
         rows.append(row)
@@ -92,13 +96,17 @@ def import_regions(actor, records: list[dict], read_errors: Iterable = (), *, sk
         return ImportOutcome(0, len(bad_rows), sorted(errors, key=lambda e: (e.row, e.field)))
 
     total = len(rows)
-    for start in range(0, total, IMPORT_CHUNK):
-        chunk = rows[start:start + IMPORT_CHUNK]
-        _upsert(chunk)
-        if progress:
-            progress(min(start + IMPORT_CHUNK, total), total)
-    audit.record(actor, "region.import", "region_file", source or "-",
-                 after={"rows": total, "skipped": len(bad_rows)})
+    try:
+        for start in range(0, total, IMPORT_CHUNK):
+            chunk = rows[start:start + IMPORT_CHUNK]
+            _upsert(chunk)
+            if progress:
+                progress(min(start + IMPORT_CHUNK, total), total)
+    except Exception:
+        db.session.rollback()  # one transaction: nothing of the file stays
+        raise
+    audit.record(actor, "region.import", "region_file", (os.path.basename(source) or "-")[:80],
+                 after={"rows": total, "skipped": len(bad_rows), "source": source})
     db.session.commit()
     return ImportOutcome(total, len(bad_rows), sorted(errors, key=lambda e: (e.row, e.field)))
 
@@ -108,6 +116,26 @@ class _RowError:
     row: int
     field: str
     reason: str
+
+
+_NAME_LENGTH = Region.__table__.c.name.type.length
+_SOURCE_LENGTH = Region.__table__.c.source.type.length
+_COUNT_MAX = 2_147_483_647  # region counts are INTEGER columns
+
+
+def _column_errors(records: list[dict]) -> list[_RowError]:
+    """Values the ``region`` table cannot hold, as row errors."""
+    found = []
+    for index, record in enumerate(records):
+        row = record.get("_row", index + 1)
+        name = record.get("name")
+        if isinstance(name, str) and len(name) > _NAME_LENGTH:
+            found.append(_RowError(row, "name", f"名称过长（{len(name)} 个字符，最多 {_NAME_LENGTH} 个）"))
+        for column in ("population", "agricultural_population", "households"):
+            value = record.get(column)
+            if isinstance(value, int) and not 0 <= value <= _COUNT_MAX:
+                found.append(_RowError(row, column, f"必须是 0 到 {_COUNT_MAX} 之间的整数"))
+    return found
 
 
 def _resolve_parent(code: str, given: str | None, existing: set[str]):

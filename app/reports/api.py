@@ -8,6 +8,7 @@ from flask import jsonify, request, send_file
 from ..api import api_blueprint, api_user, created, doc, idempotency_response, idempotent, page
 from ..errors import Invalid
 from ..extensions import db
+from ..uploads import upload_limit
 from . import excel, service
 from .models import Event
 
@@ -112,9 +113,10 @@ def get_report(event_id: int, report_id: int):
 
 
 @bp.post("/events/<int:event_id>/reports/<int:report_id>/photos")
+@upload_limit("REPORT_PHOTO_MAX_BYTES")
 @doc("上传现场照片（multipart 字段 file；JPEG/PNG/WebP，大小受 REPORT_PHOTO_MAX_BYTES 限制）",
      tag="reports", responses={201: "照片", 200: "同一照片已上传过", 409: "灾害过程已结束或照片过多",
-                               422: "缺少文件、过大或类型不符"})
+                               413: "请求超过 REPORT_PHOTO_MAX_BYTES", 422: "缺少文件、过大或类型不符"})
 @idempotent
 def upload_photo(event_id: int, report_id: int):
     photo, made = service.add_photo(api_user(), event_id, report_id, request.files.get("file"))
@@ -163,8 +165,10 @@ def export_xlsx(event_id: int):
 
 
 @bp.post("/events/<int:event_id>/reports/import")
+@upload_limit("SPREADSHEET_MAX_BYTES")
 @doc("按快报表格式批量导入报告（multipart 字段 file）：任何一行有错则全部不导入，逐行列出错误",
-     tag="reports", responses={201: "{imported, reports}", 403: "有行超出管辖范围", 422: "逐行错误"})
+     tag="reports", responses={201: "{imported, reports}", 403: "有行超出管辖范围", 413: "文件超过 SPREADSHEET_MAX_BYTES",
+                                422: "逐行错误，或不是可读的 .xlsx、超出行列上限"})
 @idempotent
 def import_xlsx(event_id: int):
     upload = request.files.get("file")

@@ -7,17 +7,16 @@ and files every row through the same checks as the API, all or nothing.
 """
 from __future__ import annotations
 
-import io
-import zipfile
+import math
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from sqlalchemy import select
 
+from .. import spreadsheets
 from ..errors import Invalid
 from ..extensions import db
 from ..models_common import utcnow
@@ -64,21 +63,21 @@ def export_event(user, event_id: int, *, latest: bool = False, within: str | Non
     names = dict(db.session.execute(select(Region.code, Region.name).where(
         Region.code.in_({r.region_code for r in reports}))).all()) if reports else {}
 
-    book = Workbook()
+    book = spreadsheets.new_workbook(SHEET)
     sheet = book.active
-    sheet.title = SHEET
+    put = spreadsheets.put
     width = len(HEADERS)
-    sheet.cell(1, 1, TITLE).font = Font(bold=True, size=14)
+    put(sheet, 1, 1, TITLE).font = Font(bold=True, size=14)
     sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=width)
     sheet.cell(1, 1).alignment = Alignment(horizontal="center")
     started = _local(event.started_at).strftime("%Y-%m-%d %H:%M")
-    sheet.cell(2, 1, f"灾害过程：{event.name}（{HAZARDS.get(event.hazard, event.hazard)}，编号 {event.id}）"
+    put(sheet, 2, 1, f"灾害过程：{event.name}（{HAZARDS.get(event.hazard, event.hazard)}，编号 {event.id}）"
                      f"  开始时间：{started}  导出时间：{_local(utcnow()).strftime('%Y-%m-%d %H:%M')}"
                      f"  导出人：{user.username}")
     sheet.merge_cells(start_row=2, start_column=1, end_row=2, end_column=width)
     fill = PatternFill("solid", fgColor="DDEBF7")
     for column, text in enumerate(HEADERS, start=1):
-        cell = sheet.cell(3, column, text)
+        cell = put(sheet, 3, column, text)
         cell.font, cell.fill = Font(bold=True), fill
         cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
         sheet.column_dimensions[get_column_letter(column)].width = 14 if column > 4 else (16 if column != 2 else 20)
@@ -89,15 +88,13 @@ def export_event(user, event_id: int, *, latest: bool = False, within: str | Non
         values += [report.figures.get(i.field, 0) for i in INDICATORS]
         values += [report.note or "", report.submitted_by, _local(report.submitted_at)]
         for column, value in enumerate(values, start=1):
-            cell = sheet.cell(row, column, value)
+            cell = put(sheet, row, column, value)
             if isinstance(value, datetime):
                 cell.number_format = "yyyy-mm-dd hh:mm"
         sheet.cell(row, 1).number_format = "@"
     sheet.freeze_panes = "C4"
-    buffer = io.BytesIO()
-    book.save(buffer)
     suffix = "latest" if latest else "all"
-    return buffer.getvalue(), f"event-{event.id}-{suffix}-快报表.xlsx"
+    return spreadsheets.workbook_bytes(book), f"event-{event.id}-{suffix}-快报表.xlsx"
 
 
 def _number(value):
@@ -125,13 +122,20 @@ def _as_of(value):
     return None
 
 
-def read_rows(content: bytes) -> list[dict]:
-    """Rows of an uploaded quick-report table as report bodies (``_row`` = spreadsheet row)."""
-    try:
-        book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise Invalid("不是有效的 Excel (.xlsx) 文件。", [{"field": "file", "message": str(exc) or "无法读取"}]) from exc
-    sheet = book[SHEET] if SHEET in book.sheetnames else book.worksheets[0]
+def read_rows(content) -> list[dict]:
+    """Rows of an uploaded quick-report table (bytes or a binary stream) as report bodies
+    (``_row`` = spreadsheet row), read through :func:`app.spreadsheets.open_sheet`."""
+    with spreadsheets.open_sheet(content, field="file", sheet=SHEET) as sheet:
+        columns, rows = _bodies(sheet.rows())
+    if columns is None:
+        raise Invalid("找不到表头：第一列应为「区划代码」。", [{"field": "file", "message": "缺少表头行"}])
+    missing = [h for h in ("区划代码", "报告类型", "截至时间") if ("lead", h) not in columns.values()]
+    if missing:
+        raise Invalid("表头缺少必需的列。", [{"field": "file", "message": f"缺少列：{h}"} for h in missing])
+    return rows
+
+
+def _bodies(numbered_rows) -> tuple[dict | None, list[dict]]:
     by_header = {h: ("lead", h) for h in LEAD}
     for indicator in INDICATORS:
         for text in (header_of(indicator), indicator.label, indicator.field):
@@ -139,7 +143,7 @@ def read_rows(content: bytes) -> list[dict]:
     by_header["说明"] = ("lead", "说明")
     columns: dict[int, tuple[str, str]] | None = None
     rows: list[dict] = []
-    for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+    for number, values in numbered_rows:
         if columns is None:
             if values and str(values[0] or "").strip() == "区划代码":
                 columns = {i: by_header[str(v).strip()] for i, v in enumerate(values)
@@ -157,7 +161,7 @@ def read_rows(content: bytes) -> list[dict]:
                 if value is not None:
                     body["figures"][name] = value
             elif name == "区划代码":
-                if isinstance(value, (int, float)) and not isinstance(value, bool):
+                if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
                     value = str(int(value))
                 body["region_code"] = str(value).strip() if value is not None else None
             elif name == "报告类型":
@@ -168,16 +172,10 @@ def read_rows(content: bytes) -> list[dict]:
             elif name == "说明":
                 body["note"] = str(value).strip() if value is not None else None
         rows.append(body)
-    book.close()
-    if columns is None:
-        raise Invalid("找不到表头：第一列应为「区划代码」。", [{"field": "file", "message": "缺少表头行"}])
-    missing = [h for h in ("区划代码", "报告类型", "截至时间") if ("lead", h) not in columns.values()]
-    if missing:
-        raise Invalid("表头缺少必需的列。", [{"field": "file", "message": f"缺少列：{h}"} for h in missing])
-    return rows
+    return columns, rows
 
 
-def import_event(user, event_id: int, content: bytes) -> list[LossReport]:
+def import_event(user, event_id: int, content) -> list[LossReport]:
     """Read the table and file every row (:func:`app.reports.service.import_reports`)."""
     require(user, "report.import")
     service.get_event(user, event_id)

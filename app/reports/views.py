@@ -17,6 +17,7 @@ from ..pages import flash_refusal, submit
 from ..extensions import db
 from ..permissions import can
 from ..regions.models import Region
+from ..uploads import upload_limit
 from . import chart, excel, service
 from .forms import AtForm, EventForm, ForwardForm, ImportForm
 from .indicators import CONSISTENCY_RULES, INDICATORS
@@ -212,6 +213,7 @@ def close(event_id: int):
 
 
 @bp.post("/<int:event_id>/import")
+@upload_limit("SPREADSHEET_MAX_BYTES")
 @login_required
 def import_excel(event_id: int):
     event = service.get_event(current_user, event_id)
@@ -241,6 +243,7 @@ def report(event_id: int, report_id: int):
 
 
 @bp.post("/<int:event_id>/reports/<int:report_id>/photos")
+@upload_limit("REPORT_PHOTO_MAX_BYTES")
 @login_required
 def upload_photo(event_id: int, report_id: int):
     # CSRFProtect checks the form's token before this runs.
