@@ -8,6 +8,7 @@ import os
 from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 
+from . import security
 from .config import Defaults
 from .extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
 
@@ -32,7 +33,8 @@ def _reject_constant(name: str):
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the application: defaults, then the instance folder and ``JIUZAI_*`` variables,
-    then ``test_config``."""
+    then ``test_config``. Outside testing it refuses to start without a secret key of its own
+    (``instance/secret_key`` when no configuration sets one; see :mod:`app.security`)."""
     app = Flask(__name__, instance_relative_config=True)
     app.json = StrictJSONProvider(app)
     app.config.from_object(Defaults)
@@ -43,14 +45,15 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
     os.makedirs(app.instance_path, exist_ok=True)
+    security.configure_secret_key(app)
+    security.configure_transport(app)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         path = os.path.join(app.instance_path, "jiuzai.sqlite")
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
+    engine_options: dict = {"pool_pre_ping": True}
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
-            "connect_args": {"timeout": 30},
-            **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
-        }
+        engine_options["connect_args"] = {"timeout": 30}
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**engine_options, **app.config["SQLALCHEMY_ENGINE_OPTIONS"]}
 
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..", "migrations"))
@@ -64,6 +67,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     database.init_app(app)
     i18n.init_app(app, babel)
     errors.init_app(app)
+    security.init_app(app)
     static_assets.init_app(app)
     templating.init_app(app)
 
