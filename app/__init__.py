@@ -31,15 +31,19 @@ def _reject_constant(name: str):
     raise ValueError(f"{name} is not valid JSON")
 
 
-def create_app(test_config: dict | None = None) -> Flask:
+def create_app(test_config: dict | None = None, instance_path: str | None = None) -> Flask:
     """Build the application: defaults, then the instance folder and ``JIUZAI_*`` variables,
     then ``test_config``. Outside testing it refuses to start without a secret key of its own
-    (``instance/secret_key`` when no configuration sets one; see :mod:`app.security`)."""
-    app = Flask(__name__, instance_relative_config=True)
+    (``instance/secret_key`` when no configuration sets one; see :mod:`app.security`).
+    ``instance_path`` replaces the ``instance/`` folder next to the package."""
+    app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
     app.json = StrictJSONProvider(app)
     app.config.from_object(Defaults)
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env("JIUZAI")
+    if os.environ.get("JIUZAI_SECRET_KEY"):
+        # As typed, not parsed as JSON: a key of digits (or "1e5…") must stay the same string.
+        app.config["SECRET_KEY"] = os.environ["JIUZAI_SECRET_KEY"]
     if os.environ.get("DATABASE_URL"):
         app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
     if test_config:

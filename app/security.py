@@ -51,10 +51,6 @@ def secret_key_path(app: Flask) -> str:
 def configure_secret_key(app: Flask) -> None:
     """Read ``instance/secret_key`` when no configuration set a key, then refuse a missing,
     short or known key unless ``TESTING`` is on (the tests use short fixed keys on purpose)."""
-    key = app.config.get("SECRET_KEY")
-    if key is not None and not isinstance(key, (str, bytes)):
-        # JIUZAI_* values are parsed as JSON: a key of digits would arrive as a number.
-        app.config["SECRET_KEY"] = str(key)
     if not app.config.get("SECRET_KEY"):
         path = secret_key_path(app)
         if os.path.exists(path):
@@ -66,6 +62,10 @@ def configure_secret_key(app: Flask) -> None:
     if app.testing:
         return
     problem = secret_key_problem(app.config.get("SECRET_KEY"))
+    # Flask also accepts cookies signed with a SECRET_KEY_FALLBACKS key (key rotation).
+    for fallback in app.config.get("SECRET_KEY_FALLBACKS") or []:
+        if problem is None and secret_key_problem(fallback):
+            problem = "a key in SECRET_KEY_FALLBACKS is refused: " + secret_key_problem(fallback)
     if problem:
         raise RuntimeError(f"Jiuzai will not start: {problem} {_FIX}")
 
