@@ -7,15 +7,15 @@ Content-Security-Policy runs no inline script. Same permission checks as the pag
 depends on the user's jurisdiction too, so it is cached privately and revalidated by ETag."""
 from __future__ import annotations
 
-from babel import Locale
 from flask import Blueprint, current_app, render_template, request, url_for
-from flask_babel import get_locale, gettext as _
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 import gis
 from gis import codes
 
 from ..errors import Invalid
+from ..i18n import select_locale
 from ..permissions import require
 from ..reports.models import EVENT_MACHINE, HAZARDS
 from . import maps, service
@@ -72,7 +72,8 @@ def _page(event, events):
     catalogue, item, options = _map_options(event)
     # The page needs the map's assets and <div> only: no bounds (a database read) here.
     parts = maps.dashboard_map(None, options, with_event=event is not None)
-    query = {"item": item, "lang": _language()}
+    # ``lang`` (zh_CN, en): the script's URL, and so its cache entry, differs per language.
+    query = {"item": item, "lang": select_locale()}
     script_url = (url_for("dashboard.event_script", event_id=event.id, **query) if event
                   else url_for("dashboard.overview_script", **query))
     return render_template("dashboard/index.html", event=event, events=events, items=catalogue,
@@ -92,13 +93,6 @@ def _script(event):
     response.vary.add("Cookie")
     response.add_etag()
     return response.make_conditional(request)
-
-
-def _language() -> str | None:
-    """The page's language as a ``?lang=`` value (``zh_CN``, ``en``): the script's URL, and so
-    its cache entry, differs per language."""
-    current = str(get_locale())
-    return next((code for code in current_app.config["LANGUAGES"] if str(Locale.parse(code)) == current), None)
 
 
 def _map_options(event) -> tuple[list[dict], str | None, dict]:
