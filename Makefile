@@ -10,8 +10,10 @@ WORKERS ?= 3
 # the database (round trips, the commit's flush); see bench/reports.py for the figures.
 THREADS ?= 4
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+# Read by create_app when neither JIUZAI_SECRET_KEY nor instance/config.py sets a key.
+SECRET_KEY_FILE := instance/secret_key
 
-.PHONY: install run serve migrate demo test test-sqlite test-postgres bench translations clean
+.PHONY: install run serve migrate demo test test-sqlite test-postgres bench translations clean secret-key
 
 $(BIN)/activate: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +26,16 @@ install: $(BIN)/activate translations
 translations: $(BIN)/activate
 	$(BIN)/pybabel compile -f -d app/translations >/dev/null
 
-migrate: install
+# A random key, made once (mode 0600) and reused: sessions survive restarts, and no key that
+# was ever published can sign a cookie for this server.
+secret-key: $(SECRET_KEY_FILE)
+
+$(SECRET_KEY_FILE):
+	@mkdir -p $(dir $@)
+	@(umask 077 && $(PYTHON) -c 'import secrets; print(secrets.token_hex(32))' > $@.tmp) && mv $@.tmp $@
+	@echo "Jiuzai: generated a new secret key in $@ (mode 0600); keep it, and back it up with the instance folder"
+
+migrate: install | $(SECRET_KEY_FILE)
 	$(FLASK) db upgrade
 
 demo: migrate
@@ -33,7 +44,7 @@ demo: migrate
 # Serve with gunicorn plus the scheduler process; Ctrl-C stops both.
 run: demo serve
 
-serve:
+serve: | $(SECRET_KEY_FILE)
 	@echo "Jiuzai: http://$(HOST):$(PORT)  (Ctrl-C to stop)"
 	@trap 'kill 0' INT TERM EXIT; \
 	  $(FLASK) scheduler run & \

@@ -8,6 +8,7 @@ import os
 from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 
+from . import security
 from .config import Defaults
 from .extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
 
@@ -30,27 +31,33 @@ def _reject_constant(name: str):
     raise ValueError(f"{name} is not valid JSON")
 
 
-def create_app(test_config: dict | None = None) -> Flask:
+def create_app(test_config: dict | None = None, instance_path: str | None = None) -> Flask:
     """Build the application: defaults, then the instance folder and ``JIUZAI_*`` variables,
-    then ``test_config``."""
-    app = Flask(__name__, instance_relative_config=True)
+    then ``test_config``. Outside testing it refuses to start without a secret key of its own
+    (``instance/secret_key`` when no configuration sets one; see :mod:`app.security`).
+    ``instance_path`` replaces the ``instance/`` folder next to the package."""
+    app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
     app.json = StrictJSONProvider(app)
     app.config.from_object(Defaults)
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env("JIUZAI")
+    if os.environ.get("JIUZAI_SECRET_KEY"):
+        # As typed, not parsed as JSON: a key of digits (or "1e5…") must stay the same string.
+        app.config["SECRET_KEY"] = os.environ["JIUZAI_SECRET_KEY"]
     if os.environ.get("DATABASE_URL"):
         app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
     if test_config:
         app.config.update(test_config)
     os.makedirs(app.instance_path, exist_ok=True)
+    security.configure_secret_key(app)
+    security.configure_transport(app)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         path = os.path.join(app.instance_path, "jiuzai.sqlite")
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
+    engine_options: dict = {"pool_pre_ping": True}
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
-            "connect_args": {"timeout": 30},
-            **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
-        }
+        engine_options["connect_args"] = {"timeout": 30}
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**engine_options, **app.config["SQLALCHEMY_ENGINE_OPTIONS"]}
 
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..", "migrations"))
@@ -65,6 +72,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     i18n.init_app(app, babel)
     errors.init_app(app)
     uploads.init_app(app)
+    security.init_app(app)
     static_assets.init_app(app)
     templating.init_app(app)
 

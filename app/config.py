@@ -6,9 +6,14 @@ from datetime import timedelta
 
 
 class Defaults:
-    SECRET_KEY = "dev-only-change-me"
+    # None: read instance/secret_key (``make secret-key``, run by ``make run``); outside tests the
+    # app refuses to start without a key of its own (app/security.py).
+    SECRET_KEY = None
     # None means: an SQLite file in the instance folder (set in create_app).
     SQLALCHEMY_DATABASE_URI = None
+    # Merged over create_app's defaults: pool_pre_ping=True (a connection the database dropped
+    # during a restart is replaced at checkout instead of failing the request with a 500) and,
+    # on SQLite, a 30 s busy timeout.
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     JSON_AS_ASCII = False
 
@@ -21,6 +26,15 @@ class Defaults:
     WTF_CSRF_TIME_LIMIT = None
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    # Served over HTTPS (directly or behind a TLS-terminating proxy): Secure cookies, https
+    # external URLs and Strict-Transport-Security for HSTS_MAX_AGE seconds.
+    HTTPS = False
+    HSTS_MAX_AGE = 365 * 24 * 3600
+    # Reverse proxies in front of the app whose X-Forwarded-For/-Proto to trust (0: none; 1: one
+    # nginx; 2: a load balancer and nginx), or a dict of werkzeug ProxyFix arguments.
+    PROXY_FIX = 0
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
 
     PASSWORD_HASH_METHOD = "scrypt"  # the test suite uses a cheap pbkdf2 to stay fast

@@ -42,6 +42,9 @@ from sqlalchemy import select, text  # noqa: E402
 from app import create_app  # noqa: E402
 from app.extensions import db  # noqa: E402
 
+#: A fresh key per run: outside tests the app refuses any key published with the source.
+BENCH_SECRET_KEY = secrets.token_hex(32)
+
 
 def _post(url: str, token: str) -> int:
     request = urllib.request.Request(url, data=b"{}", method="POST",
@@ -143,7 +146,7 @@ def main(argv: list[str] | None = None) -> dict:
 
     workdir = tempfile.mkdtemp(prefix="jiuzai-bench-")
     url = args.database_url or f"sqlite:///{workdir}/bench.sqlite"
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False, "SECRET_KEY": "bench"})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False, "SECRET_KEY": BENCH_SECRET_KEY})
     with app.app_context():
         if url.startswith("postgresql"):
             db.session.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
@@ -156,7 +159,7 @@ def main(argv: list[str] | None = None) -> dict:
             [str(pathlib.Path(sys.executable).parent / "gunicorn"), "--workers", str(args.workers), "--threads", "4",
              "--bind", f"127.0.0.1:{port}", "wsgi:app"], cwd=ROOT, stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
-            env={**os.environ, "DATABASE_URL": url, "JIUZAI_SECRET_KEY": "bench", "JIUZAI_RATELIMIT_ENABLED": "false"})
+            env={**os.environ, "DATABASE_URL": url, "JIUZAI_SECRET_KEY": BENCH_SECRET_KEY, "JIUZAI_RATELIMIT_ENABLED": "false"})
         base = f"http://127.0.0.1:{port}"
     else:
         from werkzeug.serving import make_server

@@ -32,6 +32,7 @@ import hashlib
 import json
 import os
 import pickle
+import secrets
 import sqlite3
 import subprocess
 import sys
@@ -61,6 +62,8 @@ N_VILLAGES = 500_000
 N_DEPOTS = 2_000
 PG_SERVER = os.environ.get("JIUZAI_BENCH_PG_SERVER", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 PG_DATABASE = "jiuzai_bench_national"
+#: A fresh key per run: outside tests the app refuses any key published with the source.
+BENCH_SECRET_KEY = secrets.token_hex(32)
 #: The stocked item added to the generator's seven, so the stock covers 8 items.
 EXTRA_ITEM = "life_jacket"
 EXTRA_ITEM_BASE = 400  # units at a county depot before the random factor (provincial × 20, prefecture × 5)
@@ -303,7 +306,7 @@ def prepare_schema(url: str) -> dict:
     it failed) and ``tables_from_create_all`` (empty when the migrations made every table).
     """
     start = time.perf_counter()
-    env = {**os.environ, "DATABASE_URL": url}
+    env = {**os.environ, "DATABASE_URL": url, "JIUZAI_SECRET_KEY": BENCH_SECRET_KEY}
     done = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=300)
     figures = {"upgrade_ok": done.returncode == 0}
@@ -315,7 +318,7 @@ def prepare_schema(url: str) -> dict:
     from app import create_app
     from app.extensions import db
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": BENCH_SECRET_KEY})
     with app.app_context():
         before = set(inspect(db.engine).get_table_names())
         db.create_all()

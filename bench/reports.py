@@ -33,6 +33,7 @@ import argparse
 import http.client
 import json
 import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -48,6 +49,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+#: A fresh key per run: outside tests the app refuses any key published with the source.
+BENCH_SECRET_KEY = secrets.token_hex(32)
 PG_SERVER = os.environ.get("JIUZAI_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 PASSWORD = "bench-password-1"
 PREFECTURES, COUNTIES, TOWNSHIPS, VILLAGES = 3, 10, 10, 100
@@ -87,7 +90,7 @@ def make_app(url: str, photo_dir: str):
     from app import create_app
 
     return create_app({"SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False, "TESTING": False,
-                       "SECRET_KEY": "bench", "REPORT_PHOTO_DIR": photo_dir})
+                       "SECRET_KEY": BENCH_SECRET_KEY, "REPORT_PHOTO_DIR": photo_dir})
 
 
 def prepare(url: str, photo_dir: str) -> dict:
@@ -138,7 +141,7 @@ def start_gunicorn(url: str, photo_dir: str, workers: int, receivers: bool = Tru
                    threads: int = 1) -> tuple[subprocess.Popen, int]:
     port = free_port()
     env = {**os.environ, "DATABASE_URL": url, "JIUZAI_RATELIMIT_ENABLED": "false",
-           "JIUZAI_SECRET_KEY": "bench", "JIUZAI_REPORT_PHOTO_DIR": photo_dir}
+           "JIUZAI_SECRET_KEY": BENCH_SECRET_KEY, "JIUZAI_REPORT_PHOTO_DIR": photo_dir}
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))
     command = [gunicorn, "--workers", str(workers), "--bind", f"127.0.0.1:{port}", "--log-level", "warning"]
     if threads > 1:  # gthread: keep-alive connections, threads overlap each other's database waits

@@ -70,7 +70,7 @@ def prepare_event(url: str, dataset, n_reporting: int = N_REPORTING) -> dict:
     from app.reports.models import Event, LossReport
 
     start = time.perf_counter()
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": national.BENCH_SECRET_KEY})
     with app.app_context():
         user = db.session.scalar(select(User).filter_by(username=BENCH_USER))
         if user is None:
@@ -266,7 +266,8 @@ def run(n_reporting: int = N_REPORTING, rounds: int = 1) -> dict:
         figures["loaded_dataset_seconds"] = loaded["load_seconds"]
     figures.update(prepare_event(url, dataset, n_reporting))
 
-    env = {**os.environ, "DATABASE_URL": url, "JIUZAI_RATELIMIT_ENABLED": "false"}
+    env = {**os.environ, "DATABASE_URL": url, "JIUZAI_RATELIMIT_ENABLED": "false",
+           "JIUZAI_SECRET_KEY": national.BENCH_SECRET_KEY}
     server = Server("wsgi:app", free_port(), env, ROOT)
     try:
         server.wait_ready("/login")

@@ -2,7 +2,9 @@
 
 Never ``playwright install``: the pip package drives ``/usr/bin/chromium`` through
 ``executable_path``. Every request the page makes is recorded; a request to anything other than
-127.0.0.1 is aborted and fails the test.
+127.0.0.1 is aborted and fails the test, and so does any Content-Security-Policy violation
+(a ``securitypolicyviolation`` event or a console message about the policy): the pages run no
+inline script.
 """
 from __future__ import annotations
 
@@ -62,6 +64,24 @@ class OutsideRequests(list):
     """URLs the page tried to fetch outside 127.0.0.1."""
 
 
+class CspViolations(list):
+    """Content-Security-Policy violations seen by the page, as text."""
+
+
+#: Runs before any script of every document (Playwright injects it through the DevTools
+#: protocol, so the page's own policy does not block it) and reports each violation.
+_CSP_LISTENER = """
+document.addEventListener("securitypolicyviolation", function (e) {
+    window.__jiuzaiCspViolation([e.violatedDirective, e.blockedURI, e.sourceFile + ":" + e.lineNumber,
+                                 e.sample].join(" "));
+});
+"""
+
+
+def _is_csp_message(text: str) -> bool:
+    return "Content Security Policy" in text or "Content-Security-Policy" in text
+
+
 @pytest.fixture
 def browser_page(_browser, live_server):
     """A fresh page (360 × 740 unless resized) whose requests must all stay on 127.0.0.1."""
@@ -77,12 +97,18 @@ def browser_page(_browser, live_server):
             route.abort()
 
     context.route("**/*", guard)
+    violations = CspViolations()
+    context.expose_function("__jiuzaiCspViolation", lambda text: violations.append(text))
+    context.add_init_script(_CSP_LISTENER)
     page = context.new_page()
+    page.on("console", lambda message: _is_csp_message(message.text) and violations.append(message.text))
     page.outside_requests = outside
+    page.csp_violations = violations
     page.base_url = live_server.url
     yield page
     context.close()
     assert list(outside) == [], f"the page requested URLs outside 127.0.0.1: {list(outside)}"
+    assert list(violations) == [], f"Content-Security-Policy violations: {list(violations)}"
 
 
 def sign_in(page, username: str, password: str) -> None:

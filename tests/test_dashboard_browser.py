@@ -10,7 +10,7 @@ from tests.test_dashboard_api import VILLAGES, build_scenario
 
 pytestmark = pytest.mark.browser
 
-READY = "window.jiuzaiMapReady === true"
+READY = "() => window.jiuzaiMapReady === true"
 
 
 def _open(page, app, client, auth, url):

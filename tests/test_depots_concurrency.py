@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -148,7 +149,7 @@ def test_concurrent_approvals_never_overdraw_through_gunicorn_on_postgresql(pg_u
     ids, tokens = _seed(app)
 
     port = _free_port()
-    env = {**os.environ, "DATABASE_URL": pg_url, "JIUZAI_SECRET_KEY": "race-test",
+    env = {**os.environ, "DATABASE_URL": pg_url, "JIUZAI_SECRET_KEY": secrets.token_hex(32),  # published keys are refused
            "JIUZAI_RATELIMIT_ENABLED": "false"}
     log = open(tmp_path / "gunicorn.log", "w")
     server = subprocess.Popen(

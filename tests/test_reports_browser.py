@@ -38,10 +38,10 @@ def _reports(app):
 
 def _send_round(page):
     """Click 立即发送 and wait until that sending round has finished."""
-    page.wait_for_function("document.getElementById('sync-bar').dataset.sync !== 'busy'")
+    page.wait_for_function("() => document.getElementById('sync-bar').dataset.sync !== 'busy'")
     before = int(page.get_attribute("#sync-bar", "data-rounds") or 0)
     page.click("#send-now")
-    page.wait_for_function(f"Number(document.getElementById('sync-bar').dataset.rounds || 0) > {before}")
+    page.wait_for_function(f"() => Number(document.getElementById('sync-bar').dataset.rounds || 0) > {before}")
 
 
 def _open_form(page, event_id, region="140105001200"):
@@ -53,7 +53,7 @@ def _wait_ready(page):
     # "networkidle" is unreliable with a service worker in the page: wait for the form's own
     # sign that it has loaded the region's previous figures.
     page.wait_for_load_state("load")
-    page.wait_for_function("document.getElementById('previous-info').textContent.length > 0")
+    page.wait_for_function("() => document.getElementById('previous-info').textContent.length > 0")
 
 
 def test_offline_report_is_sent_exactly_once(app, auth, browser_page):
@@ -69,14 +69,14 @@ def test_offline_report_is_sent_exactly_once(app, auth, browser_page):
     assert page.input_value("#kind") == "initial"
 
     page.context.set_offline(True)
-    page.wait_for_function("document.getElementById('connection').dataset.state === 'offline'")
+    page.wait_for_function("() => document.getElementById('connection').dataset.state === 'offline'")
     page.fill("#f-affected_population", "120")
     page.fill("#f-deaths", "1")
     page.fill("#f-collapsed_rooms", "3")
     page.fill("#f-collapsed_households", "2")
     page.set_input_files("#photos", files=[{"name": "现场.png", "mimeType": "image/png", "buffer": png(1)}])
     page.click("#submit")
-    page.wait_for_function("document.getElementById('pending-count').textContent === '1'")
+    page.wait_for_function("() => document.getElementById('pending-count').textContent === '1'")
     assert page.locator("#queue-list li[data-status=pending]").count() == 1
     assert "待发送" in page.inner_text("#queue-list")
     _send_round(page)  # still offline: stays queued
@@ -85,7 +85,7 @@ def test_offline_report_is_sent_exactly_once(app, auth, browser_page):
 
     page.context.set_offline(False)
     page.click("#send-now")
-    page.wait_for_function("document.getElementById('pending-count').textContent === '0'", timeout=15000)
+    page.wait_for_function("() => document.getElementById('pending-count').textContent === '0'", timeout=15000)
     page.wait_for_selector("#queue-list li[data-status=sent]")
     reports = _reports(app)
     assert len(reports) == 1
@@ -159,17 +159,17 @@ def test_form_opens_offline_through_service_worker(app, auth, browser_page):
     _open_form(page, event_id)
     page.evaluate("navigator.serviceWorker.ready.then(() => true)")
     _open_form(page, event_id)  # now controlled by the worker, which keeps a copy
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
     page.context.set_offline(True)
     page.reload()
     page.wait_for_selector("#field-form")
     assert "现场填报" in page.inner_text("h1")
     page.fill("#f-affected_population", "30")
     page.click("#submit")
-    page.wait_for_function("document.getElementById('pending-count').textContent === '1'")
+    page.wait_for_function("() => document.getElementById('pending-count').textContent === '1'")
     page.context.set_offline(False)
     page.click("#send-now")
-    page.wait_for_function("document.getElementById('pending-count').textContent === '0'", timeout=15000)
+    page.wait_for_function("() => document.getElementById('pending-count').textContent === '0'", timeout=15000)
     assert [r.figures["affected_population"] for r in _reports(app)] == [30]
 
 

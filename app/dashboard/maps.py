@@ -9,6 +9,12 @@ intranet server). Folium's awesome-markers need a CDN, so markers are CircleMark
 
 Folium draws the frame (map, named empty layers, layer control, legend); ``dashboard.js`` fills
 the layers from the GeoJSON API, so the page stays small however many villages there are.
+
+The Content-Security-Policy allows no inline script, so the page carries folium's header (asset
+links) and map ``<div>`` while folium's script is served as a file of its own
+(``/dashboard/map.js``, ``/dashboard/events/<id>/map.js``): every element gets a stable name, so
+the page and the script, built in two requests, agree on the map's id and an unchanged script
+keeps its ETag.
 """
 from __future__ import annotations
 
@@ -63,13 +69,17 @@ def offline_map(standalone: bool = True, **kwargs) -> folium.Map:
 
 
 class EmbeddedMap(folium.Map):
-    """A map for a page that extends ``base.html``: local Leaflet and jQuery only, and a header
-    that sizes the map to its container instead of taking over ``html, body`` as folium's
-    stand-alone page does."""
+    """A map for a page that extends ``base.html``: local Leaflet and jQuery only, no header of
+    its own (folium's takes over ``html, body`` with ``<style>`` and sets Leaflet's switches with
+    an inline ``<script>``; the map is sized by ``dashboard.css``), and the fixed id
+    ``map_jiuzai``."""
+
+    ID = "jiuzai"
 
     def __init__(self, min_zoom: int = 4, max_zoom: int = 15, **kwargs):
         kwargs.setdefault("tiles", None)
         super().__init__(**kwargs)
+        self._id = self.ID
         # Without a tile layer Leaflet knows no zoom range, which marker clustering needs. Zoom 4
         # shows all of China, zoom 15 a village's streets; the clusters are computed for every
         # level in between, so a wider range costs loading time for nothing.
@@ -78,10 +88,24 @@ class EmbeddedMap(folium.Map):
 
     def render(self, **kwargs):
         super().render(**kwargs)
-        header = ("<style>#%(id)s{position:relative;width:100%%;height:100%%;}"
-                  ".leaflet-container{font-size:0.875rem;}</style>"
-                  "<script>L_NO_TOUCH=false;L_DISABLE_3D=false;</script>") % {"id": self.get_name()}
-        self.get_root().header.add_child(Element(header), name=self.get_name())
+        # Replaces the header folium just added under the map's name. Leaflet reads an unset
+        # L_NO_TOUCH / L_DISABLE_3D as false, which is what folium's inline script set.
+        self.get_root().header.add_child(Element(""), name=self.get_name())
+
+
+def stable_names(element, prefix: str = "jz") -> None:
+    """Number every descendant of ``element`` in tree order instead of folium's random uuids:
+    the same map built twice renders to the same text."""
+    counter = 0
+
+    def walk(node):
+        nonlocal counter
+        for child in node._children.values():
+            counter += 1
+            child._id = f"{prefix}{counter}"
+            walk(child)
+
+    walk(element)
 
 
 class Legend(MacroElement):
@@ -152,8 +176,8 @@ function (cluster) {
 
 
 def dashboard_map(bounds, options: dict, with_event: bool) -> dict:
-    """Build the dashboard's folium map and return its parts for the page template:
-    ``{"header", "html", "script"}``."""
+    """Build the dashboard's folium map and return its parts: ``{"header", "html"}`` for the page
+    template and ``"script"``, served as ``map.js``."""
     m = EmbeddedMap(location=[35.0, 105.0], zoom_start=5)
     tiles_url = current_app.config.get("MAP_TILES_URL")
     if tiles_url:
@@ -177,6 +201,7 @@ def dashboard_map(bounds, options: dict, with_event: bool) -> dict:
     if bounds:
         m.fit_bounds(bounds, max_zoom=11)
     DashboardConfig(layers, options).add_to(m)
+    stable_names(m)
     root = m.get_root()
     root.render()
     return {"header": root.header.render(), "html": root.html.render(),

@@ -1,5 +1,10 @@
 """Dashboard pages: ``GET /dashboard`` (the latest active event, or the overview of depots and
-boundaries when there is none) and ``GET /dashboard/events/<id>``, for signed-in users."""
+boundaries when there is none) and ``GET /dashboard/events/<id>``, for signed-in users.
+
+Each page loads its map's script from ``GET /dashboard/map.js`` (the overview) or
+``GET /dashboard/events/<id>/map.js`` with the page's ``item`` and ``lang``: the
+Content-Security-Policy runs no inline script. Same permission checks as the pages; the script
+depends on the user's jurisdiction too, so it is cached privately and revalidated by ETag."""
 from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, request, url_for
@@ -10,6 +15,7 @@ import gis
 from gis import codes
 
 from ..errors import Invalid
+from ..i18n import select_locale
 from ..permissions import require
 from ..reports.models import EVENT_MACHINE, HAZARDS
 from . import maps, service
@@ -37,6 +43,20 @@ def event(event_id: int):
     return _page(chosen, service.visible_events(current_user))
 
 
+@bp.get("/map.js")
+@login_required
+def overview_script():
+    require(current_user, "dashboard.view")
+    return _script(None)
+
+
+@bp.get("/events/<int:event_id>/map.js")
+@login_required
+def event_script(event_id: int):
+    require(current_user, "dashboard.view")
+    return _script(service.get_event(current_user, event_id))
+
+
 def _overview_region(user) -> tuple[str, str]:
     """Boundaries for the page without an event: provinces for a national user, else the
     counties of (or around) the jurisdiction."""
@@ -49,6 +69,34 @@ def _overview_region(user) -> tuple[str, str]:
 
 
 def _page(event, events):
+    catalogue, item, options = _map_options(event)
+    # The page needs the map's assets and <div> only: no bounds (a database read) here.
+    parts = maps.dashboard_map(None, options, with_event=event is not None)
+    # ``lang`` (zh_CN, en): the script's URL, and so its cache entry, differs per language.
+    query = {"item": item, "lang": select_locale()}
+    script_url = (url_for("dashboard.event_script", event_id=event.id, **query) if event
+                  else url_for("dashboard.overview_script", **query))
+    return render_template("dashboard/index.html", event=event, events=events, items=catalogue,
+                           item=item, map=parts, map_script_url=script_url, hazards=HAZARDS,
+                           statuses=EVENT_MACHINE.labels, table_rows=TABLE_ROWS,
+                           coverage_km=options["coverage_km"])
+
+
+def _script(event):
+    """Folium's script for the map of ``_page(event)``, as a cacheable file."""
+    _catalogue, _item, options = _map_options(event)
+    parts = maps.dashboard_map(service.view_bounds(current_user, event), options,
+                               with_event=event is not None)
+    response = current_app.response_class(parts["script"], mimetype="application/javascript")
+    response.cache_control.private = True
+    response.cache_control.no_cache = True  # revalidate: the event's counties grow with reports
+    response.vary.add("Cookie")
+    response.add_etag()
+    return response.make_conditional(request)
+
+
+def _map_options(event) -> tuple[list[dict], str | None, dict]:
+    """``(catalogue, item, options)``: what the page and its map script are built from."""
     catalogue = service.items()
     item = request.args.get("item") or service.default_item(catalogue)
     known = {i["code"] for i in catalogue}
@@ -77,11 +125,7 @@ def _page(event, events):
         "table_rows": TABLE_ROWS,
         "labels": _js_labels(),
     }
-    parts = maps.dashboard_map(service.view_bounds(current_user, event), options,
-                               with_event=event is not None)
-    return render_template("dashboard/index.html", event=event, events=events, items=catalogue,
-                           item=item, map=parts, hazards=HAZARDS, statuses=EVENT_MACHINE.labels,
-                           table_rows=TABLE_ROWS, coverage_km=options["coverage_km"])
+    return catalogue, item, options
 
 
 def _js_labels() -> dict[str, str]:
