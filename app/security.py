@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import stat
 from urllib.parse import urlsplit
 
@@ -60,6 +61,10 @@ def configure_secret_key(app: Flask) -> None:
             with open(path, encoding="utf-8") as handle:
                 app.config["SECRET_KEY"] = handle.read().strip()
     if app.testing:
+        if not app.config.get("SECRET_KEY"):
+            # a test app that sets no key gets a fresh random one: sessions work, and no fixed
+            # key that could leak into a deployment is needed
+            app.config["SECRET_KEY"] = secrets.token_hex(32)
         return
     problem = secret_key_problem(app.config.get("SECRET_KEY"))
     # Flask also accepts cookies signed with a SECRET_KEY_FALLBACKS key (key rotation).
