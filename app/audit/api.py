@@ -4,7 +4,7 @@ from datetime import date
 
 from flask import jsonify, request
 
-from ..api import api_blueprint, api_user, doc, page
+from ..api import api_blueprint, api_user, code_arg, doc, page
 from ..errors import Invalid
 from . import service
 
@@ -12,7 +12,8 @@ bp = api_blueprint("audit_api", __name__)
 
 
 def filters_from_args() -> dict:
-    out = {k: request.args.get(k) or None for k in ("entity_type", "action", "username", "region_code")}
+    out = {k: request.args.get(k) or None for k in ("entity_type", "action", "username")}
+    out["region_code"] = code_arg()
     for name in ("since", "until"):
         raw = request.args.get(name)
         try:

@@ -9,12 +9,13 @@ Identity numbers and bank accounts are masked unless the caller may see them
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from typing import Callable
 
 from flask import jsonify, request, send_file
 from sqlalchemy import select
 
-from ..api import Field, api_blueprint, api_user, created, doc, idempotent, int_arg, page, parse
+from ..api import Field, api_blueprint, api_user, code_arg, created, doc, idempotent, int_arg, page, parse
 from ..errors import Invalid, NotFound
 from ..extensions import db
 from ..permissions import require
@@ -25,88 +26,80 @@ from .rules import DAMAGE_CLASSES, FLAGS, KINDS, STAGES
 bp = api_blueprint("cycles_api", __name__)
 
 HOUSEHOLD_FIELDS = {
-    "village_code": Field("code", description="12 位村级区划代码"),
-    "head_name": Field("str", max_length=60, description="户主姓名"),
-    "id_number": Field("str", max_length=18, description="户主公民身份号码（18 位，GB 11643 校验）"),
-    "members": Field("int", min=1, description="家庭人口"),
-    "contact": Field("str", required=False, default="", max_length=40),
-    "address": Field("str", required=False, default="", max_length=200),
-    "bank_account": Field("str", required=False, default="", max_length=40, description="一卡通账号"),
-    "bank_name": Field("str", required=False, default="", max_length=60),
-    "damage_class": Field("str", required=False, default="none", choices=tuple(DAMAGE_CLASSES),
-                          description="住房倒损：collapsed 倒塌 / severely_damaged 严重损坏 / generally_damaged 一般损坏 / none"),
-    **{flag: Field("bool", required=False, default=False, description=label) for flag, label in FLAGS.items()},
-    "note": Field("str", required=False, default="", max_length=2000),
+    name: replace(spec, default="none" if name == "damage_class" else False if spec.type == "bool"
+                  else "" if not spec.required else None)
+    for name, spec in service.HOUSEHOLD_SPECS.items()
 }
 CYCLE_FIELDS = {
     "kind": Field("str", choices=tuple(KINDS), description="transitional 过渡期 / winter_spring 冬春 / "
                   "reconstruction 倒损住房重建 / condolence 抚慰金 / drought 旱灾临时救助"),
     "region_code": Field("code", description="县级区划代码（县定）"),
-    "event_id": Field("int", required=False, description="灾害过程（过渡期、重建、抚慰金、旱灾救助必填）"),
-    "year": Field("int", required=False, description="冬春救助年度（当年冬季至次年春季）"),
+    "event_id": Field("int", required=False, min=1, description="灾害过程（过渡期、重建、抚慰金、旱灾救助必填）"),
+    "year": replace(winter.YEAR_FIELD, required=False),
     "name": Field("str", required=False, default="", max_length=200),
     "starts_on": Field("date", required=False, description="过渡期救助起始日（默认：灾情稳定日）"),
-    "months": Field("int", required=False, min=1, description="过渡期救助月数（默认 3，最长 6）"),
+    "months": Field("int", required=False, min=1, max=120, description="过渡期救助月数（默认 3，最长 6）"),
     "months_approval_ref": Field("str", required=False, default="", max_length=100,
                                  description="超过默认月数时的批准文号"),
-    "notice_days": Field("int", required=False, min=1, description="公示天数（不少于配置的最低天数，默认 7）"),
-    "pay_to_month": Field("int", required=False, min=1, description="冬春救助发放截止月份（默认 5，单季作物区 7）"),
-    "fund_line_id": Field("int", required=False, description="资金指标（专款专用）"),
-    "note": Field("str", required=False, default=""),
+    "notice_days": Field("int", required=False, min=1, max=365, description="公示天数（不少于配置的最低天数，默认 7）"),
+    "pay_to_month": Field("int", required=False, min=1, max=12, description="冬春救助发放截止月份（默认 5，单季作物区 7）"),
+    "fund_line_id": Field("int", required=False, min=1, description="资金指标（专款专用）"),
+    "note": Field("str", required=False, default="", max_length=4000, multiline=True),
 }
 TRANSITION_FIELDS = {
     "action": Field("str", choices=("open_survey", "submit_review", "start_notice", "return_to_review",
                                     "approve", "disburse", "close", "cancel")),
-    "reason": Field("str", required=False, default="", description="撤销或退回的原因"),
-    "location": Field("str", required=False, default="", description="公示地点"),
+    "reason": Field("str", required=False, default="", max_length=4000, multiline=True, description="撤销或退回的原因"),
+    "location": Field("str", required=False, default="", max_length=200, description="公示地点"),
 }
 BENEFICIARY_FIELDS = {
-    "items": Field("list", items="dict", description="[{household_id, persons?, deceased?, needs?: {food, clothing, heating}}]"),
+    "items": Field("list", items="dict", max_items=5000, description="[{household_id, persons?, deceased?, needs?: {food, clothing, heating}}]"),
 }
 REVIEW_FIELDS = {
     "stage": Field("str", choices=("village", "township"), description="village 村评 / township 乡审"),
-    "decisions": Field("list", items="dict", description="[{household_id, decision: approve|reject, note?}]"),
+    "decisions": Field("list", items="dict", max_items=5000, description="[{household_id, decision: approve|reject, note?}]"),
 }
 SUPPLEMENTARY_FIELDS = {
     "purpose": Field("str", choices=("add", "adjust", "extend"),
                      description="add 增补救助对象 / adjust 补发金额 / extend 延长过渡期救助"),
-    "reason": Field("str"),
-    "approval_ref": Field("str", required=False, default="", description="批准文号（延长必填）"),
-    "months_total": Field("int", required=False, description="延长后的总月数"),
-    "household_ids": Field("list", required=False, items="int", description="延长的户（默认名册内全部）"),
-    "entries": Field("list", required=False, default=[], items="dict",
+    "reason": Field("str", max_length=4000, multiline=True),
+    "approval_ref": Field("str", required=False, default="", max_length=100, description="批准文号（延长必填）"),
+    "months_total": Field("int", required=False, min=1, max=120, description="延长后的总月数"),
+    "household_ids": Field("list", required=False, items=Field("int", min=1), max_items=5000,
+                           description="延长的户（默认名册内全部）"),
+    "entries": Field("list", required=False, default=[], items="dict", max_items=5000,
                      description="add: [{household_id, persons?, deceased?}]; adjust: [{household_id, amount, note?}]"),
-    "location": Field("str", required=False, default=""),
+    "location": Field("str", required=False, default="", max_length=200),
 }
 COMPLAINT_FIELDS = {
-    "content": Field("str", description="投诉举报内容"),
-    "complainant": Field("str", required=False, default=""),
-    "contact": Field("str", required=False, default=""),
-    "household_id": Field("int", required=False),
+    "content": Field("str", max_length=4000, multiline=True, description="投诉举报内容"),
+    "complainant": Field("str", required=False, default="", max_length=100),
+    "contact": Field("str", required=False, default="", max_length=100),
+    "household_id": Field("int", required=False, min=1),
 }
 PROGRESS_FIELDS = {
     "stage": Field("str", choices=STAGES, description="verified → started → main_structure → completed → moved_in"),
     "observed_at": Field("datetime", required=False, description="到达该阶段的时间（默认现在）"),
-    "note": Field("str", required=False, default=""),
+    "note": Field("str", required=False, default="", max_length=4000, multiline=True),
 }
 FUND_FIELDS = {
     "code": Field("str", max_length=40, description="资金来源编号（文号）"),
     "name": Field("str", max_length=200),
     "level": Field("str", choices=("central", "provincial", "prefecture", "county", "donation")),
     "region_code": Field("code", description="管理这笔资金的区划"),
-    "year": Field("int"),
-    "lines": Field("list", required=False, default=[], items="dict",
+    "year": replace(winter.YEAR_FIELD, description="年度"),
+    "lines": Field("list", required=False, default=[], items="dict", max_items=100,
                    description="资金指标 [{relief_item, amount}]（元）"),
-    "note": Field("str", required=False, default=""),
+    "note": Field("str", required=False, default="", max_length=4000, multiline=True),
 }
 LINE_FIELDS = {
     "relief_item": Field("str", choices=tuple(KINDS)),
-    "amount": Field("number", description="元"),
-    "note": Field("str", required=False, default=""),
+    "amount": Field("number", min=0, max=funds.AMOUNT_MAX_YUAN, description="元"),
+    "note": Field("str", required=False, default="", max_length=4000, multiline=True),
 }
 ALLOCATION_FIELDS = {
-    "amount": Field("number", description="元；负数为调减"),
-    "note": Field("str", description="文号或说明"),
+    "amount": Field("number", min=-funds.AMOUNT_MAX_YUAN, max=funds.AMOUNT_MAX_YUAN, description="元；负数为调减"),
+    "note": Field("str", max_length=4000, multiline=True, description="文号或说明"),
 }
 
 
@@ -147,7 +140,7 @@ def _xlsx(content: bytes, name: str):
             "limit": "每页条数", "offset": "偏移"})
 def households():
     user = api_user()
-    stmt = service.household_query(user, region_code=request.args.get("region_code"), q=request.args.get("q"),
+    stmt = service.household_query(user, region_code=code_arg(), q=request.args.get("q"),
                                    damage_class=request.args.get("damage_class"))
     return jsonify(page(stmt, lambda h: h.to_dict(show_id=_show(h.village_code))))
 
@@ -171,8 +164,7 @@ def household(household_id: int):
 
 @bp.patch("/households/<int:household_id>")
 @doc("修改受灾户（只改给出的字段）", tag="households",
-     body={k: Field(f.type, required=False, choices=f.choices, min=f.min, max_length=f.max_length,
-                    description=f.description) for k, f in HOUSEHOLD_FIELDS.items()},
+     body={k: replace(f, required=False) for k, f in HOUSEHOLD_FIELDS.items()},
      responses={200: "已修改", 404: "不存在", 409: "身份证号码已登记", 422: "输入有误"})
 def update_household(household_id: int):
     raw = request.get_json(silent=True)
@@ -205,7 +197,7 @@ def export_households():
     from ..regions.models import Region
 
     user = api_user()
-    region_code = request.args.get("region_code") or user.region_code
+    region_code = code_arg() or user.region_code
     rows = db.session.scalars(service.household_query(user, region_code=region_code)).all()
     names = dict(db.session.execute(select(Region.code, Region.name).where(
         Region.code.in_({h.village_code for h in rows}))).all())
@@ -234,7 +226,7 @@ def _cycle_dict(cycle: Cycle) -> dict:
             "limit": "每页条数", "offset": "偏移"})
 def cycles():
     stmt = service.cycle_query(api_user(), kind=request.args.get("kind"), status=request.args.get("status"),
-                               region_code=request.args.get("region_code"), event_id=int_arg("event_id"),
+                               region_code=code_arg(), event_id=int_arg("event_id"),
                                year=int_arg("year"))
     return jsonify(page(stmt, lambda c: c.to_dict()))
 
@@ -506,7 +498,7 @@ def progress_reports(project_id: int):
 @doc("资金来源及资金指标（分页）", tag="funds", query={"year": "年度", "region_code": "区划",
                                                    "limit": "每页条数", "offset": "偏移"})
 def fund_sources():
-    stmt = funds.source_query(api_user(), year=int_arg("year"), region_code=request.args.get("region_code"))
+    stmt = funds.source_query(api_user(), year=int_arg("year"), region_code=code_arg())
     return jsonify(page(stmt, lambda s: s.to_dict()))
 
 
@@ -522,7 +514,7 @@ def create_fund_source():
 @doc("资金使用情况：按来源、指标（及所付周期）和救助项目的下达、支出、结余", tag="funds",
      query={"year": "年度", "region_code": "区划"})
 def fund_report():
-    return jsonify(funds.report(api_user(), year=int_arg("year"), region_code=request.args.get("region_code")))
+    return jsonify(funds.report(api_user(), year=int_arg("year"), region_code=code_arg()))
 
 
 @bp.get("/funds/<int:source_id>")
@@ -556,24 +548,25 @@ def fund_ledger(line_id: int):
 # --- winter-spring ------------------------------------------------------------------------------------------
 
 @bp.get("/winter-spring/<int:year>/needs")
-@doc("受灾人员冬春生活需救助情况统计表（按下级区划汇总）", tag="winter-spring", query={"region_code": "区划"})
+@doc("受灾人员冬春生活需救助情况统计表（按下级区划汇总）", tag="winter-spring", query={"region_code": "区划"}, path={"year": winter.YEAR_FIELD})
 def needs(year: int):
     user = api_user()
-    return jsonify(winter.needs_table(user, year, request.args.get("region_code") or user.region_code))
+    return jsonify(winter.needs_table(user, year, code_arg() or user.region_code))
 
 
 @bp.get("/winter-spring/<int:year>/needs.xlsx")
-@doc("导出冬春需救助情况统计表（Excel）", tag="winter-spring", query={"region_code": "区划"})
+@doc("导出冬春需救助情况统计表（Excel）", tag="winter-spring", query={"region_code": "区划"}, path={"year": winter.YEAR_FIELD})
 def needs_xlsx(year: int):
     user = api_user()
-    table = winter.needs_table(user, year, request.args.get("region_code") or user.region_code)
+    table = winter.needs_table(user, year, code_arg() or user.region_code)
     return _xlsx(excel.write_needs_table(table), f"冬春需救助情况统计表-{year}-{table['region_code']}.xlsx")
 
 
 @bp.post("/winter-spring/<int:year>/submissions")
 @idempotent
 @doc("报送需救助情况统计表（县 10 月 15 日、市 10 月 20 日、省 10 月 25 日前）", tag="winter-spring",
-     body={"region_code": Field("code")}, responses={201: "已报送", 409: "已报送过", 422: "不是县、市、省"})
+     body={"region_code": Field("code")}, responses={201: "已报送", 409: "已报送过", 422: "不是县、市、省"},
+     path={"year": winter.YEAR_FIELD})
 def submit_needs(year: int):
     data = _body({"region_code": Field("code")})
     return created(winter.submit_needs(api_user(), year, data["region_code"]).to_dict())
@@ -581,9 +574,9 @@ def submit_needs(year: int):
 
 @bp.get("/winter-spring/<int:year>/deadlines")
 @doc("冬春救助报送时限：[{region_code, level, due_at, status: due|overdue|met, met_at}]", tag="winter-spring",
-     query={"region_code": "区划"})
+     query={"region_code": "区划"}, path={"year": winter.YEAR_FIELD})
 def winter_deadlines(year: int):
-    return jsonify(winter.deadlines(api_user(), year, request.args.get("region_code")))
+    return jsonify(winter.deadlines(api_user(), year, code_arg()))
 
 
 # --- jobs ----------------------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask import current_app, request
 
-from ..api import api_blueprint, api_user, doc
+from ..api import api_blueprint, api_user, doc, int_arg
 from . import service
 from .encoding import Encoded, encode
 
@@ -91,7 +91,7 @@ def depots():
      responses={200: "FeatureCollection", 403: "灾害过程不在管辖范围内", 404: "灾害过程不存在",
                 422: "参数有误"})
 def dispatches():
-    body = service.dispatches_geojson(api_user(), request.args.get("event_id"))
+    body = service.dispatches_geojson(api_user(), int_arg("event_id"))
     return json_response(body, GEOJSON)
 
 

@@ -8,56 +8,77 @@ from __future__ import annotations
 
 from flask import jsonify, request
 
-from ..api import Field, api_blueprint, api_user, created, doc, idempotent, int_arg, page
+from ..api import Field, api_blueprint, api_user, code_arg, created, doc, idempotent, int_arg, page
 from ..errors import Invalid
 from ..permissions import require
 from . import service
+from .models import TIERS
 
 bp = api_blueprint("depots_api", __name__)
 TAG = "depots"
 
 LINE = "[{item, quantity}]"
+ITEM = Field("str", max_length=40, description="物资代码")
+DEPOT = Field("str", max_length=40, description="物资库代码")
+QUANTITY = Field("int", min=1, max=service.MAX_QUANTITY)
+NOTE = Field("str", required=False, max_length=500, multiline=True)
+
+
+def _line(**extra: Field) -> Field:
+    """The documented element of a ``lines`` array."""
+    fields = {"item": ITEM, "quantity": QUANTITY, **extra}
+    return Field("dict", extra={"schema": {
+        "required": [n for n, f in fields.items() if f.required],
+        "properties": {n: f.openapi() for n, f in fields.items()}}})
+
+
 DEPOT_BODY = {
-    "code": Field("str", description="物资库代码（字母、数字、- _ .）"), "name": Field("str"),
-    "tier": Field("str", choices=("central", "provincial", "prefecture", "county", "township")),
-    "region_code": Field("code", description="所在（服务）区划"), "lon": Field("number"), "lat": Field("number"),
-    "capacity_m2": Field("number", required=False, min=0),
-    "managers": Field("list", required=False, items="str", description="物资库管理员用户名"),
+    "code": service.DEPOT_CODE, "name": Field("str", max_length=100),
+    "tier": Field("str", choices=tuple(TIERS)),
+    "region_code": Field("code", description="所在（服务）区划"), "lon": service.DEPOT_LON,
+    "lat": service.DEPOT_LAT, "capacity_m2": service.DEPOT_CAPACITY,
+    "managers": Field("list", required=False, items=Field("str", max_length=80), description="物资库管理员用户名"),
 }
 RECEIPT_BODY = {
-    "item": Field("str"), "quantity": Field("int", min=1), "note": Field("str", required=False),
-    "lot": Field("str", required=False, description="批次号"),
+    "item": ITEM, "quantity": QUANTITY, "note": NOTE,
+    "lot": Field("str", required=False, max_length=60, description="批次号"),
     "expiry": Field("date", required=False, description="有效期至；不填时按物资保质期从今天起算"),
 }
 ADJUSTMENT_BODY = {
-    "item": Field("str"), "quantity": Field("int", description="正数盘盈，负数盘亏"),
-    "reason": Field("str", description="调整原因（必填）"), "lot": Field("str", required=False),
-    "expiry": Field("date", required=False),
+    "item": ITEM, "quantity": Field("int", min=-service.MAX_QUANTITY, max=service.MAX_QUANTITY,
+                                    description="正数盘盈，负数盘亏（不能为 0）"),
+    "reason": Field("str", max_length=500, multiline=True, description="调整原因（必填）"),
+    "lot": Field("str", required=False, max_length=60), "expiry": Field("date", required=False),
 }
 WRITEOFF_BODY = {"on": Field("date", required=False, description="核销此日期之前到期的批次，默认今天"),
-                 "reason": Field("str", required=False)}
-RESERVE_BODY = {"floor": Field("int", min=0), "released": Field("bool", required=False)}
-MANAGER_BODY = {"username": Field("str")}
-NORMS_BODY = {"norms": Field("list", description="[{item, indicator, per_person | per_household, days, note}]")}
-PLAN_BODY = {"items": Field("list", required=False, items="str"),
-             "max_distance_km": Field("number", required=False, min=0),
-             "released": Field("list", required=False, items="str", description="动用保底储备的物资库")}
+                 "reason": NOTE}
+RESERVE_BODY = {"floor": Field("int", min=0, max=service.MAX_QUANTITY), "released": Field("bool", required=False)}
+MANAGER_BODY = {"username": Field("str", max_length=80)}
+NORMS_BODY = {"norms": Field("list", items="dict",
+                             description="[{item, indicator, per_person | per_household, days, note}]")}
+PLAN_BODY = {"items": Field("list", required=False, items=ITEM),
+             "max_distance_km": Field("number", required=False, min=0, max=20_000),
+             "released": Field("list", required=False, items=DEPOT, description="动用保底储备的物资库")}
 DISPATCH_BODY = {
-    "event_id": Field("int", required=False), "from_depot": Field("str"), "to_region_code": Field("code"),
-    "to_depot": Field("str", required=False, description="调入物资库（库间调拨）"),
-    "lines": Field("list", description=LINE), "note": Field("str", required=False),
+    "event_id": Field("int", required=False, min=1), "from_depot": DEPOT, "to_region_code": Field("code"),
+    "to_depot": Field("str", required=False, max_length=40, description="调入物资库（库间调拨）"),
+    "lines": Field("list", items=_line(), description=LINE), "note": NOTE,
 }
-RECEIVE_BODY = {"lines": Field("list", required=False, description="[{item, quantity, note}]；未列出的物资视为足量签收"),
-                "note": Field("str", required=False)}
-NOTE_BODY = {"note": Field("str", required=False)}
-CANCEL_BODY = {"reason": Field("str", required=False)}
+RECEIVE_BODY = {"lines": Field("list", required=False, items=_line(quantity=Field("int", min=0, max=service.MAX_QUANTITY),
+                                                                    note=NOTE),
+                               description="[{item, quantity, note}]；未列出的物资视为足量签收"),
+                "note": NOTE}
+NOTE_BODY = {"note": NOTE}
+CANCEL_BODY = {"reason": NOTE}
 SUPPLY_BODY = {
     "from_region_code": Field("code"), "to_region_code": Field("code", required=False),
-    "event_id": Field("int", required=False), "to_depot": Field("str", required=False),
-    "lines": Field("list", description=LINE), "reason": Field("str", description="书面申请理由"),
+    "event_id": Field("int", required=False, min=1), "to_depot": Field("str", required=False, max_length=40),
+    "lines": Field("list", items=_line(), description=LINE),
+    "reason": Field("str", max_length=4000, multiline=True, description="书面申请理由"),
 }
-FILL_BODY = {"lines": Field("list", description="[{from_depot, item, quantity}]"), "note": Field("str", required=False)}
-REJECT_BODY = {"reason": Field("str")}
+FILL_BODY = {"lines": Field("list", items=_line(from_depot=DEPOT), description="[{from_depot, item, quantity}]"),
+             "note": NOTE}
+REJECT_BODY = {"reason": Field("str", max_length=4000, multiline=True)}
 
 
 def _json(optional: bool = False) -> dict:
@@ -89,7 +110,7 @@ def items():
 @doc("某区划适用的需求定额（本级或最近的上级；未配置时为系统默认）", tag=TAG, query={"region_code": "区划，默认全国"})
 def demand_norms():
     require(api_user(), "item.view")
-    return jsonify(service.norms_as_dicts(request.args.get("region_code") or "000000"))
+    return jsonify(service.norms_as_dicts(code_arg() or "000000"))
 
 
 @bp.put("/demand-norms/<region_code>")
@@ -117,7 +138,7 @@ def create_depot():
      query={"region_code": "区划（含下级）", "tier": "层级", "limit": "每页条数", "offset": "偏移"})
 def list_depots():
     require(api_user(), "depot.view")
-    stmt = service.depots_query(request.args.get("region_code"))
+    stmt = service.depots_query(code_arg())
     tier = request.args.get("tier")
     if tier:
         from .models import Depot
@@ -247,7 +268,7 @@ def create_dispatch():
 def list_dispatches():
     require(api_user(), "depot.view")
     stmt = service.dispatches_query(api_user(), status=request.args.get("status"), depot=request.args.get("depot"),
-                                    event_id=int_arg("event_id"), region_code=request.args.get("region_code"))
+                                    event_id=int_arg("event_id"), region_code=code_arg())
     return jsonify(page(stmt, lambda d: d.to_dict()))
 
 
@@ -309,7 +330,7 @@ def raise_request():
 def list_requests():
     require(api_user(), "depot.view")
     stmt = service.supply_requests_query(api_user(), status=request.args.get("status"),
-                                         region_code=request.args.get("region_code"))
+                                         region_code=code_arg())
     return jsonify(page(stmt, lambda r: r.to_dict()))
 
 

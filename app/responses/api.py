@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from flask import jsonify, request
 
-from ..api import Field, api_blueprint, api_user, created, doc, idempotent, page, parse
+from ..api import Field, api_blueprint, api_user, code_arg, created, doc, idempotent, page, parse
 from ..errors import Invalid
 from . import service
 
 bp = api_blueprint("responses_api", __name__)
 
+PLAN_TEXT = Field("str", required=False, max_length=1_000_000, multiline=True,
+                  description="预案全文（YAML 或 JSON 文本）")
 UPLOAD_FIELDS = {
-    "text": Field("str", required=False, description="预案全文（YAML 或 JSON 文本）"),
+    "text": PLAN_TEXT,
     "plan": Field("dict", required=False, description="或：已解析的预案对象"),
 }
 ACTIVATION_FIELDS = {
@@ -55,7 +57,11 @@ def upload_plan():
         else:
             row = service.upload_plan(api_user(), data=body)
     else:
-        row = service.upload_plan(api_user(), text=request.get_data(as_text=True))
+        errors: list[dict] = []
+        text = PLAN_TEXT.convert("text", request.get_data(as_text=True), errors)
+        if errors:
+            raise Invalid("预案全文有误。", errors)
+        row = service.upload_plan(api_user(), text=text)
     return created(service.plan_to_dict(row, service.plan_versions(row.plan_id)))
 
 
@@ -90,7 +96,7 @@ def respond(event_id: int):
      query={"plan_id": "预案", "region_code": "单元", "limit": "每页条数", "offset": "偏移"})
 def responses(event_id: int):
     stmt = service.history_query(api_user(), event_id, request.args.get("plan_id"),
-                                 request.args.get("region_code"))
+                                 code_arg())
     return jsonify(page(stmt, lambda row: row.to_dict()))
 
 
