@@ -97,6 +97,9 @@ def doc(summary: str, *, tag: str, body: dict[str, "Field"] | None = None,
     return wrap
 
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
 def ref(name: str) -> dict:
     return {"$ref": f"#/components/schemas/{name}"}
 

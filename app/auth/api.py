@@ -15,7 +15,7 @@ TOKEN_BODY = {"username": Field("str"), "password": Field("str")}
 @public
 @limiter.limit(lambda: __import__("flask").current_app.config["LOGIN_RATE_LIMIT"])
 @doc("换取访问令牌 (bearer token)", tag="auth", body=TOKEN_BODY,
-     responses={200: "{token, expires_at}", 401: "用户名或密码错误", 422: "缺少字段"})
+     responses={200: "{token, expires_at}", 401: "用户名或密码错误", 422: "缺少字段"}, schema="Token")
 def token():
     data = parse(TOKEN_BODY)
     token, expires = service.issue_token(data["username"], data["password"])
@@ -23,6 +23,6 @@ def token():
 
 
 @bp.get("/me")
-@doc("当前用户", tag="auth")
+@doc("当前用户", tag="auth", schema="User")
 def me():
     return jsonify(api_user().to_dict())

@@ -15,7 +15,8 @@ from typing import Callable
 from flask import jsonify, request, send_file
 from sqlalchemy import select
 
-from ..api import Field, api_blueprint, api_user, code_arg, created, doc, idempotent, int_arg, page, parse
+from ..api import (Field, XLSX, api_blueprint, api_user, code_arg, created, doc, idempotent, int_arg,
+                  items_of, list_of, page, page_of, parse)
 from ..errors import Invalid, NotFound
 from ..extensions import db
 from ..permissions import require
@@ -137,7 +138,7 @@ def _xlsx(content: bytes, name: str):
 @bp.get("/households")
 @doc("受灾户台账（分页）", tag="households",
      query={"region_code": "区划（默认本人管辖）", "q": "户主姓名或身份证号码", "damage_class": "住房倒损",
-            "limit": "每页条数", "offset": "偏移"})
+            "limit": "每页条数", "offset": "偏移"}, schema=page_of("Household"))
 def households():
     user = api_user()
     stmt = service.household_query(user, region_code=code_arg(), q=request.args.get("q"),
@@ -148,7 +149,7 @@ def households():
 @bp.post("/households")
 @idempotent
 @doc("登记受灾户（身份证号码校验且全台账唯一）", tag="households", body=HOUSEHOLD_FIELDS,
-     responses={201: "已登记", 403: "管辖范围外", 409: "身份证号码已登记", 422: "输入有误"})
+     responses={201: "已登记", 403: "管辖范围外", 409: "身份证号码已登记", 422: "输入有误"}, schema="Household")
 def create_household():
     data = _body(HOUSEHOLD_FIELDS, _household_errors)
     household = service.create_household(api_user(), data)
@@ -156,7 +157,7 @@ def create_household():
 
 
 @bp.get("/households/<int:household_id>")
-@doc("受灾户详情", tag="households", responses={200: "受灾户", 404: "不存在"})
+@doc("受灾户详情", tag="households", responses={200: "受灾户", 404: "不存在"}, schema="Household")
 def household(household_id: int):
     found = service.get_household(api_user(), household_id)
     return jsonify(found.to_dict(show_id=_show(found.village_code)))
@@ -165,7 +166,7 @@ def household(household_id: int):
 @bp.patch("/households/<int:household_id>")
 @doc("修改受灾户（只改给出的字段）", tag="households",
      body={k: replace(f, required=False) for k, f in HOUSEHOLD_FIELDS.items()},
-     responses={200: "已修改", 404: "不存在", 409: "身份证号码已登记", 422: "输入有误"})
+     responses={200: "已修改", 404: "不存在", 409: "身份证号码已登记", 422: "输入有误"}, schema="Household")
 def update_household(household_id: int):
     raw = request.get_json(silent=True)
     if not isinstance(raw, dict):
@@ -180,7 +181,7 @@ def update_household(household_id: int):
 @bp.post("/households/import")
 @doc("导入因灾倒塌损坏住房户台账（Excel .xlsx，multipart 字段 file；mode=create|upsert）。有任何一行出错则不导入，"
      "errors 逐行列出。重复上传同一文件：create 模式逐行报“已在台账中”且不导入，upsert 模式结果相同（幂等）",
-     tag="households", responses={200: "已导入", 422: "文件有错误，未导入"})
+     tag="households", responses={200: "已导入", 422: "文件有错误，未导入"}, schema="HouseholdImport")
 @idempotent
 def import_households():
     upload = request.files.get("file")
@@ -192,7 +193,7 @@ def import_households():
 
 
 @bp.get("/households/export.xlsx")
-@doc("导出受灾户台账（Excel；无权查看者身份证号码脱敏）", tag="households", query={"region_code": "区划"})
+@doc("导出受灾户台账（Excel；无权查看者身份证号码脱敏）", tag="households", query={"region_code": "区划"}, media_type=XLSX)
 def export_households():
     from ..regions.models import Region
 
@@ -223,7 +224,7 @@ def _cycle_dict(cycle: Cycle) -> dict:
 @bp.get("/cycles")
 @doc("救助周期（分页）", tag="cycles",
      query={"kind": "救助项目", "status": "状态", "region_code": "区划", "event_id": "灾害过程", "year": "年度",
-            "limit": "每页条数", "offset": "偏移"})
+            "limit": "每页条数", "offset": "偏移"}, schema=page_of("Cycle"))
 def cycles():
     stmt = service.cycle_query(api_user(), kind=request.args.get("kind"), status=request.args.get("status"),
                                region_code=code_arg(), event_id=int_arg("event_id"),
@@ -234,14 +235,14 @@ def cycles():
 @bp.post("/cycles")
 @idempotent
 @doc("新建救助周期（草稿）", tag="cycles", body=CYCLE_FIELDS,
-     responses={201: "已新建", 403: "无权或管辖范围外", 409: "本县已有同一项目的周期", 422: "输入有误"})
+     responses={201: "已新建", 403: "无权或管辖范围外", 409: "本县已有同一项目的周期", 422: "输入有误"}, schema="Cycle")
 def create_cycle():
     cycle = service.create_cycle(api_user(), _body(CYCLE_FIELDS))
     return created(_cycle_dict(cycle))
 
 
 @bp.get("/cycles/<int:cycle_id>")
-@doc("救助周期详情（含应发、已发、未发合计）", tag="cycles", responses={200: "周期", 404: "不存在"})
+@doc("救助周期详情（含应发、已发、未发合计）", tag="cycles", responses={200: "周期", 404: "不存在"}, schema="Cycle")
 def cycle(cycle_id: int):
     return jsonify(_cycle_dict(service.get_cycle(api_user(), cycle_id)))
 
@@ -250,7 +251,7 @@ def cycle(cycle_id: int):
 @doc("状态流转：open_survey 开始调查、submit_review 提交评议、start_notice 开始公示、return_to_review 退回、"
      "approve 县级审定（公示期满后；冻结名册）、disburse 开始发放、close 结束、cancel 撤销（审定前）",
      tag="cycles", body=TRANSITION_FIELDS,
-     responses={200: "已流转", 409: "当前状态不允许或条件不满足（如公示期未满）", 422: "输入有误"})
+     responses={200: "已流转", 409: "当前状态不允许或条件不满足（如公示期未满）", 422: "输入有误"}, schema="Cycle")
 def transition(cycle_id: int):
     data = _body(TRANSITION_FIELDS)
     cycle = service.transition(api_user(), cycle_id, data["action"], data)
@@ -259,14 +260,14 @@ def transition(cycle_id: int):
 
 @bp.put("/cycles/<int:cycle_id>/fund-line")
 @doc("指定资金指标（救助项目须一致，专款专用）", tag="cycles", body={"fund_line_id": Field("int")},
-     responses={200: "已指定", 409: "已从原指标发放", 422: "指标不符"})
+     responses={200: "已指定", 409: "已从原指标发放", 422: "指标不符"}, schema="Cycle")
 def assign_fund_line(cycle_id: int):
     data = _body({"fund_line_id": Field("int")})
     return jsonify(_cycle_dict(funds.assign_line(api_user(), cycle_id, data["fund_line_id"])))
 
 
 @bp.get("/cycles/<int:cycle_id>/beneficiaries")
-@doc("救助对象（户报、村评、乡审结果；分页）", tag="cycles", query={"limit": "每页条数", "offset": "偏移"})
+@doc("救助对象（户报、村评、乡审结果；分页）", tag="cycles", query={"limit": "每页条数", "offset": "偏移"}, schema=page_of("Beneficiary"))
 def beneficiaries(cycle_id: int):
     from .models import Beneficiary
 
@@ -283,7 +284,7 @@ def beneficiaries(cycle_id: int):
 @bp.post("/cycles/<int:cycle_id>/beneficiaries")
 @idempotent
 @doc("登记救助对象（户报；调查摸底阶段），按规则判定是否符合条件", tag="cycles", body=BENEFICIARY_FIELDS,
-     responses={201: "已登记", 409: "阶段不允许", 422: "逐项列出错误，未登记任何一户"})
+     responses={201: "已登记", 409: "阶段不允许", 422: "逐项列出错误，未登记任何一户"}, schema="Beneficiaries")
 def add_beneficiaries(cycle_id: int):
     data = _body(BENEFICIARY_FIELDS)
     made = service.add_beneficiaries(api_user(), cycle_id, data["items"])
@@ -293,7 +294,7 @@ def add_beneficiaries(cycle_id: int):
 
 @bp.post("/cycles/<int:cycle_id>/beneficiaries/propose")
 @idempotent
-@doc("按规则从受灾户台账自动列出本县符合条件的户", tag="cycles", responses={201: "已列入", 409: "阶段不允许"})
+@doc("按规则从受灾户台账自动列出本县符合条件的户", tag="cycles", responses={201: "已列入", 409: "阶段不允许"}, schema="Beneficiaries")
 def propose(cycle_id: int):
     made = service.propose(api_user(), cycle_id)
     cycle = db.session.get(Cycle, cycle_id)
@@ -309,7 +310,7 @@ def remove_beneficiary(cycle_id: int, household_id: int):
 
 @bp.post("/cycles/<int:cycle_id>/reviews")
 @doc("记录村评（village）或乡审（township）结果", tag="cycles", body=REVIEW_FIELDS,
-     responses={200: "已记录", 409: "不在评议阶段", 422: "逐项列出错误"})
+     responses={200: "已记录", 409: "不在评议阶段", 422: "逐项列出错误"}, schema=items_of("Beneficiary"))
 def reviews(cycle_id: int):
     data = _body(REVIEW_FIELDS)
     rows = service.record_reviews(api_user(), cycle_id, data["stage"], data["decisions"])
@@ -320,7 +321,7 @@ def reviews(cycle_id: int):
 # --- rolls ---------------------------------------------------------------------------------------------
 
 @bp.get("/cycles/<int:cycle_id>/rolls")
-@doc("名册：审定时冻结的主名册与补充名册", tag="rolls")
+@doc("名册：审定时冻结的主名册与补充名册", tag="rolls", schema=items_of("Roll"))
 def rolls(cycle_id: int):
     return jsonify({"items": [r.to_dict() for r in service.rolls(api_user(), cycle_id)]})
 
@@ -328,14 +329,14 @@ def rolls(cycle_id: int):
 @bp.post("/cycles/<int:cycle_id>/rolls")
 @idempotent
 @doc("增列补充名册（增补、补发或延长过渡期救助；公示期满后审定冻结）", tag="rolls", body=SUPPLEMENTARY_FIELDS,
-     responses={201: "已公示", 409: "周期未审定或已有补充名册在公示", 422: "输入有误"})
+     responses={201: "已公示", 409: "周期未审定或已有补充名册在公示", 422: "输入有误"}, schema="Roll")
 def create_supplementary(cycle_id: int):
     roll = service.create_supplementary(api_user(), cycle_id, _body(SUPPLEMENTARY_FIELDS))
     return created(roll.to_dict())
 
 
 @bp.get("/rolls/<int:roll_id>")
-@doc("名册及其每一户（冻结后不可修改）", tag="rolls", responses={200: "名册", 404: "不存在"})
+@doc("名册及其每一户（冻结后不可修改）", tag="rolls", responses={200: "名册", 404: "不存在"}, schema="Roll")
 def roll(roll_id: int):
     found, cycle = service.get_roll(api_user(), roll_id)
     show = _show(cycle.region_code)
@@ -343,14 +344,14 @@ def roll(roll_id: int):
 
 
 @bp.post("/rolls/<int:roll_id>/approve")
-@doc("审定补充名册（公示期满后）并冻结", tag="rolls", responses={200: "已冻结", 409: "公示期未满或不在公示中"})
+@doc("审定补充名册（公示期满后）并冻结", tag="rolls", responses={200: "已冻结", 409: "公示期未满或不在公示中"}, schema="Roll")
 def approve_roll(roll_id: int):
     return jsonify(service.approve_roll(api_user(), roll_id).to_dict())
 
 
 @bp.post("/rolls/<int:roll_id>/cancel")
 @doc("撤销公示中的补充名册（已冻结的名册不能修改）", tag="rolls", body={"reason": Field("str")},
-     responses={200: "已撤销", 409: "名册已冻结"})
+     responses={200: "已撤销", 409: "名册已冻结"}, schema="Roll")
 def cancel_roll(roll_id: int):
     data = _body({"reason": Field("str")})
     return jsonify(service.cancel_roll(api_user(), roll_id, data["reason"]).to_dict())
@@ -359,7 +360,7 @@ def cancel_roll(roll_id: int):
 # --- payment batches and payments ------------------------------------------------------------------------
 
 @bp.get("/cycles/<int:cycle_id>/payment-rolls")
-@doc("发放批次（调度器按期生成）", tag="payments")
+@doc("发放批次（调度器按期生成）", tag="payments", schema=items_of("PaymentRoll"))
 def payment_rolls(cycle_id: int):
     cycle = service.get_cycle(api_user(), cycle_id)
     rows = db.session.scalars(select(PaymentRoll).where(PaymentRoll.cycle_id == cycle.id)
@@ -375,7 +376,7 @@ def _payment_roll(roll_id: int) -> tuple[PaymentRoll, Cycle]:
 
 
 @bp.get("/payment-rolls/<int:roll_id>")
-@doc("发放批次及其款项", tag="payments", responses={200: "批次", 404: "不存在"})
+@doc("发放批次及其款项", tag="payments", responses={200: "批次", 404: "不存在"}, schema="PaymentRoll")
 def payment_roll(roll_id: int):
     found, cycle = _payment_roll(roll_id)
     show = _show(cycle.region_code)
@@ -384,7 +385,7 @@ def payment_roll(roll_id: int):
 
 
 @bp.get("/payment-rolls/<int:roll_id>/export.xlsx")
-@doc("导出一卡通发放名册（Excel：姓名、脱敏身份证号码、账号、金额）", tag="payments")
+@doc("导出一卡通发放名册（Excel：姓名、脱敏身份证号码、账号、金额）", tag="payments", media_type=XLSX)
 def export_payment_roll(roll_id: int):
     found, cycle = _payment_roll(roll_id)
     require(api_user(), "payment.manage", cycle.region_code)
@@ -394,7 +395,7 @@ def export_payment_roll(roll_id: int):
 
 @bp.get("/payments")
 @doc("款项（分页）", tag="payments", query={"cycle_id": "救助周期", "household_id": "受灾户",
-                                           "limit": "每页条数", "offset": "偏移"})
+                                           "limit": "每页条数", "offset": "偏移"}, schema=page_of("Payment"))
 def payments():
     user = api_user()
     visible = service.cycle_query(user).with_only_columns(Cycle.id).order_by(None)
@@ -417,13 +418,13 @@ def payments():
 # --- notices and complaints ----------------------------------------------------------------------------
 
 @bp.get("/cycles/<int:cycle_id>/notices")
-@doc("公示记录", tag="notices")
+@doc("公示记录", tag="notices", schema=items_of("Notice"))
 def notices(cycle_id: int):
     return jsonify({"items": [n.to_dict() for n in service.notices(api_user(), cycle_id)]})
 
 
 @bp.get("/notices/<int:notice_id>")
-@doc("公示名单（姓名、身份证号码按公示惯例部分遮挡）", tag="notices", responses={200: "公示", 404: "不存在"})
+@doc("公示名单（姓名、身份证号码按公示惯例部分遮挡）", tag="notices", responses={200: "公示", 404: "不存在"}, schema="Notice")
 def notice(notice_id: int):
     from .models import Roll
 
@@ -436,7 +437,7 @@ def notice(notice_id: int):
 
 
 @bp.get("/cycles/<int:cycle_id>/complaints")
-@doc("投诉举报", tag="notices")
+@doc("投诉举报", tag="notices", schema=items_of("Complaint"))
 def complaints(cycle_id: int):
     cycle = service.get_cycle(api_user(), cycle_id)
     rows = db.session.scalars(select(Complaint).where(Complaint.cycle_id == cycle.id).order_by(Complaint.id)).all()
@@ -446,14 +447,14 @@ def complaints(cycle_id: int):
 @bp.post("/cycles/<int:cycle_id>/complaints")
 @idempotent
 @doc("登记投诉举报（未办结的投诉举报阻止审定）", tag="notices", body=COMPLAINT_FIELDS,
-     responses={201: "已登记", 422: "输入有误"})
+     responses={201: "已登记", 422: "输入有误"}, schema="Complaint")
 def add_complaint(cycle_id: int):
     return created(service.add_complaint(api_user(), cycle_id, _body(COMPLAINT_FIELDS)).to_dict())
 
 
 @bp.post("/complaints/<int:complaint_id>/resolve")
 @doc("办结投诉举报", tag="notices", body={"resolution": Field("str")},
-     responses={200: "已办结", 409: "已办结过"})
+     responses={200: "已办结", 409: "已办结过"}, schema="Complaint")
 def resolve_complaint(complaint_id: int):
     data = _body({"resolution": Field("str")})
     return jsonify(service.resolve_complaint(api_user(), complaint_id, data["resolution"]).to_dict())
@@ -462,7 +463,7 @@ def resolve_complaint(complaint_id: int):
 # --- reconstruction -------------------------------------------------------------------------------------
 
 @bp.get("/cycles/<int:cycle_id>/projects")
-@doc("倒损住房重建项目（每户进度、下次报告期限、是否逾期）", tag="reconstruction")
+@doc("倒损住房重建项目（每户进度、下次报告期限、是否逾期）", tag="reconstruction", schema=items_of("Project"))
 def projects(cycle_id: int):
     from flask import current_app
 
@@ -476,7 +477,7 @@ def projects(cycle_id: int):
 @bp.post("/projects/<int:project_id>/progress")
 @idempotent
 @doc("报告重建进度（阶段可不变或前进，不能倒退；到达阶段后按进度拨付）", tag="reconstruction",
-     body=PROGRESS_FIELDS, responses={201: "已报告", 409: "倒退或周期状态不允许", 422: "输入有误"})
+     body=PROGRESS_FIELDS, responses={201: "已报告", 409: "倒退或周期状态不允许", 422: "输入有误"}, schema="Project")
 def report_progress(project_id: int):
     from flask import current_app
 
@@ -487,7 +488,7 @@ def report_progress(project_id: int):
 
 
 @bp.get("/projects/<int:project_id>/reports")
-@doc("重建进度报告历史", tag="reconstruction")
+@doc("重建进度报告历史", tag="reconstruction", schema=items_of("ProgressReport"))
 def progress_reports(project_id: int):
     return jsonify({"items": [r.to_dict() for r in service.progress_reports(api_user(), project_id)]})
 
@@ -496,7 +497,7 @@ def progress_reports(project_id: int):
 
 @bp.get("/funds")
 @doc("资金来源及资金指标（分页）", tag="funds", query={"year": "年度", "region_code": "区划",
-                                                   "limit": "每页条数", "offset": "偏移"})
+                                                   "limit": "每页条数", "offset": "偏移"}, schema=page_of("FundSource"))
 def fund_sources():
     stmt = funds.source_query(api_user(), year=int_arg("year"), region_code=code_arg())
     return jsonify(page(stmt, lambda s: s.to_dict()))
@@ -505,20 +506,20 @@ def fund_sources():
 @bp.post("/funds")
 @idempotent
 @doc("登记资金来源（中央、省、市、县、社会捐赠）及资金指标", tag="funds", body=FUND_FIELDS,
-     responses={201: "已登记", 409: "编号已存在", 422: "输入有误"})
+     responses={201: "已登记", 409: "编号已存在", 422: "输入有误"}, schema="FundSource")
 def create_fund_source():
     return created(funds.create_source(api_user(), _body(FUND_FIELDS, funds.source_errors)).to_dict())
 
 
 @bp.get("/funds/report")
 @doc("资金使用情况：按来源、指标（及所付周期）和救助项目的下达、支出、结余", tag="funds",
-     query={"year": "年度", "region_code": "区划"})
+     query={"year": "年度", "region_code": "区划"}, schema="FundReport")
 def fund_report():
     return jsonify(funds.report(api_user(), year=int_arg("year"), region_code=code_arg()))
 
 
 @bp.get("/funds/<int:source_id>")
-@doc("资金来源详情", tag="funds", responses={200: "来源", 404: "不存在"})
+@doc("资金来源详情", tag="funds", responses={200: "来源", 404: "不存在"}, schema="FundSource")
 def fund_source(source_id: int):
     return jsonify(funds.get_source(api_user(), source_id).to_dict())
 
@@ -526,7 +527,7 @@ def fund_source(source_id: int):
 @bp.post("/funds/<int:source_id>/lines")
 @idempotent
 @doc("新增资金指标（一个来源每个救助项目一个指标）", tag="funds", body=LINE_FIELDS,
-     responses={201: "已新增", 409: "已存在", 422: "输入有误"})
+     responses={201: "已新增", 409: "已存在", 422: "输入有误"}, schema="FundLine")
 def add_fund_line(source_id: int):
     return created(funds.add_line(api_user(), source_id, _body(LINE_FIELDS)).to_dict())
 
@@ -534,13 +535,13 @@ def add_fund_line(source_id: int):
 @bp.post("/fund-lines/<int:line_id>/allocations")
 @idempotent
 @doc("追加（正数）或调减（负数）资金指标；余额不能为负", tag="funds", body=ALLOCATION_FIELDS,
-     responses={201: "已入账", 409: "调减超过余额", 422: "输入有误"})
+     responses={201: "已入账", 409: "调减超过余额", 422: "输入有误"}, schema="FundEntry")
 def allocate(line_id: int):
     return created(funds.allocate(api_user(), line_id, _body(ALLOCATION_FIELDS)).to_dict())
 
 
 @bp.get("/fund-lines/<int:line_id>/ledger")
-@doc("资金指标台账（只增不改，含每笔后的余额）", tag="funds")
+@doc("资金指标台账（只增不改，含每笔后的余额）", tag="funds", schema=items_of("FundEntry"))
 def fund_ledger(line_id: int):
     return jsonify({"items": [e.to_dict() for e in funds.ledger(api_user(), line_id)]})
 
@@ -548,14 +549,14 @@ def fund_ledger(line_id: int):
 # --- winter-spring ------------------------------------------------------------------------------------------
 
 @bp.get("/winter-spring/<int:year>/needs")
-@doc("受灾人员冬春生活需救助情况统计表（按下级区划汇总）", tag="winter-spring", query={"region_code": "区划"}, path={"year": winter.YEAR_FIELD})
+@doc("受灾人员冬春生活需救助情况统计表（按下级区划汇总）", tag="winter-spring", query={"region_code": "区划"}, path={"year": winter.YEAR_FIELD}, schema="NeedsTable")
 def needs(year: int):
     user = api_user()
     return jsonify(winter.needs_table(user, year, code_arg() or user.region_code))
 
 
 @bp.get("/winter-spring/<int:year>/needs.xlsx")
-@doc("导出冬春需救助情况统计表（Excel）", tag="winter-spring", query={"region_code": "区划"}, path={"year": winter.YEAR_FIELD})
+@doc("导出冬春需救助情况统计表（Excel）", tag="winter-spring", query={"region_code": "区划"}, path={"year": winter.YEAR_FIELD}, media_type=XLSX)
 def needs_xlsx(year: int):
     user = api_user()
     table = winter.needs_table(user, year, code_arg() or user.region_code)
@@ -566,7 +567,7 @@ def needs_xlsx(year: int):
 @idempotent
 @doc("报送需救助情况统计表（县 10 月 15 日、市 10 月 20 日、省 10 月 25 日前）", tag="winter-spring",
      body={"region_code": Field("code")}, responses={201: "已报送", 409: "已报送过", 422: "不是县、市、省"},
-     path={"year": winter.YEAR_FIELD})
+     path={"year": winter.YEAR_FIELD}, schema="NeedsSubmission")
 def submit_needs(year: int):
     data = _body({"region_code": Field("code")})
     return created(winter.submit_needs(api_user(), year, data["region_code"]).to_dict())
@@ -574,7 +575,7 @@ def submit_needs(year: int):
 
 @bp.get("/winter-spring/<int:year>/deadlines")
 @doc("冬春救助报送时限：[{region_code, level, due_at, status: due|overdue|met, met_at}]", tag="winter-spring",
-     query={"region_code": "区划"}, path={"year": winter.YEAR_FIELD})
+     query={"region_code": "区划"}, path={"year": winter.YEAR_FIELD}, schema=list_of("WinterDeadline"))
 def winter_deadlines(year: int):
     return jsonify(winter.deadlines(api_user(), year, code_arg()))
 
@@ -582,7 +583,7 @@ def winter_deadlines(year: int):
 # --- jobs ----------------------------------------------------------------------------------------------------
 
 @bp.get("/jobs")
-@doc("定时任务：声明的任务、触发规则与最近一次运行", tag="jobs")
+@doc("定时任务：声明的任务、触发规则与最近一次运行", tag="jobs", schema="Jobs")
 def jobs():
     from flask import current_app
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from flask import jsonify, request
 
-from ..api import Field, api_blueprint, api_user, code_arg, created, doc, idempotent, int_arg, page
+from ..api import (Field, api_blueprint, api_user, code_arg, created, doc, idempotent, int_arg, list_of,
+                  page, page_of)
 from ..errors import Invalid
 from ..permissions import require
 from . import service
@@ -100,14 +101,14 @@ def _movements(rows: list[dict]) -> dict:
 # --- catalogue and norms ------------------------------------------------------------------
 
 @bp.get("/items")
-@doc("物资目录 [{code, name, unit}]", tag=TAG)
+@doc("物资目录 [{code, name, unit}]", tag=TAG, schema=list_of("Item"))
 def items():
     require(api_user(), "item.view")
     return jsonify([item.to_dict() for item in service.list_items()])
 
 
 @bp.get("/demand-norms")
-@doc("某区划适用的需求定额（本级或最近的上级；未配置时为系统默认）", tag=TAG, query={"region_code": "区划，默认全国"})
+@doc("某区划适用的需求定额（本级或最近的上级；未配置时为系统默认）", tag=TAG, query={"region_code": "区划，默认全国"}, schema="Norms")
 def demand_norms():
     require(api_user(), "item.view")
     return jsonify(service.norms_as_dicts(code_arg() or "000000"))
@@ -115,7 +116,7 @@ def demand_norms():
 
 @bp.put("/demand-norms/<region_code>")
 @doc("设置本级需求定额（替换；空数组则沿用上级）", tag=TAG, body=NORMS_BODY,
-     responses={200: "生效的定额", 403: "无权", 422: "定额有误"})
+     responses={200: "生效的定额", 403: "无权", 422: "定额有误"}, schema="Norms")
 def set_demand_norms(region_code: str):
     data = _json()
     if not isinstance(data.get("norms"), list):
@@ -128,14 +129,14 @@ def set_demand_norms(region_code: str):
 @bp.post("/depots")
 @idempotent
 @doc("新建物资库（管理员、协调员）", tag=TAG, body=DEPOT_BODY,
-     responses={201: "物资库", 403: "无权", 409: "代码已存在", 422: "输入有误"})
+     responses={201: "物资库", 403: "无权", 409: "代码已存在", 422: "输入有误"}, schema="Depot")
 def create_depot():
     return created(service.create_depot(api_user(), _json()).to_dict())
 
 
 @bp.get("/depots")
 @doc("物资库列表（分页 {items, total}）", tag=TAG,
-     query={"region_code": "区划（含下级）", "tier": "层级", "limit": "每页条数", "offset": "偏移"})
+     query={"region_code": "区划（含下级）", "tier": "层级", "limit": "每页条数", "offset": "偏移"}, schema=page_of("Depot"))
 def list_depots():
     require(api_user(), "depot.view")
     stmt = service.depots_query(code_arg())
@@ -148,7 +149,7 @@ def list_depots():
 
 
 @bp.get("/depots/<code>")
-@doc("物资库详情", tag=TAG, responses={200: "物资库", 404: "不存在"})
+@doc("物资库详情", tag=TAG, responses={200: "物资库", 404: "不存在"}, schema="Depot")
 def get_depot(code: str):
     require(api_user(), "depot.view")
     return jsonify(service.get_depot(code).to_dict())
@@ -159,27 +160,27 @@ def get_depot(code: str):
      body={"name": Field("str", required=False), "lon": Field("number", required=False),
            "lat": Field("number", required=False), "capacity_m2": Field("number", required=False, min=0),
            "active": Field("bool", required=False)},
-     responses={200: "物资库", 403: "无权", 404: "不存在", 422: "输入有误"})
+     responses={200: "物资库", 403: "无权", 404: "不存在", 422: "输入有误"}, schema="Depot")
 def update_depot(code: str):
     return jsonify(service.update_depot(api_user(), code, _json()).to_dict())
 
 
 @bp.post("/depots/<code>/managers")
-@doc("指派物资库管理员", tag=TAG, body=MANAGER_BODY, responses={200: "物资库", 403: "无权", 404: "不存在", 422: "用户不合适"})
+@doc("指派物资库管理员", tag=TAG, body=MANAGER_BODY, responses={200: "物资库", 403: "无权", 404: "不存在", 422: "用户不合适"}, schema="Depot")
 def assign_manager(code: str):
     data = _json()
     return jsonify(service.assign_manager(api_user(), code, data.get("username")).to_dict())
 
 
 @bp.delete("/depots/<code>/managers/<username>")
-@doc("取消物资库管理员指派", tag=TAG, responses={200: "物资库", 403: "无权", 404: "不存在"})
+@doc("取消物资库管理员指派", tag=TAG, responses={200: "物资库", 403: "无权", 404: "不存在"}, schema="Depot")
 def remove_manager(code: str, username: str):
     return jsonify(service.assign_manager(api_user(), code, username, remove=True).to_dict())
 
 
 @bp.put("/depots/<code>/reserves/<item>")
 @doc("设置保底储备（辖区外调拨不得动用，除非 released）", tag=TAG, body=RESERVE_BODY,
-     responses={200: "保底储备", 403: "无权", 404: "不存在", 422: "输入有误"})
+     responses={200: "保底储备", 403: "无权", 404: "不存在", 422: "输入有误"}, schema="Reserve")
 def set_reserve(code: str, item: str):
     data = _json()
     return jsonify(service.set_reserve(api_user(), code, item, data.get("floor"), data.get("released", False)))
@@ -188,7 +189,7 @@ def set_reserve(code: str, item: str):
 @bp.post("/depots/<code>/receipts")
 @idempotent
 @doc("入库（该库管理员、管理员）", tag=TAG, body=RECEIPT_BODY,
-     responses={201: "入库单与台账记录", 403: "无权", 404: "物资库不存在", 422: "输入有误"})
+     responses={201: "入库单与台账记录", 403: "无权", 404: "物资库不存在", 422: "输入有误"}, schema="Movements")
 def receipt(code: str):
     data = _json()
     rows = service.receive_stock(api_user(), code, data.get("item"), data.get("quantity"), data.get("note"),
@@ -199,7 +200,7 @@ def receipt(code: str):
 @bp.post("/depots/<code>/adjustments")
 @idempotent
 @doc("盘点调整（须填原因；盘亏按先到期先出）", tag=TAG, body=ADJUSTMENT_BODY,
-     responses={201: "台账记录", 403: "无权", 404: "不存在", 409: "库存不足", 422: "输入有误"})
+     responses={201: "台账记录", 403: "无权", 404: "不存在", 409: "库存不足", 422: "输入有误"}, schema="Movements")
 def adjustment(code: str):
     data = _json()
     rows = service.adjust_stock(api_user(), code, data.get("item"), data.get("quantity"), data.get("reason"),
@@ -210,7 +211,7 @@ def adjustment(code: str):
 @bp.post("/depots/<code>/expiry-writeoff")
 @idempotent
 @doc("过期核销：核销已过有效期的全部批次", tag=TAG, body=WRITEOFF_BODY,
-     responses={201: "核销记录", 200: "没有过期批次", 403: "无权", 404: "不存在", 422: "输入有误"})
+     responses={201: "核销记录", 200: "没有过期批次", 403: "无权", 404: "不存在", 422: "输入有误"}, schema="WriteOff")
 def writeoff(code: str):
     data = _json(optional=True)
     rows = service.write_off_expired(api_user(), code, data.get("on"), data.get("reason"))
@@ -219,7 +220,7 @@ def writeoff(code: str):
 
 @bp.get("/depots/<code>/stock")
 @doc("库存 [{item, on_hand, reserved, available}]（reserved 为保底储备，available 不含过期批次）", tag=TAG,
-     responses={200: "库存", 404: "不存在"})
+     responses={200: "库存", 404: "不存在"}, schema=list_of("StockLine"))
 def stock(code: str):
     require(api_user(), "depot.view")
     return jsonify(service.stock_levels(code))
@@ -227,7 +228,7 @@ def stock(code: str):
 
 @bp.get("/depots/<code>/ledger")
 @doc("库存台账（从早到晚，含每笔后的结存；分页 {items, total}）", tag=TAG,
-     query={"item": "物资代码", "limit": "每页条数（默认 1000）", "offset": "偏移"})
+     query={"item": "物资代码", "limit": "每页条数（默认 1000）", "offset": "偏移"}, schema=page_of("Movement"))
 def ledger(code: str):
     require(api_user(), "depot.view")
     return jsonify(page(service.ledger_query(code, request.args.get("item")), lambda m: m.to_dict(),
@@ -238,7 +239,7 @@ def ledger(code: str):
 
 @bp.get("/events/<int:event_id>/demand")
 @doc("物资需求 [{region_code, item, quantity}]：最新灾情 × 定额 − 已调拨", tag=TAG,
-     query={"items": "物资代码，逗号分隔"}, responses={200: "需求", 403: "无权", 404: "不存在"})
+     query={"items": "物资代码，逗号分隔"}, responses={200: "需求", 403: "无权", 404: "不存在"}, schema=list_of("Demand"))
 def demand(event_id: int):
     items = [code for code in (request.args.get("items") or "").split(",") if code] or None
     return jsonify(service.event_demand(api_user(), event_id, items))
@@ -246,7 +247,7 @@ def demand(event_id: int):
 
 @bp.post("/events/<int:event_id>/allocation-plan")
 @doc("调拨方案（线性规划，按数量×距离最小；只提出方案，不动库存）", tag=TAG, body=PLAN_BODY,
-     responses={200: "{lines, unmet, total_distance_quantity}", 403: "无权", 404: "不存在", 422: "输入有误"})
+     responses={200: "{lines, unmet, total_distance_quantity}", 403: "无权", 404: "不存在", 422: "输入有误"}, schema="AllocationPlan")
 def allocation_plan(event_id: int):
     data = _json(optional=True)
     return jsonify(service.allocation_plan(api_user(), event_id, data.get("items"), data.get("max_distance_km"),
@@ -257,14 +258,14 @@ def allocation_plan(event_id: int):
 
 @bp.post("/dispatches")
 @idempotent
-@doc("调拨申请", tag=TAG, body=DISPATCH_BODY, responses={201: "调拨单（requested）", 403: "无权", 422: "输入有误"})
+@doc("调拨申请", tag=TAG, body=DISPATCH_BODY, responses={201: "调拨单（requested）", 403: "无权", 422: "输入有误"}, schema="Dispatch")
 def create_dispatch():
     return created(service.dispatch_detail(service.create_dispatch(api_user(), _json())))
 
 
 @bp.get("/dispatches")
 @doc("调拨单列表（分页）", tag=TAG, query={"status": "状态", "depot": "调出库", "event_id": "灾害过程",
-                                        "region_code": "接收区划（含下级）", "limit": "每页条数", "offset": "偏移"})
+                                        "region_code": "接收区划（含下级）", "limit": "每页条数", "offset": "偏移"}, schema=page_of("Dispatch"))
 def list_dispatches():
     require(api_user(), "depot.view")
     stmt = service.dispatches_query(api_user(), status=request.args.get("status"), depot=request.args.get("depot"),
@@ -273,7 +274,7 @@ def list_dispatches():
 
 
 @bp.get("/dispatches/<int:dispatch_id>")
-@doc("调拨单详情（含出库批次）", tag=TAG, responses={200: "调拨单", 403: "不在管辖范围内", 404: "不存在"})
+@doc("调拨单详情（含出库批次）", tag=TAG, responses={200: "调拨单", 403: "不在管辖范围内", 404: "不存在"}, schema="Dispatch")
 def get_dispatch(dispatch_id: int):
     require(api_user(), "depot.view")
     return jsonify(service.dispatch_detail(service.dispatch_for(api_user(), dispatch_id)))
@@ -282,14 +283,14 @@ def get_dispatch(dispatch_id: int):
 @bp.post("/dispatches/<int:dispatch_id>/approve")
 @idempotent
 @doc("审批调拨（该库管理员、协调员）：原子扣减库存；任一行不足则 409 且不扣减", tag=TAG,
-     responses={200: "调拨单（approved）", 403: "无权", 404: "不存在", 409: "库存不足或状态不符"})
+     responses={200: "调拨单（approved）", 403: "无权", 404: "不存在", 409: "库存不足或状态不符"}, schema="Dispatch")
 def approve(dispatch_id: int):
     return jsonify(service.dispatch_detail(service.approve_dispatch(api_user(), dispatch_id)))
 
 
 @bp.post("/dispatches/<int:dispatch_id>/ship")
 @idempotent
-@doc("发运", tag=TAG, body=NOTE_BODY, responses={200: "调拨单（shipped）", 403: "无权", 404: "不存在", 409: "状态不符"})
+@doc("发运", tag=TAG, body=NOTE_BODY, responses={200: "调拨单（shipped）", 403: "无权", 404: "不存在", 409: "状态不符"}, schema="Dispatch")
 def ship(dispatch_id: int):
     data = _json(optional=True)
     return jsonify(service.dispatch_detail(service.ship_dispatch(api_user(), dispatch_id, data.get("note"))))
@@ -298,7 +299,7 @@ def ship(dispatch_id: int):
 @bp.post("/dispatches/<int:dispatch_id>/receive")
 @idempotent
 @doc("签收（记录实收数量与差异）", tag=TAG, body=RECEIVE_BODY,
-     responses={200: "调拨单（received）", 403: "无权", 404: "不存在", 409: "状态不符", 422: "输入有误"})
+     responses={200: "调拨单（received）", 403: "无权", 404: "不存在", 409: "状态不符", 422: "输入有误"}, schema="Dispatch")
 def receive(dispatch_id: int):
     data = _json(optional=True)
     return jsonify(service.dispatch_detail(
@@ -308,7 +309,7 @@ def receive(dispatch_id: int):
 @bp.post("/dispatches/<int:dispatch_id>/cancel")
 @idempotent
 @doc("撤销（签收前）：已扣减的库存以冲销记录退回原批次", tag=TAG, body=CANCEL_BODY,
-     responses={200: "调拨单（cancelled）", 403: "无权", 404: "不存在", 409: "已签收"})
+     responses={200: "调拨单（cancelled）", 403: "无权", 404: "不存在", 409: "已签收"}, schema="Dispatch")
 def cancel(dispatch_id: int):
     data = _json(optional=True)
     return jsonify(service.dispatch_detail(service.cancel_dispatch(api_user(), dispatch_id, data.get("reason"))))
@@ -319,14 +320,14 @@ def cancel(dispatch_id: int):
 @bp.post("/supply-requests")
 @idempotent
 @doc("向上级申请物资（本级库存不足时）", tag=TAG, body=SUPPLY_BODY,
-     responses={201: "申请（open）", 403: "无权", 422: "输入有误"})
+     responses={201: "申请（open）", 403: "无权", 422: "输入有误"}, schema="SupplyRequest")
 def raise_request():
     return created(service.raise_supply_request(api_user(), _json()).to_dict())
 
 
 @bp.get("/supply-requests")
 @doc("物资申请列表（分页）", tag=TAG, query={"status": "状态", "region_code": "申请或受理区划", "limit": "每页条数",
-                                          "offset": "偏移"})
+                                          "offset": "偏移"}, schema=page_of("SupplyRequest"))
 def list_requests():
     require(api_user(), "depot.view")
     stmt = service.supply_requests_query(api_user(), status=request.args.get("status"),
@@ -335,7 +336,7 @@ def list_requests():
 
 
 @bp.get("/supply-requests/<int:request_id>")
-@doc("物资申请详情", tag=TAG, responses={200: "申请", 403: "不在管辖范围内", 404: "不存在"})
+@doc("物资申请详情", tag=TAG, responses={200: "申请", 403: "不在管辖范围内", 404: "不存在"}, schema="SupplyRequest")
 def get_request(request_id: int):
     require(api_user(), "depot.view")
     return jsonify(service.supply_request_for(api_user(), request_id).to_dict())
@@ -344,7 +345,7 @@ def get_request(request_id: int):
 @bp.post("/supply-requests/<int:request_id>/fill")
 @idempotent
 @doc("受理申请：从本级物资库生成调拨单（上级协调员）", tag=TAG, body=FILL_BODY,
-     responses={201: "申请（含新调拨单）", 403: "无权", 404: "不存在", 409: "状态不符", 422: "输入有误"})
+     responses={201: "申请（含新调拨单）", 403: "无权", 404: "不存在", 409: "状态不符", 422: "输入有误"}, schema="SupplyRequest")
 def fill_request(request_id: int):
     data = _json()
     return created(service.fill_supply_request(api_user(), request_id, data.get("lines"), data.get("note")).to_dict())
@@ -353,7 +354,7 @@ def fill_request(request_id: int):
 @bp.post("/supply-requests/<int:request_id>/reject")
 @idempotent
 @doc("不予调拨（须说明理由）", tag=TAG, body=REJECT_BODY,
-     responses={200: "申请", 403: "无权", 404: "不存在", 409: "状态不符", 422: "输入有误"})
+     responses={200: "申请", 403: "无权", 404: "不存在", 409: "状态不符", 422: "输入有误"}, schema="SupplyRequest")
 def reject_request(request_id: int):
     data = _json()
     return jsonify(service.reject_supply_request(api_user(), request_id, data.get("reason")).to_dict())
