@@ -58,8 +58,16 @@ def source_query(user, *, year: int | None = None, region_code: str | None = Non
     return stmt.order_by(FundSource.year.desc(), FundSource.code)
 
 
+def _row_id(value) -> int | None:
+    """An id from a path or a page's hidden field (an int or digits) within its column, else ``None``."""
+    if isinstance(value, str):
+        value = int(value) if value.isdigit() and len(value) <= 10 else None
+    return Field("int", min=1).convert("id", value, []) if value is not None else None
+
+
 def get_source(user, source_id: int) -> FundSource:
-    source = db.session.get(FundSource, source_id)
+    row_id = _row_id(source_id)
+    source = db.session.get(FundSource, row_id) if row_id else None
     if source is None:
         raise NotFound(f"资金来源 {source_id} 不存在。")
     require(user, "cycle.view", source.region_code)
@@ -67,7 +75,8 @@ def get_source(user, source_id: int) -> FundSource:
 
 
 def get_line(user, line_id: int, action: str = "cycle.view") -> FundLine:
-    line = db.session.get(FundLine, line_id)
+    row_id = _row_id(line_id)
+    line = db.session.get(FundLine, row_id) if row_id else None
     if line is None:
         raise NotFound(f"资金指标 {line_id} 不存在。")
     require(user, action, line.source.region_code)

@@ -393,10 +393,11 @@ def create_cycle(user, data: Mapping) -> Cycle:
         require(user, "cycle.manage", region.code)
     event = None
     if kind in EVENT_KINDS:
+        event_id = _ID.convert("event_id", data["event_id"], errors) if data.get("event_id") else None
         if not data.get("event_id"):
             errors.append({"field": "event_id", "message": "该救助项目需指定灾害过程"})
-        else:
-            event = db.session.get(Event, data["event_id"])
+        elif event_id is not None:
+            event = db.session.get(Event, event_id)
             if event is None:
                 errors.append({"field": "event_id", "message": f"灾害过程 {data['event_id']} 不存在"})
             elif region is not None and not _event_touches(event, region.code):
