@@ -8,7 +8,7 @@ from . import service
 
 bp = api_blueprint("auth_api", __name__)
 
-TOKEN_BODY = {"username": Field("str"), "password": Field("str")}
+TOKEN_BODY = {"username": Field("str", max_length=80), "password": Field("str", max_length=1024)}
 
 
 @bp.post("/auth/token")

@@ -98,6 +98,8 @@ LINE_FIELDS = {
     "amount": Field("number", min=0, max=funds.AMOUNT_MAX_YUAN, description="元"),
     "note": Field("str", required=False, default="", max_length=4000, multiline=True),
 }
+CANCEL_ROLL_FIELDS = {"reason": Field("str", max_length=4000, multiline=True)}
+RESOLVE_FIELDS = {"resolution": Field("str", max_length=4000, multiline=True)}
 ALLOCATION_FIELDS = {
     "amount": Field("number", min=-funds.AMOUNT_MAX_YUAN, max=funds.AMOUNT_MAX_YUAN, description="元；负数为调减"),
     "note": Field("str", max_length=4000, multiline=True, description="文号或说明"),
@@ -350,10 +352,10 @@ def approve_roll(roll_id: int):
 
 
 @bp.post("/rolls/<int:roll_id>/cancel")
-@doc("撤销公示中的补充名册（已冻结的名册不能修改）", tag="rolls", body={"reason": Field("str")},
+@doc("撤销公示中的补充名册（已冻结的名册不能修改）", tag="rolls", body=CANCEL_ROLL_FIELDS,
      responses={200: "已撤销", 409: "名册已冻结"}, schema="Roll")
 def cancel_roll(roll_id: int):
-    data = _body({"reason": Field("str")})
+    data = _body(CANCEL_ROLL_FIELDS)
     return jsonify(service.cancel_roll(api_user(), roll_id, data["reason"]).to_dict())
 
 
@@ -453,10 +455,10 @@ def add_complaint(cycle_id: int):
 
 
 @bp.post("/complaints/<int:complaint_id>/resolve")
-@doc("办结投诉举报", tag="notices", body={"resolution": Field("str")},
+@doc("办结投诉举报", tag="notices", body=RESOLVE_FIELDS,
      responses={200: "已办结", 409: "已办结过"}, schema="Complaint")
 def resolve_complaint(complaint_id: int):
-    data = _body({"resolution": Field("str")})
+    data = _body(RESOLVE_FIELDS)
     return jsonify(service.resolve_complaint(api_user(), complaint_id, data["resolution"]).to_dict())
 
 

@@ -6,6 +6,8 @@ items and depots, which a schema check alone cannot see); the ``Field`` maps doc
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flask import jsonify, request
 
 from ..api import (Field, api_blueprint, api_user, code_arg, created, doc, idempotent, int_arg, list_of,
@@ -157,8 +159,8 @@ def get_depot(code: str):
 
 @bp.patch("/depots/<code>")
 @doc("修改物资库（名称、位置、库容、启用/停用）", tag=TAG,
-     body={"name": Field("str", required=False), "lon": Field("number", required=False),
-           "lat": Field("number", required=False), "capacity_m2": Field("number", required=False, min=0),
+     body={"name": Field("str", required=False, max_length=100), "lon": replace(service.DEPOT_LON, required=False),
+           "lat": replace(service.DEPOT_LAT, required=False), "capacity_m2": service.DEPOT_CAPACITY,
            "active": Field("bool", required=False)},
      responses={200: "物资库", 403: "无权", 404: "不存在", 422: "输入有误"}, schema="Depot")
 def update_depot(code: str):

@@ -52,7 +52,7 @@ REPORT_FIELDS = {
                      extra={"schema": {"additionalProperties": False, "properties": {
                          i.field: {"type": "integer" if i.integer else "number", "minimum": 0,
                                    "description": f"{i.label}（{i.unit}）"} for i in indicators.INDICATORS}}}),
-    "note": Field("str", required=False, max_length=4000, description="说明；数据突增突减时必填"),
+    "note": Field("str", required=False, max_length=4000, multiline=True, description="说明；数据突增突减时必填"),
 }
 #: How often a concurrent submission that lost the race for a sequence number is retried.
 SEQUENCE_RETRIES = 3
@@ -713,7 +713,7 @@ def compute_deadlines(event: Event, now: datetime | None = None) -> list[dl.Dead
 FORWARD_FIELDS = {
     "region_code": Field("code", description="上报单位：本次灾害过程须逐级上报的市或省的区划代码"),
     "kind": Field("str", choices=tuple(REPORT_KINDS), description="initial 初报 | update 续报 | final 核报"),
-    "note": Field("str", required=False, max_length=4000, description="审核意见或说明"),
+    "note": Field("str", required=False, max_length=4000, multiline=True, description="审核意见或说明"),
 }
 
 

@@ -360,7 +360,7 @@ RESPONSE_FIELDS = {
     "level": Field("str", required=False, max_length=20,
                    description="预案自己的等级名称（Ⅳ、四级）；终止时可省略"),
     "action": Field("str", choices=("start", "adjust", "end")),
-    "reason": Field("str", required=False, default="", max_length=4000,
+    "reason": Field("str", required=False, default="", max_length=4000, multiline=True,
                     description="理由：调整、终止必填；未达到启动条件（预测启动）时必填"),
 }
 
