@@ -1,13 +1,18 @@
-"""The pieces every JSON API route uses.
+"""The pieces every JSON API route uses, and the one path all input is checked by.
 
 - ``api_blueprint(name)``: a blueprint under ``/api/v1`` whose requests need a bearer token (or
   a signed-in session plus the CSRF header for unsafe methods).
-- ``doc(...)``: OpenAPI annotations read by :mod:`app.openapi`.
-- ``Field`` / ``parse`` / ``validate``: validate a JSON body, gathering every bad field into
-  one 422 (``validate`` hands the errors back so that a service can add its rule errors).
-- ``idempotent``: honour the ``Idempotency-Key`` header on creating POSTs.
-- ``page(query)``: ``?limit=&offset=`` lists as ``{"items", "total"}``; ``int_arg``: an
-  optional integer query argument.
+- ``doc(...)``: OpenAPI annotations read by :mod:`app.openapi` (``page_of``, ``list_of``,
+  ``items_of`` name the answer's schema in :mod:`app.schemas`).
+- ``Field`` / ``parse`` / ``validate`` / ``check``: validate input (types, column bounds,
+  control characters), gathering every bad field into one 422 (``validate`` hands the errors
+  back so that a service can add its rule errors).
+- ``arg`` / ``int_arg`` / ``code_arg`` / ``page``: query arguments through the same ``Field``;
+  ``?limit=&offset=`` lists as ``{"items", "total"}``.
+- ``init_app``: the input guard before every request (control characters anywhere, ids beyond
+  their column) and the bounded ``<int:…>`` converter.
+- ``idempotent``: honour the ``Idempotency-Key`` header on creating POSTs; only final answers
+  are stored.
 """
 from __future__ import annotations
 

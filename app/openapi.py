@@ -34,11 +34,17 @@ def _path_schema(rule: str, converter: str | None, name: str, declared: dict[str
 
 def _query_schema(name: str, value) -> tuple[dict, str]:
     if isinstance(value, Field):
-        return value.openapi(), value.description
+        return _not_null(value.openapi()), value.description
     if name in QUERY_FIELDS:
         field = QUERY_FIELDS[name]
-        return field.openapi(), value or field.description
+        return _not_null(field.openapi()), value or field.description
     return {"type": "string", "maxLength": 200, "pattern": text_pattern()}, value
+
+
+def _not_null(schema: dict) -> dict:
+    """A query argument is absent or a value: never ``null``."""
+    schema.pop("nullable", None)
+    return schema
 
 
 def _success_code(responses: dict) -> int:
