@@ -485,7 +485,7 @@ class OutOfRange(int):
 class BoundedIntConverter(IntegerConverter):
     """``<int:…>`` in every route: a non-negative integer within a 32-bit ``Integer`` column
     (``<int(max=…):…>`` widens or narrows it). Beyond it the request is a 404 (from
-    :func:`refuse_control_characters`, so that the URL still matches its rule: a converter that
+    :func:`guard_input`, so that the URL still matches its rule: a converter that
     refused it would make Werkzeug try the other rules and answer 405 for some), never a
     database overflow."""
 
@@ -509,12 +509,17 @@ def _printable_name(name: str) -> str:
     return name.encode("unicode_escape").decode("ascii") if control_character(name) else name
 
 
-def refuse_control_characters() -> None:
-    """Before every request: a path integer beyond its column is a 404; a query argument, path parameter, posted form field or JSON string
-    with a control character (tab, CR and LF are allowed in form fields and JSON strings, which
-    may be multi-line; a field that may not is checked by its :class:`Field`) is a 422 naming
-    the field, in the user's language, before any view, login or query sees it. A JSON body
-    nested deeper than :data:`JSON_MAX_DEPTH` is refused the same way."""
+def guard_input() -> None:
+    """Before every request (API and pages), before any view, login or query sees the input:
+
+    - a path integer beyond its column is a 404;
+    - a query argument, path parameter, posted form field or JSON string (or key) with a
+      control character is a 422 naming the field, in the user's language (tab, CR and LF are
+      allowed in form fields and JSON strings, which may be multi-line; a field that may not is
+      checked by its :class:`Field`);
+    - a JSON body nested deeper than :data:`JSON_MAX_DEPTH` is refused the same way.
+
+    Multipart forms are left to their views, which read them under their upload limits."""
     from flask_babel import gettext
 
     errors: list[dict] = []
@@ -543,7 +548,7 @@ def refuse_control_characters() -> None:
         except RecursionError:
             body, errors = None, [{"field": "", "message": gettext("JSON 嵌套过深")}]
         stack = [("", body, 0)]
-        while stack and not errors:
+        while stack and len(errors) < 20:
             path, value, depth = stack.pop()
             if isinstance(value, str):
                 refuse(path or "body", value, multiline=True)
@@ -567,7 +572,7 @@ def refuse_control_characters() -> None:
 def init_app(app) -> None:
     """Register the bounded ``int`` converter (before any route is added) and the input guard."""
     app.url_map.converters["int"] = BoundedIntConverter
-    app.before_request(refuse_control_characters)
+    app.before_request(guard_input)
 
 
 # --- Idempotency ----------------------------------------------------------------------------
