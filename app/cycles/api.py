@@ -22,7 +22,7 @@ from ..extensions import db
 from ..permissions import require
 from . import excel, funds, service, winter
 from .models import Complaint, Cycle, Payment, PaymentRoll, PublicNotice
-from .rules import DAMAGE_CLASSES, FLAGS, KINDS, STAGES
+from .rules import KINDS, STAGES
 
 bp = api_blueprint("cycles_api", __name__)
 
@@ -54,11 +54,13 @@ TRANSITION_FIELDS = {
     "location": Field("str", required=False, default="", max_length=200, description="公示地点"),
 }
 BENEFICIARY_FIELDS = {
-    "items": Field("list", items="dict", max_items=5000, description="[{household_id, persons?, deceased?, needs?: {food, clothing, heating}}]"),
+    "items": Field("list", items="dict", max_items=5000,
+                   description="[{household_id, persons?, deceased?, needs?: {food, clothing, heating}}]"),
 }
 REVIEW_FIELDS = {
     "stage": Field("str", choices=("village", "township"), description="village 村评 / township 乡审"),
-    "decisions": Field("list", items="dict", max_items=5000, description="[{household_id, decision: approve|reject, note?}]"),
+    "decisions": Field("list", items="dict", max_items=5000,
+                       description="[{household_id, decision: approve|reject, note?}]"),
 }
 SUPPLEMENTARY_FIELDS = {
     "purpose": Field("str", choices=("add", "adjust", "extend"),
@@ -551,14 +553,16 @@ def fund_ledger(line_id: int):
 # --- winter-spring ------------------------------------------------------------------------------------------
 
 @bp.get("/winter-spring/<int:year>/needs")
-@doc("受灾人员冬春生活需救助情况统计表（按下级区划汇总）", tag="winter-spring", query={"region_code": "区划"}, path={"year": winter.YEAR_FIELD}, schema="NeedsTable")
+@doc("受灾人员冬春生活需救助情况统计表（按下级区划汇总）", tag="winter-spring", query={"region_code": "区划"},
+     path={"year": winter.YEAR_FIELD}, schema="NeedsTable")
 def needs(year: int):
     user = api_user()
     return jsonify(winter.needs_table(user, year, code_arg() or user.region_code))
 
 
 @bp.get("/winter-spring/<int:year>/needs.xlsx")
-@doc("导出冬春需救助情况统计表（Excel）", tag="winter-spring", query={"region_code": "区划"}, path={"year": winter.YEAR_FIELD}, media_type=XLSX)
+@doc("导出冬春需救助情况统计表（Excel）", tag="winter-spring", query={"region_code": "区划"},
+     path={"year": winter.YEAR_FIELD}, media_type=XLSX)
 def needs_xlsx(year: int):
     user = api_user()
     table = winter.needs_table(user, year, code_arg() or user.region_code)

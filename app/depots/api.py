@@ -67,8 +67,8 @@ DISPATCH_BODY = {
     "to_depot": Field("str", required=False, max_length=40, description="调入物资库（库间调拨）"),
     "lines": Field("list", items=_line(), description=LINE), "note": NOTE,
 }
-RECEIVE_BODY = {"lines": Field("list", required=False, items=_line(quantity=Field("int", min=0, max=service.MAX_QUANTITY),
-                                                                    note=NOTE),
+RECEIVE_BODY = {"lines": Field("list", required=False,
+                               items=_line(quantity=Field("int", min=0, max=service.MAX_QUANTITY), note=NOTE),
                                description="[{item, quantity, note}]；未列出的物资视为足量签收"),
                 "note": NOTE}
 NOTE_BODY = {"note": NOTE}
@@ -168,7 +168,8 @@ def update_depot(code: str):
 
 
 @bp.post("/depots/<code>/managers")
-@doc("指派物资库管理员", tag=TAG, body=MANAGER_BODY, responses={200: "物资库", 403: "无权", 404: "不存在", 422: "用户不合适"}, schema="Depot")
+@doc("指派物资库管理员", tag=TAG, body=MANAGER_BODY,
+     responses={200: "物资库", 403: "无权", 404: "不存在", 422: "用户不合适"}, schema="Depot")
 def assign_manager(code: str):
     data = _json()
     return jsonify(service.assign_manager(api_user(), code, data.get("username")).to_dict())
@@ -249,7 +250,8 @@ def demand(event_id: int):
 
 @bp.post("/events/<int:event_id>/allocation-plan")
 @doc("调拨方案（线性规划，按数量×距离最小；只提出方案，不动库存）", tag=TAG, body=PLAN_BODY,
-     responses={200: "{lines, unmet, total_distance_quantity}", 403: "无权", 404: "不存在", 422: "输入有误"}, schema="AllocationPlan")
+     responses={200: "{lines, unmet, total_distance_quantity}", 403: "无权", 404: "不存在", 422: "输入有误"},
+     schema="AllocationPlan")
 def allocation_plan(event_id: int):
     data = _json(optional=True)
     return jsonify(service.allocation_plan(api_user(), event_id, data.get("items"), data.get("max_distance_km"),
@@ -267,7 +269,8 @@ def create_dispatch():
 
 @bp.get("/dispatches")
 @doc("调拨单列表（分页）", tag=TAG, query={"status": "状态", "depot": "调出库", "event_id": "灾害过程",
-                                        "region_code": "接收区划（含下级）", "limit": "每页条数", "offset": "偏移"}, schema=page_of("Dispatch"))
+                                        "region_code": "接收区划（含下级）", "limit": "每页条数", "offset": "偏移"},
+     schema=page_of("Dispatch"))
 def list_dispatches():
     require(api_user(), "depot.view")
     stmt = service.dispatches_query(api_user(), status=request.args.get("status"), depot=request.args.get("depot"),
@@ -292,7 +295,8 @@ def approve(dispatch_id: int):
 
 @bp.post("/dispatches/<int:dispatch_id>/ship")
 @idempotent
-@doc("发运", tag=TAG, body=NOTE_BODY, responses={200: "调拨单（shipped）", 403: "无权", 404: "不存在", 409: "状态不符"}, schema="Dispatch")
+@doc("发运", tag=TAG, body=NOTE_BODY, responses={200: "调拨单（shipped）", 403: "无权", 404: "不存在", 409: "状态不符"},
+     schema="Dispatch")
 def ship(dispatch_id: int):
     data = _json(optional=True)
     return jsonify(service.dispatch_detail(service.ship_dispatch(api_user(), dispatch_id, data.get("note"))))

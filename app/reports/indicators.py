@@ -92,8 +92,8 @@ def normalise(figures: Mapping[str, object], maximum: float | None = None) -> tu
             errors.append({"field": path, "message": "不能为负数"})
             continue
         if maximum is not None and value > maximum:
-            errors.append({"field": path, "message": f"{indicator.label}不能超过 {int(maximum) if float(maximum).is_integer() else maximum}"
-                                                     "（上限 REPORT_FIGURE_MAX）"})
+            limit = int(maximum) if float(maximum).is_integer() else maximum
+            errors.append({"field": path, "message": f"{indicator.label}不能超过 {limit}（上限 REPORT_FIGURE_MAX）"})
             continue
         if indicator.integer:
             if int(value) != value:
