@@ -54,6 +54,9 @@ class Defaults:
     REPORT_DIRECT_ALERT_DEATHS_MISSING = 10
     REPORT_JUMP_UP_FACTOR = 3.0
     REPORT_JUMP_DOWN_FACTOR = 0.5
+    # The largest figure one report may carry (persons, rooms, households, livestock, hectares,
+    # 万元): above any real county, far below what the totals of a whole country can hold.
+    REPORT_FIGURE_MAX = 1_000_000_000
     REPORT_PHOTO_MAX_BYTES = 8 * 1024 * 1024
     REPORT_PHOTO_TYPES = ["image/jpeg", "image/png", "image/webp"]
     REPORT_PHOTO_DIR = None  # default: instance/photos

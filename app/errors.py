@@ -16,6 +16,9 @@ class ServiceError(Exception):
     status = 400
     title = "请求有误"
     type = "about:blank"
+    #: A refusal that the same request may overcome when sent again (a lost race, work in
+    #: progress): ``Idempotency-Key`` never stores it, so the retry runs afresh.
+    retryable = False
 
     def __init__(self, detail: str = "", errors: list[dict] | None = None, title: str | None = None):
         super().__init__(detail or self.title)
@@ -41,6 +44,12 @@ class Conflict(ServiceError):
     status, title = 409, "状态冲突"
 
 
+class RetryableConflict(Conflict):
+    """A 409 that asks for a retry ("submitted concurrently, retry", "in progress")."""
+
+    retryable = True
+
+
 class Invalid(ServiceError):
     status, title = 422, "输入有误"
 
@@ -55,6 +64,11 @@ def wants_problem_json() -> bool:
 
 
 def init_app(app: Flask) -> None:
+    from .api import init_app as init_inputs
+
+    # input no view may accept (control characters, ids beyond their column) is refused first
+    init_inputs(app)
+
     @app.errorhandler(ServiceError)
     def _service_error(exc: ServiceError):
         db.session.rollback()

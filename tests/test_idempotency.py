@@ -133,3 +133,105 @@ def test_ledger_upload_with_a_key_is_replayed(app, client, auth):
     assert again.get_json() == first.get_json()
     assert count(app, Household) == first.get_json()["created"]
     assert upload(ledger + b"\0").status_code == 409
+
+
+# --- only final answers are stored ------------------------------------------------------------
+
+def test_finality_of_answers():
+    from app.api import is_final
+    from app.errors import Conflict, Invalid, RetryableConflict
+
+    assert is_final(201) and is_final(200) and is_final(422, Invalid()) and is_final(409, Conflict())
+    assert is_final(403) and is_final(404)
+    assert not is_final(409, RetryableConflict()) and not is_final(429) and not is_final(500)
+    assert not is_final(503) and not is_final(408)
+
+
+def _events_failing_once(monkeypatch, failure: BaseException):
+    """``service.create_event`` fails once with ``failure``, then works."""
+    from app.reports import service
+
+    real, calls = service.create_event, []
+
+    def flaky(user, data):
+        calls.append(1)
+        if len(calls) == 1:
+            raise failure
+        return real(user, data)
+
+    monkeypatch.setattr(service, "create_event", flaky)
+    return calls
+
+
+@pytest.mark.parametrize("failure, status", [
+    ("retryable", 409),
+    ("rate_limited", 429),
+    ("server_error", 500),
+])
+def test_a_retryable_answer_releases_the_key_so_the_retry_runs(app, client, auth, clock, monkeypatch,
+                                                               failure, status):
+    from werkzeug.exceptions import TooManyRequests
+
+    from app.errors import RetryableConflict
+
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # the 500 as a client sees it
+    raised = {"retryable": RetryableConflict("并发冲突，请稍后重试。"), "rate_limited": TooManyRequests(),
+              "server_error": RuntimeError("database restarted")}[failure]
+    calls = _events_failing_once(monkeypatch, raised)
+    headers = {**auth.token("coordinator", "140000"), "Idempotency-Key": f"retry-{failure}"}
+    first = client.post("/api/v1/events", json=EVENT, headers=headers)
+    assert first.status_code == status
+    assert count(app, IdempotencyRecord) == 0  # nothing stored under the key
+    retry = client.post("/api/v1/events", json=EVENT, headers=headers)
+    assert retry.status_code == 201 and "Idempotent-Replayed" not in retry.headers
+    assert len(calls) == 2 and count(app, Event) == 1
+    again = client.post("/api/v1/events", json=EVENT, headers=headers)
+    assert again.headers["Idempotent-Replayed"] == "true" and again.get_json() == retry.get_json()
+
+
+def test_a_request_that_died_releases_the_key(app, client, auth, clock, monkeypatch):
+    """A worker killed mid-request (gunicorn's timeout raises SystemExit in it) leaves no answer."""
+    _events_failing_once(monkeypatch, SystemExit(1))
+    headers = {**auth.token("coordinator", "140000"), "Idempotency-Key": "died"}
+    with pytest.raises(SystemExit):
+        client.post("/api/v1/events", json=EVENT, headers=headers)
+    assert count(app, IdempotencyRecord) == 0
+    assert client.post("/api/v1/events", json=EVENT, headers=headers).status_code == 201
+
+
+def test_a_final_refusal_is_stored_and_replayed(app, client, auth, clock):
+    headers = {**auth.token("coordinator", "140000"), "Idempotency-Key": "refused"}
+    bad = {**EVENT, "hazard": "volcano"}
+    first = client.post("/api/v1/events", json=bad, headers=headers)
+    again = client.post("/api/v1/events", json=bad, headers=headers)
+    assert first.status_code == again.status_code == 422
+    assert again.headers["Idempotent-Replayed"] == "true" and again.get_json() == first.get_json()
+
+
+def test_report_lost_race_409_is_not_replayed_in_the_one_transaction_path(app, client, auth, clock, monkeypatch):
+    """"Submitted concurrently, retry" (every sequence number taken) is retryable: the retry
+    with the same key files the report instead of replaying the 409 for ever."""
+    from app.reports import service
+
+    event = client.post("/api/v1/events", json=EVENT, headers=auth.token("coordinator", "140000"))
+    path = f"/api/v1/events/{event.get_json()['id']}/reports"
+    headers = {**auth.token("officer", "140105"), "Idempotency-Key": "lost-race"}
+    report = {"region_code": "140105001200", "kind": "initial", "as_of": "2026-07-06T08:00:00+08:00",
+              "figures": {"affected_population": 100}}
+    with monkeypatch.context() as patched:
+        patched.setattr(service, "_insert_unless_taken", lambda report: False)
+        lost = client.post(path, json=report, headers=headers)
+    assert lost.status_code == 409 and lost.get_json()["errors"][0]["message"] == "并发冲突，可重试"
+    assert count(app, IdempotencyRecord) == 0
+    retry = client.post(path, json=report, headers=headers)
+    assert retry.status_code == 201 and "Idempotent-Replayed" not in retry.headers
+    assert count(app, LossReport) == 1
+
+
+@pytest.mark.parametrize("key", ["a\u0000b", "x" * 201, "tab\there"])
+def test_an_idempotency_key_must_be_printable_and_short(app, client, auth, clock, key):
+    response = client.post("/api/v1/events", json=EVENT,
+                           headers={**auth.token("coordinator", "140000"), "Idempotency-Key": key})
+    assert response.status_code == 422
+    assert response.get_json()["errors"][0]["field"] == "Idempotency-Key"
+    assert count(app, Event) == 0

@@ -48,7 +48,7 @@ def _no_store(response):
 @public
 @doc("换取访问令牌 (bearer token)；登录失败按账户和地址限制", tag="auth", body=TOKEN_BODY,
      responses={200: "{token, expires_at, must_change_password}", 401: "用户名或密码错误、账户停用或临时密码已用过",
-                422: "缺少字段", 429: THROTTLED})
+                422: "缺少字段", 429: THROTTLED}, schema="Token")
 def token():
     data = parse(TOKEN_BODY)
     token, expires, user = service.issue_token(data["username"], _raw("password"), data["label"])
@@ -57,7 +57,7 @@ def token():
 
 
 @bp.get("/me")
-@doc("当前用户", tag="auth")
+@doc("当前用户", tag="auth", schema="User")
 def me():
     return jsonify(service.user_dict(api_user()))
 

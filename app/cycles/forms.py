@@ -48,7 +48,7 @@ class BeneficiaryForm(FlaskForm):
 
 class ReviewForm(FlaskForm):
     stage = HiddenField(validators=[DataRequired()])
-    household_id = HiddenField("受灾户编号", validators=[DataRequired(), Regexp(r"\A[0-9]+\Z", message="必须是整数")])
+    household_id = HiddenField("受灾户编号", validators=[DataRequired(), Regexp(r"\A[0-9]{1,10}\Z", message="必须是整数")])
     decision = HiddenField(validators=[DataRequired()])
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from gis import codes
 
 from .. import audit
+from ..api import Field, check
 from ..database import lock_for_update
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
@@ -24,9 +25,19 @@ from .models import FUND_LEVELS, Cycle, FundEntry, FundLine, FundSource, Payment
 from .rules import KINDS
 
 
+#: The largest amount (元) one allocation or budget line may carry: far above any real one,
+#: far below what the ledger's 64-bit fen columns can add up.
+AMOUNT_MAX_YUAN = 1_000_000_000_000
+RELIEF_ITEM = Field("str", choices=tuple(KINDS), description="救助项目")
+
+
 def _fen(value, field: str, errors: list[dict], *, allow_negative: bool = False) -> int | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         errors.append({"field": field, "message": "必须是数字（元）"})
+        return None
+    spec = Field("number", min=-AMOUNT_MAX_YUAN if allow_negative else 0, max=AMOUNT_MAX_YUAN)
+    value = spec.convert(field, value, errors)
+    if value is None:
         return None
     fen = int(round(value * 100))
     if fen == 0 or (fen < 0 and not allow_negative):
@@ -47,8 +58,16 @@ def source_query(user, *, year: int | None = None, region_code: str | None = Non
     return stmt.order_by(FundSource.year.desc(), FundSource.code)
 
 
+def _row_id(value) -> int | None:
+    """An id from a path or a page's hidden field (an int or digits) within its column, else ``None``."""
+    if isinstance(value, str):
+        value = int(value) if value.isdigit() and len(value) <= 10 else None
+    return Field("int", min=1).convert("id", value, []) if value is not None else None
+
+
 def get_source(user, source_id: int) -> FundSource:
-    source = db.session.get(FundSource, source_id)
+    row_id = _row_id(source_id)
+    source = db.session.get(FundSource, row_id) if row_id else None
     if source is None:
         raise NotFound(f"资金来源 {source_id} 不存在。")
     require(user, "cycle.view", source.region_code)
@@ -56,7 +75,8 @@ def get_source(user, source_id: int) -> FundSource:
 
 
 def get_line(user, line_id: int, action: str = "cycle.view") -> FundLine:
-    line = db.session.get(FundLine, line_id)
+    row_id = _row_id(line_id)
+    line = db.session.get(FundLine, row_id) if row_id else None
     if line is None:
         raise NotFound(f"资金指标 {line_id} 不存在。")
     require(user, action, line.source.region_code)
@@ -70,26 +90,16 @@ def source_errors(data: Mapping) -> list[dict]:
 
 def _clean_source(data: Mapping) -> tuple[dict, list[dict]]:
     errors: list[dict] = []
-    code = str(data.get("code") or "").strip()
-    name = str(data.get("name") or "").strip()
-    level = data.get("level")
+    code = check("code", data.get("code"), Field("str", max_length=40), errors)
+    name = check("name", data.get("name"), Field("str", max_length=200), errors)
+    level = check("level", data.get("level"), Field("str", choices=tuple(FUND_LEVELS)), errors)
     year = data.get("year")
-    if not code or len(code) > 40:
-        errors.append({"field": "code", "message": "必填，不超过 40 字"})
-    if not name:
-        errors.append({"field": "name", "message": "必填"})
-    if level not in FUND_LEVELS:
-        errors.append({"field": "level", "message": "必须是以下之一：" + ", ".join(FUND_LEVELS)})
     if isinstance(year, bool) or not isinstance(year, int) or not 2000 <= year <= 2100:
         errors.append({"field": "year", "message": "年度必须是 2000–2100 的整数"})
-    region_code = None
-    try:
-        region_code = codes.normalise(data.get("region_code") or "")
-        if db.session.get(Region, region_code) is None:
-            errors.append({"field": "region_code", "message": f"区划 {region_code} 不存在"})
-            region_code = None
-    except codes.CodeError as exc:
-        errors.append({"field": "region_code", "message": str(exc)})
+    region_code = check("region_code", data.get("region_code"), Field("code"), errors)
+    if region_code is not None and db.session.get(Region, region_code) is None:
+        errors.append({"field": "region_code", "message": f"区划 {region_code} 不存在"})
+        region_code = None
     lines = data.get("lines") or []
     parsed_lines = []
     if not isinstance(lines, list):
@@ -97,9 +107,11 @@ def _clean_source(data: Mapping) -> tuple[dict, list[dict]]:
         lines = []
     seen = set()
     for index, line in enumerate(lines):
-        item = line.get("relief_item") if isinstance(line, dict) else None
-        if item not in KINDS:
-            errors.append({"field": f"lines[{index}].relief_item", "message": "必须是以下之一：" + ", ".join(KINDS)})
+        if not isinstance(line, dict):
+            errors.append({"field": f"lines[{index}]", "message": "必须是对象 {relief_item, amount}"})
+            continue
+        item = check(f"lines[{index}].relief_item", line.get("relief_item"), RELIEF_ITEM, errors)
+        if item is None:
             continue
         if item in seen:
             errors.append({"field": f"lines[{index}].relief_item", "message": "同一救助项目只能有一个资金指标"})
@@ -159,9 +171,7 @@ def add_line(user, source_id: int, data: Mapping) -> FundLine:
     source = get_source(user, source_id)
     require(user, "payment.manage", source.region_code)
     errors = []
-    item = data.get("relief_item")
-    if item not in KINDS:
-        errors.append({"field": "relief_item", "message": "必须是以下之一：" + ", ".join(KINDS)})
+    item = check("relief_item", data.get("relief_item"), RELIEF_ITEM, errors)
     amount = _fen(data.get("amount"), "amount", errors)
     if errors:
         raise Invalid("资金指标有误。", errors)
@@ -198,7 +208,8 @@ def allocate(user, line_id: int, data: Mapping) -> FundEntry:
 
 
 def _attach_line(cycle: Cycle, line_id, field: str) -> FundLine:
-    line = db.session.get(FundLine, line_id) if isinstance(line_id, int) else None
+    line_id = Field("int", min=1).convert(field, line_id, [])
+    line = db.session.get(FundLine, line_id) if line_id is not None else None
     if line is None:
         raise Invalid("资金指标不存在。", [{"field": field, "message": "资金指标不存在"}])
     if line.relief_item != cycle.kind:

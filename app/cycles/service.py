@@ -18,8 +18,9 @@ from sqlalchemy.exc import IntegrityError
 from gis import codes
 
 from .. import audit
+from ..api import Field
 from ..database import lock_for_update
-from ..errors import Conflict, Invalid, NotFound
+from ..errors import Conflict, Invalid, NotFound, RetryableConflict
 from ..extensions import db
 from ..models_common import utcnow
 from ..notifications import coordinators_covering, notify
@@ -53,6 +54,24 @@ def _within_clause(column, region_code: str):
 
 # --- households ----------------------------------------------------------------------------------
 
+#: Household fields as the ledger stores them (受灾户台账): the API documents the same.
+HOUSEHOLD_SPECS: dict[str, Field] = {
+    "village_code": Field("code", description="12 位村级区划代码"),
+    "head_name": Field("str", max_length=60, description="户主姓名"),
+    "id_number": Field("str", max_length=24, description="户主公民身份号码（18 位，GB 11643 校验；空格忽略）"),
+    "members": Field("int", min=1, max=99, description="家庭人口"),
+    "damage_class": Field("str", required=False, choices=tuple(DAMAGE_CLASSES),
+                          description="住房倒损：collapsed 倒塌 / severely_damaged 严重损坏 / "
+                                      "generally_damaged 一般损坏 / none"),
+    **{flag: Field("bool", required=False, description=label) for flag, label in FLAGS.items()},
+    "contact": Field("str", required=False, max_length=40),
+    "address": Field("str", required=False, max_length=200),
+    "bank_account": Field("str", required=False, max_length=40, description="一卡通账号"),
+    "bank_name": Field("str", required=False, max_length=60),
+    "note": Field("str", required=False, max_length=2000, multiline=True),
+}
+
+
 def _clean_household(data: Mapping, errors: list[dict], *, partial: bool = False, prefix: str = "") -> dict:
     """Validate household fields (all of them, or those present when ``partial``)."""
     out: dict = {}
@@ -63,13 +82,17 @@ def _clean_household(data: Mapping, errors: list[dict], *, partial: bool = False
     def present(name):
         return name in data and data[name] is not None
 
+    def value(name):
+        """The field checked by its spec; ``None`` (with an error) when bad."""
+        return HOUSEHOLD_SPECS[name].convert(prefix + name, data[name], errors)
+
     required = ("village_code", "head_name", "id_number", "members")
     for name in required:
         if not partial and not present(name):
             bad(name, "必填")
     if present("village_code"):
-        try:
-            code = codes.normalise(data["village_code"])
+        code = value("village_code")
+        if code is not None:
             region = db.session.get(Region, code)
             if region is None:
                 bad("village_code", f"村 {code} 不存在")
@@ -77,53 +100,55 @@ def _clean_household(data: Mapping, errors: list[dict], *, partial: bool = False
                 bad("village_code", "必须是 12 位村级区划代码")
             else:
                 out["village_code"] = code
-        except codes.CodeError as exc:
-            bad("village_code", str(exc))
     if present("head_name"):
-        name = str(data["head_name"]).strip()
-        if not name or len(name) > 60:
-            bad("head_name", "户主姓名不能为空，且不超过 60 字")
-        else:
+        name = value("head_name")
+        if name is not None:
             out["head_name"] = name
     if present("id_number"):
-        try:
-            out["id_number"] = idcard.normalise(data["id_number"])
-        except idcard.IdNumberError as exc:
-            bad("id_number", str(exc))
+        number = value("id_number")
+        if number is not None:
+            try:
+                out["id_number"] = idcard.normalise(number)
+            except idcard.IdNumberError as exc:
+                bad("id_number", str(exc))
     if present("members"):
-        value = data["members"]
-        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 99:
-            bad("members", "家庭人口必须是 1 到 99 的整数")
-        else:
-            out["members"] = value
+        members = value("members")
+        if members is not None:
+            out["members"] = members
     if present("damage_class"):
-        if data["damage_class"] not in DAMAGE_CLASSES:
-            bad("damage_class", "必须是以下之一：" + ", ".join(DAMAGE_CLASSES))
-        else:
-            out["damage_class"] = data["damage_class"]
+        damage = value("damage_class")
+        if damage is not None:
+            out["damage_class"] = damage
     elif not partial:
         out["damage_class"] = "none"
     for flag in FLAGS:
         if present(flag):
-            if not isinstance(data[flag], bool):
-                bad(flag, "必须是 true 或 false")
-            else:
-                out[flag] = data[flag]
+            checked = value(flag)
+            if checked is not None:
+                out[flag] = checked
         elif not partial:
             out[flag] = False
-    for name, limit in (("contact", 40), ("address", 200), ("bank_account", 40), ("bank_name", 60),
-                        ("note", 2000)):
+    for name in ("contact", "address", "bank_account", "bank_name", "note"):
         if present(name):
-            text = str(data[name]).strip()
-            if len(text) > limit:
-                bad(name, f"长度不能超过 {limit}")
-            elif name == "bank_account" and text and not text.replace(" ", "").isdigit():
+            text = value(name)
+            if text is None:
+                continue
+            if name == "bank_account" and text and not text.replace(" ", "").isdigit():
                 bad(name, "账号只能包含数字")
             else:
                 out[name] = text.replace(" ", "") if name == "bank_account" else text
         elif not partial:
             out[name] = ""
     return out
+
+
+_ID = Field("int", min=1)
+
+
+def _household_ref(value) -> Household | None:
+    """The household a body names by id (``None`` for anything but an id within its column)."""
+    household_id = _ID.convert("household_id", value, [])
+    return db.session.get(Household, household_id) if household_id is not None else None
 
 
 def household_query(user, *, region_code: str | None = None, q: str | None = None,
@@ -368,10 +393,11 @@ def create_cycle(user, data: Mapping) -> Cycle:
         require(user, "cycle.manage", region.code)
     event = None
     if kind in EVENT_KINDS:
+        event_id = _ID.convert("event_id", data["event_id"], errors) if data.get("event_id") else None
         if not data.get("event_id"):
             errors.append({"field": "event_id", "message": "该救助项目需指定灾害过程"})
-        else:
-            event = db.session.get(Event, data["event_id"])
+        elif event_id is not None:
+            event = db.session.get(Event, event_id)
             if event is None:
                 errors.append({"field": "event_id", "message": f"灾害过程 {data['event_id']} 不存在"})
             elif region is not None and not _event_touches(event, region.code):
@@ -534,8 +560,7 @@ def add_beneficiaries(user, cycle_id: int, items: list) -> list[Beneficiary]:
         if not isinstance(item, dict):
             errors.append({"field": f"items[{index}]", "message": "必须是对象"})
             continue
-        household_id = item.get("household_id")
-        household = db.session.get(Household, household_id) if isinstance(household_id, int) else None
+        household = _household_ref(item.get("household_id"))
         if household is None:
             errors.append({"field": where + "household_id", "message": "受灾户不存在"})
             continue
@@ -575,7 +600,7 @@ def add_beneficiaries(user, cycle_id: int, items: list) -> list[Beneficiary]:
         db.session.flush()
     except IntegrityError:
         db.session.rollback()
-        raise Conflict("有受灾户已被同时登记到本周期，请刷新后重试。") from None
+        raise RetryableConflict("有受灾户已被同时登记到本周期，请刷新后重试。") from None
     audit.record(user, "cycle.beneficiaries.add", "relief_cycle", cycle.id,
                  after={"household_ids": [b.household_id for b in made]}, region_code=cycle.region_code)
     db.session.commit()
@@ -636,7 +661,8 @@ def record_reviews(user, cycle_id: int, stage: str, decisions: list) -> list[Ben
         if not isinstance(item, dict):
             errors.append({"field": f"decisions[{index}]", "message": "必须是对象"})
             continue
-        row = rows.get(item.get("household_id"))
+        household_id = _ID.convert("household_id", item.get("household_id"), [])
+        row = rows.get(household_id) if household_id is not None else None
         decision = item.get("decision")
         if row is None:
             errors.append({"field": where + "household_id", "message": "该户未登记在本周期"})
@@ -837,7 +863,7 @@ def create_supplementary(user, cycle_id: int, data: Mapping) -> Roll:
     else:
         for index, item in enumerate(entries):
             where = f"entries[{index}]."
-            household = db.session.get(Household, item.get("household_id")) if isinstance(item, dict) and isinstance(item.get("household_id"), int) else None
+            household = _household_ref(item.get("household_id")) if isinstance(item, dict) else None
             if household is None:
                 errors.append({"field": where + "household_id", "message": "受灾户不存在"})
                 continue

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from gis import codes
 
+from ..api import int_arg
 from ..errors import Invalid, NotFound
 from ..extensions import db
 from ..models_common import utcnow
@@ -232,7 +233,7 @@ def cancel_roll(roll_id: int):
 def notice(cycle_id: int):
     """The printable public-notice list (公示名单), names and numbers partly masked."""
     cycle = service.get_cycle(current_user, cycle_id)
-    roll_id = request.args.get("roll", type=int)
+    roll_id = int_arg("roll")
     roll = db.session.get(Roll, roll_id) if roll_id else service.current_notice_roll(cycle)
     if roll is not None and roll.cycle_id != cycle.id:
         raise NotFound("名册不存在。")
@@ -363,11 +364,11 @@ def funds_page():
             return redirect(url_for("cycles.funds_page"))
     elif request.method == "POST" and request.form.get("form") == "allocation" and allocation.validate_on_submit():
         with refusals_flashed():
-            funds.allocate(current_user, int(allocation.line_id.data),
+            funds.allocate(current_user, allocation.line_id.data,
                            {"amount": float(allocation.amount.data), "note": allocation.note.data})
             flash("已入账。", "success")
             return redirect(url_for("cycles.funds_page"))
-    year = request.args.get("year", type=int)
+    year = int_arg("year")
     report = funds.report(current_user, year=year)
     return render_template("cycles/funds.html", report=report, form=form, allocation=allocation, year=year,
                            can_pay=can(current_user, "payment.manage", current_user.region_code),

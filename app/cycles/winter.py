@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from gis import codes
 
 from .. import audit
+from ..api import YEAR_RANGE, Field
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
 from ..models_common import utcnow
@@ -26,6 +27,18 @@ from .rules import (KINDS, LEVEL_LABELS, LEVELS, NEEDS_COLUMNS, Standards, aggre
 
 def _tz() -> ZoneInfo:
     return ZoneInfo(current_app.config["TIMEZONE"])
+
+
+#: The survey years a URL may name (``/winter-spring/<year>/…``); beyond them a date overflows.
+YEAR_FIELD = Field("int", min=YEAR_RANGE[0], max=YEAR_RANGE[1], description="冬春救助年度（当年冬季至次年春季）")
+
+
+def _check_year(year: int) -> int:
+    errors: list[dict] = []
+    YEAR_FIELD.convert("year", year, errors)
+    if errors:
+        raise Invalid("年度有误。", errors)
+    return year
 
 
 def target_counties() -> list[Region]:
@@ -92,6 +105,7 @@ def _needs_rows(year: int) -> list[dict]:
 
 def needs_table(user, year: int, region_code: str) -> dict:
     """The needs table for ``region_code``: one row per child region and the total."""
+    _check_year(year)
     try:
         region_code = codes.normalise(region_code)
     except codes.CodeError as exc:
@@ -137,6 +151,7 @@ def expected_submissions(year: int, within: str | None = None) -> list[tuple[str
 
 
 def deadlines(user, year: int, region_code: str | None = None) -> list[dict]:
+    _check_year(year)
     region_code = region_code or user.region_code
     require(user, "cycle.view", region_code)
     due = winter_spring_deadlines(year, current_app.config["CYCLE_WINTER_SPRING_DEADLINES"], _tz())
@@ -156,6 +171,7 @@ def deadlines(user, year: int, region_code: str | None = None) -> list[dict]:
 
 def submit_needs(user, year: int, region_code: str) -> NeedsSubmission:
     """Submit a region's needs table to the level above (county, prefecture or province)."""
+    _check_year(year)
     try:
         region_code = codes.normalise(region_code)
     except codes.CodeError as exc:

@@ -25,6 +25,7 @@ import stockpile
 from gis import codes, great_circle_km
 
 from .. import audit
+from ..api import Field, check
 from ..database import lock_for_update
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..extensions import db
@@ -68,57 +69,33 @@ def _depot_target(depot: Depot) -> Target:
 
 
 def _whole(value, field: str, errors: list[dict], *, minimum: int = 1) -> int | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or int(value) != value:
-        errors.append({"field": field, "message": "必须是整数"})
-        return None
-    value = int(value)
-    if value < minimum:
-        errors.append({"field": field, "message": f"不能小于 {minimum}"})
-        return None
-    if value > MAX_QUANTITY:
-        errors.append({"field": field, "message": f"不能大于 {MAX_QUANTITY}"})
-        return None
-    return value
+    return Field("int", min=minimum, max=MAX_QUANTITY).convert(field, value, errors)
 
 
-def _text(value, field: str, errors: list[dict], *, required: bool = False, max_length: int = 500):
+def _text(value, field: str, errors: list[dict], *, required: bool = False, max_length: int = 500,
+          multiline: bool = True):
+    """Optional text (``None`` when absent or blank): notes and reasons may span lines, codes
+    and names (``multiline=False``) may not."""
     if value is None or value == "":
         if required:
             errors.append({"field": field, "message": "必填"})
         return None
-    if not isinstance(value, str):
-        errors.append({"field": field, "message": "必须是字符串"})
-        return None
-    value = value.strip()
-    if required and not value:
-        errors.append({"field": field, "message": "不能为空"})
-        return None
-    if len(value) > max_length:
-        errors.append({"field": field, "message": f"长度不能超过 {max_length}"})
-        return None
-    return value or None
+    return Field("str", required=required, max_length=max_length, multiline=multiline).convert(
+        field, value, errors) or None
 
 
 def _date(value, field: str, errors: list[dict]) -> date | None:
     if value is None or value == "":
         return None
-    if isinstance(value, date) and not isinstance(value, datetime):
-        return value
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        errors.append({"field": field, "message": "日期格式应为 YYYY-MM-DD"})
-        return None
+    return Field("date").convert(field, value, errors)
 
 
 def _region(code, field: str, errors: list[dict]) -> Region | None:
     if code is None or code == "":
         errors.append({"field": field, "message": "必填"})
         return None
-    try:
-        code = codes.normalise(code)
-    except codes.CodeError as exc:
-        errors.append({"field": field, "message": str(exc)})
+    code = Field("code").convert(field, code, errors)
+    if code is None:
         return None
     region = db.session.get(Region, code)
     if region is None:
@@ -126,14 +103,32 @@ def _region(code, field: str, errors: list[dict]) -> Region | None:
     return region
 
 
+_CODE = Field("str", max_length=40)
+
+
 def _item(code, field: str, errors: list[dict]) -> Item | None:
-    if not isinstance(code, str) or not code:
+    if code is None or code == "":
         errors.append({"field": field, "message": "必填（物资代码）"})
+        return None
+    code = _CODE.convert(field, code, errors)
+    if code is None:
         return None
     item = db.session.get(Item, code)
     if item is None:
         errors.append({"field": field, "message": f"物资 {code} 不在目录中"})
     return item
+
+
+def _depot_ref(code, field: str, errors: list[dict]) -> Depot | None:
+    """A depot named in a body (``from_depot``, ``to_depot``): text within the code column,
+    and one that exists."""
+    code = _CODE.convert(field, code, errors)
+    if code is None:
+        return None
+    depot = db.session.get(Depot, code)
+    if depot is None:
+        errors.append({"field": field, "message": f"物资库 {code} 不存在"})
+    return depot
 
 
 def _event_id(value, errors: list[dict], field: str = "event_id") -> int | None:
@@ -142,9 +137,10 @@ def _event_id(value, errors: list[dict], field: str = "event_id") -> int | None:
         return None
     from ..reports.models import Event
 
-    if isinstance(value, bool) or not isinstance(value, int) or db.session.get(Event, value) is None:
+    event_id = Field("int", min=1).convert(field, value, errors)
+    if event_id is not None and db.session.get(Event, event_id) is None:
         errors.append({"field": field, "message": f"灾害过程 {value} 不存在"})
-    return value
+    return event_id
 
 
 def _lines(raw, errors: list[dict], field: str = "lines") -> list[tuple[Item, int]]:
@@ -301,6 +297,10 @@ def ensure_default_norms() -> bool:
 # --- depots -------------------------------------------------------------------------------
 
 DEPOT_CODE_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.")
+DEPOT_CODE = Field("str", max_length=40, pattern=r"[A-Za-z0-9._-]+", description="物资库代码（字母、数字、- _ .）")
+DEPOT_LON = Field("number", min=-180, max=180, description="经度（WGS-84）")
+DEPOT_LAT = Field("number", min=-90, max=90, description="纬度（WGS-84）")
+DEPOT_CAPACITY = Field("number", required=False, min=0, max=1e9, description="库容（平方米）")
 
 
 def get_depot(code: str, *, lock: bool = False) -> Depot:
@@ -330,26 +330,17 @@ def create_depot(user, data: dict) -> Depot:
     """``data``: code, name, tier, region_code, lon, lat, optional capacity_m2, managers (usernames)."""
     _require(user, "depot.create")
     errors: list[dict] = []
-    code = _text(data.get("code"), "code", errors, required=True, max_length=40)
+    code = _text(data.get("code"), "code", errors, required=True, max_length=40, multiline=False)
     if code and not set(code) <= DEPOT_CODE_CHARS:
         errors.append({"field": "code", "message": "只能包含字母、数字和 - _ ."})
-    name = _text(data.get("name"), "name", errors, required=True, max_length=100)
-    tier = data.get("tier")
-    if tier not in TIERS:
-        errors.append({"field": "tier", "message": f"必须是以下之一：{', '.join(TIERS)}"})
+    name = _text(data.get("name"), "name", errors, required=True, max_length=100, multiline=False)
+    tier = check("tier", data.get("tier"), Field("str", choices=tuple(TIERS)), errors)
     region = _region(data.get("region_code"), "region_code", errors)
     if region is not None:
         _require(user, "depot.create", region.code)
-    lon, lat = data.get("lon"), data.get("lat")
-    for field, value, bound in (("lon", lon, 180), ("lat", lat, 90)):
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            errors.append({"field": field, "message": "必须是数字（WGS-84 经纬度）"})
-        elif not -bound <= value <= bound:
-            errors.append({"field": field, "message": f"必须在 -{bound} 到 {bound} 之间"})
-    capacity = data.get("capacity_m2")
-    if capacity is not None and (isinstance(capacity, bool) or not isinstance(capacity, (int, float))
-                                 or capacity < 0):
-        errors.append({"field": "capacity_m2", "message": "必须是不小于 0 的数字"})
+    lon = check("lon", data.get("lon"), DEPOT_LON, errors)
+    lat = check("lat", data.get("lat"), DEPOT_LAT, errors)
+    capacity = check("capacity_m2", data.get("capacity_m2"), DEPOT_CAPACITY, errors)
     managers = _managers(data.get("managers") or [], region, errors)
     _raise_if(errors)
     if db.session.get(Depot, code) is not None:
@@ -375,25 +366,21 @@ def update_depot(user, depot_code: str, data: dict) -> Depot:
         errors.append({"field": field, "message": "不能修改（只能修改 name、lon、lat、capacity_m2、active）"})
     changes: dict = {}
     if "name" in data:
-        changes["name"] = _text(data["name"], "name", errors, required=True, max_length=100)
-    for field, bound in (("lon", 180), ("lat", 90)):
+        changes["name"] = _text(data["name"], "name", errors, required=True, max_length=100, multiline=False)
+    for field, spec in (("lon", DEPOT_LON), ("lat", DEPOT_LAT)):
         if field in data:
-            value = data[field]
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not -bound <= value <= bound:
-                errors.append({"field": field, "message": f"必须是 -{bound} 到 {bound} 之间的数字"})
-            else:
+            value = check(field, data[field], spec, errors)
+            if value is not None:
                 changes[field] = float(value)
     if "capacity_m2" in data:
-        value = data["capacity_m2"]
-        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0):
-            errors.append({"field": "capacity_m2", "message": "必须是不小于 0 的数字"})
-        else:
+        before = len(errors)
+        value = check("capacity_m2", data["capacity_m2"], DEPOT_CAPACITY, errors)
+        if len(errors) == before:
             changes["capacity_m2"] = None if value is None else float(value)
     if "active" in data:
-        if not isinstance(data["active"], bool):
-            errors.append({"field": "active", "message": "必须是 true 或 false"})
-        else:
-            changes["active"] = data["active"]
+        value = check("active", data["active"], Field("bool"), errors)
+        if value is not None:
+            changes["active"] = value
     _raise_if(errors)
     before = depot.to_dict()
     for field, value in changes.items():
@@ -851,13 +838,11 @@ def create_dispatch(user, data: dict, *, supply_request: SupplyRequest | None = 
     _require(user, "dispatch.request")
     errors: list[dict] = []
     depot = None
-    if not isinstance(data.get("from_depot"), str) or not data.get("from_depot"):
+    if data.get("from_depot") is None or data.get("from_depot") == "":
         errors.append({"field": "from_depot", "message": "必填"})
     else:
-        depot = db.session.get(Depot, data["from_depot"])
-        if depot is None:
-            errors.append({"field": "from_depot", "message": f"物资库 {data['from_depot']} 不存在"})
-        elif not depot.active:
+        depot = _depot_ref(data["from_depot"], "from_depot", errors)
+        if depot is not None and not depot.active:
             errors.append({"field": "from_depot", "message": "物资库已停用"})
     region = _region(data.get("to_region_code"), "to_region_code", errors)
     if user is not None and depot is not None and region is not None and supply_request is None:
@@ -865,10 +850,10 @@ def create_dispatch(user, data: dict, *, supply_request: SupplyRequest | None = 
             raise Forbidden("只能为本辖区申请调拨，或从本辖区的物资库调出。")
     event_id = _event_id(data.get("event_id"), errors)
     to_depot = None
-    if data.get("to_depot"):
-        to_depot = db.session.get(Depot, data["to_depot"])
+    if data.get("to_depot") not in (None, ""):
+        to_depot = _depot_ref(data["to_depot"], "to_depot", errors)
         if to_depot is None:
-            errors.append({"field": "to_depot", "message": f"物资库 {data['to_depot']} 不存在"})
+            pass
         elif depot is not None and to_depot.code == depot.code:
             errors.append({"field": "to_depot", "message": "调入库不能与调出库相同"})
         elif region is not None and not codes.is_within(to_depot.region_code, region.code):
@@ -979,8 +964,10 @@ def receive_dispatch(user, dispatch_id: int, lines=None, note: str | None = None
             if not isinstance(raw, dict):
                 errors.append({"field": where, "message": "必须是对象 {item, quantity, note}"})
                 continue
-            code = raw.get("item")
-            if code not in by_item:
+            code = _CODE.convert(f"{where}.item", raw.get("item"), errors)
+            if code is None:
+                pass
+            elif code not in by_item:
                 errors.append({"field": f"{where}.item", "message": f"调拨单中没有物资 {code}"})
             elif code in counted:
                 errors.append({"field": f"{where}.item", "message": f"物资 {code} 重复"})
@@ -1250,10 +1237,10 @@ def raise_supply_request(user, data: dict) -> SupplyRequest:
             errors.append({"field": "to_region_code", "message": "该区划没有上级区划，请指定"})
     event_id = _event_id(data.get("event_id"), errors)
     to_depot = None
-    if data.get("to_depot"):
-        to_depot = db.session.get(Depot, data["to_depot"])
+    if data.get("to_depot") not in (None, ""):
+        to_depot = _depot_ref(data["to_depot"], "to_depot", errors)
         if to_depot is None:
-            errors.append({"field": "to_depot", "message": f"物资库 {data['to_depot']} 不存在"})
+            pass
         elif source is not None and not codes.is_within(to_depot.region_code, source.code):
             errors.append({"field": "to_depot", "message": "接收物资库必须在申请区划内"})
     lines = _lines(data.get("lines"), errors)
@@ -1293,15 +1280,17 @@ def fill_supply_request(user, request_id: int, lines, note: str | None = None) -
         if not isinstance(raw, dict):
             errors.append({"field": where, "message": "必须是对象 {from_depot, item, quantity}"})
             continue
-        depot = db.session.get(Depot, raw.get("from_depot")) if isinstance(raw.get("from_depot"), str) else None
+        depot = _depot_ref(raw.get("from_depot"), f"{where}.from_depot", errors)
         if depot is None:
-            errors.append({"field": f"{where}.from_depot", "message": f"物资库 {raw.get('from_depot')} 不存在"})
+            pass
         elif not codes.is_within(depot.region_code, request.to_region_code):
             errors.append({"field": f"{where}.from_depot", "message": "只能从受理级别辖区内的物资库调拨"})
         elif not depot.active:
             errors.append({"field": f"{where}.from_depot", "message": "物资库已停用"})
-        item = raw.get("item")
-        if item not in outstanding:
+        item = _CODE.convert(f"{where}.item", raw.get("item"), errors)
+        if item is None:
+            pass
+        elif item not in outstanding:
             errors.append({"field": f"{where}.item", "message": f"申请中没有物资 {item}"})
         quantity = _whole(raw.get("quantity"), f"{where}.quantity", errors)
         if depot is not None and item in outstanding and quantity is not None:

@@ -11,6 +11,7 @@ from wtforms.validators import DataRequired, NumberRange, Optional
 
 from gis import codes
 
+from ..api import Field, int_arg
 from ..errors import ServiceError
 from ..extensions import db
 from ..pages import flash_form_errors, flash_refusal, submit
@@ -203,7 +204,7 @@ def ledger(code: str):
     item = request.args.get("item") or None
     stmt = service.ledger_query(code, item)
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    page_no = max(request.args.get("page", 1, type=int) or 1, 1)
+    page_no = int_arg("page", Field("int", required=False, min=1)) or 1
     rows = db.session.scalars(stmt.limit(200).offset((page_no - 1) * 200)).all()
     return render_template("depots/ledger.html", depot=depot, rows=rows, item=item or "", items=_item_choices(),
                            kinds=MOVEMENT_KINDS, total=total, page_no=page_no, pages=max((total + 199) // 200, 1))

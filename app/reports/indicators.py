@@ -67,11 +67,12 @@ def zero() -> dict[str, float]:
     return {f: 0 for f in FIELDS}
 
 
-def normalise(figures: Mapping[str, object]) -> tuple[dict[str, float], list[dict]]:
+def normalise(figures: Mapping[str, object], maximum: float | None = None) -> tuple[dict[str, float], list[dict]]:
     """Fill omitted fields with 0 and check types; return ``(figures, errors)``.
 
-    Counts must be integers ≥ 0; hectares and 万元 may be decimals ≥ 0. Unknown fields are
-    errors, so a typo is never silently dropped.
+    Counts must be integers ≥ 0; hectares and 万元 may be decimals ≥ 0; none may exceed
+    ``maximum`` (the configured ceiling, far below what the totals of a whole country can hold).
+    Unknown fields are errors, so a typo is never silently dropped.
     """
     errors: list[dict] = []
     out = zero()
@@ -89,6 +90,10 @@ def normalise(figures: Mapping[str, object]) -> tuple[dict[str, float], list[dic
             continue
         if value < 0:
             errors.append({"field": path, "message": "不能为负数"})
+            continue
+        if maximum is not None and value > maximum:
+            limit = int(maximum) if float(maximum).is_integer() else maximum
+            errors.append({"field": path, "message": f"{indicator.label}不能超过 {limit}（上限 REPORT_FIGURE_MAX）"})
             continue
         if indicator.integer:
             if int(value) != value:
@@ -113,14 +118,14 @@ def check(figures: Mapping[str, float]) -> list[dict]:
     return errors
 
 
-def validate(figures: Mapping[str, object]) -> tuple[dict[str, float], list[dict]]:
+def validate(figures: Mapping[str, object], maximum: float | None = None) -> tuple[dict[str, float], list[dict]]:
     """:func:`normalise` then :func:`check`; all errors together.
 
     The consistency rules are checked among the fields that did parse, so one 422 names a bad
     type and a broken rule at once; a rule involving a field with a bad value is not reported
     (that field's own error already is).
     """
-    clean, errors = normalise(figures)
+    clean, errors = normalise(figures, maximum)
     bad = {e["field"] for e in errors}
     errors += [e for e in check(clean)
                if not any(f"figures.{name}" in bad for name in _rule_fields(e["rule"]))]

@@ -23,7 +23,7 @@ from gis import codes
 from .. import audit
 from ..api import Field, parse
 from ..database import commit_keeping_loaded, insert_unless_exists
-from ..errors import Conflict, Forbidden, Invalid, NotFound
+from ..errors import Conflict, Forbidden, Invalid, NotFound, RetryableConflict
 from ..extensions import db
 from ..models_common import utcnow
 from ..permissions import can, require
@@ -48,8 +48,11 @@ REPORT_FIELDS = {
     "region_code": Field("code", description="报告区划代码（6/9/12 位）"),
     "kind": Field("str", choices=tuple(REPORT_KINDS), description="initial 初报 | update 续报 | final 核报"),
     "as_of": Field("datetime", description="数据截至时间，不得晚于现在"),
-    "figures": Field("dict", description="各项指标（累计值），省略的为 0"),
-    "note": Field("str", required=False, max_length=4000, description="说明；数据突增突减时必填"),
+    "figures": Field("dict", description="各项指标（累计值），省略的为 0；每项不超过 REPORT_FIGURE_MAX",
+                     extra={"schema": {"additionalProperties": False, "properties": {
+                         i.field: {"type": "integer" if i.integer else "number", "minimum": 0,
+                                   "description": f"{i.label}（{i.unit}）"} for i in indicators.INDICATORS}}}),
+    "note": Field("str", required=False, max_length=4000, multiline=True, description="说明；数据突增突减时必填"),
 }
 #: How often a concurrent submission that lost the race for a sequence number is retried.
 SEQUENCE_RETRIES = 3
@@ -126,15 +129,14 @@ def create_event(user, data: Any) -> Event:
     regions: list[Region] = []
     outside: list[dict] = []
     seen: set[str] = set()
-    raw_codes = values.get("region_codes")
-    if raw_codes is not None and not raw_codes:
+    if values.get("region_codes") is not None and not values["region_codes"]:
         errors.append({"field": "region_codes", "message": "至少需要一个受灾区划"})
-    for index, raw in enumerate(raw_codes or []):
+    raw_codes = data.get("region_codes")
+    element = EVENT_FIELDS["region_codes"].item_field()
+    for index, raw in enumerate(raw_codes if isinstance(raw_codes, list) else []):
         path = f"region_codes[{index}]"
-        try:
-            code = codes.normalise(raw)
-        except (codes.CodeError, TypeError) as exc:
-            errors.append({"field": path, "message": str(exc)})
+        code = element.convert(path, raw, []) if raw is not None else None
+        if code is None:  # named already by the list's own check
             continue
         if code in seen:
             continue
@@ -305,7 +307,7 @@ def _check_report(user, event: Event, data: Any, previous: Callable[[str], Previ
     figures = values.get("figures")
     clean: dict = {}
     if figures is not None:
-        clean, figure_errors = indicators.validate(figures)
+        clean, figure_errors = indicators.validate(figures, float(_config("REPORT_FIGURE_MAX")))
         errors.extend(figure_errors)
     as_of = values.get("as_of")
     if as_of is not None:
@@ -426,7 +428,7 @@ def submit_report_with_body(user, event_id: int, data: Any,
         commit_keeping_loaded()  # the body and the receivers use the objects as written
         _after_commit(event, [report], [draft])
         return report, body
-    raise Conflict("同一区划的报告正在并发提交，请稍后重试。",
+    raise RetryableConflict("同一区划的报告正在并发提交，请稍后重试。",
                    [{"field": "region_code", "message": "并发冲突，可重试"}])
 
 
@@ -521,7 +523,7 @@ def import_reports(user, event_id: int, rows: list[dict]) -> list[LossReport]:
         db.session.flush()
     except IntegrityError:
         db.session.rollback()
-        raise Conflict("导入期间有人提交了同一区划的报告，未导入任何数据，请重试。") from None
+        raise RetryableConflict("导入期间有人提交了同一区划的报告，未导入任何数据，请重试。") from None
     for report in reports:
         audit.record(user, "report.submit", "loss_report", report.id,
                      after={"event_id": event.id, "kind": report.kind, "sequence": report.sequence,
@@ -711,7 +713,7 @@ def compute_deadlines(event: Event, now: datetime | None = None) -> list[dl.Dead
 FORWARD_FIELDS = {
     "region_code": Field("code", description="上报单位：本次灾害过程须逐级上报的市或省的区划代码"),
     "kind": Field("str", choices=tuple(REPORT_KINDS), description="initial 初报 | update 续报 | final 核报"),
-    "note": Field("str", required=False, max_length=4000, description="审核意见或说明"),
+    "note": Field("str", required=False, max_length=4000, multiline=True, description="审核意见或说明"),
 }
 
 
@@ -759,7 +761,7 @@ def forward(user, event_id: int, data: Any) -> ReportForward:
                                   table.c.id)
     if row_id is None:
         db.session.rollback()
-        raise Conflict("同一单位正在并发上报，请稍后重试。", [{"field": "region_code", "message": "并发冲突，可重试"}])
+        raise RetryableConflict("同一单位正在并发上报，请稍后重试。", [{"field": "region_code", "message": "并发冲突，可重试"}])
     row.id = row_id
     make_transient_to_detached(row)
     db.session.add(row)

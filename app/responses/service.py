@@ -24,7 +24,7 @@ from gis import codes
 from .. import audit
 from ..api import Field, validate
 from ..database import commit_keeping_loaded, is_postgres, lock_for_update
-from ..errors import Conflict, Forbidden, Invalid, NotFound
+from ..errors import Conflict, Forbidden, Invalid, NotFound, RetryableConflict
 from ..extensions import db
 from ..models_common import utcnow
 from ..notifications import Notification, coordinators_covering, notify
@@ -146,6 +146,11 @@ def upload_plan(user, *, text: str | None = None, data: dict | None = None) -> C
     """
     require(user, "plan.upload")
     plan = _parse_upload(text, data)
+    errors = [{"field": name, "message": f"长度不能超过 {limit}"}
+              for name, value, limit in (("id", plan.id, 80), ("version", plan.version, 40), ("name", plan.name, 200))
+              if len(str(value)) > limit]
+    if errors:
+        raise Invalid("预案的编号、版本或名称过长。", errors)
     errors = _check_plan_geography(plan)
     if errors:
         raise Invalid("预案的管辖区划有误。", errors)
@@ -355,7 +360,7 @@ RESPONSE_FIELDS = {
     "level": Field("str", required=False, max_length=20,
                    description="预案自己的等级名称（Ⅳ、四级）；终止时可省略"),
     "action": Field("str", choices=("start", "adjust", "end")),
-    "reason": Field("str", required=False, default="", max_length=4000,
+    "reason": Field("str", required=False, default="", max_length=4000, multiline=True,
                     description="理由：调整、终止必填；未达到启动条件（预测启动）时必填"),
 }
 
@@ -450,7 +455,7 @@ def record_action(user, event_id: int, data) -> ResponseAction:
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
-        raise Conflict("该响应刚被他人更新，请刷新后重试。") from None
+        raise RetryableConflict("该响应刚被他人更新，请刷新后重试。") from None
     return decision
 
 
