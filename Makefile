@@ -24,7 +24,7 @@ $(BIN)/activate: pyproject.toml
 install: $(BIN)/activate translations
 
 translations: $(BIN)/activate
-	$(BIN)/pybabel compile -f -d app/translations >/dev/null
+	@for dir in app/translations app/*/translations; do $(BIN)/pybabel compile -f -d $$dir >/dev/null 2>&1 || exit 1; done
 
 # A random key, made once (mode 0600) and reused: sessions survive restarts, and no key that
 # was ever published can sign a cookie for this server.

@@ -51,6 +51,16 @@ def public(view: Callable) -> Callable:
     return view
 
 
+#: ``app.extensions`` key of the function ``token -> user | None`` that the ``auth`` area
+#: registers with :func:`token_loader` (the shell does not import an area).
+TOKEN_LOADER = "jiuzai.token_loader"
+
+
+def token_loader(app, loader: Callable[[str], Any]) -> None:
+    """Register how a bearer token becomes a user (as Flask-Login's ``user_loader``)."""
+    app.extensions[TOKEN_LOADER] = loader
+
+
 def _authenticate():
     from flask import current_app
 
@@ -59,9 +69,7 @@ def _authenticate():
         return None
     header = request.headers.get("Authorization", "")
     if header.lower().startswith("bearer "):
-        from .auth.service import user_for_token
-
-        user = user_for_token(header[7:].strip())
+        user = current_app.extensions[TOKEN_LOADER](header[7:].strip())
         if user is None:
             raise Unauthorized("令牌无效或已过期，请重新获取 (POST /api/v1/auth/token)。")
         g.api_user = user

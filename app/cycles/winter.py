@@ -18,7 +18,7 @@ from ..extensions import db
 from ..models_common import utcnow
 from ..notifications import coordinators_covering, notify
 from ..permissions import require
-from ..regions.models import Region
+from ..regions import Region
 from .config import standards as configured_standards
 from .models import CYCLE_MACHINE, Beneficiary, Cycle, NeedsSubmission, Payment
 from .rules import (KINDS, LEVEL_LABELS, LEVELS, NEEDS_COLUMNS, Standards, aggregate_needs,

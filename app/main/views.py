@@ -1,39 +1,33 @@
 from __future__ import annotations
 
-import importlib
-
 from flask import Blueprint, current_app, jsonify, render_template
 from flask_login import current_user, login_required
 from sqlalchemy import text
 
+from .. import areas, regions
 from ..extensions import db
 from ..permissions import ROLE_LABELS
 
 bp = Blueprint("main", __name__)
 
-#: Areas may add home-page panels: a function ``home_panel(user) -> dict | None`` in their
-#: ``views`` module, rendered by the template named in the dict's ``template`` key.
-HOME_PANEL_AREAS = ("reports", "responses", "depots", "cycles")
+
+def home_panels(user) -> list[dict]:
+    """The panels the areas of :mod:`app.areas` show this user on the home page, in area order:
+    each provider returns a dict (rendered by its ``template``) or ``None``."""
+    panels = []
+    for area in areas.AREAS:
+        if area.home_panel:
+            panel = areas.resolve(area.home_panel)(user)
+            if panel:
+                panels.append(panel)
+    return panels
 
 
 @bp.get("/")
 @login_required
 def index():
-    from ..regions.models import Region
-
-    region = db.session.get(Region, current_user.region_code)
-    panels = []
-    for area in HOME_PANEL_AREAS:
-        try:
-            module = importlib.import_module(f"app.{area}.views")
-        except ModuleNotFoundError:
-            continue
-        provider = getattr(module, "home_panel", None)
-        panel = provider(current_user) if provider else None
-        if panel:
-            panels.append(panel)
-    return render_template("main/index.html", region=region, role_name=ROLE_LABELS[current_user.role],
-                           panels=panels)
+    return render_template("main/index.html", region=regions.find_region(current_user.region_code),
+                           role_name=ROLE_LABELS[current_user.role], panels=home_panels(current_user))
 
 
 @bp.get("/healthz")

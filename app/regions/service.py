@@ -33,6 +33,11 @@ def get_region(code: str) -> Region:
     return region
 
 
+def find_region(code: str) -> Region | None:
+    """The region with this (canonical) code, or ``None``: for other areas' services."""
+    return db.session.get(Region, code)
+
+
 def children_query(code: str):
     parent = get_region(code)
     return select(Region).where(Region.parent_code == parent.code).order_by(Region.code)
