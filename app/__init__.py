@@ -63,10 +63,12 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     limiter.init_app(app)
     bootstrap.init_app(app)
 
-    from . import database, errors, i18n, static_assets, templating, uploads
+    from . import database, errors, i18n, input_guard, static_assets, templating, uploads
 
     database.init_app(app)
     i18n.init_app(app, babel)
+    # input no view may accept (control characters, ids beyond their column) is refused first
+    input_guard.init_app(app)
     errors.init_app(app)
     uploads.init_app(app)
     security.init_app(app)

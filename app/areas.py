@@ -80,7 +80,7 @@ AREAS: tuple[Area, ...] = (
                        _l("谁在何时做了什么：只增不改的审计日志。")),),
          actions={"audit.view": frozenset({"admin", "auditor"})}),
     Area("notifications", _l("通知"),
-         home_panel="app.notifications.views:home_panel",
+         home_panel="app.notifications.service:home_panel",
          actions={"notification.view": ALL}),
     Area("reports", _l("灾情报送"),
          nav=(NavEntry("reports.events", _l("灾情"), "fa-triangle-exclamation", "event.view",

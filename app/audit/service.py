@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from decimal import Decimal
-from typing import Any
 
 from flask import has_request_context, request
 from sqlalchemy import select
@@ -26,6 +24,11 @@ def record(user, action: str, entity_type: str, entity_id, *, before: dict | Non
     )
     db.session.add(entry)
     return entry
+
+
+def recent(user, limit: int = 200, **filters) -> list[AuditEntry]:
+    """The audit page's list: the newest lines the user may see."""
+    return db.session.scalars(search(user, **filters).limit(limit)).all()
 
 
 def search(user, *, entity_type=None, action=None, username=None, region_code=None,

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from gis import codes
 
 from .. import audit
-from ..api import YEAR_RANGE, Field
+from ..validation import YEAR_RANGE, Field
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
 from ..models_common import utcnow

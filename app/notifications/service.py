@@ -93,3 +93,11 @@ def mark_all_read(user) -> int:
         row.read = True
     db.session.commit()
     return len(rows)
+
+
+def home_panel(user) -> dict | None:
+    """The home page's panel (:mod:`app.areas`): the newest unread notifications."""
+    if not can(user, "notification.view"):
+        return None
+    return {"template": "notifications/_home_panel.html", "unread": unread_count(user),
+            "latest": recent(user, unread_only=True, limit=5)}

@@ -6,7 +6,6 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
-from ..permissions import can
 from . import service
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
@@ -49,11 +48,3 @@ def read_all():
         count = service.mark_all_read(current_user)
         flash(_("已将 %(count)s 条通知标记为已读。", count=count), "success")
     return redirect(url_for("notifications.index"))
-
-
-def home_panel(user) -> dict | None:
-    """The home page's panel (:mod:`app.areas`): the newest unread notifications."""
-    if not can(user, "notification.view"):
-        return None
-    return {"template": "notifications/_home_panel.html", "unread": service.unread_count(user),
-            "latest": service.recent(user, unread_only=True, limit=5)}

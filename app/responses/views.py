@@ -12,7 +12,7 @@ from ..extensions import db
 from ..permissions import can
 from ..regions import Region
 from . import service
-from .forms import ActivationForm, PlainForm, PlanUploadForm, ResponseActionForm
+from .forms import ActivationForm, PlanUploadForm, ResponseActionForm
 from .models import ACTIONS
 
 bp = Blueprint("responses", __name__, url_prefix="/responses")
