@@ -77,39 +77,52 @@ def idempotent(view: Callable | None = None, *, one_transaction: bool = False):
 
         user_id = g.api_user.id  # set by the API blueprint's authentication (app.api)
         scope = f"{request.method} {request.path}"
-        body_hash = request_fingerprint(scope)
-        claim_id = _claim(user_id, key, scope, body_hash)
-        if claim_id is None:
-            return _replay(user_id, key, scope, body_hash)
+        claim = _Claim(user_id, key, scope, request_fingerprint(scope))
+        claim.id = _claim(user_id, key, scope, claim.body_hash)
+        if claim.id is None:
+            return _replay(user_id, key, scope, claim.body_hash)
         if not one_transaction:
             commit_keeping_loaded()
-        g.idempotency_claim = {"id": claim_id, "staged": False}
+        g.idempotency_claim = {"id": claim.id, "staged": False}
         try:
             response = _to_response(view(*args, **kwargs))
         except BaseException as exc:
-            from .errors import ServiceError
-
-            staged = g.idempotency_claim["staged"]
-            db.session.rollback()
-            if isinstance(exc, ServiceError) and is_final(exc.status, exc):
-                _store_failure(claim_id, user_id, key, scope, body_hash, exc)
-            elif not (one_transaction and staged and _claim_exists(claim_id)):
-                # released; a one-transaction view whose work (and answer) did commit before
-                # the failure keeps its key, so that a retry replays instead of repeating it
-                _release(claim_id)
+            claim.failed(exc, one_transaction and g.idempotency_claim["staged"])
             raise
         finally:
-            claim = g.pop("idempotency_claim", None)
-        if claim["staged"]:  # the answer was committed together with the work
-            return response
-        if is_final(response.status_code) and response.is_json:
-            _store(claim_id, user_id, key, scope, body_hash, response.status_code, response.get_json())
-            db.session.commit()
-        else:
-            _release(claim_id)
+            staged = g.pop("idempotency_claim", {}).get("staged")
+        if not staged:  # (else the answer was committed together with the work)
+            claim.answered(response)
         return response
 
     return wrapper
+
+
+class _Claim:
+    """One request's hold on its key: stored with its final answer, or released."""
+
+    def __init__(self, user_id: int, key: str, scope: str, body_hash: str):
+        self.user_id, self.key, self.scope, self.body_hash = user_id, key, scope, body_hash
+        self.id: int | None = None
+
+    def failed(self, exc: BaseException, staged: bool) -> None:
+        from .errors import ServiceError
+
+        db.session.rollback()
+        if isinstance(exc, ServiceError) and is_final(exc.status, exc):
+            _store_failure(self.id, self.user_id, self.key, self.scope, self.body_hash, exc)
+        elif not (staged and _claim_exists(self.id)):
+            # released; a one-transaction view whose work (and answer) did commit before the
+            # failure keeps its key, so that a retry replays instead of repeating it
+            _release(self.id)
+
+    def answered(self, response) -> None:
+        if is_final(response.status_code) and response.is_json:
+            _store(self.id, self.user_id, self.key, self.scope, self.body_hash, response.status_code,
+                   response.get_json())
+            db.session.commit()
+        else:
+            _release(self.id)
 
 
 def request_fingerprint(scope: str) -> str:
