@@ -2,7 +2,7 @@
 
 Each :class:`Area` is a package ``app/<name>/`` with its pages, JSON API and services, and this
 list says everything the rest of the shell needs to know about it: the order in which
-``create_app`` registers it, its navigation entries, its home-page panel, its demo step and the
+``create_app`` registers it (an area depends only on the areas before it), its navigation entries, its home-page panel, its demo step and the
 actions of the permission function with the roles that may take them. Navigation, the home
 page, ``flask demo load`` and :mod:`app.permissions` read this list and nothing else, so an area
 is added in one place (see ``ARCHITECTURE.md``).
@@ -51,34 +51,35 @@ class Area:
     title: str
     nav: tuple[NavEntry, ...] = ()
     home_panel: str | None = None  # "module:function(user) -> dict | None"
-    demo: tuple[tuple[str, str], ...] = ()  # (label, "module:function(echo)"), run in order
+    #: (step, label, "module:function(echo)"): ``flask demo load`` runs every area's steps by
+    #: step number (plans before the demo event that is assessed against them)
+    demo: tuple[tuple[int, str, str], ...] = ()
     actions: Mapping[str, frozenset[str]] = field(default_factory=dict)
     anywhere: frozenset[str] = frozenset()
     depot_bound: frozenset[str] = frozenset()
 
 
 AREAS: tuple[Area, ...] = (
-    Area("main", _l("首页")),
+    Area("audit", _l("审计日志"),
+         nav=(NavEntry("audit.index", _l("审计"), "fa-clipboard-list", "audit.view",
+                       _l("谁在何时做了什么：只增不改的审计日志。")),),
+         actions={"audit.view": frozenset({"admin", "auditor"})}),
+    Area("regions", _l("行政区划"),
+         nav=(NavEntry("regions.browse", _l("区划"), "fa-sitemap", "region.view",
+                       _l("逐级浏览行政区划及其人口、户数。")),),
+         demo=((1, _l("区划（山西省）"), "app.regions.demo:load_regions"),),
+         actions={"region.view": ALL, "region.import": frozenset({"admin"})},
+         anywhere=frozenset({"region.view"})),
     Area("auth", _l("用户与登录"),
          nav=(NavEntry("auth.users", _l("用户"), "fa-users", "user.view",
                        _l("管辖范围内的用户：新建、重置密码、停用、作废令牌。")),
               NavEntry("auth.account", _l("我的账户"), "fa-user-gear", "account.view",
                        _l("修改密码，查看并退出我的登录会话和令牌。"))),
-         demo=((_l("演示用户"), "app.auth.demo:load_users"),),
+         demo=((2, _l("演示用户"), "app.auth.demo:load_users"),),
          # admins manage, auditors read (inside their jurisdiction); every signed-in user
          # manages their own account (password, sessions, tokens)
          actions={"user.view": frozenset({"admin", "auditor"}), "user.manage": frozenset({"admin"}),
                   "account.view": ALL}),
-    Area("regions", _l("行政区划"),
-         nav=(NavEntry("regions.browse", _l("区划"), "fa-sitemap", "region.view",
-                       _l("逐级浏览行政区划及其人口、户数。")),),
-         demo=((_l("区划（山西省）"), "app.regions.demo:load_regions"),),
-         actions={"region.view": ALL, "region.import": frozenset({"admin"})},
-         anywhere=frozenset({"region.view"})),
-    Area("audit", _l("审计日志"),
-         nav=(NavEntry("audit.index", _l("审计"), "fa-clipboard-list", "audit.view",
-                       _l("谁在何时做了什么：只增不改的审计日志。")),),
-         actions={"audit.view": frozenset({"admin", "auditor"})}),
     Area("notifications", _l("通知"),
          home_panel="app.notifications.service:home_panel",
          actions={"notification.view": ALL}),
@@ -86,7 +87,7 @@ AREAS: tuple[Area, ...] = (
          nav=(NavEntry("reports.events", _l("灾情"), "fa-triangle-exclamation", "event.view",
                        _l("灾害过程、初报续报核报、汇总与报送时限。")),),
          home_panel="app.reports.views:home_panel",
-         demo=((_l("演示灾害过程与灾情"), "app.reports.demo:load_event"),),
+         demo=((5, _l("演示灾害过程与灾情"), "app.reports.demo:load_event"),),
          actions={"event.view": ALL,
                   "event.create": frozenset({"admin", "coordinator", "officer"}),
                   "event.stabilise": STAFF,
@@ -99,7 +100,7 @@ AREAS: tuple[Area, ...] = (
     Area("responses", _l("应急响应"),
          nav=(NavEntry("responses.plans", _l("预案"), "fa-book", "plan.view",
                        _l("各级自然灾害救助应急预案及其启动条件。")),),
-         demo=((_l("应急预案"), "app.responses.demo:load_plans"),),
+         demo=((3, _l("应急预案"), "app.responses.demo:load_plans"),),
          actions={"plan.view": ALL, "plan.upload": frozenset({"admin"}),
                   "response.view": ALL, "response.manage": STAFF},
          anywhere=frozenset({"plan.view"})),
@@ -107,7 +108,7 @@ AREAS: tuple[Area, ...] = (
          nav=(NavEntry("depots.index", _l("物资"), "fa-boxes-stacked", "depot.view",
                        _l("储备库、库存台账、调拨单与物资申请。")),),
          home_panel="app.depots.views:home_panel",
-         demo=((_l("物资目录、物资库与库存"), "app.depots.demo:load_depots"),),
+         demo=((4, _l("物资目录、物资库与库存"), "app.depots.demo:load_depots"),),
          actions={"item.view": ALL,
                   "depot.view": ALL,
                   "depot.create": STAFF,
@@ -129,7 +130,7 @@ AREAS: tuple[Area, ...] = (
          nav=(NavEntry("cycles.index", _l("救助"), "fa-hand-holding-heart", "cycle.view",
                        _l("过渡期、冬春、倒损住房重建等救助：名册、公示、发放。")),),
          home_panel="app.cycles.views:home_panel",
-         demo=((_l("救助周期"), "app.cycles.demo:load_cycles"),),
+         demo=((6, _l("救助周期"), "app.cycles.demo:load_cycles"),),
          actions={"cycle.view": ALL,
                   "cycle.manage": STAFF,
                   "household.view": ALL,
@@ -141,6 +142,7 @@ AREAS: tuple[Area, ...] = (
                        _l("受灾村庄、储备库、最近有库存的储备库与保障盲区。")),),
          actions={"dashboard.view": ALL},
          anywhere=frozenset({"dashboard.view"})),
+    Area("main", _l("首页")),
 )
 
 #: The order of the navigation bar (by endpoint), which is not the order of registration.

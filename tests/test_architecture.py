@@ -132,5 +132,5 @@ def test_every_navigation_entry_and_home_panel_resolves(app):
     for area in areas.AREAS:
         if area.home_panel:
             assert callable(areas.resolve(area.home_panel))
-        for _label, target in area.demo:
+        for _step, _label, target in area.demo:
             assert callable(areas.resolve(target))
