@@ -24,7 +24,7 @@ $(BIN)/activate: pyproject.toml
 install: $(BIN)/activate translations
 
 translations: $(BIN)/activate
-	$(BIN)/pybabel compile -f -d app/translations >/dev/null
+	@for dir in app/translations app/*/translations; do $(BIN)/pybabel compile -f -d $$dir >/dev/null 2>&1 || exit 1; done
 
 # A random key, made once (mode 0600) and reused: sessions survive restarts, and no key that
 # was ever published can sign a cookie for this server.
@@ -54,10 +54,12 @@ serve: | $(SECRET_KEY_FILE)
 # The whole suite on SQLite (browser tests included), then every database test again on
 # PostgreSQL + PostGIS at 127.0.0.1:5432 (a fresh database is created and dropped).
 test: install
+	$(BIN)/lint-imports
 	$(BIN)/pytest
 	JIUZAI_TEST_DB=postgresql JIUZAI_TEST_PG_URL=$(PG_TEST_URL) $(BIN)/pytest -m "db or postgres"
 
 test-sqlite: install
+	$(BIN)/lint-imports
 	$(BIN)/pytest
 
 test-postgres: install

@@ -8,12 +8,9 @@ import os
 from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 
-from . import security
+from . import areas, security
 from .config import Defaults
 from .extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
-
-#: User areas, each a package with ``register(app)``; order is the navigation order.
-AREAS = ("main", "auth", "regions", "audit", "reports", "responses", "depots", "cycles", "dashboard")
 
 
 class StrictJSONProvider(DefaultJSONProvider):
@@ -66,23 +63,27 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     limiter.init_app(app)
     bootstrap.init_app(app)
 
-    from . import database, errors, i18n, static_assets, templating, uploads
+    from . import database, errors, i18n, input_guard, static_assets, templating, uploads
 
     database.init_app(app)
     i18n.init_app(app, babel)
+    # input no view may accept (control characters, ids beyond their column) is refused first
+    input_guard.init_app(app)
     errors.init_app(app)
     uploads.init_app(app)
     security.init_app(app)
     static_assets.init_app(app)
     templating.init_app(app)
 
-    from . import models_common, notifications  # noqa: F401  (tables every area uses)
+    from . import cli, models_common, openapi, scheduler  # noqa: F401  (models_common: tables every area uses)
 
-    for area in AREAS:
-        importlib.import_module(f"{__name__}.{area}").register(app)
-
-    from . import cli, openapi
+    for area in areas.AREAS:
+        # an area that fails to import stops the application here, loudly
+        importlib.import_module(f"{__name__}.{area.name}").register(app)
+        if area.home_panel:
+            areas.resolve(area.home_panel)
 
     openapi.init_app(app)
     cli.init_app(app)
+    scheduler.init_app(app)
     return app

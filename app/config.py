@@ -1,5 +1,7 @@
-"""Default configuration. Every key can be overridden by ``instance/config.py`` or a ``JIUZAI_*``
-environment variable (``JIUZAI_REPORT_INITIAL_HOURS=3``; JSON values are parsed)."""
+"""Default configuration: the one home of every setting's default, grouped by area.
+
+Every key can be overridden by ``instance/config.py`` or a ``JIUZAI_*`` environment variable
+(``JIUZAI_REPORT_INITIAL_HOURS=3``; JSON values are parsed)."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -95,3 +97,76 @@ class Defaults:
     SMTP_FROM = "jiuzai@localhost"
     SMS_GATEWAY_URL = "http://127.0.0.1:9000/sms"
     SCHEDULER_TIMEZONE = "Asia/Shanghai"
+
+    # --- Sign-in, sessions, passwords and login throttling (app.auth) ---
+
+    # Throttling, stored in the database (table login_failure) so that every gunicorn worker and
+    # every instance counts the same failures. Only failures count, never successes.
+    LOGIN_THROTTLE_ENABLED = True
+    # Per account: this many failures within the window lock the account for the lock-out time.
+    LOGIN_ACCOUNT_MAX_FAILURES = 5
+    LOGIN_ACCOUNT_WINDOW_MINUTES = 15
+    LOGIN_ACCOUNT_LOCKOUT_MINUTES = 15
+    # Per address: a much larger budget, so that a county office behind one NAT address still
+    # gets in at 09:00 while a password sprayer from one address is stopped.
+    LOGIN_ADDRESS_MAX_FAILURES = 50
+    LOGIN_ADDRESS_WINDOW_MINUTES = 15
+    LOGIN_ADDRESS_LOCKOUT_MINUTES = 15
+    # Page sessions end after this long without a request, and this long after sign-in at most.
+    SESSION_IDLE_MINUTES = 120
+    SESSION_MAX_HOURS = 12
+    # A temporary password (admin reset, ``users set-password --generate``) signs in once and
+    # expires after this many hours.
+    TEMPORARY_PASSWORD_HOURS = 72
+    PASSWORD_MIN_LENGTH = 8
+
+    # --- Loss reporting: photos (app.reports) ---
+
+    REPORT_MAJOR_MIN_PHOTOS = 3  # 重大灾害: photos per report asked by the national system
+    REPORT_PHOTO_MAX_PER_REPORT = 20
+
+    # --- Relief cycles and the scheduler (app.cycles; defaults from domain.md §4) ---
+
+    # Public notice (公示): at least 7 days (domain.md §4).
+    CYCLE_NOTICE_DAYS = 7
+    CYCLE_SUPPLEMENTARY_NOTICE_DAYS = 7
+    # Transitional living relief (过渡期生活救助): CNY per person per day, months, maximum months.
+    CYCLE_TRANSITIONAL_DAILY_CNY = 20
+    CYCLE_TRANSITIONAL_MONTHS = 3
+    CYCLE_TRANSITIONAL_MAX_MONTHS = 6
+    # Winter-spring relief (冬春生活救助): CNY per person for the season, paid monthly.
+    CYCLE_WINTER_SPRING_PER_PERSON_CNY = 130
+    # When the yearly job opens the county surveys (cron fields, local time): late September.
+    CYCLE_WINTER_SPRING_SURVEY_TRIGGER = {"month": 9, "day": 20, "hour": 8, "minute": 0}
+    CYCLE_WINTER_SPRING_DEADLINES = {"county": "10-15", "prefecture": "10-20", "province": "10-25"}
+    CYCLE_WINTER_SPRING_REMIND_DAYS = 3
+    CYCLE_WINTER_SPRING_PAY_FROM_MONTH = 12
+    CYCLE_WINTER_SPRING_PAY_TO_MONTH = 5
+    CYCLE_WINTER_SPRING_SINGLE_CROP_TO_MONTH = 7
+    # Regions (any level) whose counties are single-crop areas: payments run to July there.
+    CYCLE_WINTER_SPRING_SINGLE_CROP_REGIONS: list[str] = []
+    # Counties (or larger regions) whose winter-spring survey the yearly job opens; empty: all.
+    CYCLE_WINTER_SPRING_REGIONS: list[str] = []
+    # Spring Festival (春节) per calendar year: winter-spring money goes out before it.
+    CYCLE_SPRING_FESTIVAL = {
+        "2024": "2024-02-10", "2025": "2025-01-29", "2026": "2026-02-17", "2027": "2027-02-06",
+        "2028": "2028-01-26", "2029": "2029-02-13", "2030": "2030-02-03",
+    }
+    CYCLE_SPRING_FESTIVAL_WARN_DAYS = 15
+    # Housing reconstruction (倒损住房恢复重建): subsidy by damage class, instalments by stage (%).
+    CYCLE_RECONSTRUCTION_SUBSIDY_CNY = {"collapsed": 20000, "severely_damaged": 20000,
+                                        "generally_damaged": 2000}
+    CYCLE_RECONSTRUCTION_INSTALMENTS = {
+        "rebuild": {"started": 40, "main_structure": 30, "completed": 30},
+        "repair": {"completed": 100},
+    }
+    CYCLE_RECONSTRUCTION_REPORT_DAYS = 20
+    # One-off aid.
+    CYCLE_CONDOLENCE_PER_DEATH_CNY = 10000
+    CYCLE_DROUGHT_PER_PERSON_CNY = 60
+    # Monthly instalments fall due on this day of the month.
+    CYCLE_PAYMENT_DAY = 1
+    # Scheduler: trigger overrides per job id ({"cycles.rolls": {"hour": 5}}), lease and staleness.
+    SCHEDULER_TRIGGERS: dict = {}
+    SCHEDULER_LEASE_SECONDS = 60
+    SCHEDULER_STALE_SECONDS = 600

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from flask import Flask
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
 
 from .extensions import db
 

@@ -64,11 +64,6 @@ def wants_problem_json() -> bool:
 
 
 def init_app(app: Flask) -> None:
-    from .api import init_app as init_inputs
-
-    # input no view may accept (control characters, ids beyond their column) is refused first
-    init_inputs(app)
-
     @app.errorhandler(ServiceError)
     def _service_error(exc: ServiceError):
         db.session.rollback()

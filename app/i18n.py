@@ -20,4 +20,12 @@ def select_locale() -> str:
 
 def init_app(app: Flask, babel: Babel) -> None:
     babel.init_app(app, locale_selector=select_locale,
-                   default_translation_directories="translations")
+                   default_translation_directories=translation_directories())
+
+
+def translation_directories() -> str:
+    """``translations`` (what every page shares) and each area's own ``<area>/translations``,
+    relative to the ``app`` package, as Flask-Babel takes them; the catalogs are merged."""
+    from . import areas
+
+    return ";".join(["translations", *(f"{area.name}/translations" for area in areas.AREAS)])

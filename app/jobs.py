@@ -31,10 +31,10 @@ class JobSpec:
 
 
 JOBS: tuple[JobSpec, ...] = (
-    JobSpec("reports.deadlines", "灾情报送时限检查", "app.jobs:reports_deadlines",
+    JobSpec("reports.deadlines", "灾情报送时限检查", "app.reports.jobs:deadlines_job",
             {"minute": "*/15"}, timedelta(hours=1),
             description="初报、续报、核报到期提醒与逾期告警（每 15 分钟）。"),
-    JobSpec("responses.refresh", "应急响应评估刷新", "app.jobs:responses_refresh",
+    JobSpec("responses.refresh", "应急响应评估刷新", "app.responses.jobs:refresh_job",
             {"minute": "*"}, timedelta(minutes=5),
             description="集中报送期间被标记为过期的灾情评估，每分钟重新评估并通知协调员。"),
     JobSpec("cycles.rolls", "生成发放批次", "app.cycles.jobs:generate_rolls",
@@ -58,18 +58,3 @@ JOBS: tuple[JobSpec, ...] = (
 
 def by_id() -> dict[str, JobSpec]:
     return {spec.id: spec for spec in JOBS}
-
-
-def reports_deadlines(now, run):
-    """Loss-reporting deadlines: ``app.reports.jobs.check_deadlines(now)``, imported lazily."""
-    from app.reports.jobs import check_deadlines
-
-    result = check_deadlines(now)
-    return result if isinstance(result, (dict, list, int, str)) or result is None else str(result)
-
-
-def responses_refresh(now, run):
-    """Assessments left stale by a burst of reports: ``app.responses.service.refresh_stale_assessments``."""
-    from app.responses.service import refresh_stale_assessments
-
-    return {"refreshed": refresh_stale_assessments(now)}

@@ -12,7 +12,8 @@ import re
 
 from flask import Flask, current_app, jsonify
 
-from .api import INT_BOUNDS, QUERY_FIELDS, Field, public, text_pattern
+from .api import public
+from .validation import INT_BOUNDS, QUERY_FIELDS, Field, text_pattern
 
 _PARAM = re.compile(r"<(?:([a-z]+)(?:\([^)]*\))?:)?([a-z_]+)>")
 _PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}

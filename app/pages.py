@@ -1,7 +1,10 @@
 """What every area's pages share: a posted form taken to the service, and what the user is told.
 
-Views stay thin: :func:`submit` validates the form (and its CSRF token), calls the service,
-flashes the success or the refusal and redirects; a refusal rolls back whatever the call began.
+Views stay thin: :func:`perform` calls the service with the posted form (``request.form``, which
+the service validates through the same ``Field`` s as the API's body; CSRFProtect has checked
+the token before any view runs), flashes the success or the refusal, naming each refused field
+by its label on the page, and redirects; a refusal rolls back whatever the call began.
+(:func:`submit` is the older path, through a WTForms form's own validators.)
 """
 from __future__ import annotations
 
@@ -58,4 +61,29 @@ def submit(form, action: Callable[[], object], success: str | Callable[[object],
         flash(incomplete, "danger")
     else:
         flash_form_errors(form)
+    return redirect(to)
+
+
+def labels_of(form) -> Callable[[str], str]:
+    """A refused field's name as the page shows it: the label of the form's field of that name
+    (``lines[0].quantity`` by its first part), else the name itself."""
+    def label(name: str) -> str:
+        head = name.split("[", 1)[0].split(".", 1)[0]
+        if form is not None and head in form:
+            return str(form[head].label.text)
+        return name
+
+    return label
+
+
+def perform(action: Callable[[], object], success: str | Callable[[object], str | tuple[str, str]],
+            to: str, *, form=None, refusals: tuple = REFUSALS):
+    """Call ``action`` (a service call with the posted form), flash ``success`` (text, or a
+    function of what ``action`` returned giving the text or ``(text, category)``) or the
+    refusal with every field named by its label in ``form``, and redirect to ``to``."""
+    with refusals_flashed(labels_of(form), refusals=refusals):
+        result = action()
+        message = success(result) if callable(success) else success
+        text, category = message if isinstance(message, tuple) else (message, "success")
+        flash(text, category)
     return redirect(to)

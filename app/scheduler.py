@@ -38,7 +38,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from .extensions import db
 from .models_common import utcnow
-from .types import JSONType, UTCDateTime
+from .types import JSONType, UTCDateTime, jsonable
 
 log = logging.getLogger("jiuzai.scheduler")
 LEASE_NAME = "scheduler"
@@ -203,15 +203,9 @@ def execute(spec, fire: datetime, holder: str, tz: ZoneInfo) -> Outcome:
         db.session.commit()
         return Outcome(spec.id, key, "failed", error=text)
     db.session.execute(update(JobRun).where(JobRun.id == run.id).values(
-        status="done", result=_jsonable(result), finished_at=utcnow()))
+        status="done", result=jsonable(result), finished_at=utcnow()))
     db.session.commit()
     return Outcome(spec.id, key, "done", result=result)
-
-
-def _jsonable(value):
-    from .audit.service import _jsonable as convert
-
-    return convert(value)
 
 
 def run_due(now: datetime, *, job_ids: Iterable[str] | None = None, holder: str | None = None) -> list[Outcome]:

@@ -32,6 +32,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils import get_column_letter
 
 from .errors import Invalid
+from .config import Defaults
 from .uploads import TooLarge, human_size
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -39,14 +40,6 @@ XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.she
 #: What a cell's text may not begin with (OWASP, "CSV Injection").
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
-#: Configuration keys and their defaults (``app/config.py`` sets the same values).
-DEFAULTS = {
-    "SPREADSHEET_MAX_BYTES": 10 * 1024 * 1024,
-    "SPREADSHEET_MAX_ROWS": 50_000,
-    "SPREADSHEET_MAX_COLUMNS": 60,
-    "SPREADSHEET_MAX_UNZIPPED_BYTES": 100 * 1024 * 1024,
-    "SPREADSHEET_MAX_COMPRESSION_RATIO": 100,
-}
 #: Members smaller than this are never judged by their ratio (tiny files compress oddly).
 _RATIO_FLOOR = 1024 * 1024
 _MAX_MEMBERS = 10_000
@@ -59,10 +52,11 @@ _ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]{0,30}:)?row[\s/>]")
 
 
 def setting(key: str) -> int:
-    """A spreadsheet limit from the configuration (its default outside an application)."""
+    """A spreadsheet limit from the configuration (:mod:`app.config` has the defaults, which
+    also serve outside an application)."""
     if has_app_context():
-        return int(current_app.config.get(key, DEFAULTS[key]))
-    return DEFAULTS[key]
+        return int(current_app.config[key])
+    return int(getattr(Defaults, key))
 
 
 # --- writing ------------------------------------------------------------------------------------

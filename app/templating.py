@@ -7,21 +7,8 @@ from zoneinfo import ZoneInfo
 from flask import Flask, current_app
 from flask_login import current_user
 
+from . import areas
 from .permissions import ROLE_LABELS, can
-
-#: (endpoint, label, Font Awesome icon, action the user needs); shown when the endpoint exists.
-NAV = (
-    ("reports.events", "灾情", "fa-triangle-exclamation", "event.view"),
-    ("dashboard.index", "地图", "fa-map-location-dot", "dashboard.view"),
-    ("responses.plans", "预案", "fa-book", "plan.view"),
-    ("depots.index", "物资", "fa-boxes-stacked", "depot.view"),
-    ("cycles.index", "救助", "fa-hand-holding-heart", "cycle.view"),
-    ("regions.browse", "区划", "fa-sitemap", "region.view"),
-    ("auth.users", "用户", "fa-users", "user.view"),
-    ("audit.index", "审计", "fa-clipboard-list", "audit.view"),
-    ("auth.account", "我的账户", "fa-user-gear", "account.view"),
-)
-
 
 def init_app(app: Flask) -> None:
     @app.context_processor
@@ -38,7 +25,6 @@ def init_app(app: Flask) -> None:
         return value.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).strftime(fmt)
 
 
-def nav_items():
-    views = current_app.view_functions
-    return [(endpoint, label, icon) for endpoint, label, icon, action in NAV
-            if endpoint in views and can(current_user, action)]
+def nav_items() -> list[areas.NavEntry]:
+    """The navigation entries (from :mod:`app.areas`) the signed-in user may open."""
+    return [entry for entry in areas.nav_entries() if can(current_user, entry.action)]

@@ -1,7 +1,9 @@
 """Column types that behave the same on SQLite and on PostgreSQL/PostGIS."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from typing import Any
 
 import shapely
 from sqlalchemy import JSON, DateTime, LargeBinary
@@ -82,3 +84,19 @@ class PostGISGeometry(UserDefinedType):
 
     def get_col_spec(self, **_kw):
         return f"geometry({self.geometry_type}, 4326)"
+
+
+def jsonable(value: Any):
+    """``value`` with dates as ISO strings, decimals as floats and anything else unknown as text:
+    what a JSON column (audit before/after, job results) can store."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)

@@ -12,7 +12,7 @@ import pytest
 import time_machine
 from sqlalchemy import func, select
 
-from app.api import request_fingerprint
+from app.idempotency import request_fingerprint
 from app.extensions import db
 from app.models_common import IdempotencyRecord
 from app.reports.models import Event, LossReport
@@ -138,7 +138,7 @@ def test_ledger_upload_with_a_key_is_replayed(app, client, auth):
 # --- only final answers are stored ------------------------------------------------------------
 
 def test_finality_of_answers():
-    from app.api import is_final
+    from app.idempotency import is_final
     from app.errors import Conflict, Invalid, RetryableConflict
 
     assert is_final(201) and is_final(200) and is_final(422, Invalid()) and is_final(409, Conflict())

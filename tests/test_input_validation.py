@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from app.api import INT_BOUNDS, Field, control_character
+from app.validation import INT_BOUNDS, Field, control_character
 from tests.test_cycles_support import make_event as make_cycle_event
 from tests.test_cycles_support import make_household
 from tests.test_depots_api import make_depot

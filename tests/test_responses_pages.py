@@ -196,12 +196,12 @@ def test_notifications_page_and_home_panel(app, client, auth):
     auth.login("coordinator", "140105", username="county-co")
     home = client.get("/").get_data(as_text=True)
     assert 'id="home-responses"' in home and "三级响应启动条件" in home
-    page = client.get("/responses/notifications").get_data(as_text=True)
+    page = client.get("/notifications/").get_data(as_text=True)
     assert 'data-read="false"' in page and "小店区" in page
     with app.app_context():
         from app.notifications import Notification
 
         row = db.session.query(Notification).filter_by(kind="response_tier").one()
-    response = client.post(f"/responses/notifications/{row.id}/read", data={"go": "1"})
+    response = client.post(f"/notifications/{row.id}/read", data={"go": "1"})
     assert response.headers["Location"].endswith(f"/events/{event_id}#responses")
-    assert 'data-read="true"' in client.get("/responses/notifications").get_data(as_text=True)
+    assert 'data-read="true"' in client.get("/notifications/").get_data(as_text=True)

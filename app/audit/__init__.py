@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from flask import Flask
 
-from .service import record  # noqa: F401  (the one way to write the log)
+from .service import record  # the one way to write the log
+
+__all__ = ["record", "register"]
 
 
 def register(app: Flask) -> None:

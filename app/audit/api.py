@@ -1,3 +1,4 @@
+"""JSON API of the audit log (auditors and admins), and the filters its page shares."""
 from __future__ import annotations
 
 from datetime import date

@@ -2,29 +2,14 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from decimal import Decimal
-from typing import Any
 
 from flask import has_request_context, request
 from sqlalchemy import select
 
 from ..extensions import db
+from ..types import jsonable
 from ..models_common import AuditEntry
 from ..permissions import require
-
-
-def _jsonable(value: Any):
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return value
-    return str(value)
 
 
 def record(user, action: str, entity_type: str, entity_id, *, before: dict | None = None,
@@ -34,11 +19,16 @@ def record(user, action: str, entity_type: str, entity_id, *, before: dict | Non
         user_id=getattr(user, "id", None),
         username=getattr(user, "username", None) or "system",
         action=action, entity_type=entity_type, entity_id=str(entity_id),
-        before=_jsonable(before), after=_jsonable(after), region_code=region_code, note=note,
+        before=jsonable(before), after=jsonable(after), region_code=region_code, note=note,
         remote_addr=request.remote_addr if has_request_context() else None,
     )
     db.session.add(entry)
     return entry
+
+
+def recent(user, limit: int = 200, **filters) -> list[AuditEntry]:
+    """The audit page's list: the newest lines the user may see."""
+    return db.session.scalars(search(user, **filters).limit(limit)).all()
 
 
 def search(user, *, entity_type=None, action=None, username=None, region_code=None,

@@ -1,27 +1,35 @@
-"""Sign-in (登录), server-side sessions, users, passwords and API tokens."""
+"""Sign-in (登录), server-side sessions, users, passwords and API tokens.
+
+Other areas read :class:`User` rows (recipients of notifications, depot managers).
+"""
 from __future__ import annotations
 
 from flask import Flask, flash, redirect, request, url_for
 from flask_login import current_user
 
+from ..api import token_loader
 from ..extensions import login_manager
+from .models import User
+
+__all__ = ["User", "register"]
 
 #: Pages a user who must change their password may still open.
 PAGES_WHILE_PASSWORD_CHANGE = frozenset({"auth.login", "auth.logout", "auth.password", "main.help_page"})
 
 
 def register(app: Flask) -> None:
-    from . import api, config, models, views  # noqa: F401  (tables)
-    from .service import load_session_user, refuse_until_password_changed
+    from . import api, cli, views
+    from .service import load_session_user, refuse_until_password_changed, user_for_token
     from .throttle import LoginThrottled
 
-    config.apply(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "请先登录。"
     login_manager.login_message_category = "warning"
     # The cookie names the user and the secret of a server-side session (see User.session_cookie_id).
     login_manager.id_attribute = "session_cookie_id"
     login_manager.user_loader(load_session_user)
+    token_loader(app, user_for_token)
+    app.cli.add_command(cli.users_cli)
 
     @app.before_request
     def _password_change_first():

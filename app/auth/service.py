@@ -471,7 +471,7 @@ def _valid_id(value) -> bool:
 # --- Users (admins) ------------------------------------------------------------------------
 
 def region_names(region_codes) -> dict[str, str]:
-    from ..regions.models import Region
+    from ..regions import Region
 
     wanted = {c for c in region_codes if c}
     names = {codes.NATIONAL: _t("全国")} if codes.NATIONAL in wanted else {}
@@ -484,7 +484,7 @@ def region_names(region_codes) -> dict[str, str]:
 def resolve_region(actor, text, field: str = "region_code") -> str:
     """A region given by code or by name (名称), inside ``actor``'s jurisdiction when given;
     a 422 naming ``field`` otherwise (unknown, ambiguous, not a code)."""
-    from ..regions.models import Region
+    from ..regions import Region
 
     if not isinstance(text, str) or not text.strip() or not _clean_text(text) or len(text) > 100:
         raise Invalid(_t("区划有误。"), [{"field": field, "message": _t("请填写区划代码或名称")}])

@@ -42,7 +42,7 @@ class PasswordForm(FlaskForm):
 class UserForm(FlaskForm):
     username = StringField(_l("用户名"), validators=[DataRequired(message=_l("请输入用户名")), Length(max=80)])
     full_name = StringField(_l("姓名"), validators=[Optional(), Length(max=80)])
-    role = SelectField(_l("角色"), choices=[(k, _l(v)) for k, v in ROLE_LABELS.items()])
+    role = SelectField(_l("角色"), choices=list(ROLE_LABELS.items()))
     region_code = StringField(_l("管辖区划（代码或名称）"), validators=[DataRequired(message=_l("请填写管辖区划"))],
                               description=_l("如 140105 或 小店区；000000 或 全国 为全国"))
     password = PasswordField(_l("初始密码"), validators=[DataRequired(message=_l("请输入初始密码"))],
@@ -181,7 +181,7 @@ def _region_choices(me) -> list[tuple[str, str]]:
     """Regions down to the county inside ``me``'s jurisdiction, for the region input's list."""
     from sqlalchemy import select
 
-    from ..regions.models import Region
+    from ..regions import Region
 
     stmt = (select(Region.code, Region.name).where(Region.level.in_(("province", "prefecture", "county")))
             .order_by(Region.code).limit(500))

@@ -202,7 +202,7 @@ def import_households():
 @bp.get("/households/export.xlsx")
 @doc("导出受灾户台账（Excel；无权查看者身份证号码脱敏）", tag="households", query={"region_code": "区划"}, media_type=XLSX)
 def export_households():
-    from ..regions.models import Region
+    from ..regions import Region
 
     user = api_user()
     region_code = code_arg() or user.region_code

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from gis import codes
 
 from ..extensions import db
-from ..regions.models import Region
+from ..regions import Region
 from . import idcard
 from .models import Beneficiary, Cycle, FundLine, FundSource, Household
 
@@ -26,7 +26,7 @@ DEMO_HOUSEHOLDS = (
 
 def _demo_event():
     try:
-        from ..reports.models import Event
+        from ..reports import Event
     except ImportError:
         return None
     return db.session.scalar(select(Event).where(Event.status != "closed").order_by(Event.id))

@@ -20,7 +20,7 @@ from ..database import lock_for_update
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
 from ..permissions import can, require
-from ..regions.models import Region
+from ..regions import Region
 from .models import FUND_LEVELS, Cycle, FundEntry, FundLine, FundSource, Payment
 from .rules import KINDS
 

@@ -25,7 +25,7 @@ from ..extensions import db
 from ..models_common import utcnow
 from ..notifications import coordinators_covering, notify
 from ..permissions import can, require
-from ..regions.models import Region
+from ..regions import Region
 from . import idcard
 from .config import standards as configured_standards
 from .models import (CYCLE_MACHINE, Beneficiary, Complaint, Cycle, Household, ProgressReport,
@@ -372,7 +372,7 @@ def _event_touches(event, county: str) -> bool:
 
 def create_cycle(user, data: Mapping) -> Cycle:
     """Create a cycle in ``draft``. ``data`` as parsed by the API (dates already dates)."""
-    from ..reports.models import Event
+    from ..reports import Event
 
     config = current_app.config
     errors: list[dict] = []

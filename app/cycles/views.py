@@ -20,7 +20,7 @@ from ..models_common import utcnow
 from ..pages import flash_refusal, refusals_flashed, submit
 from ..uploads import upload_limit
 from ..permissions import can, require
-from ..regions.models import Region
+from ..regions import Region
 from . import excel, funds, service, winter
 from .forms import (AllocationForm, BeneficiaryForm, CancelRollForm, ComplaintForm, ConfirmForm, CycleForm,
                     FundLineForm, FundSourceForm, HouseholdForm, ImportForm, ProgressForm, ResolveForm,

@@ -12,13 +12,13 @@ from sqlalchemy import func, select
 from gis import codes
 
 from .. import audit
-from ..api import YEAR_RANGE, Field
+from ..validation import YEAR_RANGE, Field
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
 from ..models_common import utcnow
 from ..notifications import coordinators_covering, notify
 from ..permissions import require
-from ..regions.models import Region
+from ..regions import Region
 from .config import standards as configured_standards
 from .models import CYCLE_MACHINE, Beneficiary, Cycle, NeedsSubmission, Payment
 from .rules import (KINDS, LEVEL_LABELS, LEVELS, NEEDS_COLUMNS, Standards, aggregate_needs,

@@ -33,9 +33,9 @@ from gis import codes
 from ..errors import Invalid, NotFound
 from ..extensions import db
 from ..permissions import require
-from ..regions.models import Region
-from ..reports.indicators import BY_FIELD, FIELDS
-from ..reports.models import Event
+from ..regions import Region
+from ..reports import BY_FIELD, FIELDS
+from ..reports import Event
 from .encoding import Encoded, encode
 
 #: The figures the dashboard needs (``?figures=key``): the key indicators, plus what the default
@@ -65,7 +65,7 @@ def _raise_if(errors: list[dict]) -> None:
 
 
 def _check_item(item: str | None, errors: list[dict], *, required: bool) -> str | None:
-    from ..depots.models import Item
+    from ..depots import Item
 
     if item is None or not str(item).strip():
         if required:
@@ -126,7 +126,7 @@ def _overlaps(code: str, jurisdiction: str) -> bool:
 def get_event(user, event_id) -> Event:
     """The event, when the user may see it (the loss-reporting area's rule): 404 unknown, 403
     outside the jurisdiction; 422 when ``event_id`` (a query argument) is not an integer."""
-    from ..reports.service import get_event as reports_get_event
+    from ..reports import get_event as reports_get_event
 
     try:
         event_id = int(event_id)
@@ -138,7 +138,7 @@ def get_event(user, event_id) -> Event:
 
 def visible_events(user, limit: int = 200) -> list[Event]:
     """Events the user may see, for the page's selector: active first, then the most recent."""
-    from ..reports.service import visible_events as reports_visible_events
+    from ..reports import visible_events as reports_visible_events
 
     order = {"active": 0, "stable": 1, "closed": 2}
     events = db.session.scalars(reports_visible_events(user).limit(limit)).all()
@@ -202,7 +202,7 @@ _cache_lock = threading.Lock()
 
 
 def _fingerprint(event_id: int) -> tuple:
-    from ..reports.models import LossReport
+    from ..reports import LossReport
 
     count, last_id, last_at = db.session.execute(
         select(func.count(), func.max(LossReport.id), func.max(LossReport.submitted_at))
@@ -214,7 +214,7 @@ def _fingerprint(event_id: int) -> tuple:
 def _latest_rows(event_id: int) -> list:
     """Each region's latest report (highest sequence), as plain rows: the same selection as
     :func:`app.reports.totals.latest_reports`, without building 20,000 ORM objects."""
-    from ..reports.models import LossReport
+    from ..reports import LossReport
 
     newest = (select(LossReport.region_code, func.max(LossReport.sequence).label("seq"))
               .where(LossReport.event_id == event_id).group_by(LossReport.region_code).subquery())
@@ -435,7 +435,7 @@ def _points(lon: pd.Series, lat: pd.Series) -> list:
 # --- depots --------------------------------------------------------------------------------------
 
 def _depot_table(item: str | None = None, region_code: str | None = None) -> list[dict]:
-    from ..depots.service import depot_stock_table
+    from ..depots import depot_stock_table
 
     return depot_stock_table(item=item, region_code=region_code)
 
@@ -450,7 +450,7 @@ def _stock_frame(item: str) -> pd.DataFrame:
 
 
 def _tier_labels() -> dict[str, str]:
-    from ..depots.models import TIERS
+    from ..depots import TIERS
 
     return TIERS
 
@@ -546,7 +546,7 @@ def dispatches_geojson(user, event_id=None) -> dict:
     event = None
     if event_id not in (None, ""):
         event = get_event(user, event_id)
-    from ..depots.service import dispatches_in_transit
+    from ..depots import dispatches_in_transit
 
     features = []
     for d in sorted(dispatches_in_transit(event.id if event else None), key=lambda d: d["id"]):
@@ -662,7 +662,7 @@ def event_county_codes(user, event: Event) -> list[str]:
 
 def _active_responses(event_id: int) -> dict[str, dict]:
     """Active responses of the event by region: the highest tier (lowest rank) of any plan."""
-    from ..responses.service import active_responses
+    from ..responses import active_responses
 
     best: dict[str, dict] = {}
     for (plan_id, region_code), action in sorted(active_responses(event_id).items()):
@@ -714,7 +714,7 @@ def counties_geojson(user, event_id, zoom=None) -> dict:
 
 def items() -> list[dict]:
     """The catalogue (物资目录), in the depots area's order."""
-    from ..depots.service import list_items
+    from ..depots import list_items
 
     return [i.to_dict() for i in list_items()]
 

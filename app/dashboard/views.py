@@ -17,7 +17,7 @@ from gis import codes
 from ..errors import Invalid
 from ..i18n import select_locale
 from ..permissions import require
-from ..reports.models import EVENT_MACHINE, HAZARDS
+from ..reports import EVENT_MACHINE, HAZARDS
 from . import maps, service
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")

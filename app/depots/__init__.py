@@ -5,6 +5,11 @@ from __future__ import annotations
 
 import click
 from flask import Flask
+
+from .models import TIERS, Item
+from .service import depot_stock_table, dispatches_in_transit, list_items
+
+__all__ = ['Item', 'TIERS', 'depot_stock_table', 'dispatches_in_transit', 'list_items', 'register']
 from flask.cli import AppGroup
 
 

@@ -10,9 +10,9 @@ from sqlalchemy import select
 
 import stockpile
 
-from ..auth.models import User
+from ..auth import User
 from ..extensions import db
-from ..regions.models import Region
+from ..regions import Region
 from . import service
 from .models import Depot, DepotReserve
 

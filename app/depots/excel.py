@@ -11,7 +11,7 @@ from openpyxl.utils import get_column_letter
 
 from .. import spreadsheets
 from ..extensions import db
-from ..regions.models import Region
+from ..regions import Region
 from .models import TIERS, Depot, Dispatch, Item
 from . import service
 

@@ -32,7 +32,7 @@ from ..extensions import db
 from ..models_common import utcnow
 from ..notifications import coordinators_covering, notify
 from ..permissions import Target, can, require
-from ..regions.models import Region
+from ..regions import Region
 from .models import (DISPATCH_MACHINE, SUPPLY_REQUEST_MACHINE, TIERS, DemandNorm, Depot, DepotReserve,
                      Dispatch, DispatchLine, Item, StockBalance, StockMovement, SupplyRequest,
                      SupplyRequestLine)
@@ -135,7 +135,7 @@ def _event_id(value, errors: list[dict], field: str = "event_id") -> int | None:
     """An optional reference to a disaster event: ``None``, or the id of one that exists."""
     if value is None:
         return None
-    from ..reports.models import Event
+    from ..reports import Event
 
     event_id = Field("int", min=1).convert(field, value, errors)
     if event_id is not None and db.session.get(Event, event_id) is None:
@@ -393,7 +393,7 @@ def update_depot(user, depot_code: str, data: dict) -> Depot:
 
 
 def _managers(usernames, region: Region | None, errors: list[dict], field: str = "managers") -> list:
-    from ..auth.models import User
+    from ..auth import User
 
     if not isinstance(usernames, list):
         errors.append({"field": field, "message": "必须是用户名数组"})
@@ -1067,7 +1067,7 @@ def cancel_dispatch(user, dispatch_id: int, reason: str | None = None) -> Dispat
 # --- demand and allocation ------------------------------------------------------------------
 
 def _event(user, event_id: int):
-    from ..reports.models import Event
+    from ..reports import Event
 
     event = db.session.get(Event, event_id)
     if event is None:
@@ -1110,7 +1110,7 @@ def _dispatched(event_id: int, units) -> dict[tuple[str, str], int]:
 def event_demand(user, event_id: int, items=None) -> list[dict]:
     """Outstanding needs of an event (需求): the latest rolled-up figures of each affected
     county-level region × that region's norms, less what was already dispatched there."""
-    from ..reports.totals import event_totals
+    from ..reports import event_totals
 
     _event(user, event_id)
     units = _demand_units(event_totals(event_id))
@@ -1333,7 +1333,7 @@ def reject_supply_request(user, request_id: int, reason) -> SupplyRequest:
     request.closed_by, request.closed_at, request.close_reason = _who(user), utcnow(), reason
     audit.record(user, "supply_request.reject", "supply_request", request.id, before={"status": before},
                  after={"status": after}, region_code=request.from_region_code, note=reason)
-    from ..auth.models import User
+    from ..auth import User
 
     raiser = db.session.scalar(select(User).filter_by(username=request.raised_by))
     if raiser is not None:

@@ -16,7 +16,7 @@ from ..errors import ServiceError
 from ..extensions import db
 from ..pages import flash_form_errors, flash_refusal, submit
 from ..permissions import can, require
-from ..regions.models import Region
+from ..regions import Region
 from . import excel, service
 from .models import DISPATCH_MACHINE, MOVEMENT_KINDS, SUPPLY_REQUEST_MACHINE, TIERS, Depot, Dispatch, SupplyRequest
 

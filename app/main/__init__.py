@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from flask import Flask
 
+__all__ = ["register"]
+
 
 def register(app: Flask) -> None:
     from . import views

@@ -1,3 +1,5 @@
+"""The region table (行政区划): code, name, level, parent, population, households, a point and,
+for larger regions, a boundary."""
 from __future__ import annotations
 
 from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, text

@@ -22,6 +22,39 @@ COLUMNS = ("code", "name", "level", "parent_code", "population", "agricultural_p
            "households", "lon", "lat", "boundary", "synthetic", "source")
 
 
+def region_for(user, code: str) -> Region:
+    """A region, for a user who may see the geography (reference data: every signed-in user)."""
+    require(user, "region.view")
+    return get_region(code)
+
+
+def children_for(user, code: str):
+    """A ``select`` of a region's children, for a user who may see the geography."""
+    require(user, "region.view")
+    return children_query(code)
+
+
+def browse(user, code: str | None = None, limit: int = 2000) -> dict:
+    """What the region browser shows: the region (``None`` for the provinces), its children and
+    the trail of its ancestors from the top."""
+    require(user, "region.view")
+    if code is None:
+        provinces = db.session.scalars(select(Region).where(Region.level == "province")
+                                       .order_by(Region.code)).all()
+        return {"region": None, "children": provinces, "trail": []}
+    region = get_region(code)
+    children = db.session.scalars(children_query(code).limit(limit)).all()
+    trail = []
+    parent = region.parent_code
+    while parent:
+        row = db.session.get(Region, parent)
+        if row is None:
+            break
+        trail.insert(0, row)
+        parent = row.parent_code
+    return {"region": region, "children": children, "trail": trail}
+
+
 def get_region(code: str) -> Region:
     try:
         code = codes.normalise(code)
@@ -31,6 +64,11 @@ def get_region(code: str) -> Region:
     if region is None:
         raise NotFound(f"区划 {code} 不存在。")
     return region
+
+
+def find_region(code: str) -> Region | None:
+    """The region with this (canonical) code, or ``None``: for other areas' services."""
+    return db.session.get(Region, code)
 
 
 def children_query(code: str):

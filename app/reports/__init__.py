@@ -3,18 +3,17 @@ from __future__ import annotations
 
 from flask import Flask
 
-#: Settings of this area that ``app/config.py`` does not define; instance config and
-#: ``JIUZAI_*`` variables still override them.
-DEFAULTS = {
-    "REPORT_MAJOR_MIN_PHOTOS": 3,  # 重大灾害: photos per report asked by the national system
-    "REPORT_PHOTO_MAX_PER_REPORT": 20,
-}
+from .indicators import BY_FIELD, FIELDS
+from .models import EVENT_MACHINE, HAZARDS, Event, LossReport
+from .rollup import total_for
+from .service import get_event, visible_events
+from .signals import report_submitted
+from .totals import event_totals, parent_lookup
 
+__all__ = ['BY_FIELD', 'EVENT_MACHINE', 'Event', 'FIELDS', 'HAZARDS', 'LossReport', 'event_totals', 'get_event', 'parent_lookup', 'register', 'report_submitted', 'total_for', 'visible_events']
 
 def register(app: Flask) -> None:
     from . import api, views  # both import .models, which declares the tables
 
-    for key, value in DEFAULTS.items():
-        app.config.setdefault(key, value)
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp, name="reports_api")

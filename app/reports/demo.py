@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models_common import utcnow
-from ..regions.models import Region
+from ..regions import Region
 from .models import Event
 
 NAME = "山西太原、晋中暴雨洪涝（演示）"
@@ -27,7 +27,7 @@ PREFERRED_PREFECTURES = ("140100", "140700")
 
 
 def load_event(echo) -> None:
-    from ..auth.models import User
+    from ..auth import User
     from . import service
 
     users = {u.username: u for u in db.session.scalars(

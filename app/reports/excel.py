@@ -21,7 +21,7 @@ from ..errors import Invalid
 from ..extensions import db
 from ..models_common import utcnow
 from ..permissions import require
-from ..regions.models import Region
+from ..regions import Region
 from . import service
 from .indicators import INDICATORS
 from .models import HAZARDS, REPORT_KINDS, LossReport

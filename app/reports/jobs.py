@@ -22,7 +22,7 @@ from gis import codes
 
 from ..extensions import db
 from ..notifications import Notification, coordinators_covering, notify
-from ..regions.models import Region
+from ..regions import Region
 from . import indicators
 from .models import REPORT_KINDS, Event
 from .totals import event_totals, subtree_total
@@ -61,7 +61,7 @@ def direct_report_alert(event: Event, county: str) -> int:
 def _overdue_recipients(unit: str, level: str, reports_to: str | None, cache: dict) -> list:
     """The unit's information officers and the coordinators of the unit and of the unit it
     reports to (a county directly under a province: the province; a province: the nation)."""
-    from ..auth.models import User
+    from ..auth import User
 
     if unit not in cache:
         above = codes.level_of(reports_to) if reports_to else "nation"
@@ -114,3 +114,9 @@ def _tz():
     from zoneinfo import ZoneInfo
 
     return ZoneInfo(current_app.config["TIMEZONE"])
+
+
+def deadlines_job(now, run):
+    """The scheduled job ``reports.deadlines`` (:mod:`app.jobs`): :func:`check_deadlines`."""
+    result = check_deadlines(now)
+    return result if isinstance(result, (dict, list, int, str)) or result is None else str(result)

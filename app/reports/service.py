@@ -27,7 +27,7 @@ from ..errors import Conflict, Forbidden, Invalid, NotFound, RetryableConflict
 from ..extensions import db
 from ..models_common import utcnow
 from ..permissions import can, require
-from ..regions.models import Region
+from ..regions import Region
 from . import deadlines as dl
 from . import indicators, signals
 from .models import EVENT_MACHINE, HAZARDS, REPORT_KINDS, Event, LossReport, ReportForward, ReportPhoto
@@ -214,7 +214,7 @@ def _declare(user, event_id: int, data: Any, transition: str, column: str, label
 def affected_counties(event: Event) -> list[str]:
     """The counties that owe reports: affected counties, the counties beneath affected
     prefectures and provinces, and the county above an affected township or village."""
-    from ..regions.service import descendant_codes
+    from ..regions import descendant_codes
 
     out: set[str] = set()
     for region in event.regions:

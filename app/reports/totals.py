@@ -7,7 +7,7 @@ import json
 from sqlalchemy import Text, cast, func, select
 
 from ..extensions import db
-from ..regions.models import Region
+from ..regions import Region
 from .models import LossReport
 from .rollup import Latest, Total, roll_up, total_for
 

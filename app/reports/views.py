@@ -16,7 +16,7 @@ from ..errors import ServiceError
 from ..pages import flash_refusal, submit
 from ..extensions import db
 from ..permissions import can
-from ..regions.models import Region
+from ..regions import Region
 from ..uploads import upload_limit
 from . import chart, excel, service
 from .forms import AtForm, EventForm, ForwardForm, ImportForm

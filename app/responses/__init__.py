@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from flask import Flask
 
+from .service import active_responses
+
+__all__ = ['active_responses', 'register']
+
 
 def register(app: Flask) -> None:
-    from ..reports.signals import report_submitted
+    from ..reports import report_submitted
     from . import api, models, service, views  # noqa: F401  (models: tables)
 
     app.register_blueprint(views.bp)
@@ -16,5 +20,4 @@ def register(app: Flask) -> None:
 
     @app.context_processor
     def _response_globals():
-        return {"response_panels": views.response_panels,
-                "unread_notifications": views.unread_notifications}
+        return {"response_panels": views.response_panels}

@@ -113,24 +113,3 @@ def active(event_id: int):
 @doc("上下级衔接：低于上级响应等级（或上级已响应而未响应）的单元", tag="responses", schema="Alignment")
 def alignment(event_id: int):
     return jsonify(service.alignment(api_user(), event_id))
-
-
-@bp.get("/notifications")
-@doc("当前用户的通知（新近在前）", tag="responses",
-     query={"unread": "true：只列未读", "kind": "类别，如 response_tier（响应等级提醒）",
-            "limit": "每页条数", "offset": "偏移"}, schema=page_of("Notification"))
-def notifications():
-    stmt = service.notifications_query(api_user(), _flag("unread"), request.args.get("kind") or None)
-    return jsonify(page(stmt, lambda row: row.to_dict()))
-
-
-@bp.post("/notifications/<int:notification_id>/read")
-@doc("标记通知为已读", tag="responses", responses={200: "通知", 404: "不存在"}, schema="Notification")
-def read(notification_id: int):
-    return jsonify(service.mark_read(api_user(), notification_id).to_dict())
-
-
-@bp.post("/notifications/read-all")
-@doc("全部标记为已读", tag="responses", schema="Marked")
-def read_all():
-    return jsonify({"marked": service.mark_all_read(api_user())})

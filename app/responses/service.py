@@ -29,10 +29,10 @@ from ..extensions import db
 from ..models_common import utcnow
 from ..notifications import Notification, coordinators_covering, notify
 from ..permissions import can, require
-from ..regions.models import Region
-from ..reports.models import Event
-from ..reports.rollup import total_for
-from ..reports.totals import event_totals, parent_lookup
+from ..regions import Region
+from ..reports import Event
+from ..reports import total_for
+from ..reports import event_totals, parent_lookup
 from . import adjacency
 from .models import ACTIONS, RESPONSE_MACHINE, Assessment, ContingencyPlan, ResponseAction
 
@@ -631,7 +631,7 @@ def refresh_stale_assessments(now: datetime | None = None) -> int:
     alone: a recompute that ran inside a window anyway (another process with another clock or
     interval) or that cleared a newer stale mark is caught here, at most one sweep later.
     """
-    from ..reports.models import LossReport
+    from ..reports import LossReport
 
     now = now or utcnow()
     interval = timedelta(seconds=current_app.config["ASSESSMENT_MIN_INTERVAL_SECONDS"])
@@ -728,47 +728,6 @@ def on_report_submitted(_sender, report=None, **_extra) -> None:
     except Exception:  # the report is already saved: never turn it into a 500
         db.session.rollback()
         current_app.logger.exception("response assessment failed for event %s", report.event_id)
-
-
-# --- Notifications ------------------------------------------------------------------------------
-
-def notifications_query(user, unread_only: bool = False, kind: str | None = None):
-    """The user's own notifications, newest first (every area's: tiers, direct reports …)."""
-    require(user, "notification.view")
-    stmt = select(Notification).filter_by(user_id=user.id)
-    if unread_only:
-        stmt = stmt.filter_by(read=False)
-    if kind:
-        stmt = stmt.filter_by(kind=kind)
-    return stmt.order_by(Notification.created_at.desc(), Notification.id.desc())
-
-
-def unread_count(user) -> int:
-    from sqlalchemy import func
-
-    if not can(user, "notification.view"):
-        return 0
-    return db.session.scalar(select(func.count()).select_from(Notification)
-                             .filter_by(user_id=user.id, read=False)) or 0
-
-
-def mark_read(user, notification_id: int) -> Notification:
-    require(user, "notification.view")
-    row = db.session.get(Notification, notification_id)
-    if row is None or row.user_id != user.id:
-        raise NotFound(f"通知 {notification_id} 不存在。")
-    row.read = True
-    db.session.commit()
-    return row
-
-
-def mark_all_read(user) -> int:
-    require(user, "notification.view")
-    rows = db.session.scalars(select(Notification).filter_by(user_id=user.id, read=False)).all()
-    for row in rows:
-        row.read = True
-    db.session.commit()
-    return len(rows)
 
 
 # --- The event page's panel ---------------------------------------------------------------------

@@ -10,9 +10,9 @@ import response_levels as rl
 from ..errors import ServiceError
 from ..extensions import db
 from ..permissions import can
-from ..regions.models import Region
+from ..regions import Region
 from . import service
-from .forms import ActivationForm, PlainForm, PlanUploadForm, ResponseActionForm
+from .forms import ActivationForm, PlanUploadForm, ResponseActionForm
 from .models import ACTIONS
 
 bp = Blueprint("responses", __name__, url_prefix="/responses")
@@ -130,65 +130,12 @@ def response_panels(event) -> dict:
     return service.event_panel(current_user, event)
 
 
-def unread_notifications() -> int:
-    """Template global: the signed-in user's unread notifications."""
-    if not current_user.is_authenticated:
-        return 0
-    return service.unread_count(current_user)
-
-
-# --- Notifications -----------------------------------------------------------------------------
-
-@bp.get("/notifications")
-@login_required
-def notifications():
-    unread_only = request.args.get("unread") == "1"
-    rows = db.session.scalars(service.notifications_query(current_user, unread_only).limit(200)).all()
-    return render_template("responses/notifications.html", rows=rows, form=PlainForm(),
-                           unread_only=unread_only)
-
-
-@bp.post("/notifications/<int:notification_id>/read")
-@login_required
-def read(notification_id: int):
-    form = PlainForm()
-    if not form.validate_on_submit():
-        flash("表单已过期，请刷新后重试。", "danger")
-        return redirect(url_for("responses.notifications"))
-    row = service.mark_read(current_user, notification_id)
-    target = request.form.get("go")
-    if target == "1" and row.link:
-        return redirect(_safe_next(row.link, url_for("responses.notifications")))
-    return redirect(url_for("responses.notifications"))
-
-
-@bp.post("/notifications/read-all")
-@login_required
-def read_all():
-    form = PlainForm()
-    if form.validate_on_submit():
-        count = service.mark_all_read(current_user)
-        flash(f"已将 {count} 条通知标记为已读。", "success")
-    return redirect(url_for("responses.notifications"))
-
-
-# --- Home page panel ---------------------------------------------------------------------------
-
-def home_panel(user) -> dict | None:
-    """Unread notifications and links to plans, for the home page (main.views)."""
-    if not can(user, "notification.view"):
-        return None
-    rows = db.session.scalars(service.notifications_query(user, unread_only=True).limit(5)).all()
-    return {"template": "responses/_home_panel.html", "unread": service.unread_count(user),
-            "latest": rows}
-
-
 # --- Template filters (prefixed: the filter namespace is shared by every area) ------------------
 
 @bp.app_template_filter("resp_indicator")
 def indicator_label(indicator: str) -> str:
     """``deaths+missing`` → ``因灾死亡人口 + 因灾失踪人口``; a neighbour's figure is marked 相邻省."""
-    from ..reports.indicators import BY_FIELD
+    from ..reports import BY_FIELD
 
     prefix = ""
     if indicator.startswith("adjacent:"):

@@ -1,0 +1,182 @@
+"""The one registry of user areas (功能区).
+
+Each :class:`Area` is a package ``app/<name>/`` with its pages, JSON API and services, and this
+list says everything the rest of the shell needs to know about it: the order in which
+``create_app`` registers it (an area depends only on the areas before it), its navigation entries, its home-page panel, its demo step and the
+actions of the permission function with the roles that may take them. Navigation, the home
+page, ``flask demo load`` and :mod:`app.permissions` read this list and nothing else, so an area
+is added in one place (see ``ARCHITECTURE.md``).
+
+This module is data only: it imports no area, so every module may read it. Function references
+are ``"module:function"`` strings, resolved (and so checked) when the application is built.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping
+
+from flask_babel import lazy_gettext as _l
+
+ROLES = ("admin", "coordinator", "officer", "depot_manager", "auditor")
+ROLE_LABELS = {
+    "admin": _l("系统管理员"),
+    "coordinator": _l("减灾委协调员"),
+    "officer": _l("灾害信息员"),
+    "depot_manager": _l("物资库管理员"),
+    "auditor": _l("审计员"),
+}
+ALL = frozenset(ROLES)
+STAFF = frozenset({"admin", "coordinator"})
+
+
+@dataclass(frozen=True)
+class NavEntry:
+    """A link in the navigation bar, shown to users who may take ``action``."""
+
+    endpoint: str
+    label: str
+    icon: str  # Font Awesome class
+    action: str
+    help: str = ""  # one line: what the page is for
+
+
+@dataclass(frozen=True)
+class Area:
+    """One user area. ``actions`` maps each action of the permission function to the roles that
+    may take it; ``anywhere`` names the actions that are reads of reference data, open whatever
+    the jurisdiction; ``depot_bound`` the actions a depot manager takes only on a depot assigned
+    to them."""
+
+    name: str
+    title: str
+    nav: tuple[NavEntry, ...] = ()
+    home_panel: str | None = None  # "module:function(user) -> dict | None"
+    #: (step, label, "module:function(echo)"): ``flask demo load`` runs every area's steps by
+    #: step number (plans before the demo event that is assessed against them)
+    demo: tuple[tuple[int, str, str], ...] = ()
+    actions: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    anywhere: frozenset[str] = frozenset()
+    depot_bound: frozenset[str] = frozenset()
+
+
+AREAS: tuple[Area, ...] = (
+    Area("audit", _l("审计日志"),
+         nav=(NavEntry("audit.index", _l("审计"), "fa-clipboard-list", "audit.view",
+                       _l("谁在何时做了什么：只增不改的审计日志。")),),
+         actions={"audit.view": frozenset({"admin", "auditor"})}),
+    Area("regions", _l("行政区划"),
+         nav=(NavEntry("regions.browse", _l("区划"), "fa-sitemap", "region.view",
+                       _l("逐级浏览行政区划及其人口、户数。")),),
+         demo=((1, _l("区划（山西省）"), "app.regions.demo:load_regions"),),
+         actions={"region.view": ALL, "region.import": frozenset({"admin"})},
+         anywhere=frozenset({"region.view"})),
+    Area("auth", _l("用户与登录"),
+         nav=(NavEntry("auth.users", _l("用户"), "fa-users", "user.view",
+                       _l("管辖范围内的用户：新建、重置密码、停用、作废令牌。")),
+              NavEntry("auth.account", _l("我的账户"), "fa-user-gear", "account.view",
+                       _l("修改密码，查看并退出我的登录会话和令牌。"))),
+         demo=((2, _l("演示用户"), "app.auth.demo:load_users"),),
+         # admins manage, auditors read (inside their jurisdiction); every signed-in user
+         # manages their own account (password, sessions, tokens)
+         actions={"user.view": frozenset({"admin", "auditor"}), "user.manage": frozenset({"admin"}),
+                  "account.view": ALL}),
+    Area("notifications", _l("通知"),
+         home_panel="app.notifications.service:home_panel",
+         actions={"notification.view": ALL}),
+    Area("reports", _l("灾情报送"),
+         nav=(NavEntry("reports.events", _l("灾情"), "fa-triangle-exclamation", "event.view",
+                       _l("灾害过程、初报续报核报、汇总与报送时限。")),),
+         home_panel="app.reports.views:home_panel",
+         demo=((5, _l("演示灾害过程与灾情"), "app.reports.demo:load_event"),),
+         actions={"event.view": ALL,
+                  "event.create": frozenset({"admin", "coordinator", "officer"}),
+                  "event.stabilise": STAFF,
+                  "event.close": STAFF,
+                  "report.view": ALL,
+                  "report.submit": frozenset({"admin", "coordinator", "officer"}),
+                  "report.import": STAFF | {"officer"},
+                  # 审核上报 by prefectures and provinces
+                  "report.forward": frozenset({"admin", "coordinator", "officer"})}),
+    Area("responses", _l("应急响应"),
+         nav=(NavEntry("responses.plans", _l("预案"), "fa-book", "plan.view",
+                       _l("各级自然灾害救助应急预案及其启动条件。")),),
+         demo=((3, _l("应急预案"), "app.responses.demo:load_plans"),),
+         actions={"plan.view": ALL, "plan.upload": frozenset({"admin"}),
+                  "response.view": ALL, "response.manage": STAFF},
+         anywhere=frozenset({"plan.view"})),
+    Area("depots", _l("救灾物资"),
+         nav=(NavEntry("depots.index", _l("物资"), "fa-boxes-stacked", "depot.view",
+                       _l("储备库、库存台账、调拨单与物资申请。")),),
+         home_panel="app.depots.views:home_panel",
+         demo=((4, _l("物资目录、物资库与库存"), "app.depots.demo:load_depots"),),
+         actions={"item.view": ALL,
+                  "depot.view": ALL,
+                  "depot.create": STAFF,
+                  "depot.assign": STAFF,
+                  "stock.receive": frozenset({"admin", "depot_manager"}),
+                  "stock.adjust": frozenset({"admin", "depot_manager"}),
+                  "stock.configure": STAFF,  # reserve floors and demand norms (保底储备、需求定额)
+                  "dispatch.request": STAFF | {"depot_manager", "officer"},
+                  "dispatch.approve": STAFF | {"depot_manager"},
+                  "dispatch.ship": STAFF | {"depot_manager"},
+                  "dispatch.receive": STAFF | {"depot_manager", "officer"},
+                  "dispatch.cancel": STAFF | {"depot_manager"},
+                  "supply_request.raise": STAFF | {"depot_manager"},
+                  "supply_request.fill": STAFF},
+         anywhere=frozenset({"item.view", "depot.view"}),
+         depot_bound=frozenset({"stock.receive", "stock.adjust", "dispatch.approve", "dispatch.ship",
+                                "dispatch.cancel", "supply_request.raise"})),
+    Area("cycles", _l("救助周期"),
+         nav=(NavEntry("cycles.index", _l("救助"), "fa-hand-holding-heart", "cycle.view",
+                       _l("过渡期、冬春、倒损住房重建等救助：名册、公示、发放。")),),
+         home_panel="app.cycles.views:home_panel",
+         demo=((6, _l("救助周期"), "app.cycles.demo:load_cycles"),),
+         actions={"cycle.view": ALL,
+                  "cycle.manage": STAFF,
+                  "household.view": ALL,
+                  "household.edit": STAFF | {"officer"},
+                  "household.view_id_number": frozenset({"admin", "coordinator"}),
+                  "payment.manage": STAFF}),
+    Area("dashboard", _l("灾情地图"),
+         nav=(NavEntry("dashboard.index", _l("地图"), "fa-map-location-dot", "dashboard.view",
+                       _l("受灾村庄、储备库、最近有库存的储备库与保障盲区。")),),
+         actions={"dashboard.view": ALL},
+         anywhere=frozenset({"dashboard.view"})),
+    Area("main", _l("首页")),
+)
+
+#: The order of the navigation bar (by endpoint), which is not the order of registration.
+NAV_ORDER = ("reports.events", "dashboard.index", "responses.plans", "depots.index", "cycles.index",
+             "regions.browse", "auth.users", "audit.index", "auth.account")
+
+
+def by_name() -> dict[str, Area]:
+    return {area.name: area for area in AREAS}
+
+
+def nav_entries() -> list[NavEntry]:
+    entries = {entry.endpoint: entry for area in AREAS for entry in area.nav}
+    return [entries[endpoint] for endpoint in NAV_ORDER if endpoint in entries] + \
+        [entry for endpoint, entry in entries.items() if endpoint not in NAV_ORDER]
+
+
+def policy() -> dict[str, frozenset[str]]:
+    """Every action of every area with the roles that may take it; an action named by two areas
+    is a mistake and raises."""
+    merged: dict[str, frozenset[str]] = {}
+    for area in AREAS:
+        for action, roles in area.actions.items():
+            if action in merged:
+                raise ValueError(f"action {action!r} is declared by two areas")
+            if not roles <= ALL:
+                raise ValueError(f"action {action!r} names unknown roles {sorted(roles - ALL)}")
+            merged[action] = frozenset(roles)
+    return merged
+
+
+def resolve(target: str):
+    """The function a ``"module:function"`` reference names (imports the module)."""
+    import importlib
+
+    module_name, attribute = target.split(":")
+    return getattr(importlib.import_module(module_name), attribute)

@@ -1,0 +1,103 @@
+"""Notifications (通知): an in-app list per user, and pluggable outbound adapters.
+
+``notify(users, title, body, link)`` stores one row per recipient and hands the message to every
+adapter named in ``NOTIFIER_ADAPTERS`` (``log`` by default; ``email`` and ``sms`` post to the
+gateways set in configuration). An adapter that fails is logged; the in-app row still stands.
+Every user reads and marks their own notifications here, whichever area sent them.
+"""
+from __future__ import annotations
+
+from typing import Iterable
+
+from sqlalchemy import func, select
+
+from gis import codes
+
+from .. import auth
+from ..errors import NotFound
+from ..extensions import db
+from ..permissions import can, require
+from .adapters import adapters, log
+from .models import Notification
+
+
+def notify(users: Iterable, kind: str, title: str, body: str = "", link: str | None = None,
+           dedupe_key: str | None = None) -> list[Notification]:
+    """Store a notification for each user (once per ``dedupe_key``) and send it out.
+
+    Rows join the caller's transaction; outbound adapters run immediately and never raise.
+    """
+    made = []
+    for user in users:
+        if dedupe_key and db.session.scalar(select(Notification.id).filter_by(
+                user_id=user.id, dedupe_key=dedupe_key)) is not None:
+            continue
+        row = Notification(user_id=user.id, kind=kind, title=title, body=body, link=link,
+                           dedupe_key=dedupe_key)
+        db.session.add(row)
+        made.append(row)
+        for adapter in adapters():
+            try:
+                adapter.send(user, title, body, link)
+            except Exception:  # an unreachable gateway must not lose the in-app notification
+                log.exception("notifier %s failed for %s", type(adapter).__name__, user.username)
+    return made
+
+
+def coordinators_covering(region_code: str, *, levels: Iterable[str] | None = None) -> list:
+    """Active coordinators whose jurisdiction covers ``region_code`` (optionally only those whose
+    jurisdiction is at one of ``levels``: ``nation``, ``province`` …)."""
+    wanted = set(levels) if levels else None
+    users = db.session.scalars(select(auth.User).filter_by(role="coordinator", active=True)).all()
+    return [u for u in users if codes.is_within(region_code, u.region_code)
+            and (wanted is None or codes.level_of(u.region_code) in wanted)]
+
+
+def notifications_query(user, unread_only: bool = False, kind: str | None = None):
+    """The user's own notifications, newest first (every area's: tiers, direct reports …)."""
+    require(user, "notification.view")
+    stmt = select(Notification).filter_by(user_id=user.id)
+    if unread_only:
+        stmt = stmt.filter_by(read=False)
+    if kind:
+        stmt = stmt.filter_by(kind=kind)
+    return stmt.order_by(Notification.created_at.desc(), Notification.id.desc())
+
+
+def recent(user, unread_only: bool = False, limit: int = 200) -> list[Notification]:
+    """The page's list: the user's newest notifications."""
+    return db.session.scalars(notifications_query(user, unread_only).limit(limit)).all()
+
+
+def unread_count(user) -> int:
+    if not can(user, "notification.view"):
+        return 0
+    return db.session.scalar(select(func.count()).select_from(Notification)
+                             .filter_by(user_id=user.id, read=False)) or 0
+
+
+def mark_read(user, notification_id: int) -> Notification:
+    require(user, "notification.view")
+    row = db.session.get(Notification, notification_id)
+    if row is None or row.user_id != user.id:
+        raise NotFound(f"通知 {notification_id} 不存在。")
+    row.read = True
+    db.session.commit()
+    return row
+
+
+def mark_all_read(user) -> int:
+    require(user, "notification.view")
+    rows = db.session.scalars(select(Notification).filter_by(user_id=user.id, read=False)).all()
+    for row in rows:
+        row.read = True
+    db.session.commit()
+    return len(rows)
+
+
+def home_panel(user) -> dict | None:
+    """The home page's panel (:mod:`app.areas`): the newest unread notifications."""
+    if not can(user, "notification.view"):
+        return None
+    return {"template": "notifications/_home_panel.html", "unread": unread_count(user),
+            "latest": recent(user, unread_only=True, limit=5)}
