@@ -207,3 +207,10 @@ def test_int_arg(app):
         with pytest.raises(Invalid) as caught:
             int_arg("bad")
         assert caught.value.errors == [{"field": "bad", "message": "必须是整数"}]
+
+
+def test_favicon_is_served(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 200
+    assert response.data[:4] == b"\x00\x00\x01\x00"  # an ICO header
+    assert client.get("/static/favicon.svg").status_code == 200

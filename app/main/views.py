@@ -1,7 +1,7 @@
 """The home page (首页) with each area's panel, the help page and the health check."""
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, render_template
+from flask import Blueprint, current_app, jsonify, render_template, send_from_directory
 from flask_login import current_user, login_required
 
 from ..permissions import ROLE_LABELS
@@ -26,3 +26,10 @@ def healthz():
 @bp.get("/help")
 def help_page():
     return render_template("main/help.html")
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """Browsers ask for it on every page; the page itself links the SVG."""
+    return send_from_directory(current_app.static_folder, "favicon.ico", mimetype="image/vnd.microsoft.icon",
+                               max_age=86400)
