@@ -16,24 +16,21 @@ line with the change. This module re-exports what the routes, the command line a
 """
 from __future__ import annotations
 
-from .account import (CONFIRMED_PASSWORD_BODY, PASSWORD_BODY, account_page, change_password,
-                      end_my_other_sessions, end_my_session, my_account, my_sessions, my_tokens,
-                      revoke_my_token)
+from .account import (PASSWORD_BODY, account_page, change_password, end_my_other_sessions, end_my_session,
+                      my_account, my_sessions, my_tokens, revoke_my_token)
 from .command_line import (cli_create_user, cli_revoke_tokens, cli_set_active, cli_set_password,
                            cli_unlock, cli_users)
-from .passwords import MAX_PASSWORD_LENGTH, generate_password, password_problems
+from .passwords import generate_password
 from .sessions import load_session_user, sign_in, sign_out
-from .tokens import API_WHILE_PASSWORD_CHANGE, TOKEN_BODY, issue_token, refuse_until_password_changed, user_for_token
+from .tokens import TOKEN_BODY, issue_token, refuse_until_password_changed, user_for_token
 from .users import (USER_BODY, USER_FILTERS, Reset, create_user, end_user_sessions, get_user, list_users,
                     management, page_filters, reset_password, revoke_user_tokens, set_active, user_dict,
                     user_page, user_sessions, user_tokens)
 
-__all__ = ["API_WHILE_PASSWORD_CHANGE", "CONFIRMED_PASSWORD_BODY", "MAX_PASSWORD_LENGTH", "PASSWORD_BODY",
-           "Reset", "TOKEN_BODY", "USER_BODY", "USER_FILTERS", "account_page", "change_password",
+__all__ = ["PASSWORD_BODY", "Reset", "TOKEN_BODY", "USER_BODY", "USER_FILTERS", "account_page", "change_password",
            "cli_create_user", "cli_revoke_tokens", "cli_set_active", "cli_set_password", "cli_unlock",
            "cli_users", "create_user", "end_my_other_sessions", "end_my_session", "end_user_sessions",
            "generate_password", "get_user", "issue_token", "list_users", "load_session_user", "management",
-           "my_account", "my_sessions", "my_tokens", "page_filters", "password_problems",
-           "refuse_until_password_changed", "reset_password", "revoke_my_token", "revoke_user_tokens",
-           "set_active", "sign_in", "sign_out", "user_dict", "user_for_token", "user_page", "user_sessions",
-           "user_tokens"]
+           "my_account", "my_sessions", "my_tokens", "page_filters", "refuse_until_password_changed",
+           "reset_password", "revoke_my_token", "revoke_user_tokens", "set_active", "sign_in", "sign_out",
+           "user_dict", "user_for_token", "user_page", "user_sessions", "user_tokens"]
