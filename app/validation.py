@@ -66,7 +66,8 @@ class Field:
 
     - text refuses control characters (``multiline`` allows tab, CR and LF) and is at most
       ``max_length`` (default :data:`TEXT_MAX_LENGTH`) once stripped; ``pattern`` is a regular
-      expression it must match;
+      expression it must match; ``strip=False`` keeps it exactly as given (a password: blank
+      is still refused when required, and the length is the length as given);
     - an integer lies within its column (``bits`` 32 or 64) and ``min``/``max``; a number is
       finite and within ``min``/``max`` (default ±:data:`NUMBER_LIMIT`);
     - dates and times lie within :data:`YEAR_RANGE`;
@@ -89,6 +90,7 @@ class Field:
     bits: int = 32
     pattern: str | None = None
     max_items: int | None = None
+    strip: bool = True
 
     # -- bounds ---------------------------------------------------------------------------
     def bounds(self) -> tuple[float | None, float | None]:
@@ -215,8 +217,9 @@ def _text_of(field: Field, value: Any) -> str:
 
 
 def _check_text(field: Field, name: str, value: Any, errors: list[dict]) -> str:
-    value = _text_of(field, value).strip()
-    if field.required and not value:
+    given = _text_of(field, value)
+    value = given.strip() if field.strip else given
+    if field.required and not value.strip():
         raise _Bad("不能为空")
     limit = field.max_length or TEXT_MAX_LENGTH
     if len(value) > limit:
@@ -421,9 +424,13 @@ QUERY_FIELDS: dict[str, Field] = {
 }
 
 
+_QUERY_BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
+
+
 def arg(name: str, spec: Field | None = None):
     """A query argument checked by ``spec`` (text by default): ``None`` when absent or empty,
-    a 422 naming it when bad. Integers and numbers are parsed from the text first."""
+    a 422 naming it when bad. Integers and numbers are parsed from the text first, booleans
+    read from ``true``/``false`` (or ``1``/``0``)."""
     spec = spec or Field("str", required=False)
     raw = request.args.get(name)
     if raw is None or raw.strip() == "":
@@ -440,6 +447,8 @@ def arg(name: str, spec: Field | None = None):
             value = float(raw.strip())
         except ValueError:
             errors.append({"field": name, "message": "必须是数字"})
+    elif spec.type == "bool":  # other text stays text, which the field refuses by name
+        value = _QUERY_BOOLEANS.get(raw.strip().lower(), raw)
     if not errors:
         value = spec.convert(name, value, errors)
     if errors:

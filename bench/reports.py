@@ -99,7 +99,7 @@ def prepare(url: str, photo_dir: str) -> dict:
 
     from app.extensions import db
     from app.regions.models import Region
-    from app.auth.service import create_user
+    from app.auth.service import cli_create_user
     from app.reports import service
 
     app = make_app(url, photo_dir)
@@ -109,7 +109,7 @@ def prepare(url: str, photo_dir: str) -> dict:
         for start in range(0, len(rows), 5000):
             db.session.execute(insert(Region), rows[start:start + 5000])
         db.session.commit()
-        user = create_user(None, "bench", "coordinator", "140000", PASSWORD, "基准测试协调员")
+        user = cli_create_user("bench", "coordinator", "140000", PASSWORD, "基准测试协调员")
         started = (datetime.now(timezone.utc) - timedelta(days=1)).isoformat()
         events = [service.create_event(user, {"name": name, "hazard": "flood", "started_at": started,
                                               "region_codes": ["140000"]}).id

@@ -63,7 +63,7 @@ def prepare_event(url: str, dataset, n_reporting: int = N_REPORTING) -> dict:
 
     from app import create_app
     from app.auth.models import User
-    from app.auth.service import create_user
+    from app.auth.service import cli_create_user
     from app.extensions import db
     from app.reports import service as reports
     from app.reports.indicators import FIELDS
@@ -74,7 +74,7 @@ def prepare_event(url: str, dataset, n_reporting: int = N_REPORTING) -> dict:
     with app.app_context():
         user = db.session.scalar(select(User).filter_by(username=BENCH_USER))
         if user is None:
-            user = create_user(None, BENCH_USER, "admin", "000000", BENCH_PASSWORD, "基准测试")
+            user = cli_create_user(BENCH_USER, "admin", "000000", BENCH_PASSWORD, "基准测试")
             db.session.commit()
         event = db.session.scalar(select(Event).filter_by(name=EVENT_NAME).order_by(Event.id.desc()))
         count = 0 if event is None else db.session.scalar(

@@ -3,6 +3,7 @@ password and a forced change, deactivation, token revocation, the lists and thei
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from html import unescape
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -327,3 +328,56 @@ def test_pages_in_english(client, auth):
     assert "My account" in account and "Change password" in account and "我的账户" not in account
     users = client.get("/users").get_data(as_text=True)
     assert "User management" in users and "New user" in users
+
+
+# --- one validation path: the page refuses what the API refuses, naming the same fields -----------
+
+BAD_USER = {"username": "bad name", "role": "king", "region_code": "99999", "password": "short"}
+
+
+def test_the_page_refuses_a_new_user_as_the_api_does(app, client, auth):
+    api = client.post("/api/v1/users", headers=auth.token("admin", "000000"), json=BAD_USER)
+    assert api.status_code == 422
+    refused = {e["field"]: e["message"] for e in api.get_json()["errors"]}
+    auth.login("admin", "000000")
+    page = client.post("/users", data=BAD_USER)
+    assert page.status_code == 200
+    html = unescape(page.get_data(as_text=True))
+    # each field named by its label on the page, with the API's message for it
+    for label, field in (("用户名", "username"), ("角色", "role"), ("管辖区划（代码或名称）", "region_code"),
+                         ("初始密码", "password")):
+        assert f"{label}：{refused[field]}" in html, field
+    with app.app_context():
+        from app.auth.models import User
+        from app.extensions import db
+
+        assert db.session.scalar(select(User.id).where(User.username.in_(["bad name", "badname"]))) is None
+
+
+def test_a_blank_sign_in_is_refused_naming_the_fields(client):
+    page = client.post("/login", data={"username": " ", "password": ""})
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "用户名：必填" in html and "密码：必填" in html
+    api = client.post("/api/v1/auth/token", json={"username": " ", "password": ""})
+    assert api.status_code == 422
+    assert {e["field"] for e in api.get_json()["errors"]} == {"username", "password"}
+
+
+def test_a_password_is_never_stripped(app, client, auth):
+    """Spaces around a password are part of it, on the pages and in the API alike."""
+    spaced = "  spaced-pass-9  "
+    created = client.post("/api/v1/users", headers=auth.token("admin", "000000"), json={
+        "username": "kong", "role": "officer", "region_code": "140105", "password": spaced})
+    assert created.status_code == 201
+    assert client.post("/api/v1/auth/token", json={"username": "kong", "password": spaced.strip()}).status_code == 401
+    issued = client.post("/api/v1/auth/token", json={"username": "kong", "password": spaced})
+    assert issued.status_code == 200
+    page = app.test_client()
+    assert page.post("/login", data={"username": "kong", "password": spaced.strip()}).status_code == 200
+    assert page.post("/login", data={"username": "kong", "password": spaced}).headers["Location"] == "/account/password"
+    changed = page.post("/account/password", data={"old_password": spaced, "new_password": " " + NEW_PASSWORD,
+                                                   "confirm": " " + NEW_PASSWORD})
+    assert changed.headers["Location"] == "/account"
+    assert client.post("/api/v1/auth/token", json={"username": "kong", "password": NEW_PASSWORD}).status_code == 401
+    assert client.post("/api/v1/auth/token", json={"username": "kong", "password": " " + NEW_PASSWORD}).status_code == 200

@@ -63,13 +63,13 @@ def test_table_rows_put_parents_first_and_encode_geometries(tiny):
 
 
 def _check_through_api(url: str, dataset) -> None:
-    from app.auth.service import create_user
+    from app.auth.service import cli_create_user
 
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False,
                       "SECRET_KEY": "test", "WTF_CSRF_ENABLED": False})
     try:
         with app.app_context():
-            create_user(None, "national-admin", "admin", "000000", PASSWORD)
+            cli_create_user("national-admin", "admin", "000000", PASSWORD)
             db.session.commit()
         client = app.test_client()
         token = client.post("/api/v1/auth/token", json={"username": "national-admin", "password": PASSWORD})

@@ -1,35 +1,19 @@
-"""JSON API: tokens, my account (``/me``) and user management (``/users``)."""
+"""JSON API: tokens, my account (``/me``) and user management (``/users``). Thin: each body goes
+as it is to the service, which reads it by the ``Field`` s documented here."""
 from __future__ import annotations
 
 from flask import jsonify, request
 
-from ..api import Field, api_blueprint, api_user, created, doc, idempotent, page_args, parse, public, validate
-from ..errors import Invalid
-from ..permissions import ROLES
+from ..api import api_blueprint, api_user, arg, created, doc, idempotent, page_args, public
 from . import service
 
 bp = api_blueprint("auth_api", __name__)
 
-TOKEN_BODY = {"username": Field("str", max_length=80), "password": Field("str", max_length=service.MAX_PASSWORD_LENGTH),
-              "label": Field("str", required=False, max_length=80,
-                             description="令牌用途（如「野外平板」），便于在会话列表中识别")}
-PASSWORD_BODY = {"old_password": Field("str", max_length=service.MAX_PASSWORD_LENGTH,
-                                       description="当前密码（管理员重置后为临时密码）"),
-                 "new_password": Field("str", max_length=service.MAX_PASSWORD_LENGTH,
-                                       description="至少 8 位，含字母、数字、符号中的至少两类，不含用户名")}
-USER_BODY = {"username": Field("str", max_length=80), "role": Field("str", choices=ROLES),
-             "region_code": Field("str", max_length=100, description="管辖区划：代码或名称；000000 为全国"),
-             "password": Field("str", max_length=service.MAX_PASSWORD_LENGTH,
-                               description="初始密码：用户首次登录时必须修改"),
-             "full_name": Field("str", required=False, max_length=80, default="")}
-
 THROTTLED = "登录失败次数过多：Retry-After 头与 retry_at 说明何时再试"
 
 
-def _raw(name: str):
-    """A password exactly as sent (``parse`` has checked it is a non-empty string): never
-    trimmed, so that it is the same password as on the pages."""
-    return request.get_json(silent=True)[name]
+def _body():
+    return request.get_json(silent=True)
 
 
 def _list(rows, to_dict) -> dict:
@@ -46,12 +30,11 @@ def _no_store(response):
 
 @bp.post("/auth/token")
 @public
-@doc("换取访问令牌 (bearer token)；登录失败按账户和地址限制", tag="auth", body=TOKEN_BODY,
+@doc("换取访问令牌 (bearer token)；登录失败按账户和地址限制", tag="auth", body=service.TOKEN_BODY,
      responses={200: "{token, expires_at, must_change_password}", 401: "用户名或密码错误、账户停用或临时密码已用过",
                 422: "缺少字段", 429: THROTTLED}, schema="Token")
 def token():
-    data = parse(TOKEN_BODY)
-    token, expires, user = service.issue_token(data["username"], _raw("password"), data["label"])
+    token, expires, user = service.issue_token(_body())
     return _no_store(jsonify({"token": token, "expires_at": expires.isoformat(),
                               "must_change_password": bool(user.must_change_password)}))
 
@@ -59,16 +42,15 @@ def token():
 @bp.get("/me")
 @doc("当前用户", tag="auth", schema="User")
 def me():
-    return jsonify(service.user_dict(api_user()))
+    return jsonify(service.my_account(api_user()))
 
 
 @bp.post("/me/password")
-@doc("修改我的密码（须提供当前密码）；我的其他会话和全部令牌随即作废", tag="auth", body=PASSWORD_BODY,
+@doc("修改我的密码（须提供当前密码）；我的其他会话和全部令牌随即作废", tag="auth", body=service.PASSWORD_BODY,
      responses={200: "{sessions_ended, tokens_revoked}", 422: "当前密码不正确或新密码不符合要求",
                 429: THROTTLED})
 def change_my_password():
-    parse(PASSWORD_BODY)
-    return jsonify(service.change_password(api_user(), _raw("old_password"), _raw("new_password")))
+    return jsonify(service.change_password(api_user(), _body()))
 
 
 @bp.get("/me/sessions")
@@ -100,40 +82,22 @@ def revoke_my_token(token_id: int):
 
 # --- Users ----------------------------------------------------------------------------------
 
-def _bool_arg(name: str) -> bool | None:
-    raw = request.args.get(name)
-    if raw in (None, ""):
-        return None
-    if raw.lower() in ("true", "1"):
-        return True
-    if raw.lower() in ("false", "0"):
-        return False
-    raise Invalid("查询参数有误。", [{"field": name, "message": "必须是 true 或 false"}])
-
-
 @bp.get("/users")
 @doc("用户列表（本管辖范围内）", tag="users",
-     query={"q": "用户名或姓名包含", "role": "角色", "active": "true/false", "region_code": "区划（代码或名称）及其下级",
-            "limit": "每页条数", "offset": "偏移"},
+     query={**service.USER_FILTERS, "limit": "每页条数", "offset": "偏移"},
      responses={200: "{items: [user], total}", 403: "无权查看用户"})
 def list_users():
     limit, offset = page_args()
-    args = request.args
-    return jsonify(service.list_users(api_user(), q=args.get("q"), role=args.get("role"),
-                                      active=_bool_arg("active"), region=args.get("region_code"),
-                                      limit=limit, offset=offset))
+    filters = {name: arg(name, field) for name, field in service.USER_FILTERS.items()}
+    return jsonify(service.list_users(api_user(), filters, limit=limit, offset=offset))
 
 
 @bp.post("/users")
 @idempotent
-@doc("新建用户（本管辖范围内）；初始密码在首次登录时必须修改", tag="users", body=USER_BODY,
+@doc("新建用户（本管辖范围内）；初始密码在首次登录时必须修改", tag="users", body=service.USER_BODY,
      responses={201: "user", 403: "无权或区划不在管辖范围内", 409: "用户名已存在", 422: "输入有误"})
 def create_user():
-    data, errors = validate(USER_BODY)
-    password = _raw("password") if not any(e["field"] == "password" for e in errors) else None
-    user = service.create_user(api_user(), data["username"], data["role"], data["region_code"],
-                               password, data["full_name"] or "", errors=errors)
-    return created(service.user_dict(user))
+    return created(service.user_dict(service.create_user(api_user(), _body())))
 
 
 @bp.get("/users/<int:user_id>")

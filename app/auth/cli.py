@@ -1,10 +1,16 @@
 """``flask --app wsgi users create|set-password|deactivate|activate|revoke-tokens|unlock|list``."""
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
+from ..errors import ServiceError
 from ..extensions import db
+from .service import (Reset, cli_create_user, cli_revoke_tokens, cli_set_active, cli_set_password,
+                      cli_unlock, cli_users)
 
 
 @click.group("users", cls=AppGroup, help="用户管理 (users).")
@@ -25,11 +31,8 @@ def _refused(exc) -> click.ClickException:
 @click.option("--full-name", default="")
 def create_user(username, role, region_code, password, full_name):
     """Create a user with a role and a jurisdiction."""
-    from .service import create_user as create
-    from ..errors import ServiceError
-
     try:
-        user = create(None, username, role, region_code, password, full_name)
+        user = cli_create_user(username, role, region_code, password, full_name)
     except ServiceError as exc:
         raise _refused(exc) from exc
     click.echo(f"已创建用户 {user.username}（{user.role}，管辖 {user.region_code}）")
@@ -42,9 +45,6 @@ def create_user(username, role, region_code, password, full_name):
 def set_password(username, password, generate):
     """Set a user's password (a lost demo password too): prompts, --password, or --generate.
     Ends the user's sessions and tokens and lifts a sign-in lock-out."""
-    from .service import Reset, cli_set_password
-    from ..errors import ServiceError
-
     if generate and password:
         raise click.UsageError("--generate 与 --password 不能同时使用。")
     if not generate and password is None:
@@ -58,10 +58,6 @@ def set_password(username, password, generate):
     if isinstance(result, Reset):
         click.echo(f"用户 {username} 的临时密码（只显示这一次；只能登录一次，登录后必须修改）：")
         click.echo(f"  {result.password}")
-        from zoneinfo import ZoneInfo
-
-        from flask import current_app
-
         local = result.expires_at.astimezone(ZoneInfo(current_app.config["TIMEZONE"]))
         click.echo(f"有效期至 {local:%Y-%m-%d %H:%M}（{current_app.config['TIMEZONE']}）。")
     else:
@@ -83,9 +79,6 @@ def activate_user(username):
 
 
 def _set_active(username: str, active: bool) -> None:
-    from .service import cli_set_active
-    from ..errors import ServiceError
-
     try:
         cli_set_active(username, active)
     except ServiceError as exc:
@@ -99,9 +92,6 @@ def _set_active(username: str, active: bool) -> None:
 @click.argument("username")
 def revoke_tokens(username):
     """Revoke every API token of a user."""
-    from .service import cli_revoke_tokens
-    from ..errors import ServiceError
-
     try:
         count = cli_revoke_tokens(username)
     except ServiceError as exc:
@@ -115,8 +105,6 @@ def revoke_tokens(username):
 @click.argument("username")
 def unlock_user(username):
     """Lift the sign-in lock-out of an account (its failed sign-ins are forgiven)."""
-    from .service import cli_unlock
-
     cli_unlock(username)
     db.session.remove()
     click.echo(f"已解除账户 {username} 的登录锁定。")
@@ -125,8 +113,6 @@ def unlock_user(username):
 @users_cli.command("list")
 def list_users():
     """Every user: name, role, jurisdiction, status, live sessions."""
-    from .service import cli_users
-
     rows = cli_users()
     for user, region_name, sessions in rows:
         status = "启用" if user.active else "停用"

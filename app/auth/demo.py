@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from .models import User
-from .service import create_user, generate_password
+from .service import cli_create_user, generate_password
 
 DEMO_USERS = (
     ("admin", "admin", "000000", "系统管理员（全国）"),
@@ -24,7 +24,7 @@ def load_users(echo) -> None:
         if db.session.scalar(select(User).filter_by(username=username)) is not None:
             continue
         password = generate_password()
-        create_user(None, username, role, region, password, full_name)
+        cli_create_user(username, role, region, password, full_name)
         made.append((username, role, region, password))
     if not made:
         echo("演示用户已存在（密码只在首次创建时显示）。" + RECOVER)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask import current_app
 from flask_login import UserMixin
 from sqlalchemy import Boolean, ForeignKey, Index, String
 from sqlalchemy.ext.hybrid import hybrid_property
@@ -55,8 +56,6 @@ class User(UserMixin, db.Model):
         return f"{self.id}.{self.session_key}"
 
     def set_password(self, password: str) -> None:
-        from flask import current_app
-
         self.password_hash = generate_password_hash(
             password, method=current_app.config["PASSWORD_HASH_METHOD"])
 
