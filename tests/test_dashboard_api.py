@@ -16,7 +16,7 @@ import pytest
 
 import gis
 from app.extensions import db
-from app.reports.indicators import FIELDS
+from app.reports import FIELDS
 from tests.conftest import AuthActions
 
 DATA = Path(__file__).parent / "data"
@@ -310,13 +310,13 @@ def test_counties_geojson_for_the_choropleth(client, scenario):
 def test_county_totals_follow_the_reports_roll_up(app, client, scenario):
     """The map's grouped county totals equal app.reports.totals.event_totals, county by county,
     including a township's own report taking precedence over its villages."""
-    from app.dashboard.service import _county_figures
-    from app.reports.totals import event_totals
+    from app.dashboard.service import county_figures
+    from app.reports import event_totals
 
     # 新荣一村 (120) sits in 新荣镇, which reported 5,000 itself: the township's report wins
     with app.test_request_context():
         totals = event_totals(scenario["event_id"])
-        mine = _county_figures(scenario["event_id"])
+        mine = county_figures(scenario["event_id"])
         assert sorted(mine) == ["140105", "140212"]
         for county, figures in mine.items():
             expected = totals[county]
