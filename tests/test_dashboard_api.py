@@ -407,6 +407,9 @@ def test_boundaries_are_simplified_per_zoom(app, client, auth):
     ("/api/v1/events/{event}/villages.geojson?figures=some", ["figures"]),
     ("/api/v1/events/{event}/coverage-gaps.geojson?max_km=-3", ["item", "max_km"]),
     ("/api/v1/events/{event}/coverage-gaps.geojson?item=tent&max_km=abc", ["max_km"]),
+    ("/api/v1/events/{event}/coverage-gaps.geojson?item=tent&max_km=0", ["max_km"]),
+    ("/api/v1/events/{event}/coverage-gaps.geojson?item=tent&max_km=nan", ["max_km"]),
+    ("/api/v1/events/{event}/nearest-depots?item=" + "x" * 41, ["item"]),
     ("/api/v1/depots.geojson?item=unicorn&region_code=12", ["item", "region_code"]),
     ("/api/v1/dispatches.geojson?event_id=first", ["event_id"]),
 ])
@@ -491,3 +494,19 @@ def test_openapi_documents_the_gis_endpoints(client):
         assert paths[path]["get"]["tags"] == ["gis"], path
     params = {p["name"] for p in paths["/events/{event_id}/nearest-depots"]["get"]["parameters"]}
     assert params == {"event_id", "item"}
+
+
+def test_openapi_documents_the_arguments_as_they_are_read(client):
+    """The query arguments are documented by the Fields the service reads them with."""
+    paths = client.get("/api/v1/openapi.json").get_json()["paths"]
+
+    def schema(path, name):
+        params = paths[path]["get"]["parameters"]
+        return next(p["schema"] for p in params if p["name"] == name)
+
+    zoom = schema("/events/{event_id}/counties.geojson", "zoom")
+    assert (zoom["type"], zoom["minimum"], zoom["maximum"]) == ("integer", 0, 18)
+    assert schema("/events/{event_id}/villages.geojson", "figures")["enum"] == ["all", "key"]
+    assert schema("/regions/{code}/boundaries.geojson", "level")["enum"] == ["province", "prefecture", "county"]
+    assert schema("/events/{event_id}/coverage-gaps.geojson", "max_km")["type"] == "number"
+    assert schema("/dispatches.geojson", "event_id")["minimum"] == 1

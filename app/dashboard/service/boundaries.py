@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import geopandas as gpd
 import numpy as np
 import shapely
 
@@ -34,8 +35,6 @@ def _decimals(zoom: int) -> int:
 
 
 def _series(geoms):
-    import geopandas as gpd  # lazy: a heavy import, needed only when there are boundaries
-
     return gpd.GeoSeries(list(geoms), crs="EPSG:4326")
 
 
