@@ -16,7 +16,7 @@ import pytest
 
 import gis
 from app.extensions import db
-from app.reports.indicators import FIELDS
+from app.reports import FIELDS
 from tests.conftest import AuthActions
 
 DATA = Path(__file__).parent / "data"
@@ -310,13 +310,13 @@ def test_counties_geojson_for_the_choropleth(client, scenario):
 def test_county_totals_follow_the_reports_roll_up(app, client, scenario):
     """The map's grouped county totals equal app.reports.totals.event_totals, county by county,
     including a township's own report taking precedence over its villages."""
-    from app.dashboard.service import _county_figures
-    from app.reports.totals import event_totals
+    from app.dashboard.service import county_figures
+    from app.reports import event_totals
 
     # 新荣一村 (120) sits in 新荣镇, which reported 5,000 itself: the township's report wins
     with app.test_request_context():
         totals = event_totals(scenario["event_id"])
-        mine = _county_figures(scenario["event_id"])
+        mine = county_figures(scenario["event_id"])
         assert sorted(mine) == ["140105", "140212"]
         for county, figures in mine.items():
             expected = totals[county]
@@ -407,6 +407,9 @@ def test_boundaries_are_simplified_per_zoom(app, client, auth):
     ("/api/v1/events/{event}/villages.geojson?figures=some", ["figures"]),
     ("/api/v1/events/{event}/coverage-gaps.geojson?max_km=-3", ["item", "max_km"]),
     ("/api/v1/events/{event}/coverage-gaps.geojson?item=tent&max_km=abc", ["max_km"]),
+    ("/api/v1/events/{event}/coverage-gaps.geojson?item=tent&max_km=0", ["max_km"]),
+    ("/api/v1/events/{event}/coverage-gaps.geojson?item=tent&max_km=nan", ["max_km"]),
+    ("/api/v1/events/{event}/nearest-depots?item=" + "x" * 41, ["item"]),
     ("/api/v1/depots.geojson?item=unicorn&region_code=12", ["item", "region_code"]),
     ("/api/v1/dispatches.geojson?event_id=first", ["event_id"]),
 ])
@@ -491,3 +494,19 @@ def test_openapi_documents_the_gis_endpoints(client):
         assert paths[path]["get"]["tags"] == ["gis"], path
     params = {p["name"] for p in paths["/events/{event_id}/nearest-depots"]["get"]["parameters"]}
     assert params == {"event_id", "item"}
+
+
+def test_openapi_documents_the_arguments_as_they_are_read(client):
+    """The query arguments are documented by the Fields the service reads them with."""
+    paths = client.get("/api/v1/openapi.json").get_json()["paths"]
+
+    def schema(path, name):
+        params = paths[path]["get"]["parameters"]
+        return next(p["schema"] for p in params if p["name"] == name)
+
+    zoom = schema("/events/{event_id}/counties.geojson", "zoom")
+    assert (zoom["type"], zoom["minimum"], zoom["maximum"]) == ("integer", 0, 18)
+    assert schema("/events/{event_id}/villages.geojson", "figures")["enum"] == ["all", "key"]
+    assert schema("/regions/{code}/boundaries.geojson", "level")["enum"] == ["province", "prefecture", "county"]
+    assert schema("/events/{event_id}/coverage-gaps.geojson", "max_km")["type"] == "number"
+    assert schema("/dispatches.geojson", "event_id")["minimum"] == 1

@@ -205,3 +205,61 @@ def test_notifications_page_and_home_panel(app, client, auth):
     response = client.post(f"/notifications/{row.id}/read", data={"go": "1"})
     assert response.headers["Location"].endswith(f"/events/{event_id}#responses")
     assert 'data-read="true"' in client.get("/notifications/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("changes, field, label", [
+    ({"level": ""}, "level", "响应等级"),                 # a start names one of the plan's levels
+    ({"level": "九级"}, "level", "响应等级"),             # …that the plan has
+    ({"plan_id": ""}, "plan_id", "预案"),
+    ({"region_code": "14"}, "region_code", "评估单元"),    # not a region code
+    ({"region_code": "140105"}, "region_code", "评估单元"),  # not a unit the plan evaluates
+    ({"action": "pause"}, "action", "操作"),
+    ({"action": "adjust"}, "action", "操作"),              # nothing to adjust yet: 409
+])
+def test_the_panel_form_is_refused_as_the_api_refuses_it(app, client, auth, event, changes, field, label):
+    """The panel's form goes to the API's service function as it is: the same input is refused
+    with the same field named, on the page by the field's label; nothing is recorded."""
+    form = {"plan_id": "shanxi-provincial-sample", "region_code": "140000", "action": "start",
+            "level": "三级", "reason": "会商研判", **changes}
+    token = auth.token("coordinator", "140000", username="province-co")
+    api = client.post(f"/api/v1/events/{event}/responses", headers=token, json=form)
+    assert api.status_code in (409, 422)
+    named = [e["field"] for e in api.get_json()["errors"]]
+    assert named == [field] or (api.status_code == 409 and named == [])
+    auth.login("coordinator", "140000", username="province-co")
+    page = client.post(f"/responses/events/{event}/act", data={**form, "next": f"/events/{event}"},
+                       follow_redirects=True)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert api.get_json()["detail"] in html
+    if named:
+        assert f"（{label}：" in html
+    with app.app_context():
+        assert db.session.query(ResponseAction).count() == 0
+
+
+def test_plan_upload_form_is_refused_as_the_api_refuses_it(app, client, auth):
+    """The pasted text and the API's ``text`` go through the same field: a text too long for it
+    is refused on both, the page naming the field by its label."""
+    load_plans(app)
+    text = "x" * 1_000_001
+    api = client.post("/api/v1/plans", headers=auth.token("admin", "000000"), json={"text": text})
+    assert api.status_code == 422 and [e["field"] for e in api.get_json()["errors"]] == ["text"]
+    auth.login("admin", "000000")
+    page = client.post("/responses/plans", data={"text": text})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "（或粘贴预案全文：长度不能超过 1000000）" in html
+    blank = client.post("/responses/plans", data={"text": "  "}).get_data(as_text=True)
+    assert "请提供预案内容（YAML 或 JSON）。（或粘贴预案全文：不能为空）" in blank
+    with app.app_context():
+        assert db.session.query(ContingencyPlan).count() == len(rl.builtin_plans())
+
+
+def test_plan_activation_form_names_an_unknown_version(app, client, auth):
+    load_plans(app)
+    auth.login("admin", "000000")
+    page = client.post("/responses/plans/national-2016/activation", data={"version": "1999", "active": "1"},
+                       follow_redirects=True)
+    assert "（版本：版本不存在）" in page.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.query(ContingencyPlan).filter_by(plan_id="national-2016").one().active

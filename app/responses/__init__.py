@@ -1,22 +1,25 @@
 """Response levels (应急响应): contingency plans as data, assessments recomputed on every loss
-report, coordinators' decisions with their plan version, 上下级衔接 and notifications."""
+report, coordinators' decisions with their plan version, 上下级衔接 and notifications.
+
+Other areas read the responses in force of an event (:func:`active_responses`, the dashboard's
+choropleth) once they have checked permission themselves."""
 from __future__ import annotations
 
 from flask import Flask
 
-from .service import active_responses
+from ..reports import report_submitted
+from .service import active_responses, on_report_submitted
 
 __all__ = ['active_responses', 'register']
 
 
 def register(app: Flask) -> None:
-    from ..reports import report_submitted
-    from . import api, models, service, views  # noqa: F401  (models: tables)
+    from . import api, views  # the pages and the API load when the area is registered, as in every area
 
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp, name="responses_api")
     # A module-level receiver: connecting it again for another app is a no-op.
-    report_submitted.connect(service.on_report_submitted)
+    report_submitted.connect(on_report_submitted)
 
     @app.context_processor
     def _response_globals():

@@ -1,0 +1,217 @@
+"""The event snapshot: every affected village's latest figures and severity, read once per
+event and shared by the layers of a page (villages, nearest depots, coverage gaps, counties).
+
+One page load asks for several layers of the same event, each needing every affected village's
+latest figures. They are read once and kept for :data:`CACHE_SECONDS` under a fingerprint of the
+event's reports: reports are append-only (``make_append_only``), so their count, highest id and
+latest submission time change with every new report, and a new report is on the map at once.
+The snapshot also keeps each layer once encoded (:mod:`..encoding`). This is the read behind
+``villages.geojson`` for 20,000 villages (``bench/map.py``, ``bench/worker_rss.py``): plain Core
+rows and pandas, no ORM objects.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from flask import current_app
+from sqlalchemy import func, select
+
+import gis
+from gis import codes
+
+from ...extensions import db
+from ...regions import Region
+from ...reports import FIELDS, Event, LossReport
+from .common import region_rows
+
+CACHE_SECONDS = 60.0
+CACHE_EVENTS = 4
+_VILLAGE_COLUMNS = ["code", "name", "township", "lon", "lat", "population", "households", "as_of",
+                    *FIELDS, "severity"]
+
+
+def severity_rule():
+    """The configured village severity rule (``GIS_SEVERITY_RULE``), or gis's default."""
+    return current_app.config.get("GIS_SEVERITY_RULE") or None
+
+
+@dataclass
+class Affected:
+    """The affected villages of an event visible to one user, with their latest figures."""
+
+    event: Event
+    frame: pd.DataFrame  # code, name, township, lon, lat, population, households, as_of, FIELDS…, severity
+
+
+@dataclass
+class Snapshot:
+    latest: pd.DataFrame  # one row per region with a report: code, as_of, FIELDS…, severity
+    villages: pd.DataFrame  # the affected villages, by code (columns _VILLAGE_COLUMNS)
+    as_of: dict  # region code -> datetime of its latest report
+    counties: dict | None = None  # county code -> totals and severity, filled on first use
+    layers: dict = field(default_factory=dict)  # encoded layers, by (name, jurisdiction, args)
+
+
+_cache: "OrderedDict[tuple, tuple[float, Snapshot]]" = OrderedDict()
+_cache_lock = threading.Lock()
+_loading: dict[tuple, threading.Lock] = {}
+
+
+def _fingerprint(event_id: int) -> tuple:
+    count, last_id, last_at = db.session.execute(
+        select(func.count(), func.max(LossReport.id), func.max(LossReport.submitted_at))
+        .where(LossReport.event_id == event_id)).one()
+    return (str(db.engine.url), event_id, count, last_id, str(last_at),
+            repr(severity_rule()))
+
+
+def _latest_rows(event_id: int) -> list:
+    """Each region's latest report (highest sequence), as plain rows: the same selection as
+    the loss-reporting area's latest reports, without building 20,000 ORM objects."""
+    newest = (select(LossReport.region_code, func.max(LossReport.sequence).label("seq"))
+              .where(LossReport.event_id == event_id).group_by(LossReport.region_code).subquery())
+    return db.session.connection().execute(
+        select(LossReport.region_code, LossReport.figures, LossReport.as_of)
+        .join(newest, (LossReport.region_code == newest.c.region_code)
+              & (LossReport.sequence == newest.c.seq))
+        .where(LossReport.event_id == event_id).order_by(LossReport.region_code)).all()
+
+
+def _village_regions(village_codes: list[str], as_of: dict) -> pd.DataFrame:
+    """The villages among ``village_codes`` with their township's name, location, population
+    and the time of their latest report."""
+    regions = pd.DataFrame.from_records(
+        region_rows(village_codes, Region.code, Region.name, Region.parent_code, Region.level,
+                    Region.lon, Region.lat, Region.population, Region.households),
+        columns=["code", "name", "parent_code", "level", "lon", "lat", "population", "households"])
+    regions = regions[regions["level"] == "village"]
+    townships = dict(region_rows(set(regions["parent_code"].dropna()), Region.code, Region.name))
+    regions["township"] = regions["parent_code"].map(townships).fillna("")
+    regions["as_of"] = [as_of[code].isoformat() for code in regions["code"]]
+    regions[["population", "households"]] = regions[["population", "households"]].fillna(0).astype(np.int64)
+    return regions
+
+
+def _load_snapshot(event_id: int) -> Snapshot:
+    rows = _latest_rows(event_id)
+    latest = pd.DataFrame.from_records([figures or {} for _c, figures, _a in rows],
+                                       columns=list(FIELDS)).fillna(0)
+    latest.insert(0, "code", [code for code, _f, _a in rows])
+    latest["severity"] = (gis.severity_classes(latest, severity_rule()).to_numpy()
+                          if len(latest) else np.array([], dtype=np.int64))
+    as_of = {code: at for code, _figures, at in rows}
+    regions = _village_regions([code for code, _f, _a in rows if len(code) == 12], as_of)
+    villages = regions.merge(latest, on="code", how="inner").sort_values("code", kind="stable")
+    villages = villages.reset_index(drop=True)[_VILLAGE_COLUMNS]
+    villages[["lon", "lat"]] = villages[["lon", "lat"]].astype(float)
+    return Snapshot(latest, villages, as_of)
+
+
+def _cached(key: tuple) -> Snapshot | None:
+    hit = _cache.get(key)
+    if hit is not None and time.monotonic() - hit[0] < CACHE_SECONDS:
+        return hit[1]
+    return None
+
+
+def snapshot(event_id: int) -> Snapshot:
+    """The event's snapshot, from the cache while the event's reports are unchanged."""
+    key = _fingerprint(event_id)
+    with _cache_lock:
+        hit = _cached(key)
+        if hit is not None:
+            _cache.move_to_end(key)
+            return hit
+        # The layers of one page arrive together: one of them reads, the others wait for it.
+        loading = _loading.setdefault(key, threading.Lock())
+    with loading:
+        with _cache_lock:
+            hit = _cached(key)
+            if hit is not None:
+                return hit
+        try:
+            made = _load_snapshot(event_id)
+            with _cache_lock:
+                _cache[key] = (time.monotonic(), made)
+                while len(_cache) > CACHE_EVENTS:
+                    _cache.popitem(last=False)
+        finally:
+            with _cache_lock:
+                _loading.pop(key, None)
+    return made
+
+
+def affected_villages(user, event: Event) -> Affected:
+    """Villages with their own report in the event, with their latest figures and severity,
+    inside the user's jurisdiction. ``event`` comes from :func:`~.common.get_event`, which
+    checked that the user may see it.
+
+    A village has no children, so its total (the loss-reporting area's ``event_totals``) is its
+    own latest report: that is read directly, which keeps 20,000 villages fast.
+    """
+    frame = snapshot(event.id).villages
+    prefix = codes.prefix_of(user.region_code)
+    if prefix:
+        frame = frame[frame["code"].str.startswith(prefix)]
+    return Affected(event, frame.reset_index(drop=True).copy())
+
+
+def _own_or_sum(direct: pd.DataFrame, children: pd.DataFrame, key: str, columns: list,
+                how: dict) -> pd.DataFrame:
+    """A level's totals: a region's own latest report when it has one, else its children's sum."""
+    summed = children.groupby(key)[columns].agg(how)
+    return pd.concat([direct, summed[~summed.index.isin(direct.index)]])
+
+
+def _county_rows(made: Snapshot) -> pd.DataFrame:
+    """The latest reports inside counties, with their county, township and ``as_of``."""
+    latest = made.latest
+    county = latest["code"].str[:6]
+    is_county = {c: len(c) == 6 and codes.level_of(c) == "county" for c in county.unique()}
+    frame = latest[county.map(is_county).astype(bool)].copy()
+    if not len(frame):
+        return frame
+    frame["county"] = frame["code"].str[:6]
+    frame["township"] = frame["code"].str[:9]
+    frame["as_of"] = frame["code"].map(made.as_of)
+    frame["units"] = 1
+    return frame
+
+
+def county_figures(event_id: int) -> dict:
+    """``county → {"figures", "reporting_units", "as_of", "severity"}`` for every county with a
+    report inside it.
+
+    The totals follow the roll-up rule of ``API.md`` (a region's own latest report when it has
+    one, else the sum of its children's totals), applied below county level as two grouped sums
+    (villages into townships, townships into counties); ``tests/test_dashboard_api.py`` checks
+    them against the loss-reporting area's ``event_totals``. Severity is the worst class of any
+    place in the county that reported directly (village, township or the county itself), by the
+    village severity rule.
+    """
+    made = snapshot(event_id)
+    if made.counties is not None:
+        return made.counties
+    frame = _county_rows(made)
+    if not len(frame):
+        made.counties = {}
+        return made.counties
+    columns = [*FIELDS, "units", "as_of"]
+    how = {**{f: "sum" for f in FIELDS}, "units": "sum", "as_of": "max"}
+    length = frame["code"].str.len()
+    townships = _own_or_sum(frame[length == 9].set_index("code")[columns], frame[length == 12],
+                            "township", columns, how)
+    townships["county"] = townships.index.str[:6]
+    counties = _own_or_sum(frame[length == 6].set_index("code")[columns], townships, "county",
+                           columns, how)
+    severity = frame.groupby("county")["severity"].max()
+    made.counties = {
+        code: {"figures": {f: row[f] for f in FIELDS}, "reporting_units": int(row["units"]),
+               "as_of": pd.Timestamp(row["as_of"]).to_pydatetime(), "severity": int(severity[code])}
+        for code, row in counties.iterrows()}
+    return made.counties
