@@ -179,7 +179,7 @@ def test_demo_depots_are_idempotent(app, auth, tmp_path):
         assert provincial.tier == "provincial" and [u.username for u in provincial.managers] == ["depot"]
         assert (provincial.lon, provincial.lat) == (112.55, 37.87)
         movements = db.session.scalar(select(func.count()).select_from(StockMovement))
-        stock = {row["item"]: row["on_hand"] for row in service.stock_levels("SX-140000")}
+        stock = {row["item"]: row["on_hand"] for row in service.stock_levels(None, "SX-140000")}
         assert {"tent", "quilt", "cotton_coat", "folding_bed", "blanket", "water", "instant_food"} <= set(stock)
         assert stock["tent"] >= 300 * 25 * 0.6
         assert db.session.scalar(select(func.count()).select_from(DepotReserve)) == 6 * 3
@@ -188,7 +188,7 @@ def test_demo_depots_are_idempotent(app, auth, tmp_path):
         assert db.session.scalar(select(func.count()).select_from(StockMovement)) == movements
         assert db.session.scalar(select(func.count()).select_from(Depot)) == 6
         assert any("新建 6 个" in m for m in messages) and any("新建 0 个" in m for m in messages)
-        before = {row["item"]: row["on_hand"] for row in service.stock_levels("SX-140105")}
+        before = {row["item"]: row["on_hand"] for row in service.stock_levels(None, "SX-140105")}
     # deterministic: a second database gets the very same stock
     from tests.factories import seed_geography
     from app import create_app
@@ -198,7 +198,7 @@ def test_demo_depots_are_idempotent(app, auth, tmp_path):
         db.create_all()
         seed_geography()
         demo.load_depots(lambda _: None)
-        assert {row["item"]: row["on_hand"] for row in service.stock_levels("SX-140105")} == before
+        assert {row["item"]: row["on_hand"] for row in service.stock_levels(None, "SX-140105")} == before
         db.session.remove()
         db.engine.dispose()
 
