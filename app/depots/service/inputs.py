@@ -22,7 +22,7 @@ QUANTITY = Field("int", min=1, max=MAX_QUANTITY)
 NOTE = Field("str", required=False, max_length=500, multiline=True)
 LOT = Field("str", required=False, max_length=60, description="批次号")
 EVENT = Field("int", required=False, min=1, description="灾害过程")
-#: The lines of a dispatch or a supply request, and how a page writes them
+#: One line of a dispatch or of a supply request: an item and its quantity
 LINE = {"item": ITEM, "quantity": QUANTITY}
 LINES_MESSAGE = "至少需要一行（物资、数量）"
 
