@@ -73,7 +73,9 @@ class Field:
     - dates and times lie within :data:`YEAR_RANGE`;
     - a list has at most ``max_items`` elements, each checked as ``items`` (a type name or a
       ``Field``) and named ``field[i]``;
-    - a value of the wrong JSON type is an error naming the field, never an exception.
+    - a value of the wrong JSON type is an error naming the field, never an exception;
+    - ``extra`` may hold ``pattern_message`` (said when ``pattern`` does not match) and
+      ``required_message`` (said, instead of "必填", when a required field is absent or blank).
     """
 
     type: str = "str"
@@ -220,7 +222,7 @@ def _check_text(field: Field, name: str, value: Any, errors: list[dict]) -> str:
     given = _text_of(field, value)
     value = given.strip() if field.strip else given
     if field.required and not value.strip():
-        raise _Bad("不能为空")
+        raise _Bad(field.extra.get("required_message") or "不能为空")
     limit = field.max_length or TEXT_MAX_LENGTH
     if len(value) > limit:
         raise _Bad(f"长度不能超过 {limit}")
@@ -362,7 +364,7 @@ def validate(fields: dict[str, Field], data: Any = _MISSING) -> tuple[dict, list
         value = data.get(name, _MISSING)
         if value is _MISSING or value is None:
             if spec.required and not any(e["field"] == name for e in unreadable):
-                errors.append({"field": name, "message": "必填"})
+                errors.append({"field": name, "message": spec.extra.get("required_message") or "必填"})
             out[name] = None if spec.required else spec.default
             continue
         out[name] = spec.convert(name, value, errors)
@@ -374,7 +376,7 @@ def check(name: str, value: Any, spec: Field, errors: list[dict]):
     when absent (an error if required) or bad (an error naming ``name``)."""
     if value is None or value is _MISSING:
         if spec.required:
-            errors.append({"field": name, "message": "必填"})
+            errors.append({"field": name, "message": spec.extra.get("required_message") or "必填"})
         return spec.default
     return spec.convert(name, value, errors)
 

@@ -704,3 +704,35 @@ def test_integer_query_argument_is_checked(client, auth):
     assert bad.status_code == 422
     assert bad.get_json()["errors"] == [{"field": "event_id", "message": "必须是整数"}]
     assert client.get(f"{API}/dispatches?event_id=", headers=headers).status_code == 200
+
+
+# --- one validation path: the documented Field sets are the ones the service checks -----------
+
+@pytest.mark.parametrize("path, method, name", [
+    ("/depots", "post", "DEPOT_FIELDS"), ("/depots/{code}", "patch", "DEPOT_UPDATE_FIELDS"),
+    ("/depots/{code}/managers", "post", "MANAGER_FIELDS"), ("/depots/{code}/reserves/{item}", "put", "RESERVE_FIELDS"),
+    ("/depots/{code}/receipts", "post", "RECEIPT_FIELDS"), ("/depots/{code}/adjustments", "post", "ADJUSTMENT_FIELDS"),
+    ("/depots/{code}/expiry-writeoff", "post", "WRITEOFF_FIELDS"), ("/demand-norms/{region_code}", "put", "NORMS_FIELDS"),
+    ("/events/{event_id}/allocation-plan", "post", "PLAN_FIELDS"), ("/dispatches", "post", "DISPATCH_FIELDS"),
+    ("/dispatches/{dispatch_id}/ship", "post", "SHIP_FIELDS"), ("/dispatches/{dispatch_id}/receive", "post", "RECEIVE_FIELDS"),
+    ("/dispatches/{dispatch_id}/cancel", "post", "CANCEL_FIELDS"), ("/supply-requests", "post", "SUPPLY_FIELDS"),
+    ("/supply-requests/{request_id}/fill", "post", "FILL_FIELDS"),
+    ("/supply-requests/{request_id}/reject", "post", "REJECT_FIELDS"),
+])
+def test_the_api_documents_the_fields_the_service_validates_with(client, path, method, name):
+    from app.depots import service
+
+    fields = getattr(service, name)
+    body = client.get(f"{API}/openapi.json").get_json()["paths"][path][method]["requestBody"]
+    schema = body["content"]["application/json"]["schema"]
+    assert schema["properties"] == {n: f.openapi() for n, f in fields.items()}
+    assert set(schema.get("required", [])) == {n for n, f in fields.items() if f.required}
+
+
+def test_adjustment_without_a_reason_says_so(app, client, auth):
+    make_depot(app, stock={"quilt": 5})
+    headers = auth.token("admin", "000000")
+    for body in ({"item": "quilt", "quantity": -1}, {"item": "quilt", "quantity": -1, "reason": "  "}):
+        response = client.post(f"{API}/depots/XD-140105/adjustments", json=body, headers=headers)
+        assert response.status_code == 422
+        assert response.get_json()["errors"] == [{"field": "reason", "message": "请填写调整原因"}]

@@ -33,7 +33,7 @@ operations = st.lists(st.one_of(receipt, dispatch, ship, cancel, adjust), min_si
 
 
 def _usable(code: str, item: str) -> tuple[int, int]:
-    line = next((s for s in service.stock_levels(code) if s["item"] == item), None)
+    line = next((s for s in service.stock_levels(None, code) if s["item"] == item), None)
     return (0, 0) if line is None else (line["on_hand"], line["on_hand"] - line["expired"])
 
 
@@ -94,9 +94,9 @@ def test_every_balance_is_the_sum_of_its_movements_and_never_negative(app, ops):
                 status = current.status
                 try:
                     if kind == "ship":
-                        service.ship_dispatch(None, dispatch_id)
+                        service.ship_dispatch(None, dispatch_id, {})
                     else:
-                        service.cancel_dispatch(None, dispatch_id, "测试撤销")
+                        service.cancel_dispatch(None, dispatch_id, {"reason": "测试撤销"})
                         returned = line.quantity if status in ("approved", "shipped") else 0
                         assert _usable(code, line.item_code)[0] == on_hand + returned
                 except Conflict:  # not allowed in this state: nothing changed
@@ -106,7 +106,7 @@ def test_every_balance_is_the_sum_of_its_movements_and_never_negative(app, ops):
                 _, item, quantity = op
                 before, _ = _usable(code, item)
                 try:
-                    service.adjust_stock(None, code, item, quantity, "盘点")
+                    service.post_adjustment(None, code, {"item": item, "quantity": quantity, "reason": "盘点"})
                     assert _usable(code, item)[0] == before + quantity
                 except Conflict:
                     db.session.rollback()

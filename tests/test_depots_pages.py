@@ -179,7 +179,7 @@ def test_demo_depots_are_idempotent(app, auth, tmp_path):
         assert provincial.tier == "provincial" and [u.username for u in provincial.managers] == ["depot"]
         assert (provincial.lon, provincial.lat) == (112.55, 37.87)
         movements = db.session.scalar(select(func.count()).select_from(StockMovement))
-        stock = {row["item"]: row["on_hand"] for row in service.stock_levels("SX-140000")}
+        stock = {row["item"]: row["on_hand"] for row in service.stock_levels(None, "SX-140000")}
         assert {"tent", "quilt", "cotton_coat", "folding_bed", "blanket", "water", "instant_food"} <= set(stock)
         assert stock["tent"] >= 300 * 25 * 0.6
         assert db.session.scalar(select(func.count()).select_from(DepotReserve)) == 6 * 3
@@ -188,7 +188,7 @@ def test_demo_depots_are_idempotent(app, auth, tmp_path):
         assert db.session.scalar(select(func.count()).select_from(StockMovement)) == movements
         assert db.session.scalar(select(func.count()).select_from(Depot)) == 6
         assert any("新建 6 个" in m for m in messages) and any("新建 0 个" in m for m in messages)
-        before = {row["item"]: row["on_hand"] for row in service.stock_levels("SX-140105")}
+        before = {row["item"]: row["on_hand"] for row in service.stock_levels(None, "SX-140105")}
     # deterministic: a second database gets the very same stock
     from tests.factories import seed_geography
     from app import create_app
@@ -198,7 +198,7 @@ def test_demo_depots_are_idempotent(app, auth, tmp_path):
         db.create_all()
         seed_geography()
         demo.load_depots(lambda _: None)
-        assert {row["item"]: row["on_hand"] for row in service.stock_levels("SX-140105")} == before
+        assert {row["item"]: row["on_hand"] for row in service.stock_levels(None, "SX-140105")} == before
         db.session.remove()
         db.engine.dispose()
 
@@ -219,3 +219,34 @@ def test_browser_manager_approves_a_dispatch(app, auth, keeper, browser_page):
     page.wait_for_load_state("networkidle")
     assert "已审批，库存已扣减" in page.content()
     assert page.inner_text("#stock tr[data-item='tent'] .available").strip() == "26"
+
+
+@pytest.mark.parametrize("posted, body", [
+    ({"r-item": "ghost", "r-quantity": "abc", "r-expiry": "soon"}, {"item": "ghost", "quantity": "abc", "expiry": "soon"}),
+    ({"r-item": "tent", "r-quantity": "0", "r-lot": "L" * 61}, {"item": "tent", "quantity": 0, "lot": "L" * 61}),
+    ({"r-item": "tent"}, {"item": "tent"}),
+])
+def test_a_receipt_page_refuses_what_the_api_refuses(app, client, auth, keeper, posted, body):
+    """The page's form and the API's body go through the same fields: the same refusal, each
+    field named (on the page by its label), and nothing received."""
+    api = client.post(f"{API}/depots/PG/receipts", json=body, headers=auth.token("admin", "000000"))
+    assert api.status_code == 422
+    errors = api.get_json()["errors"]
+    auth.login("depot_manager", "140105", username=keeper)
+    page = _html(client.post("/depots/PG/receipts", data=posted, follow_redirects=True))
+    labels = {"item": "物资", "quantity": "数量", "expiry": "有效期至", "lot": "批次号"}
+    for error in errors:
+        assert f"{labels[error['field']]}：{error['message']}" in page
+    assert stock_of(client, auth.token("admin", "000000"), "PG")["tent"]["on_hand"] == 30
+
+
+def test_a_blank_reserve_floor_is_refused_never_zero(app, client, auth, keeper):
+    auth.login("coordinator", "140000")
+    page = _html(client.post("/depots/PG/reserves", data={"f-item": "tent", "f-floor": ""}, follow_redirects=True))
+    assert "保底储备数量：必填" in page
+    assert stock_of(client, auth.token("admin", "000000"), "PG")["tent"]["floor"] == 0
+    done = _html(client.post("/depots/PG/reserves", data={"f-item": "tent", "f-floor": "12", "f-released": "y"},
+                             follow_redirects=True))
+    assert "已设置保底储备" in done
+    tent = stock_of(client, auth.token("admin", "000000"), "PG")["tent"]
+    assert tent["floor"] == 12 and tent["released"] is True

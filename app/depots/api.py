@@ -1,96 +1,29 @@
 """JSON API of depots, stock, demand, allocation, dispatches and supply requests (API.md
 "Depots and stock" and "Demand, allocation and dispatch").
 
-Bodies are validated by the service, which names every bad field in one 422 (including unknown
-items and depots, which a schema check alone cannot see); the ``Field`` maps document them.
+Thin: every route hands the body to one service function with the user first; the service checks
+permission, validates the body by its operation's ``Field`` s (the very sets documented here)
+and names every bad field in one 422 (including unknown items and depots, which a schema check
+alone cannot see).
 """
 from __future__ import annotations
 
-from dataclasses import replace
-
 from flask import jsonify, request
 
-from ..api import (Field, api_blueprint, api_user, code_arg, created, doc, idempotent, int_arg, list_of,
-                  page, page_of)
-from ..errors import Invalid
-from ..permissions import require
+from ..api import (api_blueprint, api_user, code_arg, created, doc, idempotent, int_arg, list_of, page,
+                   page_of)
 from . import service
-from .models import TIERS
 
 bp = api_blueprint("depots_api", __name__)
 TAG = "depots"
 
-LINE = "[{item, quantity}]"
-ITEM = Field("str", max_length=40, description="物资代码")
-DEPOT = Field("str", max_length=40, description="物资库代码")
-QUANTITY = Field("int", min=1, max=service.MAX_QUANTITY)
-NOTE = Field("str", required=False, max_length=500, multiline=True)
 
-
-def _line(**extra: Field) -> Field:
-    """The documented element of a ``lines`` array."""
-    fields = {"item": ITEM, "quantity": QUANTITY, **extra}
-    return Field("dict", extra={"schema": {
-        "required": [n for n, f in fields.items() if f.required],
-        "properties": {n: f.openapi() for n, f in fields.items()}}})
-
-
-DEPOT_BODY = {
-    "code": service.DEPOT_CODE, "name": Field("str", max_length=100),
-    "tier": Field("str", choices=tuple(TIERS)),
-    "region_code": Field("code", description="所在（服务）区划"), "lon": service.DEPOT_LON,
-    "lat": service.DEPOT_LAT, "capacity_m2": service.DEPOT_CAPACITY,
-    "managers": Field("list", required=False, items=Field("str", max_length=80), description="物资库管理员用户名"),
-}
-RECEIPT_BODY = {
-    "item": ITEM, "quantity": QUANTITY, "note": NOTE,
-    "lot": Field("str", required=False, max_length=60, description="批次号"),
-    "expiry": Field("date", required=False, description="有效期至；不填时按物资保质期从今天起算"),
-}
-ADJUSTMENT_BODY = {
-    "item": ITEM, "quantity": Field("int", min=-service.MAX_QUANTITY, max=service.MAX_QUANTITY,
-                                    description="正数盘盈，负数盘亏（不能为 0）"),
-    "reason": Field("str", max_length=500, multiline=True, description="调整原因（必填）"),
-    "lot": Field("str", required=False, max_length=60), "expiry": Field("date", required=False),
-}
-WRITEOFF_BODY = {"on": Field("date", required=False, description="核销此日期之前到期的批次，默认今天"),
-                 "reason": NOTE}
-RESERVE_BODY = {"floor": Field("int", min=0, max=service.MAX_QUANTITY), "released": Field("bool", required=False)}
-MANAGER_BODY = {"username": Field("str", max_length=80)}
-NORMS_BODY = {"norms": Field("list", items="dict",
-                             description="[{item, indicator, per_person | per_household, days, note}]")}
-PLAN_BODY = {"items": Field("list", required=False, items=ITEM),
-             "max_distance_km": Field("number", required=False, min=0, max=20_000),
-             "released": Field("list", required=False, items=DEPOT, description="动用保底储备的物资库")}
-DISPATCH_BODY = {
-    "event_id": Field("int", required=False, min=1), "from_depot": DEPOT, "to_region_code": Field("code"),
-    "to_depot": Field("str", required=False, max_length=40, description="调入物资库（库间调拨）"),
-    "lines": Field("list", items=_line(), description=LINE), "note": NOTE,
-}
-RECEIVE_BODY = {"lines": Field("list", required=False,
-                               items=_line(quantity=Field("int", min=0, max=service.MAX_QUANTITY), note=NOTE),
-                               description="[{item, quantity, note}]；未列出的物资视为足量签收"),
-                "note": NOTE}
-NOTE_BODY = {"note": NOTE}
-CANCEL_BODY = {"reason": NOTE}
-SUPPLY_BODY = {
-    "from_region_code": Field("code"), "to_region_code": Field("code", required=False),
-    "event_id": Field("int", required=False, min=1), "to_depot": Field("str", required=False, max_length=40),
-    "lines": Field("list", items=_line(), description=LINE),
-    "reason": Field("str", max_length=4000, multiline=True, description="书面申请理由"),
-}
-FILL_BODY = {"lines": Field("list", items=_line(from_depot=DEPOT), description="[{from_depot, item, quantity}]"),
-             "note": NOTE}
-REJECT_BODY = {"reason": Field("str", max_length=4000, multiline=True)}
-
-
-def _json(optional: bool = False) -> dict:
-    data = request.get_json(silent=True)
-    if data is None and optional and not request.get_data():
+def _body(optional: bool = False):
+    """The request's JSON body (``{}`` for an empty one where the body is optional); anything
+    but an object is refused by the service's validation."""
+    if optional and not request.get_data():
         return {}
-    if not isinstance(data, dict):
-        raise Invalid("请求体必须是 JSON 对象。", [{"field": "", "message": "请求体必须是 JSON 对象"}])
-    return data
+    return request.get_json(silent=True)
 
 
 def _movements(rows: list[dict]) -> dict:
@@ -105,119 +38,95 @@ def _movements(rows: list[dict]) -> dict:
 @bp.get("/items")
 @doc("物资目录 [{code, name, unit}]", tag=TAG, schema=list_of("Item"))
 def items():
-    require(api_user(), "item.view")
-    return jsonify([item.to_dict() for item in service.list_items()])
+    return jsonify([item.to_dict() for item in service.items_for(api_user())])
 
 
 @bp.get("/demand-norms")
 @doc("某区划适用的需求定额（本级或最近的上级；未配置时为系统默认）", tag=TAG, query={"region_code": "区划，默认全国"}, schema="Norms")
 def demand_norms():
-    require(api_user(), "item.view")
-    return jsonify(service.norms_as_dicts(code_arg() or "000000"))
+    return jsonify(service.norms_of_region(api_user(), code_arg() or "000000"))
 
 
 @bp.put("/demand-norms/<region_code>")
-@doc("设置本级需求定额（替换；空数组则沿用上级）", tag=TAG, body=NORMS_BODY,
+@doc("设置本级需求定额（替换；空数组则沿用上级）", tag=TAG, body=service.NORMS_FIELDS,
      responses={200: "生效的定额", 403: "无权", 422: "定额有误"}, schema="Norms")
 def set_demand_norms(region_code: str):
-    data = _json()
-    if not isinstance(data.get("norms"), list):
-        raise Invalid("norms 必须是数组。", [{"field": "norms", "message": "必须是数组"}])
-    return jsonify(service.set_norms(api_user(), region_code, data["norms"]))
+    return jsonify(service.set_norms(api_user(), region_code, _body()))
 
 
 # --- depots and stock ------------------------------------------------------------------------
 
 @bp.post("/depots")
 @idempotent
-@doc("新建物资库（管理员、协调员）", tag=TAG, body=DEPOT_BODY,
+@doc("新建物资库（管理员、协调员）", tag=TAG, body=service.DEPOT_FIELDS,
      responses={201: "物资库", 403: "无权", 409: "代码已存在", 422: "输入有误"}, schema="Depot")
 def create_depot():
-    return created(service.create_depot(api_user(), _json()).to_dict())
+    return created(service.create_depot(api_user(), _body()).to_dict())
 
 
 @bp.get("/depots")
 @doc("物资库列表（分页 {items, total}）", tag=TAG,
      query={"region_code": "区划（含下级）", "tier": "层级", "limit": "每页条数", "offset": "偏移"}, schema=page_of("Depot"))
 def list_depots():
-    require(api_user(), "depot.view")
-    stmt = service.depots_query(code_arg())
-    tier = request.args.get("tier")
-    if tier:
-        from .models import Depot
-
-        stmt = stmt.where(Depot.tier == tier)
+    stmt = service.depots_for(api_user(), code_arg(), request.args.get("tier"))
     return jsonify(page(stmt, lambda d: d.to_dict()))
 
 
 @bp.get("/depots/<code>")
 @doc("物资库详情", tag=TAG, responses={200: "物资库", 404: "不存在"}, schema="Depot")
 def get_depot(code: str):
-    require(api_user(), "depot.view")
-    return jsonify(service.get_depot(code).to_dict())
+    return jsonify(service.depot_for(api_user(), code).to_dict())
 
 
 @bp.patch("/depots/<code>")
-@doc("修改物资库（名称、位置、库容、启用/停用）", tag=TAG,
-     body={"name": Field("str", required=False, max_length=100), "lon": replace(service.DEPOT_LON, required=False),
-           "lat": replace(service.DEPOT_LAT, required=False), "capacity_m2": service.DEPOT_CAPACITY,
-           "active": Field("bool", required=False)},
+@doc("修改物资库（名称、位置、库容、启用/停用）", tag=TAG, body=service.DEPOT_UPDATE_FIELDS,
      responses={200: "物资库", 403: "无权", 404: "不存在", 422: "输入有误"}, schema="Depot")
 def update_depot(code: str):
-    return jsonify(service.update_depot(api_user(), code, _json()).to_dict())
+    return jsonify(service.update_depot(api_user(), code, _body()).to_dict())
 
 
 @bp.post("/depots/<code>/managers")
-@doc("指派物资库管理员", tag=TAG, body=MANAGER_BODY,
+@doc("指派物资库管理员", tag=TAG, body=service.MANAGER_FIELDS,
      responses={200: "物资库", 403: "无权", 404: "不存在", 422: "用户不合适"}, schema="Depot")
 def assign_manager(code: str):
-    data = _json()
-    return jsonify(service.assign_manager(api_user(), code, data.get("username")).to_dict())
+    return jsonify(service.assign_manager(api_user(), code, _body()).to_dict())
 
 
 @bp.delete("/depots/<code>/managers/<username>")
 @doc("取消物资库管理员指派", tag=TAG, responses={200: "物资库", 403: "无权", 404: "不存在"}, schema="Depot")
 def remove_manager(code: str, username: str):
-    return jsonify(service.assign_manager(api_user(), code, username, remove=True).to_dict())
+    return jsonify(service.remove_manager(api_user(), code, username).to_dict())
 
 
 @bp.put("/depots/<code>/reserves/<item>")
-@doc("设置保底储备（辖区外调拨不得动用，除非 released）", tag=TAG, body=RESERVE_BODY,
+@doc("设置保底储备（辖区外调拨不得动用，除非 released）", tag=TAG, body=service.RESERVE_FIELDS,
      responses={200: "保底储备", 403: "无权", 404: "不存在", 422: "输入有误"}, schema="Reserve")
 def set_reserve(code: str, item: str):
-    data = _json()
-    return jsonify(service.set_reserve(api_user(), code, item, data.get("floor"), data.get("released", False)))
+    return jsonify(service.set_reserve(api_user(), code, item, _body()))
 
 
 @bp.post("/depots/<code>/receipts")
 @idempotent
-@doc("入库（该库管理员、管理员）", tag=TAG, body=RECEIPT_BODY,
+@doc("入库（该库管理员、管理员）", tag=TAG, body=service.RECEIPT_FIELDS,
      responses={201: "入库单与台账记录", 403: "无权", 404: "物资库不存在", 422: "输入有误"}, schema="Movements")
 def receipt(code: str):
-    data = _json()
-    rows = service.receive_stock(api_user(), code, data.get("item"), data.get("quantity"), data.get("note"),
-                                 data.get("lot"), data.get("expiry"))
-    return created(_movements(rows))
+    return created(_movements(service.post_receipt(api_user(), code, _body())))
 
 
 @bp.post("/depots/<code>/adjustments")
 @idempotent
-@doc("盘点调整（须填原因；盘亏按先到期先出）", tag=TAG, body=ADJUSTMENT_BODY,
+@doc("盘点调整（须填原因；盘亏按先到期先出）", tag=TAG, body=service.ADJUSTMENT_FIELDS,
      responses={201: "台账记录", 403: "无权", 404: "不存在", 409: "库存不足", 422: "输入有误"}, schema="Movements")
 def adjustment(code: str):
-    data = _json()
-    rows = service.adjust_stock(api_user(), code, data.get("item"), data.get("quantity"), data.get("reason"),
-                                data.get("lot"), data.get("expiry"))
-    return created(_movements(rows))
+    return created(_movements(service.post_adjustment(api_user(), code, _body())))
 
 
 @bp.post("/depots/<code>/expiry-writeoff")
 @idempotent
-@doc("过期核销：核销已过有效期的全部批次", tag=TAG, body=WRITEOFF_BODY,
+@doc("过期核销：核销已过有效期的全部批次", tag=TAG, body=service.WRITEOFF_FIELDS,
      responses={201: "核销记录", 200: "没有过期批次", 403: "无权", 404: "不存在", 422: "输入有误"}, schema="WriteOff")
 def writeoff(code: str):
-    data = _json(optional=True)
-    rows = service.write_off_expired(api_user(), code, data.get("on"), data.get("reason"))
+    rows = service.post_writeoff(api_user(), code, _body(optional=True))
     return (jsonify({"movements": rows}), 201) if rows else jsonify({"movements": []})
 
 
@@ -225,16 +134,14 @@ def writeoff(code: str):
 @doc("库存 [{item, on_hand, reserved, available}]（reserved 为保底储备，available 不含过期批次）", tag=TAG,
      responses={200: "库存", 404: "不存在"}, schema=list_of("StockLine"))
 def stock(code: str):
-    require(api_user(), "depot.view")
-    return jsonify(service.stock_levels(code))
+    return jsonify(service.stock_levels(api_user(), code))
 
 
 @bp.get("/depots/<code>/ledger")
 @doc("库存台账（从早到晚，含每笔后的结存；分页 {items, total}）", tag=TAG,
      query={"item": "物资代码", "limit": "每页条数（默认 1000）", "offset": "偏移"}, schema=page_of("Movement"))
 def ledger(code: str):
-    require(api_user(), "depot.view")
-    return jsonify(page(service.ledger_query(code, request.args.get("item")), lambda m: m.to_dict(),
+    return jsonify(page(service.ledger_for(api_user(), code, request.args.get("item")), lambda m: m.to_dict(),
                         default_limit=1000))
 
 
@@ -249,22 +156,21 @@ def demand(event_id: int):
 
 
 @bp.post("/events/<int:event_id>/allocation-plan")
-@doc("调拨方案（线性规划，按数量×距离最小；只提出方案，不动库存）", tag=TAG, body=PLAN_BODY,
+@doc("调拨方案（线性规划，按数量×距离最小；只提出方案，不动库存）", tag=TAG, body=service.PLAN_FIELDS,
      responses={200: "{lines, unmet, total_distance_quantity}", 403: "无权", 404: "不存在", 422: "输入有误"},
      schema="AllocationPlan")
 def allocation_plan(event_id: int):
-    data = _json(optional=True)
-    return jsonify(service.allocation_plan(api_user(), event_id, data.get("items"), data.get("max_distance_km"),
-                                           data.get("released") or ()))
+    return jsonify(service.allocation_plan(api_user(), event_id, _body(optional=True)))
 
 
 # --- dispatches ----------------------------------------------------------------------------
 
 @bp.post("/dispatches")
 @idempotent
-@doc("调拨申请", tag=TAG, body=DISPATCH_BODY, responses={201: "调拨单（requested）", 403: "无权", 422: "输入有误"}, schema="Dispatch")
+@doc("调拨申请", tag=TAG, body=service.DISPATCH_FIELDS, responses={201: "调拨单（requested）", 403: "无权", 422: "输入有误"},
+     schema="Dispatch")
 def create_dispatch():
-    return created(service.dispatch_detail(service.create_dispatch(api_user(), _json())))
+    return created(service.dispatch_detail(service.create_dispatch(api_user(), _body())))
 
 
 @bp.get("/dispatches")
@@ -272,16 +178,14 @@ def create_dispatch():
                                         "region_code": "接收区划（含下级）", "limit": "每页条数", "offset": "偏移"},
      schema=page_of("Dispatch"))
 def list_dispatches():
-    require(api_user(), "depot.view")
-    stmt = service.dispatches_query(api_user(), status=request.args.get("status"), depot=request.args.get("depot"),
-                                    event_id=int_arg("event_id"), region_code=code_arg())
+    stmt = service.dispatches_for(api_user(), status=request.args.get("status"), depot=request.args.get("depot"),
+                                  event_id=int_arg("event_id"), region_code=code_arg())
     return jsonify(page(stmt, lambda d: d.to_dict()))
 
 
 @bp.get("/dispatches/<int:dispatch_id>")
 @doc("调拨单详情（含出库批次）", tag=TAG, responses={200: "调拨单", 403: "不在管辖范围内", 404: "不存在"}, schema="Dispatch")
 def get_dispatch(dispatch_id: int):
-    require(api_user(), "depot.view")
     return jsonify(service.dispatch_detail(service.dispatch_for(api_user(), dispatch_id)))
 
 
@@ -295,72 +199,64 @@ def approve(dispatch_id: int):
 
 @bp.post("/dispatches/<int:dispatch_id>/ship")
 @idempotent
-@doc("发运", tag=TAG, body=NOTE_BODY, responses={200: "调拨单（shipped）", 403: "无权", 404: "不存在", 409: "状态不符"},
-     schema="Dispatch")
+@doc("发运", tag=TAG, body=service.SHIP_FIELDS,
+     responses={200: "调拨单（shipped）", 403: "无权", 404: "不存在", 409: "状态不符"}, schema="Dispatch")
 def ship(dispatch_id: int):
-    data = _json(optional=True)
-    return jsonify(service.dispatch_detail(service.ship_dispatch(api_user(), dispatch_id, data.get("note"))))
+    return jsonify(service.dispatch_detail(service.ship_dispatch(api_user(), dispatch_id, _body(optional=True))))
 
 
 @bp.post("/dispatches/<int:dispatch_id>/receive")
 @idempotent
-@doc("签收（记录实收数量与差异）", tag=TAG, body=RECEIVE_BODY,
+@doc("签收（记录实收数量与差异）", tag=TAG, body=service.RECEIVE_FIELDS,
      responses={200: "调拨单（received）", 403: "无权", 404: "不存在", 409: "状态不符", 422: "输入有误"}, schema="Dispatch")
 def receive(dispatch_id: int):
-    data = _json(optional=True)
     return jsonify(service.dispatch_detail(
-        service.receive_dispatch(api_user(), dispatch_id, data.get("lines"), data.get("note"))))
+        service.receive_dispatch(api_user(), dispatch_id, _body(optional=True))))
 
 
 @bp.post("/dispatches/<int:dispatch_id>/cancel")
 @idempotent
-@doc("撤销（签收前）：已扣减的库存以冲销记录退回原批次", tag=TAG, body=CANCEL_BODY,
+@doc("撤销（签收前）：已扣减的库存以冲销记录退回原批次", tag=TAG, body=service.CANCEL_FIELDS,
      responses={200: "调拨单（cancelled）", 403: "无权", 404: "不存在", 409: "已签收"}, schema="Dispatch")
 def cancel(dispatch_id: int):
-    data = _json(optional=True)
-    return jsonify(service.dispatch_detail(service.cancel_dispatch(api_user(), dispatch_id, data.get("reason"))))
+    return jsonify(service.dispatch_detail(service.cancel_dispatch(api_user(), dispatch_id, _body(optional=True))))
 
 
 # --- supply requests (申请) -------------------------------------------------------------------
 
 @bp.post("/supply-requests")
 @idempotent
-@doc("向上级申请物资（本级库存不足时）", tag=TAG, body=SUPPLY_BODY,
+@doc("向上级申请物资（本级库存不足时）", tag=TAG, body=service.SUPPLY_FIELDS,
      responses={201: "申请（open）", 403: "无权", 422: "输入有误"}, schema="SupplyRequest")
 def raise_request():
-    return created(service.raise_supply_request(api_user(), _json()).to_dict())
+    return created(service.raise_supply_request(api_user(), _body()).to_dict())
 
 
 @bp.get("/supply-requests")
 @doc("物资申请列表（分页）", tag=TAG, query={"status": "状态", "region_code": "申请或受理区划", "limit": "每页条数",
                                           "offset": "偏移"}, schema=page_of("SupplyRequest"))
 def list_requests():
-    require(api_user(), "depot.view")
-    stmt = service.supply_requests_query(api_user(), status=request.args.get("status"),
-                                         region_code=code_arg())
+    stmt = service.supply_requests_for(api_user(), status=request.args.get("status"), region_code=code_arg())
     return jsonify(page(stmt, lambda r: r.to_dict()))
 
 
 @bp.get("/supply-requests/<int:request_id>")
 @doc("物资申请详情", tag=TAG, responses={200: "申请", 403: "不在管辖范围内", 404: "不存在"}, schema="SupplyRequest")
 def get_request(request_id: int):
-    require(api_user(), "depot.view")
     return jsonify(service.supply_request_for(api_user(), request_id).to_dict())
 
 
 @bp.post("/supply-requests/<int:request_id>/fill")
 @idempotent
-@doc("受理申请：从本级物资库生成调拨单（上级协调员）", tag=TAG, body=FILL_BODY,
+@doc("受理申请：从本级物资库生成调拨单（上级协调员）", tag=TAG, body=service.FILL_FIELDS,
      responses={201: "申请（含新调拨单）", 403: "无权", 404: "不存在", 409: "状态不符", 422: "输入有误"}, schema="SupplyRequest")
 def fill_request(request_id: int):
-    data = _json()
-    return created(service.fill_supply_request(api_user(), request_id, data.get("lines"), data.get("note")).to_dict())
+    return created(service.fill_supply_request(api_user(), request_id, _body()).to_dict())
 
 
 @bp.post("/supply-requests/<int:request_id>/reject")
 @idempotent
-@doc("不予调拨（须说明理由）", tag=TAG, body=REJECT_BODY,
+@doc("不予调拨（须说明理由）", tag=TAG, body=service.REJECT_FIELDS,
      responses={200: "申请", 403: "无权", 404: "不存在", 409: "状态不符", 422: "输入有误"}, schema="SupplyRequest")
 def reject_request(request_id: int):
-    data = _json()
-    return jsonify(service.reject_supply_request(api_user(), request_id, data.get("reason")).to_dict())
+    return jsonify(service.reject_supply_request(api_user(), request_id, _body()).to_dict())

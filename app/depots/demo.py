@@ -15,6 +15,7 @@ from ..extensions import db
 from ..regions import Region
 from . import service
 from .models import Depot, DepotReserve
+from .service import Book
 
 PROVINCE = "140000"
 TAIYUAN = "140100"
@@ -72,7 +73,7 @@ def _stock(code: str, tier: str, rng: random.Random) -> None:
     today = service.today()
     items = {item.code: item for item in stockpile.DEFAULT_ITEMS}
     depot = service.get_depot(code, lock=True)
-    book = service._Book(depot, None, "receipt", f"{today:%Y%m%d}-demo", [item for item, _ in BASE_STOCK])
+    book = Book(depot, None, "receipt", f"{today:%Y%m%d}-demo", [item for item, _ in BASE_STOCK])
     short = tier == "county" and rng.random() < 0.15
     for item_code, base in BASE_STOCK:
         if item_code not in items:
@@ -108,5 +109,5 @@ def _assign_demo_manager(echo) -> None:
     depot = db.session.get(Depot, PROVINCIAL_DEPOT)
     if user is None or depot is None or user.id in depot.manager_ids:
         return
-    service.assign_manager(None, depot.code, user.username)
+    service.assign_manager(None, depot.code, {"username": user.username})
     echo(f"已指派演示用户 depot 管理 {depot.name}")

@@ -1,8 +1,9 @@
 """Excel exports (openpyxl): the dispatch note (调拨单) and the stock report (库存报表), written
-through :mod:`app.spreadsheets` (text that would be a formula is escaped)."""
+through :mod:`app.spreadsheets` (text that would be a formula is escaped). They render what
+the service read for them (:mod:`.service.exports`) and read nothing themselves."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -10,10 +11,8 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
 from .. import spreadsheets
-from ..extensions import db
 from ..regions import Region
 from .models import TIERS, Depot, Dispatch, Item
-from . import service
 
 XLSX = spreadsheets.XLSX_MIMETYPE
 put = spreadsheets.put
@@ -48,12 +47,11 @@ def _widths(ws, widths: list[int]) -> None:
         ws.column_dimensions[get_column_letter(col)].width = width
 
 
-def dispatch_note(dispatch: Dispatch) -> bytes:
-    """调拨单: header, one row per item with the lots taken, receipt figures and signatures."""
-    detail = service.dispatch_detail(dispatch)
-    items = {i.code: i for i in db.session.query(Item)}
-    depot = db.session.get(Depot, dispatch.from_depot_code)
-    region = db.session.get(Region, dispatch.to_region_code)
+def dispatch_note(dispatch: Dispatch, detail: dict, items: dict[str, Item], region: Region | None) -> bytes:
+    """调拨单: header, one row per item with the lots taken, receipt figures and signatures.
+    ``detail``: the dispatch with the lots its approval took; ``items``: the catalogue by code;
+    ``region``: the receiving region."""
+    depot = dispatch.from_depot
     wb = spreadsheets.new_workbook("调拨单")
     ws = wb.active
     ws.merge_cells("A1:H1")
@@ -104,15 +102,16 @@ def dispatch_note(dispatch: Dispatch) -> bytes:
     return spreadsheets.workbook_bytes(wb)
 
 
-def stock_report(depots: list[Depot]) -> bytes:
-    """库存报表: one row per depot and item (warnings highlighted), and the lots on a second sheet."""
+def stock_report(stock: list[tuple[Depot, list[dict]]], on: date) -> bytes:
+    """库存报表: one row per depot and item (warnings highlighted), and the lots on a second sheet.
+    ``stock``: each depot with its stock levels on ``on``."""
     wb = spreadsheets.new_workbook("库存报表")
     ws = wb.active
     put(ws, 1, 1, "救灾物资库存报表").font = Font(bold=True, size=14)
-    put(ws, 2, 1, f"统计日期：{service.today().isoformat()}（可用 = 账面 − 过期 − 保底储备）")
+    put(ws, 2, 1, f"统计日期：{on.isoformat()}（可用 = 账面 − 过期 − 保底储备）")
     rows, fills, lot_rows = [], [], []
-    for depot in depots:
-        for line in service.stock_levels(depot.code):
+    for depot, levels in stock:
+        for line in levels:
             warning = "；".join(text for flag, text in ((line["below_floor"], "低于保底储备"),
                                                       (line["expired"] > 0, "有过期批次待核销")) if flag)
             rows.append([depot.code, depot.name, TIERS.get(depot.tier, depot.tier),

@@ -18,6 +18,7 @@ from sqlalchemy import (Boolean, CheckConstraint, Column, Date, Float, ForeignKe
                         String, Table, Text, UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..auth import User
 from ..extensions import db
 from ..models_common import make_append_only, utcnow
 from ..statemachine import StateMachine
@@ -117,7 +118,7 @@ class Depot(db.Model):
     capacity_m2: Mapped[float | None] = mapped_column(Float)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    managers = relationship("User", secondary=depot_manager, order_by="User.username", lazy="selectin")
+    managers = relationship(User, secondary=depot_manager, order_by=User.username, lazy="selectin")
 
     @property
     def manager_ids(self) -> frozenset[int]:
