@@ -10,7 +10,7 @@ the cycle's rows (who is registered, who is on a frozen roll) come last, gathere
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Mapping
+from typing import Mapping
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -102,7 +102,3 @@ def refuse(errors: list[dict], detail: str, rule_errors: list[dict] | None = Non
 def blank_only(errors: list[dict]) -> bool:
     """Every error says a required field was left blank (the page then asks for it by name)."""
     return all(error["message"] in ("必填", "不能为空") for error in errors)
-
-
-def stripped(value: Any) -> str:
-    return (value or "").strip()

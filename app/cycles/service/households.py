@@ -117,6 +117,7 @@ def get_household(user, household_id: int, action: str = "household.view") -> Ho
 
 def household_dict(user, household: Household) -> dict:
     """A household as the API shows it to ``user`` (numbers masked unless they may see them)."""
+    require(user, "household.view", household.village_code)
     return household.to_dict(show_id=show_id(user, household.village_code))
 
 
