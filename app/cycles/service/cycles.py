@@ -6,7 +6,7 @@ transaction."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import func, select
@@ -31,6 +31,7 @@ from .beneficiaries import cycle_beneficiaries
 from .disbursement import cycle_totals, outstanding
 from .funds import attach_line
 from .rolls import freeze_main_roll
+from .winter import spring_festival
 
 CYCLE_FIELDS = {
     "kind": Field("str", choices=tuple(KINDS), description="transitional 过渡期 / winter_spring 冬春 / "
@@ -195,9 +196,9 @@ def _pay_to_month(values: dict, region: Region, std: Standards, errors: list[dic
     if not isinstance(pay_to_month, int) or not 1 <= pay_to_month <= 12:
         errors.append({"field": "pay_to_month", "message": "发放截止月份必须是 1 到 12"})
     elif year is not None and 2000 <= year <= 2100:
-        festival = config["CYCLE_SPRING_FESTIVAL"].get(str(year + 1))
+        festival = spring_festival(year)
         first = winter_spring_months(year, std.winter_spring_pay_from_month, pay_to_month)[0]
-        if festival and due_day(*first, std.payment_day) >= date.fromisoformat(festival):
+        if festival and due_day(*first, std.payment_day) >= festival:
             errors.append({"field": "year", "message": f"按配置的发放月份，首次发放不在春节（{festival}）之前"})
     return pay_to_month
 
