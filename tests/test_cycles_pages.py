@@ -47,9 +47,9 @@ def test_beneficiary_propose_and_review_forms(app, client, auth, event):
     added = client.post(f"/cycles/{cycle}/beneficiaries", data={"household_id": eligible}, follow_redirects=True)
     assert "已登记。" in _page(added)
     again = client.post(f"/cycles/{cycle}/beneficiaries", data={"household_id": eligible}, follow_redirects=True)
-    assert "登记有 1 处错误，未登记任何一户。（items[0].household_id：该户已登记在本周期）" in _page(again)
+    assert "登记有 1 处错误，未登记任何一户。（受灾户编号：该户已登记在本周期）" in _page(again)
     empty = client.post(f"/cycles/{cycle}/beneficiaries", data={}, follow_redirects=True)
-    assert "请填写受灾户编号。" in _page(empty)
+    assert "受灾户编号：必填" in _page(empty)
     assert _count(app, Beneficiary, cycle_id=cycle) == 1
     proposed = client.post(f"/cycles/{cycle}/propose", follow_redirects=True)
     assert "已按规则列入 1 户。" in _page(proposed) and _count(app, Beneficiary, cycle_id=cycle) == 2
@@ -79,13 +79,13 @@ def test_fund_line_complaint_and_resolve_forms(app, client, auth, event):
     cycle = _new_cycle(client, auth.token("coordinator", "140105"), event)
     auth.login("coordinator", "140105")
     refused = client.post(f"/cycles/{cycle}/fund-line", data={"fund_line_id": elsewhere}, follow_redirects=True)
-    assert "请选择资金指标。" in _page(refused)  # not among the lines offered for this county
+    assert "资金指标：资金来源的区划不包含本县" in _page(refused)  # not among the lines offered for this county
     chosen = client.post(f"/cycles/{cycle}/fund-line", data={"fund_line_id": line}, follow_redirects=True)
     assert "已指定资金指标。" in _page(chosen)
     with app.app_context():
         assert db.session.get(Cycle, cycle).fund_line_id == line
     blank = client.post(f"/cycles/{cycle}/complaints", data={"content": ""}, follow_redirects=True)
-    assert "投诉举报内容：请填写内容" in _page(blank) and _count(app, Complaint, cycle_id=cycle) == 0
+    assert "投诉举报内容：必填" in _page(blank) and _count(app, Complaint, cycle_id=cycle) == 0
     filed = client.post(f"/cycles/{cycle}/complaints", data={"content": "漏报一户", "complainant": "张"},
                         follow_redirects=True)
     assert "已登记投诉举报。" in _page(filed)
@@ -135,7 +135,7 @@ def test_funds_page_forms(app, client, auth):
     made = client.post("/cycles/funds", data=source, follow_redirects=True)
     assert "已登记资金来源。" in _page(made)
     duplicate = client.post("/cycles/funds", data=source)
-    assert duplicate.status_code == 200 and "资金来源编号已存在。（code：编号已存在）" in _page(duplicate)
+    assert duplicate.status_code == 200 and "资金来源编号已存在。（编号（文号）：编号已存在）" in _page(duplicate)
     assert _count(app, FundSource) == 1
     with app.app_context():
         line = db.session.scalar(select(FundLine.id))
@@ -291,7 +291,7 @@ def test_an_extension_on_the_page(app, client, auth, event):
     ({"purpose": "adjust", "lines": "{a}"}, "第 1 行", "补发须写明金额（元），如：12 300"),
     ({"purpose": "adjust", "lines": "{late} 50"}, "第 1 行", "该户不在已审定的名册中，增列请用增补"),
     ({"purpose": "extend", "approval_ref": "文", "months_total": 7}, "延长后的总月数", "延长后的总月数必须大于 3 且不超过 6"),
-    ({"purpose": "extend", "approval_ref": "文", "months_total": "四"}, "延长后的总月数", "不是有效的整数"),
+    ({"purpose": "extend", "approval_ref": "文", "months_total": "四"}, "延长后的总月数", "必须是整数"),
 ])
 def test_a_refused_roll_is_shown_with_its_errors_and_writes_nothing(app, client, auth, event, data, field, message):
     cycle, _headers, a, _b, late = _approved(app, client, auth, event)

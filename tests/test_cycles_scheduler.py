@@ -236,16 +236,16 @@ def _setup_disbursing(app, households=12):
             cycle = service.create_cycle(admin, {"kind": "transitional", "region_code": "140105", "event_id": event,
                                                  "fund_line_id": line,
                                                  "starts_on": date(2025, 8, 1)})
-            service.transition(admin, cycle.id, "open_survey")
+            service.transition(admin, cycle.id, {"action": "open_survey"})
             proposed = service.propose(admin, cycle.id)
-            service.transition(admin, cycle.id, "submit_review")
+            service.transition(admin, cycle.id, {"action": "submit_review"})
             decisions = [{"household_id": b.household_id, "decision": "approve"} for b in proposed]
-            service.record_reviews(admin, cycle.id, "village", decisions)
-            service.record_reviews(admin, cycle.id, "township", decisions)
-            service.transition(admin, cycle.id, "start_notice")
+            service.record_reviews(admin, cycle.id, {"stage": "village", "decisions": decisions})
+            service.record_reviews(admin, cycle.id, {"stage": "township", "decisions": decisions})
+            service.transition(admin, cycle.id, {"action": "start_notice"})
         with time_machine.travel(at("2025-08-08 09:00"), tick=False):
-            service.transition(admin, cycle.id, "approve")
-            service.transition(admin, cycle.id, "disburse")
+            service.transition(admin, cycle.id, {"action": "approve"})
+            service.transition(admin, cycle.id, {"action": "disburse"})
         persons = sum(b.persons for b in proposed)
         cycle_id = cycle.id
         db.session.remove()
@@ -328,7 +328,7 @@ def _racing_schedulers(url, engine_options, create_schema):
                   if o["period_key"] == "2025-08-09T06:00") == ["done", "skipped"]
     _check_one_roll_per_period(setup, cycle_id, persons, {"2025-08-09": 31})
     # and the payment engine on its own, with no claim to protect it, still pays nothing twice
-    from app.cycles import payments
+    from app.cycles.service import disbursement as payments
 
     september = at("2025-09-01 06:00")
     with time_machine.travel(september + timedelta(minutes=1), tick=False):

@@ -51,7 +51,7 @@ def make_event(app, *, hazard="flood", regions=("140105",), started=None, stabil
 
 
 def make_fund(app, kind: str, yuan: float, county: str = "140105", code: str | None = None) -> int:
-    from app.cycles.funds import _post_allocation
+    from app.cycles.service.funds import post_allocation
     from app.cycles.models import FundLine, FundSource
     from app.extensions import db
 
@@ -63,7 +63,7 @@ def make_fund(app, kind: str, yuan: float, county: str = "140105", code: str | N
         line = FundLine(source_id=source.id, relief_item=kind, budget_fen=0, spent_fen=0, balance_fen=0)
         db.session.add(line)
         db.session.flush()
-        _post_allocation(None, line, int(round(yuan * 100)), "测试下达")
+        post_allocation(None, line, int(round(yuan * 100)), "测试下达")
         db.session.commit()
         return line.id
 

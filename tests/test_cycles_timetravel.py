@@ -251,7 +251,7 @@ def _disbursing_transitional(app, client, auth, n=5):
 
 
 def _kill_after(monkeypatch, n, exc=RuntimeError):
-    from app.cycles import payments
+    from app.cycles.service import disbursement as payments
 
     def hook(count):
         if count >= n:
@@ -279,7 +279,7 @@ def test_killed_mid_roll_resumes_to_the_same_totals(app, client, auth, runner, m
         run = db.session.scalar(select(JobRun).filter_by(job_id=ROLLS, period_key="2025-08-09T06:00"))
         assert run.status == "failed"
     assert len(_payments(app, cycle)) == 2
-    monkeypatch.setattr("app.cycles.payments.after_payment", None)
+    monkeypatch.setattr("app.cycles.service.disbursement.after_payment", None)
     with time_machine.travel(instant + timedelta(minutes=1), tick=False):
         run_due(runner, instant, ROLLS)
         run_due(runner, instant, ROLLS)  # a duplicate trigger changes nothing
@@ -306,7 +306,7 @@ def test_hard_kill_leaves_a_stale_claim_that_is_taken_over(app, client, auth, ru
             with pytest.raises(KeyboardInterrupt):
                 run_due_now(instant, job_ids=[ROLLS])
             db.session.remove()
-    monkeypatch.setattr("app.cycles.payments.after_payment", None)
+    monkeypatch.setattr("app.cycles.service.disbursement.after_payment", None)
     with time_machine.travel(instant + timedelta(minutes=5), tick=False):
         with app.app_context():
             outcomes = run_due_now(instant, job_ids=[ROLLS])
@@ -346,9 +346,9 @@ def test_short_funds_pay_nothing_beyond_the_balance_and_resume_after_top_up(app,
     with app.app_context():
         fund = db.session.get(FundLine, line)
         # take the balance down to 700 CNY: enough for 1 person's August (620) but not 2 persons' (1,240)
-        from app.cycles.funds import _post_allocation
+        from app.cycles.service.funds import post_allocation
 
-        _post_allocation(None, fund, -(fund.balance_fen - 70_000), "调减")
+        post_allocation(None, fund, -(fund.balance_fen - 70_000), "调减")
         db.session.commit()
     with time_machine.travel(at("2025-08-09 06:30"), tick=False):
         run_due(runner, at("2025-08-09 06:30"), ROLLS)

@@ -58,7 +58,7 @@ def test_the_yearly_job_opens_one_survey_per_county(app, runner, people):
     # a duplicate trigger, a restart, or a manual run the same year opens nothing more
     with time_machine.travel(at("2025-09-25 08:00"), tick=False):
         run_due(runner, at("2025-09-20 08:00"), "cycles.winter_spring.open_survey")
-        from app.cycles.winter import open_surveys
+        from app.cycles.service.winter import open_surveys
         from app.extensions import db
 
         with app.app_context():

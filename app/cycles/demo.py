@@ -4,14 +4,20 @@ forward by the rules) for the demo event when the loss-reporting demo created on
 Idempotent: what exists is left alone."""
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
+from flask import current_app
 from sqlalchemy import select
 
 from gis import codes
 
 from ..extensions import db
 from ..regions import Region
+from ..reports import Event
 from . import idcard
-from .models import Beneficiary, Cycle, FundLine, FundSource, Household
+from .models import CYCLE_MACHINE, Beneficiary, Cycle, FundLine, FundSource, Household
+from .rules import Standards, assess
+from .service.funds import post_allocation
 
 #: (head, birth date, sequence, members, damage class, flags)
 DEMO_HOUSEHOLDS = (
@@ -25,10 +31,6 @@ DEMO_HOUSEHOLDS = (
 
 
 def _demo_event():
-    try:
-        from ..reports import Event
-    except ImportError:
-        return None
     return db.session.scalar(select(Event).where(Event.status != "closed").order_by(Event.id))
 
 
@@ -51,6 +53,15 @@ def load_cycles(echo) -> None:
         echo("没有村级区划，跳过救助周期演示数据。")
         return
     county = codes.normalise(village.code[:6])
+    _households(echo, village, county)
+    source = _fund(echo, event, county)
+    if event is None:
+        echo("没有演示灾害过程，跳过过渡期生活救助周期。")
+        return
+    _cycle(echo, event, village, county, source)
+
+
+def _households(echo, village: Region, county: str) -> None:
     made = 0
     for head, born, seq, members, damage, flags in DEMO_HOUSEHOLDS:
         number = idcard.with_check_character(county + born + seq)
@@ -63,47 +74,41 @@ def load_cycles(echo) -> None:
     db.session.commit()
     echo(f"受灾户：新增 {made} 户（{village.name}）。")
 
+
+def _fund(echo, event, county: str) -> FundSource:
     code = f"DEMO-{county}-TRANSITIONAL"
     source = db.session.scalar(select(FundSource).filter_by(code=code))
-    if source is None:
-        from .funds import _post_allocation
+    if source is not None:
+        return source
+    source = FundSource(code=code, name="中央自然灾害救灾资金（演示）", level="central", region_code=county,
+                        year=(event.started_at.year if event else 2025))
+    db.session.add(source)
+    db.session.flush()
+    line = FundLine(source_id=source.id, relief_item="transitional", budget_fen=0, spent_fen=0, balance_fen=0)
+    db.session.add(line)
+    db.session.flush()
+    post_allocation(None, line, 50_000_000, "演示：下达过渡期生活救助资金 50 万元")
+    db.session.commit()
+    echo("资金来源：中央自然灾害救灾资金（演示），过渡期生活救助指标 50 万元。")
+    return source
 
-        source = FundSource(code=code, name="中央自然灾害救灾资金（演示）", level="central", region_code=county,
-                            year=(event.started_at.year if event else 2025))
-        db.session.add(source)
-        db.session.flush()
-        line = FundLine(source_id=source.id, relief_item="transitional", budget_fen=0, spent_fen=0, balance_fen=0)
-        db.session.add(line)
-        db.session.flush()
-        _post_allocation(None, line, 50_000_000, "演示：下达过渡期生活救助资金 50 万元")
-        db.session.commit()
-        echo("资金来源：中央自然灾害救灾资金（演示），过渡期生活救助指标 50 万元。")
 
-    if event is None:
-        echo("没有演示灾害过程，跳过过渡期生活救助周期。")
-        return
+def _cycle(echo, event, village: Region, county: str, source: FundSource) -> None:
+    """A transitional cycle for the demo event, under survey, its eligible households put forward."""
     key = f"transitional:{event.id}:{county}"
     cycle = db.session.scalar(select(Cycle).filter_by(unique_key=key))
     if cycle is not None:
         echo(f"过渡期生活救助周期已存在（#{cycle.id}）。")
         return
-    from zoneinfo import ZoneInfo
-
-    from flask import current_app
-
-    from .config import standards
-    from .models import CYCLE_MACHINE
-    from .rules import assess
-
+    config = current_app.config
     region = db.session.get(Region, county)
     line = db.session.scalar(select(FundLine).filter_by(source_id=source.id, relief_item="transitional"))
     cycle = Cycle(kind="transitional", name=f"{event.name}·{region.name if region else county}过渡期生活救助",
                   region_code=county, event_id=event.id, year=event.started_at.year, unique_key=key, status="draft",
-                  standards=standards(current_app.config).to_dict(),
-                  starts_on=(event.stabilised_at or event.started_at).astimezone(
-                      ZoneInfo(current_app.config["TIMEZONE"])).date(),
-                  months=current_app.config["CYCLE_TRANSITIONAL_MONTHS"],
-                  notice_days=current_app.config["CYCLE_NOTICE_DAYS"], fund_line_id=line.id if line else None)
+                  standards=Standards.from_config(config).to_dict(),
+                  starts_on=(event.stabilised_at or event.started_at).astimezone(ZoneInfo(config["TIMEZONE"])).date(),
+                  months=config["CYCLE_TRANSITIONAL_MONTHS"], notice_days=config["CYCLE_NOTICE_DAYS"],
+                  fund_line_id=line.id if line else None)
     CYCLE_MACHINE.fire(cycle, "open_survey")
     db.session.add(cycle)
     db.session.flush()

@@ -11,28 +11,23 @@ from ..extensions import db
 from ..notifications import coordinators_covering, notify
 from .models import Cycle, ReconstructionProject, Roll
 from .rules import report_due
+from .service import disbursement, winter
 
 
 def generate_rolls(now, run):
     """``cycles.rolls``: the payment batch of every disbursing cycle for this period."""
-    from . import payments
-
     period = now.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).date().isoformat()
-    return payments.generate_rolls(now, period, heartbeat=run.heartbeat)
+    return disbursement.generate_rolls(now, period, heartbeat=run.heartbeat)
 
 
 def open_winter_spring(now, run):
     """``cycles.winter_spring.open_survey``: open this year's county surveys."""
-    from .winter import open_surveys
-
-    return open_surveys(now)
+    return winter.open_surveys(now)
 
 
 def winter_spring_deadlines(now, run):
     """``cycles.winter_spring.deadlines``: 15/20/25 October reminders and alerts; Spring Festival."""
-    from .winter import check_deadlines
-
-    return check_deadlines(now)
+    return winter.check_deadlines(now)
 
 
 def reconstruction_progress(now, run):

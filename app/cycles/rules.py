@@ -2,7 +2,8 @@
 
 Pure: no Flask, no database. Money is in fen (分, integer) so that totals are exact; every
 standard comes from :class:`Standards`, built from configuration when a cycle is created and
-kept on the cycle, so a later change of configuration never alters an open cycle.
+kept on the cycle, so a later change of configuration never alters an open cycle
+(:meth:`Standards.from_config` reads the configuration, which is in whole CNY).
 
 - :func:`assess` says whether a household is eligible for a kind of relief, and why.
 - :func:`instalments` turns one roll entry into the dated (or staged) instalments it is owed.
@@ -81,6 +82,27 @@ class Standards:
     def from_dict(cls, data: Mapping) -> "Standards":
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
         return cls(**known)
+
+    @classmethod
+    def from_config(cls, config: Mapping) -> "Standards":
+        """The standards in force, from configuration (``CYCLE_*``, defaults in :mod:`app.config`),
+        where money is in whole CNY: converted to fen here."""
+        def fen(cny) -> int:
+            return int(round(float(cny) * 100))
+
+        return cls(
+            transitional_daily_fen=fen(config["CYCLE_TRANSITIONAL_DAILY_CNY"]),
+            transitional_months=int(config["CYCLE_TRANSITIONAL_MONTHS"]),
+            transitional_max_months=int(config["CYCLE_TRANSITIONAL_MAX_MONTHS"]),
+            winter_spring_per_person_fen=fen(config["CYCLE_WINTER_SPRING_PER_PERSON_CNY"]),
+            winter_spring_pay_from_month=int(config["CYCLE_WINTER_SPRING_PAY_FROM_MONTH"]),
+            winter_spring_pay_to_month=int(config["CYCLE_WINTER_SPRING_PAY_TO_MONTH"]),
+            reconstruction_subsidy_fen={k: fen(v) for k, v in config["CYCLE_RECONSTRUCTION_SUBSIDY_CNY"].items()},
+            reconstruction_instalments={k: dict(v) for k, v in config["CYCLE_RECONSTRUCTION_INSTALMENTS"].items()},
+            condolence_per_death_fen=fen(config["CYCLE_CONDOLENCE_PER_DEATH_CNY"]),
+            drought_per_person_fen=fen(config["CYCLE_DROUGHT_PER_PERSON_CNY"]),
+            payment_day=int(config["CYCLE_PAYMENT_DAY"]),
+        )
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Payment batches (发放批次): frozen rolls turned into payments, idempotently.
+"""Disbursement (发放): payment batches (发放批次) made by the scheduler from frozen rolls, idempotently.
 
 :func:`generate_rolls` is what the ``cycles.rolls`` job runs for one scheduler period. For every
 cycle that is disbursing it pays each instalment of its frozen rolls that is due at the period's
@@ -17,7 +17,7 @@ A cycle whose instalments are all paid and whose relief period is over is closed
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import date, datetime
 from typing import Callable
 from zoneinfo import ZoneInfo
 
@@ -25,14 +25,14 @@ from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from .. import audit
-from ..database import lock_for_update
-from ..extensions import db
-from ..models_common import utcnow
-from ..notifications import coordinators_covering, notify
-from .models import (CYCLE_MACHINE, Cycle, FundEntry, FundLine, Household, Payment, PaymentRoll,
+from ... import audit
+from ...database import lock_for_update
+from ...extensions import db
+from ...models_common import utcnow
+from ...notifications import coordinators_covering, notify
+from ..models import (CYCLE_MACHINE, Cycle, FundEntry, FundLine, Household, Payment, PaymentRoll,
                      ReconstructionProject, Roll, RollEntry)
-from .rules import Instalment, is_due
+from ..rules import Instalment, is_due
 
 log = logging.getLogger("jiuzai.cycles")
 
@@ -213,8 +213,6 @@ def outstanding(cycle_id: int) -> list[tuple[RollEntry, Instalment]]:
 
 def relief_over(cycle_id: int, cutoff: datetime) -> bool:
     """True when the relief period of every frozen entry has ended at ``cutoff``."""
-    from datetime import date
-
     today = cutoff.astimezone(_tz()).date()
     ends = [entry.basis.get("ends_on") for entry in frozen_entries(cycle_id)]
     return all(date.fromisoformat(end) <= today for end in ends if end)

@@ -11,34 +11,36 @@ from sqlalchemy import func, select
 
 from gis import codes
 
-from .. import audit
-from ..validation import YEAR_RANGE, Field
-from ..errors import Conflict, Invalid, NotFound
-from ..extensions import db
-from ..models_common import utcnow
-from ..notifications import coordinators_covering, notify
-from ..permissions import require
-from ..regions import Region
-from .config import standards as configured_standards
-from .models import CYCLE_MACHINE, Beneficiary, Cycle, NeedsSubmission, Payment
-from .rules import (KINDS, LEVEL_LABELS, LEVELS, NEEDS_COLUMNS, Standards, aggregate_needs,
-                    deadline_status, is_single_crop, winter_spring_deadlines)
+from ... import audit
+from ...errors import Conflict, Invalid, NotFound
+from ...extensions import db
+from ...models_common import utcnow
+from ...notifications import coordinators_covering, notify
+from ...permissions import can, require
+from ...regions import Region
+from ...validation import Field, check, validate
+from .. import excel
+from ..models import CYCLE_MACHINE, Beneficiary, Cycle, NeedsSubmission, Payment
+from ..rules import (KINDS, LEVEL_LABELS, LEVELS, NEEDS_COLUMNS, Standards, aggregate_needs,
+                     deadline_status, is_single_crop, winter_spring_deadlines)
+from .base import YEAR_FIELD, refuse, region_names
+
+SUBMIT_FIELDS = {"region_code": Field("code", description="报送的县、市或省")}
+REGION = Field("code", required=False, description="区划")
 
 
 def _tz() -> ZoneInfo:
     return ZoneInfo(current_app.config["TIMEZONE"])
 
 
-#: The survey years a URL may name (``/winter-spring/<year>/…``); beyond them a date overflows.
-YEAR_FIELD = Field("int", min=YEAR_RANGE[0], max=YEAR_RANGE[1], description="冬春救助年度（当年冬季至次年春季）")
-
-
-def _check_year(year: int) -> int:
+def _checked(year, region_code) -> tuple[int, str]:
+    """The year (a path's) and a region code (a query's), checked by their fields."""
     errors: list[dict] = []
-    YEAR_FIELD.convert("year", year, errors)
+    year = check("year", year, YEAR_FIELD, errors)
+    region_code = check("region_code", region_code, REGION, errors)
     if errors:
-        raise Invalid("年度有误。", errors)
-    return year
+        raise Invalid("年度有误。" if errors[0]["field"] == "year" else "区划代码有误。", errors)
+    return year, region_code
 
 
 def target_counties() -> list[Region]:
@@ -55,7 +57,7 @@ def open_surveys(now: datetime) -> dict:
     a county that has its cycle already is left alone."""
     config = current_app.config
     year = now.astimezone(_tz()).year
-    std = configured_standards(config)
+    std = Standards.from_config(config)
     opened = []
     for county in target_counties():
         key = f"winter_spring:{year}:{county.code}"
@@ -105,11 +107,8 @@ def _needs_rows(year: int) -> list[dict]:
 
 def needs_table(user, year: int, region_code: str) -> dict:
     """The needs table for ``region_code``: one row per child region and the total."""
-    _check_year(year)
-    try:
-        region_code = codes.normalise(region_code)
-    except codes.CodeError as exc:
-        raise Invalid(str(exc), [{"field": "region_code", "message": str(exc)}]) from exc
+    require(user, "cycle.view")
+    year, region_code = _checked(year, region_code)
     region = db.session.get(Region, region_code) if region_code != codes.NATIONAL else None
     if region is None and region_code != codes.NATIONAL:
         raise NotFound(f"区划 {region_code} 不存在。")
@@ -151,8 +150,9 @@ def expected_submissions(year: int, within: str | None = None) -> list[tuple[str
 
 
 def deadlines(user, year: int, region_code: str | None = None) -> list[dict]:
-    _check_year(year)
-    region_code = region_code or user.region_code
+    """Each region that owes a needs table within ``region_code``: its deadline and whether it was met."""
+    require(user, "cycle.view")
+    year, region_code = _checked(year, region_code or user.region_code)
     require(user, "cycle.view", region_code)
     due = winter_spring_deadlines(year, current_app.config["CYCLE_WINTER_SPRING_DEADLINES"], _tz())
     submitted = {s.region_code: s for s in db.session.scalars(
@@ -169,13 +169,14 @@ def deadlines(user, year: int, region_code: str | None = None) -> list[dict]:
     return out
 
 
-def submit_needs(user, year: int, region_code: str) -> NeedsSubmission:
-    """Submit a region's needs table to the level above (county, prefecture or province)."""
-    _check_year(year)
-    try:
-        region_code = codes.normalise(region_code)
-    except codes.CodeError as exc:
-        raise Invalid(str(exc), [{"field": "region_code", "message": str(exc)}]) from exc
+def submit_needs(user, year: int, data) -> NeedsSubmission:
+    """Submit a region's needs table to the level above (county, prefecture or province):
+    ``{"region_code"}``, a JSON body or the page's form."""
+    require(user, "cycle.manage")
+    year, _none = _checked(year, None)
+    values, errors = validate(SUBMIT_FIELDS, data)
+    refuse(errors, "区划代码有误。")
+    region_code = values["region_code"]
     if db.session.get(Region, region_code) is None:
         raise NotFound(f"区划 {region_code} 不存在。")
     require(user, "cycle.manage", region_code)
@@ -186,6 +187,21 @@ def submit_needs(user, year: int, region_code: str) -> NeedsSubmission:
     if db.session.scalar(select(NeedsSubmission.id).filter_by(year=year, region_code=region_code)) is not None:
         raise Conflict(f"{year} 年度本区划的需救助情况统计表已报送。")
     table = needs_table(user, year, region_code)
+    _check_below(year, region_code, level, table)
+    submission = NeedsSubmission(year=year, region_code=region_code, level=level, figures=table,
+                                 submitted_by=getattr(user, "username", "system"))
+    db.session.add(submission)
+    db.session.flush()
+    audit.record(user, "winter_spring.submit", "winter_spring_submission", submission.id,
+                 after={"year": year, "region_code": region_code, "persons": table["total"]["persons"]},
+                 region_code=region_code)
+    db.session.commit()
+    return submission
+
+
+def _check_below(year: int, region_code: str, level: str, table: dict) -> None:
+    """A county submits once it has households registered; a prefecture or province notes which
+    regions below it have not submitted (``missing_below``)."""
     if level == "county":
         cycle = db.session.scalar(select(Cycle).where(Cycle.kind == "winter_spring", Cycle.year == year,
                                                       Cycle.region_code == region_code, Cycle.status != "cancelled"))
@@ -199,15 +215,6 @@ def submit_needs(user, year: int, region_code: str) -> NeedsSubmission:
         done = set(db.session.scalars(select(NeedsSubmission.region_code).where(
             NeedsSubmission.year == year, NeedsSubmission.region_code.in_(expected))).all())
         table["missing_below"] = sorted(expected - done)
-    submission = NeedsSubmission(year=year, region_code=region_code, level=level, figures=table,
-                                 submitted_by=getattr(user, "username", "system"))
-    db.session.add(submission)
-    db.session.flush()
-    audit.record(user, "winter_spring.submit", "winter_spring_submission", submission.id,
-                 after={"year": year, "region_code": region_code, "persons": table["total"]["persons"]},
-                 region_code=region_code)
-    db.session.commit()
-    return submission
 
 
 def check_deadlines(now: datetime) -> dict:
@@ -281,3 +288,21 @@ def spring_festival_check(now: datetime) -> dict:
             else:
                 warnings += len(made)
     return {"festival_warnings": warnings, "festival_overdue": overdue}
+
+
+def needs_workbook(user, year: int, region_code: str | None = None) -> tuple[bytes, str]:
+    """The needs table of ``region_code`` (the user's own by default) as a workbook, and its file name."""
+    table = needs_table(user, year, region_code or user.region_code)
+    return excel.write_needs_table(table), f"冬春需救助情况统计表-{year}-{table['region_code']}.xlsx"
+
+
+def winter_page(user, year: int, region_code: str | None = None) -> dict:
+    """The winter-spring page: the needs table of ``region_code`` (the user's own by default), the
+    deadlines within it, and whether ``user`` may submit its table."""
+    region_code = region_code or user.region_code
+    table = needs_table(user, year, region_code)
+    found = deadlines(user, year, region_code)
+    level = codes.level_of(table["region_code"])
+    return {"year": year, "table": table, "deadlines": found, "names": region_names(d["region_code"] for d in found),
+            "can_submit": level in LEVEL_LABELS and can(user, "cycle.manage", table["region_code"]),
+            "festival": spring_festival(year)}

@@ -1,0 +1,22 @@
+"""Tables of the relief cycles (救助周期), by subject: households, cycles and beneficiaries, rolls,
+notices and complaints, payments, funds, reconstruction and the winter-spring submissions.
+
+Money is stored in fen (分, integers). Ledgers and snapshots are append-only: roll entries
+(the frozen 救助名册), payments, fund ledger entries, progress reports and needs submissions are
+never updated or deleted through the ORM (``make_append_only``), and a roll or a payment batch
+whose status is final refuses every change.
+"""
+from __future__ import annotations
+
+from .cycles import ACTION_LABELS, CYCLE_MACHINE, STATUS_LABELS, Beneficiary, Cycle
+from .funds import FUND_LEVELS, FundEntry, FundLine, FundSource
+from .households import Household
+from .notices import Complaint, PublicNotice
+from .payments import Payment, PaymentRoll
+from .reconstruction import ProgressReport, ReconstructionProject
+from .rolls import Roll, RollEntry
+from .winter import NeedsSubmission
+
+__all__ = ["ACTION_LABELS", "CYCLE_MACHINE", "FUND_LEVELS", "STATUS_LABELS", "Beneficiary", "Complaint", "Cycle",
+           "FundEntry", "FundLine", "FundSource", "Household", "NeedsSubmission", "Payment", "PaymentRoll",
+           "ProgressReport", "PublicNotice", "ReconstructionProject", "Roll", "RollEntry"]

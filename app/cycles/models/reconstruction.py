@@ -1,0 +1,74 @@
+"""Reconstruction of damaged houses (倒损住房恢复重建): one project per house with the time it
+reached each stage, and its append-only progress reports (进度报告)."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ...extensions import db
+from ...models_common import make_append_only, utcnow
+from ...types import UTCDateTime
+from .. import idcard
+from ..rules import STAGE_LABELS, STAGES, WORK_TYPES, report_due
+
+
+class ReconstructionProject(db.Model):
+    """One house being rebuilt or repaired (确定一户、重建一户), with the time it reached each stage."""
+
+    __tablename__ = "reconstruction_project"
+    __table_args__ = (UniqueConstraint("cycle_id", "household_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("relief_cycle.id"), index=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), index=True)
+    work_type: Mapped[str] = mapped_column(String(10))
+    stage: Mapped[str] = mapped_column(String(16), default="verified")
+    verified_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    main_structure_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    moved_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_report_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    household = relationship("Household", lazy="joined")
+
+    def reached(self) -> dict[str, datetime]:
+        return {stage: getattr(self, f"{stage}_at") for stage in STAGES if getattr(self, f"{stage}_at")}
+
+    def to_dict(self, *, show_id: bool = False, report_days: int | None = None) -> dict:
+        due = report_due(self.last_report_at, report_days) if report_days else None
+        return {"id": self.id, "cycle_id": self.cycle_id, "household_id": self.household_id,
+                "head_name": self.household.head_name,
+                "id_number": self.household.id_number if show_id else idcard.mask_id(self.household.id_number),
+                "village_code": self.household.village_code, "work_type": self.work_type,
+                "work_type_label": WORK_TYPES.get(self.work_type, self.work_type),
+                "stage": self.stage, "stage_label": STAGE_LABELS[self.stage],
+                "reached": {k: v.isoformat() for k, v in self.reached().items()},
+                "last_report_at": self.last_report_at.isoformat(),
+                "next_report_due": due.isoformat() if due else None,
+                "report_overdue": bool(due and self.stage != "moved_in" and utcnow() > due)}
+
+
+class ProgressReport(db.Model):
+    """A progress report (进度报告) on one house. Append-only."""
+
+    __tablename__ = "reconstruction_report"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("reconstruction_project.id"), index=True)
+    stage: Mapped[str] = mapped_column(String(16))
+    observed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    note: Mapped[str] = mapped_column(Text, default="")
+    reported_by: Mapped[str] = mapped_column(String(80))
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "project_id": self.project_id, "stage": self.stage,
+                "stage_label": STAGE_LABELS[self.stage], "observed_at": self.observed_at.isoformat(),
+                "note": self.note, "reported_by": self.reported_by,
+                "submitted_at": self.submitted_at.isoformat()}
+
+
+make_append_only(ProgressReport)
