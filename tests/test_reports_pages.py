@@ -105,11 +105,14 @@ def test_event_page_totals_and_drill_down(client, auth, event_id):
 
 
 def test_trend_follows_the_roll_up(app, client, auth, event_id):
+    from app.auth import User
     from app.reports import service
 
+    username = auth.user("coordinator", "140000")
     with app.app_context():
         event = db.session.get(Event, event_id)
-        series = service.trend(event, "140100")
+        user = db.session.scalar(select(User).filter_by(username=username))
+        series = service.trend(user, event, "140100")
     assert [s["figures"]["affected_population"] for s in series] == [100, 140, 1040, 1090]
     assert [s["reporting_units"] for s in series] == [1, 2, 3, 3]
 
