@@ -211,7 +211,7 @@ def test_a_final_refusal_is_stored_and_replayed(app, client, auth, clock):
 def test_report_lost_race_409_is_not_replayed_in_the_one_transaction_path(app, client, auth, clock, monkeypatch):
     """"Submitted concurrently, retry" (every sequence number taken) is retryable: the retry
     with the same key files the report instead of replaying the 409 for ever."""
-    from app.reports import service
+    from app.reports.service import reports as filing
 
     event = client.post("/api/v1/events", json=EVENT, headers=auth.token("coordinator", "140000"))
     path = f"/api/v1/events/{event.get_json()['id']}/reports"
@@ -219,7 +219,7 @@ def test_report_lost_race_409_is_not_replayed_in_the_one_transaction_path(app, c
     report = {"region_code": "140105001200", "kind": "initial", "as_of": "2026-07-06T08:00:00+08:00",
               "figures": {"affected_population": 100}}
     with monkeypatch.context() as patched:
-        patched.setattr(service, "_insert_unless_taken", lambda report: False)
+        patched.setattr(filing, "insert_unless_taken", lambda report: False)
         lost = client.post(path, json=report, headers=headers)
     assert lost.status_code == 409 and lost.get_json()["errors"][0]["message"] == "并发冲突，可重试"
     assert count(app, IdempotencyRecord) == 0

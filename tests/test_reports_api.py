@@ -373,19 +373,19 @@ def _competitor(app, first_id, kind):
 def test_lost_sequence_race_is_checked_again(app, client, auth, clock, monkeypatch):
     """Our check saw sequence 1; a verified report took sequence 2 meanwhile. The insert
     collides, the report is checked again against the winner, and the region is closed: 409."""
-    from app.reports import service
+    from app.reports.service import reports as filing
 
     headers = auth.token("officer", "140105")
     eid = new_event(client, headers)["id"]
     first_id = post_report(client, headers, eid).get_json()["id"]
     _competitor(app, first_id, "final")
-    real = service._latest_of
+    real = filing.latest_of
     stale = iter([True])
 
     def latest(event_id, code):
         return db.session.get(LossReport, first_id) if next(stale, False) else real(event_id, code)
 
-    monkeypatch.setattr(service, "_latest_of", latest)
+    monkeypatch.setattr(filing, "latest_of", latest)
     response = post_report(client, headers, eid, kind="update", as_of="2026-07-06T09:30:00+08:00")
     assert response.status_code == 409
     assert "已核报" in response.get_json()["detail"]
@@ -394,14 +394,14 @@ def test_lost_sequence_race_is_checked_again(app, client, auth, clock, monkeypat
 
 
 def test_retries_exhausted_gives_retryable_409(app, client, auth, clock, monkeypatch):
-    from app.reports import service
+    from app.reports.service import reports as filing
 
     headers = auth.token("officer", "140105")
     eid = new_event(client, headers)["id"]
     first_id = post_report(client, headers, eid).get_json()["id"]
     _competitor(app, first_id, "update")
     # every attempt sees the stale sequence 1, so every insert collides with sequence 2
-    monkeypatch.setattr(service, "_latest_of", lambda event_id, code: db.session.get(LossReport, first_id))
+    monkeypatch.setattr(filing, "latest_of", lambda event_id, code: db.session.get(LossReport, first_id))
     response = post_report(client, headers, eid, kind="update", as_of="2026-07-06T09:30:00+08:00")
     assert response.status_code == 409
     assert "重试" in response.get_json()["detail"]

@@ -217,16 +217,16 @@ def test_region_added_after_a_miss_is_found(app, client, auth, event_id):
 
 def test_direct_report_check_runs_only_when_deaths_or_missing_rise(app, client, auth, event_id,
                                                                   monkeypatch):
-    from app.reports import jobs
+    from app.reports.service import alerts
 
     checked = []
-    real = jobs.direct_report_alert
+    real = alerts.direct_report_alert
 
     def spy(event, county):
         checked.append(county)
         return real(event, county)
 
-    monkeypatch.setattr(jobs, "direct_report_alert", spy)
+    monkeypatch.setattr(alerts, "direct_report_alert", spy)
     headers = auth.token("coordinator", "140000", username="co")
 
     def post(kind, minute, **figures):

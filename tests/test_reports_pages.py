@@ -105,13 +105,81 @@ def test_event_page_totals_and_drill_down(client, auth, event_id):
 
 
 def test_trend_follows_the_roll_up(app, client, auth, event_id):
+    from app.auth import User
     from app.reports import service
 
+    username = auth.user("coordinator", "140000")
     with app.app_context():
         event = db.session.get(Event, event_id)
-        series = service.trend(event, "140100")
+        user = db.session.scalar(select(User).filter_by(username=username))
+        series = service.trend(user, event, "140100")
     assert [s["figures"]["affected_population"] for s in series] == [100, 140, 1040, 1090]
     assert [s["reporting_units"] for s in series] == [1, 2, 3, 3]
+
+
+def test_trend_checks_permission_first(app, auth, event_id):
+    from app.auth import User
+    from app.errors import Forbidden
+    from app.reports import service
+
+    username = auth.user("officer", "140105")
+    with app.app_context():
+        event = db.session.get(Event, event_id)
+        user = db.session.scalar(select(User).filter_by(username=username))
+        assert service.trend(user, event, "140105")[-1]["figures"]["affected_population"] == 190
+        with pytest.raises(Forbidden):
+            service.trend(user, event, "140106")  # the neighbouring county is not theirs
+
+
+def _flashed(response) -> str:
+    return " ".join(re.findall(r'class="alert alert-danger[^"]*"[^>]*>\s*(.*?)\s*<', response.get_data(as_text=True), re.S))
+
+
+@pytest.mark.parametrize("change, field, label, message", [
+    ({"hazard": "volcano"}, "hazard", "灾种", "必须是以下之一："),
+    ({"started_at": "2026-07-07T09:00"}, "started_at", "开始时间（北京时间）", "开始时间不能晚于现在"),
+    ({"started_at": "七月六日"}, "started_at", "开始时间（北京时间）", "格式不正确"),
+    ({"region_codes": "140105 1401"}, "region_codes[1]", "受灾区划代码", "格式不正确"),
+    ({"region_codes": "140105 140105999"}, "region_codes[1]", "受灾区划代码", "区划 140105999 不存在"),
+])
+def test_the_event_form_refuses_what_the_api_refuses(app, client, auth, clock, change, field, label, message):
+    """The page posts its form to the service the API calls: the same refusal, the same field
+    (named by its label on the page), and nothing created."""
+    form = {"name": "小店区冰雹", "hazard": "hail", "started_at": "2026-07-06T09:00", "region_codes": "140105",
+            **change}
+    body = {**form, "region_codes": form["region_codes"].split()}
+    api = client.post("/api/v1/events", json=body, headers=auth.token("officer", "140105"))
+    assert api.status_code == 422
+    assert [e["field"] for e in api.get_json()["errors"]] == [field]
+    assert message in api.get_json()["errors"][0]["message"]
+    auth.login("officer", "140105")
+    page = client.post("/events", data=form)
+    assert page.status_code == 200 and f"{label}：{message}" in _flashed(page)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Event)) == 0
+
+
+def test_the_stabilise_form_refuses_what_the_api_refuses(client, auth, event_id):
+    for at, message in (("2026-07-07T09:00", "稳定时间不能晚于现在"), ("2026-07-06T05:00", "不能早于灾害开始时间"),
+                        ("soon", "格式不正确")):
+        api = client.post(f"/api/v1/events/{event_id}/stabilise", json={"at": at},
+                          headers=auth.token("coordinator", "140000"))
+        assert api.status_code == 422 and api.get_json()["errors"][0]["field"] == "at"
+        assert message in api.get_json()["errors"][0]["message"]
+        auth.login("coordinator", "140000")
+        page = client.post(f"/events/{event_id}/stabilise", data={"at": at}, follow_redirects=True)
+        assert "时间（北京时间）：" in _flashed(page) and message in _flashed(page)
+        auth.logout()
+
+
+def test_the_import_form_without_a_file_is_refused_as_the_api_refuses_it(client, auth, event_id):
+    api = client.post(f"/api/v1/events/{event_id}/reports/import", data={},
+                      headers=auth.token("coordinator", "140000"))
+    assert api.status_code == 422 and api.get_json()["errors"] == [{"field": "file", "message": "必填"}]
+    auth.login("coordinator", "140000")
+    page = client.post(f"/events/{event_id}/import", data={})
+    assert page.status_code == 422
+    assert "缺少 Excel 文件。" in page.get_data(as_text=True) and "<code>file</code>" in page.get_data(as_text=True)
 
 
 def test_event_page_deadlines_and_rates(client, auth, event_id):

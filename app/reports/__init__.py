@@ -1,4 +1,8 @@
-"""Loss reporting (灾情报送): events, initial/update/verified reports, roll-up and deadlines."""
+"""Loss reporting (灾情报送): events, initial/update/verified reports, roll-up and deadlines.
+
+Other areas read the tables and helpers named in ``__all__`` (and nothing else of this package);
+its services are in :mod:`app.reports.service`, one module per subject.
+"""
 from __future__ import annotations
 
 from flask import Flask
@@ -13,7 +17,9 @@ from .totals import event_totals, parent_lookup
 __all__ = ['BY_FIELD', 'EVENT_MACHINE', 'Event', 'FIELDS', 'HAZARDS', 'LossReport', 'event_totals', 'get_event', 'parent_lookup', 'register', 'report_submitted', 'total_for', 'visible_events']
 
 def register(app: Flask) -> None:
-    from . import api, views  # both import .models, which declares the tables
+    # imported when an application registers the area: reading its tables and helpers (other
+    # areas, the scheduler's jobs) does not build its pages
+    from . import api, views
 
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp, name="reports_api")

@@ -1,4 +1,8 @@
-"""JSON API of loss reporting (``API.md``: disaster events, loss reports, totals, deadlines)."""
+"""JSON API of loss reporting (``API.md``: disaster events, loss reports, totals, deadlines).
+
+Thin: each route reads the request and calls one service function with the user first; the
+service checks permission and validates (its ``Field`` s also document the bodies here).
+"""
 from __future__ import annotations
 
 import io
@@ -7,11 +11,8 @@ from flask import jsonify, request, send_file
 
 from ..api import (XLSX, api_blueprint, api_user, created, doc, idempotency_response, idempotent, list_of,
                   page, page_of)
-from ..errors import Invalid
-from ..extensions import db
 from ..uploads import upload_limit
-from . import excel, service
-from .models import Event
+from . import service
 
 bp = api_blueprint("reports_api", __name__)
 
@@ -86,10 +87,6 @@ def list_forwards(event_id: int):
     return jsonify(page(stmt, lambda f: f.to_dict()))
 
 
-def report_event(event_id: int) -> Event:
-    return db.session.get(Event, event_id)
-
-
 @bp.get("/events/<int:event_id>/reports")
 @doc("报告历史（按报送时间先后，从不覆盖）", tag="reports", query=_REPORT_QUERY, schema=page_of("Report"))
 def list_reports(event_id: int):
@@ -106,11 +103,7 @@ def list_reports(event_id: int):
 @bp.get("/events/<int:event_id>/reports/<int:report_id>")
 @doc("一份报告（含照片列表）", tag="reports", responses={200: "灾情报告", 404: "不存在"}, schema="Report")
 def get_report(event_id: int, report_id: int):
-    user = api_user()
-    report = service.get_report(user, event_id, report_id)
-    body = service.report_dicts(report_event(event_id), [report])[0]
-    body["photos"] = [p.to_dict() for p in service.photos_of(user, event_id, report_id)]
-    return jsonify(body)
+    return jsonify(service.report_body(api_user(), event_id, report_id))
 
 
 @bp.post("/events/<int:event_id>/reports/<int:report_id>/photos")
@@ -151,16 +144,15 @@ def timeliness(event_id: int):
      query={"region_code": "区划代码（必填）"}, responses={200: "{region_code, figures, reporting_units, as_of}",
                                                    404: "区划不存在", 422: "缺少 region_code"}, schema="Totals")
 def totals(event_id: int):
-    return jsonify(service.totals(api_user(), event_id, request.args.get("region_code")))
+    return jsonify(service.totals_of(api_user(), event_id, request.args.get("region_code")))
 
 
 @bp.get("/events/<int:event_id>/reports.xlsx")
 @doc("导出自然灾害损失情况统计快报表（Excel）", tag="reports",
      query={"latest": "1 = 只导出各区划最新一份", "within": "只导出该区划及其下级"}, media_type=XLSX)
 def export_xlsx(event_id: int):
-    user = api_user()
-    data, filename = excel.export_event(user, event_id, latest=request.args.get("latest") == "1",
-                                        within=request.args.get("within") or None)
+    data, filename = service.export_event(api_user(), event_id, latest=request.args.get("latest") == "1",
+                                          within=request.args.get("within") or None)
     return send_file(io.BytesIO(data), as_attachment=True, download_name=filename,
                      mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
@@ -172,8 +164,5 @@ def export_xlsx(event_id: int):
                                 422: "逐行错误，或不是可读的 .xlsx、超出行列上限"}, schema="ReportImport")
 @idempotent
 def import_xlsx(event_id: int):
-    upload = request.files.get("file")
-    if upload is None or not upload.filename:
-        raise Invalid("缺少 Excel 文件。", [{"field": "file", "message": "必填"}])
-    reports = excel.import_event(api_user(), event_id, upload.stream.read())
+    reports = service.import_upload(api_user(), event_id, request.files.get("file"))
     return created({"imported": len(reports), "report_ids": [r.id for r in reports]})

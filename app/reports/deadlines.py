@@ -40,6 +40,8 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Iterable, Mapping
 from zoneinfo import ZoneInfo
 
+from gis import codes
+
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
@@ -300,8 +302,6 @@ def reporting_tree(counties: Iterable[str], parents: Mapping[str, str | None]) -
 
 
 def _level(code: str) -> str | None:
-    from gis import codes
-
     try:
         return codes.level_of(code)
     except codes.CodeError:

@@ -14,9 +14,14 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from gis import codes
+
+from ..auth import User
 from ..extensions import db
 from ..models_common import utcnow
 from ..regions import Region
+from . import service
+from .indicators import CONSISTENCY_RULES
 from .models import Event
 
 NAME = "山西太原、晋中暴雨洪涝（演示）"
@@ -27,9 +32,6 @@ PREFERRED_PREFECTURES = ("140100", "140700")
 
 
 def load_event(echo) -> None:
-    from ..auth import User
-    from . import service
-
     users = {u.username: u for u in db.session.scalars(
         select(User).where(User.username.in_(["coordinator", "officer"]))).all()}
     if "coordinator" not in users:
@@ -79,8 +81,6 @@ def load_event(echo) -> None:
 
 
 def _inside(code: str, jurisdiction: str) -> bool:
-    from gis import codes
-
     return codes.is_within(code, jurisdiction)
 
 
@@ -146,8 +146,6 @@ def _figures(rng: random.Random, population: int, *, severe: bool, index: int, c
 
 def _consistent(figures: dict) -> dict:
     """Keep the statutory consistency rules (rounding may not break them)."""
-    from .indicators import CONSISTENCY_RULES
-
     for _ in range(3):  # a raised figure may itself be the smaller side of another rule
         for _rule, larger, smaller in CONSISTENCY_RULES:
             if figures.get(smaller, 0) > figures.get(larger, 0):

@@ -3,7 +3,9 @@
 Columns: 区划代码, 区划名称, 报告类型, 截至时间, then every indicator of ``domain.md`` §3 with its
 Chinese name and unit, then 说明, 报送人, 报送时间. The import reads the same layout (columns
 are found by their header, so their order may change; 区划名称, 报送人 and 报送时间 are ignored)
-and files every row through the same checks as the API, all or nothing.
+and files every row through the same checks as the API, all or nothing
+(:mod:`app.reports.service.import_export`). This module knows the layout only: it reads rows
+into report bodies and writes reports into a workbook.
 """
 from __future__ import annotations
 
@@ -14,17 +16,12 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
-from sqlalchemy import select
 
 from .. import spreadsheets
 from ..errors import Invalid
-from ..extensions import db
 from ..models_common import utcnow
-from ..permissions import require
-from ..regions import Region
-from . import service
 from .indicators import INDICATORS
-from .models import HAZARDS, REPORT_KINDS, LossReport
+from .models import HAZARDS, REPORT_KINDS, Event, LossReport
 
 TITLE = "自然灾害损失情况统计快报表"
 SHEET = "快报表"
@@ -50,21 +47,29 @@ def _local(value: datetime) -> datetime:
     return value.astimezone(_tz()).replace(tzinfo=None)
 
 
-def export_event(user, event_id: int, *, latest: bool = False, within: str | None = None) -> tuple[bytes, str]:
-    """The event's reports (all, oldest first per region; or each region's latest) as .xlsx."""
-    event = service.get_event(user, event_id)
-    stmt = service.reports_query(user, event, within=within)
-    reports = db.session.scalars(stmt.order_by(None).order_by(LossReport.region_code, LossReport.sequence)).all()
-    if latest:
-        newest: dict[str, LossReport] = {}
-        for report in reports:
-            newest[report.region_code] = report
-        reports = list(newest.values())
-    names = dict(db.session.execute(select(Region.code, Region.name).where(
-        Region.code.in_({r.region_code for r in reports}))).all()) if reports else {}
-
+def write_table(event: Event, reports: list[LossReport], names: dict[str, str], *, exported_by: str) -> bytes:
+    """``reports`` (with their regions' ``names``) as the .xlsx quick-report table."""
     book = spreadsheets.new_workbook(SHEET)
     sheet = book.active
+    _title(sheet, event, exported_by)
+    _header_row(sheet)
+    for offset, report in enumerate(reports):
+        row = 4 + offset
+        values = [report.region_code, names.get(report.region_code, ""), REPORT_KINDS[report.kind],
+                  _local(report.as_of)]
+        values += [report.figures.get(i.field, 0) for i in INDICATORS]
+        values += [report.note or "", report.submitted_by, _local(report.submitted_at)]
+        for column, value in enumerate(values, start=1):
+            cell = spreadsheets.put(sheet, row, column, value)
+            if isinstance(value, datetime):
+                cell.number_format = "yyyy-mm-dd hh:mm"
+        sheet.cell(row, 1).number_format = "@"
+    sheet.freeze_panes = "C4"
+    return spreadsheets.workbook_bytes(book)
+
+
+def _title(sheet, event: Event, exported_by: str) -> None:
+    """Rows 1 and 2: the table's title, then the event, when and by whom it was exported."""
     put = spreadsheets.put
     width = len(HEADERS)
     put(sheet, 1, 1, TITLE).font = Font(bold=True, size=14)
@@ -73,28 +78,17 @@ def export_event(user, event_id: int, *, latest: bool = False, within: str | Non
     started = _local(event.started_at).strftime("%Y-%m-%d %H:%M")
     put(sheet, 2, 1, f"灾害过程：{event.name}（{HAZARDS.get(event.hazard, event.hazard)}，编号 {event.id}）"
                      f"  开始时间：{started}  导出时间：{_local(utcnow()).strftime('%Y-%m-%d %H:%M')}"
-                     f"  导出人：{user.username}")
+                     f"  导出人：{exported_by}")
     sheet.merge_cells(start_row=2, start_column=1, end_row=2, end_column=width)
+
+
+def _header_row(sheet) -> None:
     fill = PatternFill("solid", fgColor="DDEBF7")
     for column, text in enumerate(HEADERS, start=1):
-        cell = put(sheet, 3, column, text)
+        cell = spreadsheets.put(sheet, 3, column, text)
         cell.font, cell.fill = Font(bold=True), fill
         cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
         sheet.column_dimensions[get_column_letter(column)].width = 14 if column > 4 else (16 if column != 2 else 20)
-    for offset, report in enumerate(reports):
-        row = 4 + offset
-        values = [report.region_code, names.get(report.region_code, ""), REPORT_KINDS[report.kind],
-                  _local(report.as_of)]
-        values += [report.figures.get(i.field, 0) for i in INDICATORS]
-        values += [report.note or "", report.submitted_by, _local(report.submitted_at)]
-        for column, value in enumerate(values, start=1):
-            cell = put(sheet, row, column, value)
-            if isinstance(value, datetime):
-                cell.number_format = "yyyy-mm-dd hh:mm"
-        sheet.cell(row, 1).number_format = "@"
-    sheet.freeze_panes = "C4"
-    suffix = "latest" if latest else "all"
-    return spreadsheets.workbook_bytes(book), f"event-{event.id}-{suffix}-快报表.xlsx"
 
 
 def _number(value):
@@ -173,10 +167,3 @@ def _bodies(numbered_rows) -> tuple[dict | None, list[dict]]:
                 body["note"] = str(value).strip() if value is not None else None
         rows.append(body)
     return columns, rows
-
-
-def import_event(user, event_id: int, content) -> list[LossReport]:
-    """Read the table and file every row (:func:`app.reports.service.import_reports`)."""
-    require(user, "report.import")
-    service.get_event(user, event_id)
-    return service.import_reports(user, event_id, read_rows(content))

@@ -5,64 +5,34 @@
   level above (a county's: the county and its prefecture; a prefecture's forwarding: the
   prefecture and its province); every county whose deaths + missing reached the direct-report threshold is
   alerted (again, once).
-- :func:`direct_report_alert` (after each report): deaths + missing in a county at or above
-  ``REPORT_DIRECT_ALERT_DEATHS_MISSING`` → the coordinators of the province and of the nation
-  are notified at once (直报, ``domain.md`` §3).
+- the direct report (直报, ``domain.md`` §3) itself is
+  :func:`app.reports.service.alerts.direct_report_alert`, which the service also runs after
+  each report that raised a county's deaths + missing (the service does not import this module).
 
 Every notification has a dedupe key, so running either again creates nothing new.
 """
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import select
 
 from gis import codes
 
+from ..auth import User
 from ..extensions import db
 from ..notifications import Notification, coordinators_covering, notify
-from ..regions import Region
 from . import indicators
 from .models import REPORT_KINDS, Event
-from .totals import event_totals, subtree_total
-
-
-def _name(code: str) -> str:
-    region = db.session.get(Region, code)
-    return region.name if region else code
-
-
-def direct_report_alert(event: Event, county: str) -> int:
-    """Alert the provincial and national coordinators when the county's deaths + missing reach
-    the threshold; once per event and county. Returns how many notifications were made."""
-    key = f"direct-report:{event.id}:{county}"
-    recipients = coordinators_covering(county, levels=("province", "nation"))
-    done = set(db.session.scalars(select(Notification.user_id).where(Notification.dedupe_key == key)))
-    pending = [u for u in recipients if u.id not in done]
-    if not pending:
-        return 0
-    figures = subtree_total(event.id, county).figures
-    value = indicators.deaths_and_missing(figures)
-    threshold = current_app.config["REPORT_DIRECT_ALERT_DEATHS_MISSING"]
-    if value < threshold:
-        return 0
-    name = _name(county)
-    made = notify(
-        pending, "direct_report",
-        f"【灾情直报】{name}因灾死亡失踪 {value:g} 人",
-        f"{event.name}：{name}（{county}）因灾死亡 {figures['deaths']:g} 人、失踪 {figures['missing']:g} 人，"
-        f"达到直报标准（{threshold} 人），请省级和国家减灾委同时掌握。",
-        f"/events/{event.id}?region={county}", dedupe_key=key)
-    db.session.commit()
-    return len(made)
+from .service import compute_deadlines, direct_report_alert, region_name
+from .totals import event_totals
 
 
 def _overdue_recipients(unit: str, level: str, reports_to: str | None, cache: dict) -> list:
     """The unit's information officers and the coordinators of the unit and of the unit it
     reports to (a county directly under a province: the province; a province: the nation)."""
-    from ..auth import User
-
     if unit not in cache:
         above = codes.level_of(reports_to) if reports_to else "nation"
         officers = db.session.scalars(select(User).filter_by(role="officer", active=True,
@@ -76,8 +46,6 @@ def check_deadlines(now: datetime) -> int:
 
     Idempotent: returns how many new notifications were made (0 when run again at once).
     """
-    from .service import compute_deadlines
-
     threshold = current_app.config["REPORT_DIRECT_ALERT_DEATHS_MISSING"]
     made = 0
     events = db.session.scalars(select(Event).where(Event.status != "closed").order_by(Event.id)).all()
@@ -95,7 +63,7 @@ def check_deadlines(now: datetime) -> int:
                      if (u.id, key) not in done]
             if not users:
                 continue
-            name = _name(item.region_code)
+            name = region_name(item.region_code)
             due = item.due_at.astimezone(_tz()).strftime("%Y-%m-%d %H:%M")
             made += len(notify(
                 users, "report_overdue", f"【逾期】{name}{REPORT_KINDS[item.kind]}未按时报送",
@@ -110,9 +78,7 @@ def check_deadlines(now: datetime) -> int:
     return made
 
 
-def _tz():
-    from zoneinfo import ZoneInfo
-
+def _tz() -> ZoneInfo:
     return ZoneInfo(current_app.config["TIMEZONE"])
 
 

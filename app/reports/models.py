@@ -1,3 +1,8 @@
+"""Tables of loss reporting: disaster events (灾害过程) with their affected regions, loss reports
+(灾情报告, append-only, numbered per region), forwardings by prefectures and provinces (审核上报,
+append-only) and report photos (现场照片); the hazards, the report kinds and the event's state
+machine (active → stable → closed).
+"""
 from __future__ import annotations
 
 from datetime import datetime

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Callable, Mapping
+from typing import Callable, Iterable, Mapping
 
 from .indicators import FIELDS
 
@@ -51,24 +51,6 @@ def roll_up(latest: Mapping[str, Latest], parent_of: Callable[[str], str | None]
     A region with its own report takes it, and what its descendants reported is then not added
     again: the direct report takes precedence.
     """
-    depth_cache: dict[str, int] = {}
-
-    def depth(code: str) -> int:
-        # iterative: walk up to the first code of known depth, then fill the chain in
-        chain = []
-        while code not in depth_cache:
-            parent = parent_of(code)
-            if parent is None:
-                depth_cache[code] = 0
-                break
-            chain.append(code)
-            code = parent
-        known = depth_cache[code]
-        for item in reversed(chain):
-            known += 1
-            depth_cache[item] = known
-        return depth_cache[chain[0]] if chain else depth_cache[code]
-
     totals: dict[str, Total] = {}
     for code, report in latest.items():
         figures = report.figures
@@ -79,9 +61,8 @@ def roll_up(latest: Mapping[str, Latest], parent_of: Callable[[str], str | None]
     # Children are finished before their parents: process the codes level by level, deepest
     # first, adding each finished total into its parent unless the parent reported directly.
     # (Buckets by depth: linear in the number of regions; the order of the previous version.)
-    levels: dict[int, list[str]] = {}
-    for code in totals:
-        levels.setdefault(depth(code), []).append(code)
+    depth = _depth_function(parent_of)
+    levels = _by_depth(totals, depth)
     current = max(levels, default=-1)
     while current >= 0:
         for code in levels.get(current, ()):
@@ -103,6 +84,37 @@ def roll_up(latest: Mapping[str, Latest], parent_of: Callable[[str], str | None]
                 target.as_of = child.as_of
         current -= 1
     return totals
+
+
+def _by_depth(codes: Iterable[str], depth: Callable[[str], int]) -> dict[int, list[str]]:
+    """The codes bucketed by their depth in the tree (the order within a bucket is theirs)."""
+    levels: dict[int, list[str]] = {}
+    for code in codes:
+        levels.setdefault(depth(code), []).append(code)
+    return levels
+
+
+def _depth_function(parent_of: Callable[[str], str | None]) -> Callable[[str], int]:
+    """``depth(code)``: how many ancestors ``code`` has, each chain walked once (memoised)."""
+    depth_cache: dict[str, int] = {}
+
+    def depth(code: str) -> int:
+        # iterative: walk up to the first code of known depth, then fill the chain in
+        chain = []
+        while code not in depth_cache:
+            parent = parent_of(code)
+            if parent is None:
+                depth_cache[code] = 0
+                break
+            chain.append(code)
+            code = parent
+        known = depth_cache[code]
+        for item in reversed(chain):
+            known += 1
+            depth_cache[item] = known
+        return depth_cache[chain[0]] if chain else depth_cache[code]
+
+    return depth
 
 
 def total_for(code: str, totals: Mapping[str, Total]) -> Total:

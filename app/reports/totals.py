@@ -6,6 +6,8 @@ import json
 
 from sqlalchemy import Text, cast, func, select
 
+from gis import codes
+
 from ..extensions import db
 from ..regions import Region
 from .models import LossReport
@@ -92,8 +94,6 @@ def code_range(code: str) -> tuple[str, str]:
 
     Codes are digit strings, so the upper bound is the prefix plus one, as digits.
     """
-    from gis import codes
-
     prefix = codes.prefix_of(code)
     if not prefix:
         return "", "~"

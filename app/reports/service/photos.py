@@ -1,0 +1,153 @@
+"""Photos attached to a loss report (现场照片): JPEG, PNG or WebP recognised by their first bytes,
+at most ``REPORT_PHOTO_MAX_BYTES`` each and ``REPORT_PHOTO_MAX_PER_REPORT`` per report, stored
+once per content hash under ``REPORT_PHOTO_DIR`` (the same picture sent again returns the first
+row), and served back to those who may see the report.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+
+from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from ... import audit
+from ...errors import Conflict, Invalid, NotFound
+from ...extensions import db
+from ...permissions import require
+from ..models import Event, LossReport, ReportPhoto
+from ._common import config
+from .events import get_event
+from .history import get_report
+
+_SIGNATURES = (
+    (b"\xff\xd8\xff", "image/jpeg", ".jpg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png", ".png"),
+)
+
+
+def sniff_image(head: bytes) -> tuple[str, str] | None:
+    """``(content type, extension)`` of a JPEG, PNG or WebP by its first bytes."""
+    for signature, content_type, ext in _SIGNATURES:
+        if head.startswith(signature):
+            return content_type, ext
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp", ".webp"
+    return None
+
+
+def photo_dir() -> str:
+    return current_app.config.get("REPORT_PHOTO_DIR") or os.path.join(current_app.instance_path, "photos")
+
+
+def add_photo(user, event_id: int, report_id: int, upload) -> tuple[ReportPhoto, bool]:
+    """Attach a photo (JPEG, PNG or WebP up to ``REPORT_PHOTO_MAX_BYTES``) to a report.
+
+    ``upload`` is a werkzeug ``FileStorage`` (or ``None``). The same picture sent again for the
+    same report returns the first row and ``False``.
+    """
+    event, report = _open_report(user, event_id, report_id)
+    content, sniffed = _read_upload(upload)
+    digest = hashlib.sha256(content).hexdigest()
+    existing = _same_photo(report.id, digest)
+    if existing is not None:
+        return existing, False
+    count = db.session.scalar(select(func.count()).select_from(ReportPhoto).filter_by(report_id=report.id))
+    if count >= int(config("REPORT_PHOTO_MAX_PER_REPORT")):
+        raise Conflict(f"每份报告最多 {config('REPORT_PHOTO_MAX_PER_REPORT')} 张照片。")
+    relative = os.path.join(str(event.id), str(report.id), digest[:32] + sniffed[1])
+    target, wrote = _store(relative, content)
+    photo = ReportPhoto(report_id=report.id, event_id=event.id, path=relative,
+                        original_name=os.path.basename(upload.filename or "")[:200],
+                        content_type=sniffed[0], size=len(content), sha256=digest,
+                        uploaded_by_id=user.id, uploaded_by=user.username)
+    return _save(user, report, photo, target, wrote)
+
+
+def _open_report(user, event_id: int, report_id: int) -> tuple[Event, LossReport]:
+    """The event and the report, when the user may report on its region and the event is open."""
+    event = get_event(user, event_id)
+    report = db.session.get(LossReport, report_id)
+    if report is None or report.event_id != event.id:
+        raise NotFound(f"报告 {report_id} 不存在。")
+    require(user, "report.submit", report.region_code)
+    if event.status == "closed":
+        raise Conflict("灾害过程已结束，不再接受照片。")
+    return event, report
+
+
+def _read_upload(upload) -> tuple[bytes, tuple[str, str]]:
+    """The upload's bytes and ``(content type, extension)``; a 422 naming ``file`` when missing,
+    empty, too large, of a type not accepted or not what it claims to be."""
+    if upload is None or not getattr(upload, "filename", None):
+        raise Invalid("缺少照片文件。", [{"field": "file", "message": "必填：请选择照片"}])
+    limit = int(config("REPORT_PHOTO_MAX_BYTES"))
+    content = upload.stream.read(limit + 1)
+    errors = []
+    if not content:
+        errors.append({"field": "file", "message": "文件为空"})
+    elif len(content) > limit:
+        errors.append({"field": "file", "message": f"照片不能超过 {limit // (1024 * 1024)} MB"})
+    sniffed = sniff_image(content[:16]) if content else None
+    allowed = set(config("REPORT_PHOTO_TYPES"))
+    if content and (sniffed is None or sniffed[0] not in allowed):
+        errors.append({"field": "file", "message": "只接受以下格式的图片：" + "、".join(sorted(allowed))})
+    elif sniffed and upload.mimetype and upload.mimetype != "application/octet-stream" \
+            and upload.mimetype != sniffed[0]:
+        errors.append({"field": "file", "message": f"声明的类型 {upload.mimetype} 与文件内容（{sniffed[0]}）不符"})
+    if errors:
+        raise Invalid("照片不符合要求。", errors)
+    return content, sniffed
+
+
+def _same_photo(report_id: int, digest: str) -> ReportPhoto | None:
+    return db.session.scalar(select(ReportPhoto).filter_by(report_id=report_id, sha256=digest))
+
+
+def _store(relative: str, content: bytes) -> tuple[str, bool]:
+    """Write the file under the photo folder (atomically, unless it is there already); its path
+    and whether it was written now."""
+    target = os.path.join(photo_dir(), relative)
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    wrote = not os.path.exists(target)
+    if wrote:
+        handle, temp = tempfile.mkstemp(dir=os.path.dirname(target), suffix=".part")
+        with os.fdopen(handle, "wb") as out:
+            out.write(content)
+        os.replace(temp, target)
+    return target, wrote
+
+
+def _save(user, report: LossReport, photo: ReportPhoto, target: str, wrote: bool) -> tuple[ReportPhoto, bool]:
+    """The row and its audit line in one transaction. A concurrent upload of the same picture
+    wins: its row is returned. On any other failure the file written now is removed."""
+    digest = photo.sha256
+    db.session.add(photo)
+    try:
+        db.session.flush()
+        audit.record(user, "report.photo", "report_photo", photo.id,
+                     after={"report_id": report.id, "size": photo.size, "sha256": digest},
+                     region_code=report.region_code)
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        existing = _same_photo(report.id, digest)
+        if existing is None:
+            raise
+        return existing, False
+    except Exception:
+        db.session.rollback()
+        if wrote and os.path.exists(target):
+            os.remove(target)
+        raise
+    return photo, True
+
+
+def photo_file(user, event_id: int, report_id: int, photo_id: int) -> tuple[str, ReportPhoto]:
+    report = get_report(user, event_id, report_id)
+    photo = db.session.get(ReportPhoto, photo_id)
+    if photo is None or photo.report_id != report.id:
+        raise NotFound(f"照片 {photo_id} 不存在。")
+    return os.path.join(photo_dir(), photo.path), photo
