@@ -52,7 +52,7 @@ if str(ROOT) not in sys.path:
 #: A fresh key per run: outside tests the app refuses any key published with the source.
 BENCH_SECRET_KEY = secrets.token_hex(32)
 PG_SERVER = os.environ.get("JIUZAI_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-PASSWORD = "bench-password-1"
+PASSWORD = "Ingest-Load-7391"  # must pass the password rules (not containing the user name)
 PREFECTURES, COUNTIES, TOWNSHIPS, VILLAGES = 3, 10, 10, 100
 TARGET_PER_SECOND = 300.0
 TARGET_P99_MS = 500.0

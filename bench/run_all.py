@@ -249,6 +249,13 @@ BENCHES: tuple[Bench, ...] = (
                baseline="baseline_max_rel_error", target=Target("<=", 0.005, "≤ 0.5 %"),
                fmt=lambda v: "—" if v is None else f"{v:.2e}"),
     )),
+    Bench("exposure", "exposure.py", timeout=240, what="hazard-footprint exposure", figures=(
+        Figure("exposure, 500,000 villages × a 10,000-vertex footprint", "exposure_seconds",
+               baseline="sjoin_seconds", baseline_label="geopandas.sjoin, faster orientation",
+               target=Target("<", 1.0, "< 1 s"), fmt=seconds),
+        Figure("exposure time ÷ sjoin time", "ratio_to_sjoin", target=Target("<=", 1.5, "≤ 1.5×")),
+        Figure("same villages as sjoin", "identical", target=Target("==", True, "yes")),
+    )),
     Bench("allocate", "allocate.py", timeout=180, what="allocation", figures=(
         Figure("allocate 200 depots × 2,000 points × 8 items (LP)", "lp_seconds", baseline="greedy_seconds",
                baseline_label="greedy", target=Target("<", 10.0, "< 10 s"), fmt=seconds),

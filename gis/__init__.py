@@ -4,6 +4,8 @@
 - Distances: :func:`great_circle_km`, :func:`nearest_depots`, :func:`coverage_gaps`.
 - Maps: :func:`severity_class`, :func:`severity_classes`, :data:`SEVERITY_LABELS`,
   :data:`SEVERITY_COLOURS`, :func:`choropleth_values`, :func:`simplify_for_zoom`.
+- Exposure (暴露度): :func:`read_footprint`, :func:`footprint_from_frame`, :func:`village_exposure`,
+  :func:`rollup_exposure`, :data:`DEFAULT_EXPOSURE_RATES`.
 - Files: :func:`read_region_file`, :func:`iter_region_file`, :func:`gcj02_to_wgs84`.
 - Demo geography: :func:`load_geocn_boundaries`, :func:`synthesise_subdivisions`,
   :func:`synthesise_national`.
@@ -11,6 +13,17 @@
 """
 from . import codes
 from ._datum import gcj02_to_wgs84, wgs84_to_gcj02
+from ._exposure import (
+    DEFAULT_EXPOSURE_RATES,
+    EXPOSURE_COLUMNS,
+    Footprint,
+    FootprintError,
+    exposure_rate_classes,
+    footprint_from_frame,
+    read_footprint,
+    rollup_exposure,
+    village_exposure,
+)
 from ._distance import EARTH_RADIUS_KM, coverage_gaps, great_circle_km, nearest_depots
 from ._frames import depots_frame, regions_frame, villages_frame
 from ._geocn import GeocnBoundaries, load_geocn_boundaries
@@ -49,6 +62,16 @@ __all__ = [
     "great_circle_km",
     "nearest_depots",
     "coverage_gaps",
+    # exposure
+    "Footprint",
+    "FootprintError",
+    "read_footprint",
+    "footprint_from_frame",
+    "village_exposure",
+    "rollup_exposure",
+    "exposure_rate_classes",
+    "DEFAULT_EXPOSURE_RATES",
+    "EXPOSURE_COLUMNS",
     # maps
     "SEVERITY_LABELS",
     "SEVERITY_COLOURS",
