@@ -1,7 +1,7 @@
 """Locale selection: Chinese first (zh_CN), English on request (``?lang=en``, remembered)."""
 from __future__ import annotations
 
-from flask import Flask, request, session
+from flask import Flask, has_request_context, request, session
 from flask_babel import Babel
 
 
@@ -9,6 +9,8 @@ def select_locale() -> str:
     from flask import current_app
 
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # the CLI (flask demo load), the scheduler: Chinese
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     wanted = request.args.get("lang")
     if wanted in languages:
         session["lang"] = wanted
