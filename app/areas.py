@@ -126,6 +126,10 @@ AREAS: tuple[Area, ...] = (
          anywhere=frozenset({"item.view", "depot.view"}),
          depot_bound=frozenset({"stock.receive", "stock.adjust", "dispatch.approve", "dispatch.ship",
                                 "dispatch.cancel", "supply_request.raise"})),
+    Area("forecast", _l("预判"),
+         nav=(NavEntry("forecast.index", _l("预判"), "fa-cloud-showers-heavy", "forecast.view",
+                       _l("报告到达之前：按灾害影响范围估算暴露人口，预判响应等级，提出物资预置方案。")),),
+         actions={"forecast.view": STAFF | {"auditor"}, "forecast.manage": STAFF}),
     Area("cycles", _l("救助周期"),
          nav=(NavEntry("cycles.index", _l("救助"), "fa-hand-holding-heart", "cycle.view",
                        _l("过渡期、冬春、倒损住房重建等救助：名册、公示、发放。")),),
@@ -146,7 +150,7 @@ AREAS: tuple[Area, ...] = (
 )
 
 #: The order of the navigation bar (by endpoint), which is not the order of registration.
-NAV_ORDER = ("reports.events", "dashboard.index", "responses.plans", "depots.index", "cycles.index",
+NAV_ORDER = ("reports.events", "dashboard.index", "forecast.index", "responses.plans", "depots.index", "cycles.index",
              "regions.browse", "auth.users", "audit.index", "auth.account")
 
 

@@ -59,6 +59,12 @@ class Defaults:
     # The largest figure one report may carry (persons, rooms, households, livestock, hectares,
     # 万元): above any real county, far below what the totals of a whole country can hold.
     REPORT_FIGURE_MAX = 1_000_000_000
+    # Forecast (预判): the hazard-footprint upload limit, the exposure rates per hazard and
+    # intensity class (None: gis.DEFAULT_EXPOSURE_RATES, documented defaults to calibrate per
+    # province) and rooms per household for the houses estimate ([default]).
+    FOOTPRINT_MAX_BYTES = 50 * 1024 * 1024
+    FORECAST_EXPOSURE_RATES = None
+    FORECAST_ROOMS_PER_HOUSEHOLD = 3.0
     REPORT_PHOTO_MAX_BYTES = 8 * 1024 * 1024
     REPORT_PHOTO_TYPES = ["image/jpeg", "image/png", "image/webp"]
     REPORT_PHOTO_DIR = None  # default: instance/photos

@@ -4,7 +4,8 @@ allocation, dispatch orders (调拨单) and supply requests (申请). The pure r
 
 Other areas read the names below. ``list_items``, ``depot_stock_table`` and
 ``dispatches_in_transit`` take no user: they are for other areas' services that checked
-permission themselves (the dashboard checks ``dashboard.view``); this area's own pages and API
+permission themselves (the dashboard checks ``dashboard.view``; ``needs_allocation`` proposes
+an allocation for estimated figures, after the forecast area checked ``forecast.view``); this area's own pages and API
 use the variants that take the user (``items_for`` …, in :mod:`.service`).
 """
 from __future__ import annotations
@@ -13,9 +14,10 @@ from flask import Flask
 
 from . import api, cli, views
 from .models import TIERS, Item
-from .service import depot_stock_table, dispatches_in_transit, list_items
+from .service import PLAN_FIELDS, depot_stock_table, dispatches_in_transit, list_items, needs_allocation
 
-__all__ = ['Item', 'TIERS', 'depot_stock_table', 'dispatches_in_transit', 'list_items', 'register']
+__all__ = ['Item', 'PLAN_FIELDS', 'TIERS', 'depot_stock_table', 'dispatches_in_transit', 'list_items',
+           'needs_allocation', 'register']
 
 
 def register(app: Flask) -> None:

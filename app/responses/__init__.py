@@ -2,15 +2,16 @@
 report, coordinators' decisions with their plan version, 上下级衔接 and notifications.
 
 Other areas read the responses in force of an event (:func:`active_responses`, the dashboard's
-choropleth) once they have checked permission themselves."""
+choropleth) and evaluate the plans on figures of their own (:func:`evaluate_event` with
+``totals``: the forecast area's estimate) once they have checked permission themselves."""
 from __future__ import annotations
 
 from flask import Flask
 
 from ..reports import report_submitted
-from .service import active_responses, on_report_submitted
+from .service import active_responses, evaluate_event, on_report_submitted
 
-__all__ = ['active_responses', 'register']
+__all__ = ['active_responses', 'evaluate_event', 'register']
 
 
 def register(app: Flask) -> None:

@@ -17,7 +17,7 @@ from .book import Book
 from .catalogue import (NORMS_FIELDS, ensure_catalogue, ensure_default_norms, items_for, list_items,
                         norms_as_dicts, norms_for, norms_of_region, set_norms)
 from .common import get_depot, get_dispatch, get_supply_request, today
-from .demand import PLAN_FIELDS, allocation_plan, event_demand
+from .demand import PLAN_FIELDS, allocation_plan, event_demand, needs_allocation
 from .depots import (DEPOT_FIELDS, DEPOT_UPDATE_FIELDS, MANAGER_FIELDS, RESERVE_FIELDS, assign_manager,
                      create_depot, depot_for, depots_for, remove_manager, set_reserve, update_depot)
 from .dispatch_steps import (CANCEL_FIELDS, RECEIVE_FIELDS, SHIP_FIELDS, approve_dispatch, cancel_dispatch,
@@ -44,7 +44,7 @@ __all__ = [
     "check_ledger", "create_depot", "create_dispatch", "depot_for", "depot_index", "depot_page",
     "depot_stock_table", "depot_stock_workbook", "depots_for", "dispatch_detail", "dispatch_for",
     "dispatch_list", "dispatch_page", "dispatch_workbook", "dispatches_for", "dispatches_in_transit",
-    "ensure_catalogue", "ensure_default_norms", "event_demand", "fill_supply_request", "get_depot",
+    "ensure_catalogue", "ensure_default_norms", "event_demand", "fill_supply_request", "needs_allocation", "get_depot",
     "get_dispatch", "get_supply_request", "home_panel", "items_for", "ledger_for", "ledger_page", "list_items",
     "norms_as_dicts", "norms_for", "norms_of_region", "post_adjustment", "post_receipt", "post_writeoff",
     "raise_supply_request", "receive_dispatch", "receive_stock", "region_stock_workbook", "reject_supply_request",

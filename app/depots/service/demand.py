@@ -19,7 +19,7 @@ from ...permissions import can, require
 from ...regions import Region
 from ...reports import Event, event_totals
 from ...validation import Field, validate
-from ..models import Depot, Dispatch
+from ..models import Depot, Dispatch, Item
 from .catalogue import all_norms, norms_for
 from .common import SENT_STATUSES, raise_if
 from .inputs import DEPOT, ITEM, known_depot, known_item, region_names
@@ -138,13 +138,48 @@ def allocation_plan(user, event_id: int, data) -> dict:
     great-circle distances. It moves no stock."""
     event = _event(user, event_id)
     options = _plan_options(data)
-    lines = event_demand(None, event.id, options["items"])
+    body = _allocate(event_demand(None, event.id, options["items"]), options)
+    body["event_id"] = event.id
+    return body
+
+
+def needs_allocation(figures_by_region: dict[str, dict], data) -> dict:
+    """A proposed allocation for figures that are not the event's reports (the forecast area's
+    estimate per county: 预置): each region's figures × its norms, from the depots' usable
+    stock, under the same options as :func:`allocation_plan`. For services that checked
+    permission themselves; it moves no stock."""
+    options = _plan_options(data)
+    grouped = all_norms()
+    names = region_names(figures_by_region)
+    lines = []
+    for code, figures in sorted(figures_by_region.items()):
+        _, norms = norms_for(code, grouped)
+        for line in stockpile.compute_demand({code: figures}, norms):
+            if options["items"] and line.item not in options["items"]:
+                continue
+            lines.append({"region_code": code, "region_name": names.get(code, code), "item": line.item,
+                          "quantity": line.quantity, "needed": line.quantity, "dispatched": 0})
+    return _allocate(lines, options)
+
+
+def _allocate(lines: list[dict], options: dict) -> dict:
     demand = [stockpile.DemandLine(l["region_code"], l["item"], l["quantity"]) for l in lines]
     supply, depots = _supply({l.item for l in demand})
     matrix = _distances(sorted({s.depot_code for s in supply}), depots, sorted({l.region_code for l in demand}))
     rules = stockpile.AllocationRules(max_distance_km=options["max_distance_km"],
                                       released=frozenset(options["released"] or ()))
     body = stockpile.allocate(demand, supply, matrix, rules).to_dict()
-    body["event_id"] = event.id
     body["demand"] = lines
+    _name_lines(body, depots, {l["region_code"]: l["region_name"] for l in lines})
     return body
+
+
+def _name_lines(body: dict, depots: dict[str, Depot], regions: dict[str, str]) -> None:
+    """Names beside the codes of a plan's lines, for the pages (the codes stay for machines)."""
+    items = dict(db.session.execute(select(Item.code, Item.name)).all())
+    for line in body["lines"] + body["unmet"]:
+        line["region_name"] = regions.get(line["region_code"], line["region_code"])
+        line["item_name"] = items.get(line["item"], line["item"])
+        if "depot_code" in line:
+            depot = depots.get(line["depot_code"])
+            line["depot_name"] = depot.name if depot is not None else line["depot_code"]

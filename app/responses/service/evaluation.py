@@ -85,14 +85,16 @@ def _evaluate_unit(row: ContingencyPlan, plan: rl.Plan, unit: str, region: Regio
     return result
 
 
-def evaluate_event(event: Event, rows: list[ContingencyPlan] | None = None) -> list[dict]:
+def evaluate_event(event: Event, rows: list[ContingencyPlan] | None = None,
+                   totals: dict | None = None) -> list[dict]:
     """Evaluate every active plan (or ``rows``) on the latest totals of each unit it covers.
 
     Each result is :meth:`response_levels.Evaluation.to_dict` plus the plan's name and
-    jurisdiction, the unit's name, the figures' ``as_of`` and the 农牧业人口 used.
+    jurisdiction, the unit's name, the figures' ``as_of`` and the 农牧业人口 used. ``totals``
+    replaces the reported totals (the forecast area passes estimated ones).
     """
     rows = active_plan_rows() if rows is None else rows
-    totals = event_totals(event.id)
+    totals = event_totals(event.id) if totals is None else totals
     geo = _geography(event, totals)
     provinces = sorted(geo.units_by_level.get("province", ()))
     out = []
