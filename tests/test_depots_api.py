@@ -531,7 +531,9 @@ def test_allocation_plan_prefers_local_stock_and_moves_nothing(app, client, auth
     near = client.post(f"{API}/events/{event_id}/allocation-plan", json={"items": ["tent"], "max_distance_km": 5},
                        headers=headers).get_json()
     assert [(l["depot_code"], l["quantity"]) for l in near["lines"]] == [("CTY", 100)]
-    assert near["unmet"] == [{"region_code": "140105", "item": "tent", "quantity": 200}]
+    assert [{k: u[k] for k in ("region_code", "item", "quantity")} for u in near["unmet"]] == \
+        [{"region_code": "140105", "item": "tent", "quantity": 200}]
+    assert near["unmet"][0]["region_name"] == "小店区" and near["unmet"][0]["item_name"] == "帐篷"
     bad = client.post(f"{API}/events/{event_id}/allocation-plan", json={"items": ["ghost"], "max_distance_km": -1},
                       headers=headers)
     assert bad.status_code == 422
