@@ -160,3 +160,13 @@ def test_pages_upload_and_show_the_estimate(client, auth, event_id):
     refused = client.post(f"/forecast/events/{event_id}/footprints", data={"hazard": "flood"},
                           content_type="multipart/form-data", follow_redirects=True)
     assert "请选择影响范围文件" in refused.get_data(as_text=True)
+
+
+def test_the_map_draws_the_footprint_layer_only_when_there_is_one(client, auth, event_id):
+    auth.login("coordinator", "140000")
+    before = client.get(f"/dashboard/events/{event_id}/map.js").get_data(as_text=True)
+    _upload(client, auth.token("coordinator", "140000"), event_id)
+    after = client.get(f"/dashboard/events/{event_id}/map.js").get_data(as_text=True)
+
+    layer = f"/api/v1/events/{event_id}/forecast/features.geojson"
+    assert layer not in before and layer in after

@@ -191,6 +191,7 @@ def dashboard_map(bounds, options: dict, with_event: bool) -> dict:
         offline(cluster, cluster_assets())
         layers["villages"] = cluster
         layers["gaps"] = folium.FeatureGroup(name=_("保障盲区（超出服务半径）"), show=True)
+        layers["footprint"] = folium.FeatureGroup(name=_("灾害影响范围（预判）"), show=True)
     layers["depots"] = folium.FeatureGroup(name=_("救灾物资储备库"), show=True)
     layers["dispatches"] = folium.FeatureGroup(name=_("在途调拨"), show=True)
     for layer in layers.values():

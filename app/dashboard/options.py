@@ -25,6 +25,8 @@ def _urls(choice: dict) -> dict[str, str]:
         urls.update(villages=url_for("dashboard_api.villages", event_id=event.id, figures="key"),
                     counties=url_for("dashboard_api.counties", event_id=event.id),
                     nearest=url_for("dashboard_api.nearest_depots", event_id=event.id))
+        if choice.get("footprint"):
+            urls["footprint"] = url_for("forecast_api.features", event_id=event.id)
     else:
         code, level = choice["overview"]
         urls["counties"] = url_for("dashboard_api.boundaries", code=code, level=level)
@@ -64,4 +66,5 @@ def js_labels() -> dict[str, str]:
         "rows_shown": _("显示前 %(n)s 行，可用搜索框查找其余村庄", n="{n}"),
         "no_rows": _("没有符合条件的村庄"), "status_approved": _("已审批"), "status_shipped": _("已发运"),
         "status_requested": _("待审批"),
+        "footprint": _("灾害影响范围（预判）"), "intensity": _("强度"), "forecast_affected": _("估算受灾人口（预判）"),
     }

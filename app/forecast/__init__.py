@@ -2,12 +2,14 @@
 estimate, the plans evaluated on it and a pre-positioning proposal, all marked forecast and
 never mixed with reported figures. The pure estimate is :func:`gis.village_exposure`.
 
-No other area uses it: its public surface is :func:`register`."""
+The map reads :func:`has_footprint` (whether to draw the forecast layer for a user)."""
 from __future__ import annotations
 
 from flask import Flask
 
-__all__ = ["register"]
+from .service import has_footprint
+
+__all__ = ["has_footprint", "register"]
 
 
 def register(app: Flask) -> None:

@@ -109,6 +109,12 @@ def latest_footprint(event_id: int) -> HazardFootprint | None:
                               .order_by(HazardFootprint.id.desc()).limit(1)).first()
 
 
+def has_footprint(user, event_id: int) -> bool:
+    """Whether the map may show the event's forecast layer: a footprint exists and the user may
+    read forecasts (no refusal: the map simply goes without it)."""
+    return can(user, "forecast.view") and latest_footprint(event_id) is not None
+
+
 def footprint_history(user, event_id: int) -> list[HazardFootprint]:
     """Every footprint uploaded for the event, newest first."""
     get_event(user, event_id)

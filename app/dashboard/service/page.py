@@ -18,6 +18,7 @@ from gis import codes
 from ...api import Field
 from ...depots import list_items
 from ...errors import Invalid
+from ...forecast import has_footprint
 from ...extensions import db
 from ...permissions import require
 from ...regions import Region
@@ -68,7 +69,8 @@ def _map_choice(user, event: Event | None, args) -> dict:
     item = values["item"] or default_item(catalogue)
     if item and item not in {i["code"] for i in catalogue}:
         raise Invalid(f"物资目录中没有品种 {item}。", [{"field": "item", "message": "未知物资品种"}])
-    return {"event": event, "items": catalogue, "item": item, "overview": _overview_region(user)}
+    return {"event": event, "items": catalogue, "item": item, "overview": _overview_region(user),
+            "footprint": event is not None and has_footprint(user, event.id)}
 
 
 def dashboard_page(user, event_id: int | None = None, args=None) -> dict:

@@ -327,6 +327,30 @@
     });
   }
 
+  // --- the forecast's footprint (预判): polygons by intensity, exposed villages as dots ---------
+  function loadFootprint() {
+    if (!layers.footprint || !opt.urls.footprint) { return Promise.resolve(); }
+    return getJSON(opt.urls.footprint).then(function (data) {
+      layers.footprint.clearLayers();
+      var layer = L.geoJSON(data, {
+        style: function () { return {color: "#1f78b4", weight: 1, fillColor: "#a6cee3", fillOpacity: 0.4}; },
+        pointToLayer: function (feature, latlng) {
+          return L.circleMarker(latlng, {radius: 3, color: "#1f78b4", weight: 1, fillOpacity: 0.8});
+        },
+        onEachFeature: function (feature, l) {
+          var p = feature.properties;
+          l.bindPopup(p.kind === "village"
+            ? "<div class='jz-popup'><strong>" + esc(p.name) + "</strong><div>" + esc(T.forecast_affected) + "：" +
+              (p.affected_est === null ? "—" : num(p.affected_est)) + "</div></div>"
+            : "<div class='jz-popup'><strong>" + esc(T.footprint) + "</strong>" +
+              (p.intensity === null ? "" : "<div>" + esc(T.intensity) + "：" + esc(p.intensity) + "</div>") + "</div>");
+        }
+      });
+      layers.footprint.addLayer(layer);
+      layer.bringToBack();
+    });
+  }
+
   // --- nearest stocked depot and coverage gaps ----------------------------------------------
   function loadNearest() {
     if (!opt.urls.nearest || !state.item) { state.nearest = {}; return Promise.resolve(); }
@@ -440,5 +464,5 @@
   // --- start ---------------------------------------------------------------------------------
   var villagesLoaded = layers.villages ? loadVillages() : Promise.resolve();
   setReady(Promise.all([loadCounties(map.getZoom()),
-                        villagesLoaded, loadItemLayers(villagesLoaded)]));
+                        villagesLoaded, loadItemLayers(villagesLoaded), loadFootprint()]));
 })();
