@@ -25,7 +25,7 @@ from ..auth import User
 from ..extensions import db
 from ..notifications import Notification, coordinators_covering, notify
 from . import indicators
-from .models import REPORT_KINDS, Event
+from .models import DEADLINE_KINDS, Event
 from .service import compute_deadlines, direct_report_alert, region_name
 from .totals import event_totals
 
@@ -66,8 +66,8 @@ def check_deadlines(now: datetime) -> int:
             name = region_name(item.region_code)
             due = item.due_at.astimezone(_tz()).strftime("%Y-%m-%d %H:%M")
             made += len(notify(
-                users, "report_overdue", f"【逾期】{name}{REPORT_KINDS[item.kind]}未按时报送",
-                f"{event.name}：{name}（{item.region_code}）的{REPORT_KINDS[item.kind]}应于 {due} 前报送，"
+                users, "report_overdue", f"【逾期】{name}{DEADLINE_KINDS[item.kind]}未按时报送",
+                f"{event.name}：{name}（{item.region_code}）的{DEADLINE_KINDS[item.kind]}应于 {due} 前报送，"
                 f"目前尚未收到。", f"/events/{event.id}/report?region={item.region_code}", dedupe_key=key))
             done.update((u.id, key) for u in users)
         for code, total in event_totals(event.id).items():

@@ -2,17 +2,26 @@
 ``REPORT_DIRECT_ALERT_DEATHS_MISSING`` notify the coordinators of the province and of the nation
 at once, once per event and county (a dedupe key). Run after each report that raised a county's
 deaths + missing, and by the scheduled deadline check (:mod:`app.reports.jobs`).
+
+The same report is a tracked deadline too (:func:`direct_crossings` finds when each county's
+figures crossed a threshold of :class:`app.reports.direct.Thresholds`, deaths + missing or mass
+house collapse; :mod:`.deadlines` lists the deadlines).
 """
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Iterable
+
+from flask import current_app
 from sqlalchemy import select
 
 from ...extensions import db
 from ...notifications import Notification, coordinators_covering, notify
 from ...regions import Region
-from .. import indicators
-from ..models import Event
-from ..totals import subtree_total
+from .. import direct, indicators
+from ..models import Event, LossReport
+from ..rollup import total_for
+from ..totals import event_totals, reported_parents, subtree_total, within_clause
 from ._common import config
 
 
@@ -44,3 +53,23 @@ def direct_report_alert(event: Event, county: str) -> int:
         f"/events/{event.id}?region={county}", dedupe_key=key)
     db.session.commit()
     return len(made)
+
+
+def direct_crossings(event: Event, counties: Iterable[str]) -> dict[str, datetime]:
+    """County → the moment its rolled-up figures first reached a direct-report threshold, for
+    the counties whose figures are at a threshold now (their reports replayed in order)."""
+    thresholds = direct.Thresholds.from_config(current_app.config)
+    totals = event_totals(event.id)
+    out: dict[str, datetime] = {}
+    for county in counties:
+        if not thresholds.reached(total_for(county, totals).figures):
+            continue
+        rows = db.session.execute(
+            select(LossReport.region_code, LossReport.submitted_at, LossReport.figures, LossReport.as_of)
+            .where(LossReport.event_id == event.id, within_clause(LossReport.region_code, county))
+            .order_by(LossReport.submitted_at, LossReport.id)).all()
+        moment = direct.crossed_at(county, [direct.Filed(*row) for row in rows],
+                                   reported_parents(event.id, county).get, thresholds)
+        if moment is not None:
+            out[county] = moment
+    return out
