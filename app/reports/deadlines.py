@@ -226,11 +226,9 @@ def compute(*, started_at: datetime, stabilised_at: datetime | None, ended_at: d
     parents : ``code → parent code`` for the counties and their prefectures. With it, every
         prefecture and province above the counties owes its forwarding deadlines too (逐级上报);
         without it, only the counties are listed.
-    unit_started : county → when its clock starts (added to the event later, or the first
-        impact the clerk gave); absent counties start at ``started_at``.
-    unit_stabilised : county → its own declared stabilisation (灾情稳定, county by county); the
-        earlier of it and ``stabilised_at`` counts. A unit above is stable once every county
-        below it is.
+    unit_started : county → its clock's start (added later, or its first impact); else ``started_at``.
+    unit_stabilised : county → its own stabilisation (灾情稳定); the earlier of it and
+        ``stabilised_at`` counts. A unit above is stable once every unit below it is.
 
     Returns
     -------
@@ -241,7 +239,6 @@ def compute(*, started_at: datetime, stabilised_at: datetime | None, ended_at: d
     county_set = set(counties)
     tree = reporting_tree(county_set, parents or {})
     starts, stables = dict(unit_started or {}), dict(unit_stabilised or {})
-
     out: list[Deadline] = []
     by_unit: dict[str, list[Deadline]] = {}
     clocks: dict[str, tuple[datetime, datetime | None]] = {}  # unit → (start, stable)
@@ -254,12 +251,9 @@ def compute(*, started_at: datetime, stabilised_at: datetime | None, ended_at: d
         lag = _later_by(schedule.due_time(level), schedule.due_time("county"))
         for unit in units:
             kids = [clocks[c] for c in tree.children.get(unit, ()) if c in clocks]
-            start, stable = _unit_clock(unit, level, kids, started_at, stabilised_at, starts, stables)
-            clocks[unit] = (start, stable)
-            until, include_next = (stable, False) if stable else (ended_at, False) if ended_at else (now, True)
-            due_times = periodic_due_times(start, until if include_next else until + lag, schedule,
-                                           include_next, due_time=schedule.due_time(level))
-            opens = [_period_open(due, period, schedule) for due in due_times]
+            start, stable = clocks[unit] = _unit_clock(unit, level, kids, started_at, stabilised_at,
+                                                       starts, stables)
+            due_times, opens = _update_times(level, start, stable, ended_at, now, lag, period, schedule)
             filed = sorted(submissions.get(unit, ()), key=lambda s: s.submitted_at)
             if level != "county":  # a unit above forwards for itself only
                 filed = [s for s in filed if s.region_code == unit]
@@ -272,6 +266,17 @@ def compute(*, started_at: datetime, stabilised_at: datetime | None, ended_at: d
             by_unit[unit] = items
             out.extend(items)
     return out
+
+
+def _update_times(level: str, start: datetime, stable: datetime | None, ended_at: datetime | None,
+                  now: datetime, lag: timedelta, period: timedelta,
+                  schedule: Schedule) -> tuple[list[datetime], list[datetime]]:
+    """A unit's update due times, from its start to its stabilisation (or the closing, or the
+    next one after now), and when each one's period opens."""
+    until, include_next = (stable, False) if stable else (ended_at, False) if ended_at else (now, True)
+    due_times = periodic_due_times(start, until if include_next else until + lag, schedule,
+                                   include_next, due_time=schedule.due_time(level))
+    return due_times, [_period_open(due, period, schedule) for due in due_times]
 
 
 def _unit_clock(unit: str, level: str, kids: list[tuple[datetime, datetime | None]], started_at: datetime,

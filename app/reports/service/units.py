@@ -23,7 +23,7 @@ from ...regions import Region
 from ...validation import Field, validate
 from ..models import Event, EventUnit, LossReport
 from ..totals import within_clause
-from ._common import CODE_ARG, query
+from ._common import region_arg
 from .events import affected_counties, get_event
 
 ADD_REGION_FIELDS = {
@@ -35,10 +35,6 @@ WITHDRAW_FIELDS = {"reason": Field("str", max_length=500, description="撤回原
 UNIT_AT_FIELDS = {"at": Field("datetime", required=False, description="该县灾情稳定的时间；缺省为现在")}
 #: A path parameter naming a region of the event.
 REGION_PATH = {"region_code": Field("code", description="区划代码")}
-
-
-def _path_code(code: str) -> str:
-    return query({"region_code": CODE_ARG}, {"region_code": code})["region_code"]
 
 
 def _unit(event: Event, code: str) -> EventUnit:
@@ -95,7 +91,7 @@ def withdraw_region(user, event_id: int, region_code: str, data: Any) -> EventUn
     and for a region beneath which reports were filed (they stay the event's)."""
     require(user, "event.create")
     event = _open_event(user, event_id)
-    code = _path_code(region_code)
+    code = region_arg(region_code)
     if code not in event.region_codes:
         raise NotFound(f"区划 {code} 不是该灾害过程的受灾区划。")
     require(user, "event.create", code)
@@ -128,7 +124,7 @@ def stabilise_unit(user, event_id: int, region_code: str, data: Any) -> EventUni
     later; the other counties go on. The whole event is declared stable by
     :func:`app.reports.service.events.stabilise`."""
     event = _open_event(user, event_id)
-    code = _path_code(region_code)
+    code = region_arg(region_code)
     if code not in affected_counties(event):
         raise NotFound(f"区划 {code} 不是该灾害过程须报送的县。")
     require(user, "event.stabilise", code)
@@ -187,6 +183,7 @@ def event_units(user, event_id: int) -> list[dict]:
 def unit_panel(user, event: Event) -> dict:
     """The event page's panel of regions: the affected regions with their clocks, the regions
     the user may add (picked, never typed), the counties they may declare stable."""
+    require(user, "event.view")
     rows = {r.region_code: r for r in db.session.scalars(select(EventUnit).where(EventUnit.event_id == event.id))}
     counties = affected_counties(event)
     starts, stables = unit_clocks(event)
