@@ -333,3 +333,24 @@ def test_event_page_adds_a_county_and_declares_it_stable(app, client, auth, cloc
                            follow_redirects=True)
     text = response.get_data(as_text=True)
     assert "已宣布该县灾情稳定" in text and "续报中" in text and "后加入" in text
+
+
+def test_mass_house_collapse_alerts_and_an_overdue_direct_report_is_notified(app, client, auth, clock):
+    from app.notifications import Notification
+    from app.reports.jobs import check_deadlines
+
+    coordinator = auth.token("coordinator", "140000", username="co_prov")
+    auth.user("coordinator", "000000", username="co_nation")
+    auth.user("officer", "140105", username="off105")
+    eid = _event(client, coordinator)
+    _report(client, coordinator, eid, "140105001200", "initial", at(6, 6, 20), affected_population=1000,
+            collapsed_rooms=1200, collapsed_households=350)
+    with app.app_context():
+        check_deadlines(at(6, 6, 40))
+        rows = db.session.scalars(select(Notification).filter_by(kind="direct_report")).all()
+        assert len(rows) == 2 and "房屋大量倒塌" in rows[0].title
+        # crossed by a village's report at 06:30: the county's own direct report was due 08:30
+        check_deadlines(at(6, 8, 31))
+        overdue = db.session.scalars(select(Notification).filter(
+            Notification.dedupe_key.like(f"overdue:{eid}:140105:direct:%"))).all()
+        assert overdue and all("直报" in n.title for n in overdue)

@@ -31,8 +31,9 @@ def region_name(code: str) -> str:
 
 
 def direct_report_alert(event: Event, county: str) -> int:
-    """Alert the provincial and national coordinators when the county's deaths + missing reach
-    the threshold; once per event and county. Returns how many notifications were made."""
+    """Alert the provincial and national coordinators when the county's figures reach a
+    direct-report threshold (deaths + missing, or mass house collapse); once per event and
+    county. Returns how many notifications were made."""
     key = f"direct-report:{event.id}:{county}"
     recipients = coordinators_covering(county, levels=("province", "nation"))
     done = set(db.session.scalars(select(Notification.user_id).where(Notification.dedupe_key == key)))
@@ -40,16 +41,22 @@ def direct_report_alert(event: Event, county: str) -> int:
     if not pending:
         return 0
     figures = subtree_total(event.id, county).figures
-    value = indicators.deaths_and_missing(figures)
-    threshold = config("REPORT_DIRECT_ALERT_DEATHS_MISSING")
-    if value < threshold:
+    thresholds = direct.Thresholds.from_config(current_app.config)
+    if not thresholds.reached(figures):
         return 0
+    value = indicators.deaths_and_missing(figures)
     name = region_name(county)
+    if value >= thresholds.deaths_missing:
+        title = f"【灾情直报】{name}因灾死亡失踪 {value:g} 人"
+        reason = f"达到直报标准（{config('REPORT_DIRECT_ALERT_DEATHS_MISSING')} 人）"
+    else:
+        title = f"【灾情直报】{name}房屋大量倒塌"
+        reason = (f"倒塌房屋 {figures['collapsed_rooms']:g} 间、{figures['collapsed_households']:g} 户，"
+                  f"达到直报标准（{thresholds.collapsed_rooms:g} 间或 {thresholds.collapsed_households:g} 户）")
     made = notify(
-        pending, "direct_report",
-        f"【灾情直报】{name}因灾死亡失踪 {value:g} 人",
+        pending, "direct_report", title,
         f"{event.name}：{name}（{county}）因灾死亡 {figures['deaths']:g} 人、失踪 {figures['missing']:g} 人，"
-        f"达到直报标准（{threshold} 人），请省级和国家减灾委同时掌握。",
+        f"{reason}，请省级和国家减灾委同时掌握；县须在 {config('REPORT_INITIAL_HOURS')} 小时内直报。",
         f"/events/{event.id}?region={county}", dedupe_key=key)
     db.session.commit()
     return len(made)
