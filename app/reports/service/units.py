@@ -78,7 +78,8 @@ def add_region(user, event_id: int, data: Any) -> EventUnit:
                        [{"field": "region_code", "message": f"已在受灾范围内（{covering[0]}）"}])
     unit = _unit(event, code)
     unit.added_at, unit.impact_at, unit.added_by_id = now, impact, user.id
-    unit.withdrawn_at = unit.withdrawn_by_id = unit.withdraw_reason = None
+    # a region withdrawn earlier and added again starts afresh
+    unit.withdrawn_at = unit.withdrawn_by_id = unit.withdraw_reason = unit.stabilised_at = None
     event.regions.append(region)
     db.session.flush()
     audit.record(user, "event.add_region", "event", event.id, after=unit.to_dict(), region_code=code)
@@ -169,13 +170,14 @@ def unit_clocks(event: Event) -> tuple[dict[str, datetime], dict[str, datetime]]
 
 
 def event_units(user, event_id: int) -> list[dict]:
-    """Each affected region (and withdrawn one) and each county declared stable, with its clocks."""
+    """Each affected region (and withdrawn one) and each county declared stable, with its clocks;
+    ``affected``: the region is one of the event's or lies beneath one."""
     event = get_event(user, event_id)
     rows = {r.region_code: r for r in db.session.scalars(select(EventUnit).where(EventUnit.event_id == event.id))}
     out = []
     for code in sorted(set(event.region_codes) | set(rows)):
         item = rows[code].to_dict() if code in rows else EventUnit(event_id=event.id, region_code=code).to_dict()
-        item["affected"] = code in event.region_codes
+        item["affected"] = any(codes.is_within(code, c) for c in event.region_codes)
         out.append(item)
     return out
 
