@@ -303,8 +303,13 @@ def test_api_adding_and_withdrawing_regions_refusals(app, client, auth, clock):
 
     officer = auth.token("officer", "140106")
     assert client.post(url, headers=officer, json={"region_code": "140212"}).status_code in (403, 409)
+    assert client.post(f"/api/v1/events/{eid}/stabilise", headers=coordinator, json={}).status_code == 200
+    stable = client.post(url, headers=coordinator, json={"region_code": "140106"})
+    assert stable.status_code == 409  # a stable event takes no new region
     assert client.post(f"/api/v1/events/{eid}/close", headers=coordinator, json={}).status_code == 200
     assert client.post(url, headers=coordinator, json={"region_code": "650100"}).status_code == 409
+    assert client.post(f"/api/v1/events/{eid}/regions/140212/withdraw", headers=coordinator,
+                       json={"reason": "误加"}).status_code == 409
 
 
 # --- The event page ----------------------------------------------------------------------------

@@ -67,7 +67,7 @@ def list_regions(event_id: int):
 @doc("新增受灾区划：其下各县初报时限自 impact_at（缺省为加入时）起算", tag="events",
      body=service.ADD_REGION_FIELDS,
      responses={201: "受灾区划", 403: "区划超出管辖范围", 404: "灾害过程不存在",
-                409: "已在受灾范围内或灾害过程已结束", 422: "输入有误（逐项列出）"}, schema="EventRegion")
+                409: "已在受灾范围内，或灾害过程已稳定、结束", 422: "输入有误（逐项列出）"}, schema="EventRegion")
 @idempotent
 def add_region(event_id: int):
     return created(service.add_region(api_user(), event_id, request.get_json(silent=True)).to_dict())

@@ -291,7 +291,7 @@ def _unit_clock(unit: str, level: str, kids: list[tuple[datetime, datetime | Non
         stable = None if any(k[1] is None for k in kids) else max(k[1] for k in kids)
     if stabilised_at is not None:
         stable = stabilised_at if stable is None else min(stable, stabilised_at)
-    return start, stable
+    return start, None if stable is None else max(stable, start)
 
 
 def _later_by(later: time, earlier: time) -> timedelta:

@@ -59,6 +59,8 @@ def add_region(user, event_id: int, data: Any) -> EventUnit:
     ``REPORT_INITIAL_HOURS`` after ``impact_at`` (when given) or after now."""
     require(user, "event.create")
     event = _open_event(user, event_id)
+    if event.status != "active":
+        raise Conflict("灾害过程已宣布灾情稳定，不能再新增受灾区划。")
     values, errors = validate(ADD_REGION_FIELDS, data if data is not None else {})
     code, now = values.get("region_code"), utcnow()
     region = db.session.get(Region, code) if code else None
@@ -197,7 +199,7 @@ def unit_panel(user, event: Event) -> dict:
         "counties": [c for c in counties if codes.is_within(c, user.region_code)
                      or codes.is_within(user.region_code, c)],
         "withdrawn": [r for r in rows.values() if r.withdrawn_at is not None],
-        "candidates": addable(user, event) if open_ and can(user, "event.create") else [],
+        "candidates": addable(user, event) if event.status == "active" and can(user, "event.create") else [],
         "stabilisable": [c for c in counties if c not in stables and event.status == "active"
                          and can(user, "event.stabilise", c)],
         "withdrawable": [c for c in event.region_codes if open_ and len(event.region_codes) > 1
