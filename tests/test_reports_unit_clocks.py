@@ -359,3 +359,14 @@ def test_mass_house_collapse_alerts_and_an_overdue_direct_report_is_notified(app
         overdue = db.session.scalars(select(Notification).filter(
             Notification.dedupe_key.like(f"overdue:{eid}:140105:direct:%"))).all()
         assert overdue and all("直报" in n.title for n in overdue)
+
+
+def test_event_page_states_the_drought_and_direct_rules(app, client, auth, clock):
+    coordinator = auth.token("coordinator", "140000", username="co_prov")
+    drought = _event(client, coordinator, hazard="drought")
+    flood = _event(client, coordinator)
+    auth.login("coordinator", "140000", username="co_prov")
+    text = client.get(f"/events/{drought}").get_data(as_text=True)
+    assert "旱灾不适用 2 小时时限：初报于旱情初显后 10 日内" in text
+    assert "县因灾死亡失踪达 10 人，或倒塌房屋达 1000 间或 300 户时" in text
+    assert 'id="drought-rule"' not in client.get(f"/events/{flood}").get_data(as_text=True)

@@ -159,7 +159,11 @@ def deadline_rules(event: Event) -> dict:
     return {"initial_hours": f"{schedule.initial_hours:g}", "forward_hours": f"{schedule.forward_hours:g}",
             "interval_days": config("REPORT_DROUGHT_INTERVAL_DAYS"),
             **{f"due_{level}": schedule.due_time(level).strftime("%H:%M") for level in dl.LEVELS},
-            **{f"days_{level}": schedule.verified_days(level) for level in dl.LEVELS}}
+            **{f"days_{level}": schedule.verified_days(level) for level in dl.LEVELS},
+            "drought_initial_days": schedule.drought_initial_days,
+            "direct_deaths": f"{config('REPORT_DIRECT_ALERT_DEATHS_MISSING'):g}",
+            "direct_rooms": f"{config('REPORT_DIRECT_COLLAPSED_ROOMS'):g}",
+            "direct_households": f"{config('REPORT_DIRECT_COLLAPSED_HOUSEHOLDS'):g}"}
 
 
 def overdue_count(user, event: Event) -> int:
