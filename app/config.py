@@ -51,9 +51,16 @@ class Defaults:
     # 续报 and 核报 by level; a single value sets the county's only.
     REPORT_DAILY_DUE = {"county": "09:00", "prefecture": "10:00", "province": "12:00"}
     REPORT_DROUGHT_INTERVAL_DAYS = 10
+    # Drought: no 2 h clock; the initial report (旱情初显) is due within its first period, this many
+    # days after the start (or the county's first impact), at the county's daily due time.
+    REPORT_DROUGHT_INITIAL_DAYS = 10
     # Each level counts from the level below; the older rule was {"county": 2, "prefecture": 3, "province": 5}.
     REPORT_VERIFIED_WORKING_DAYS = {"county": 5, "prefecture": 5, "province": 5}
     REPORT_DIRECT_ALERT_DEATHS_MISSING = 10
+    # 直报 also on mass house collapse (大量房屋倒塌; our defaults): collapsed rooms or households in
+    # one county at or above these make the direct report to the province and the nation due.
+    REPORT_DIRECT_COLLAPSED_ROOMS = 1000
+    REPORT_DIRECT_COLLAPSED_HOUSEHOLDS = 300
     REPORT_JUMP_UP_FACTOR = 3.0
     REPORT_JUMP_DOWN_FACTOR = 0.5
     # The largest figure one report may carry (persons, rooms, households, livestock, hectares,

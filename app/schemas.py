@@ -73,7 +73,11 @@ SCHEMAS: dict[str, dict] = {
     "Totals": obj({"region_code": CODE, "figures": FIGURES, "reporting_units": INT, "as_of": NTIME}),
     "Deadline": obj({"region_code": CODE, "level": STRING, "kind": STRING, "due_at": NTIME,
                      "status": {"type": "string", "enum": ["due", "overdue", "met"]}, "met_at": NTIME,
-                     "late": BOOL}),
+                     "late": BOOL},
+                    {"to_level": {"type": "string", "enum": ["province", "nation"]}, "reports_to": CODE}),
+    "EventRegion": obj({"event_id": INT, "region_code": CODE, "added_at": NTIME, "impact_at": NTIME,
+                        "withdrawn_at": NTIME, "withdraw_reason": NSTRING, "stabilised_at": NTIME},
+                       {"affected": BOOL}),
     "Timeliness": obj({"event_id": INT, "as_at": TIME, "units": array(obj(
         {"region_code": CODE, "name": STRING, "level": STRING, "fallen_due": INT, "met": INT, "on_time": INT,
          "overdue": INT, "completeness": NNUMBER, "timeliness": NNUMBER}))}),

@@ -9,8 +9,8 @@ import io
 
 from flask import jsonify, request, send_file
 
-from ..api import (XLSX, api_blueprint, api_user, created, doc, idempotency_response, idempotent, list_of,
-                  page, page_of)
+from ..api import (XLSX, api_blueprint, api_user, created, doc, idempotency_response, idempotent, items_of,
+                  list_of, page, page_of)
 from ..uploads import upload_limit
 from . import service
 
@@ -54,6 +54,43 @@ def stabilise(event_id: int):
      responses={200: "灾害过程", 409: "已结束", 422: "时间有误"}, schema="Event")
 def close(event_id: int):
     return jsonify(service.close(api_user(), event_id, request.get_json(silent=True) or {}).to_dict())
+
+
+@bp.get("/events/<int:event_id>/regions")
+@doc("受灾区划及各自时限起点：后加入的（加入或首次受灾时间）、已撤回的（原因）、单独宣布稳定的县", tag="events",
+     responses={200: "{items}", 403: "不在管辖范围", 404: "不存在"}, schema=items_of("EventRegion"))
+def list_regions(event_id: int):
+    return jsonify({"items": service.event_units(api_user(), event_id)})
+
+
+@bp.post("/events/<int:event_id>/regions")
+@doc("新增受灾区划：其下各县初报时限自 impact_at（缺省为加入时）起算", tag="events",
+     body=service.ADD_REGION_FIELDS,
+     responses={201: "受灾区划", 403: "区划超出管辖范围", 404: "灾害过程不存在",
+                409: "已在受灾范围内，或灾害过程已稳定、结束", 422: "输入有误（逐项列出）"}, schema="EventRegion")
+@idempotent
+def add_region(event_id: int):
+    return created(service.add_region(api_user(), event_id, request.get_json(silent=True)).to_dict())
+
+
+@bp.post("/events/<int:event_id>/regions/<region_code>/withdraw")
+@doc("撤回误加的受灾区划（须说明原因；已有报告或唯一区划时不能撤回）", tag="events",
+     body=service.WITHDRAW_FIELDS, path=service.REGION_PATH,
+     responses={200: "受灾区划（含撤回时间和原因）", 403: "不在管辖范围", 404: "不是该灾害过程的受灾区划",
+                409: "唯一区划、已有报告或灾害过程已结束", 422: "缺少原因或代码有误"}, schema="EventRegion")
+def withdraw_region(event_id: int, region_code: str):
+    return jsonify(service.withdraw_region(api_user(), event_id, region_code,
+                                           request.get_json(silent=True)).to_dict())
+
+
+@bp.post("/events/<int:event_id>/regions/<region_code>/stabilise")
+@doc("宣布一个县灾情稳定：该县续报停止，核报时限自 at 起算；其他县照常续报", tag="events",
+     body=service.UNIT_AT_FIELDS, path=service.REGION_PATH,
+     responses={200: "受灾区划（含稳定时间）", 403: "不在管辖范围", 404: "不是须报送的县",
+                409: "已宣布稳定或灾害过程已稳定、结束", 422: "时间有误"}, schema="EventRegion")
+def stabilise_region(event_id: int, region_code: str):
+    return jsonify(service.stabilise_unit(api_user(), event_id, region_code,
+                                          request.get_json(silent=True) or {}).to_dict())
 
 
 @bp.post("/events/<int:event_id>/reports")
@@ -125,7 +162,8 @@ def photo(event_id: int, report_id: int, photo_id: int):
 
 
 @bp.get("/events/<int:event_id>/deadlines")
-@doc("法定报送时限（初报、续报、核报）及状态 due / overdue / met", tag="reports",
+@doc("法定报送时限（初报、续报、核报；直报 direct 另有 to_level province / nation）及状态 due / overdue / met",
+     tag="reports",
      query={"region_code": "只看该区划相关的县", "status": "due | overdue | met"}, schema=list_of("Deadline"))
 def deadlines(event_id: int):
     items = service.event_deadlines(api_user(), event_id, region_code=request.args.get("region_code") or None,

@@ -1,8 +1,12 @@
 """Statutory reporting deadlines (报送时限) of ``domain.md`` §3, computed without Flask or a database.
 
-Every affected county owes, for one disaster process:
+Every affected county owes, for one disaster process, on its own clock (a county added to the
+event later starts when it was added, or at the first impact the clerk gave; one declared stable
+on its own stops its updates and starts its verified report while the others go on):
 
-- an initial report (初报) within ``initial_hours`` (default 2 h) of the start;
+- an initial report (初报) within ``initial_hours`` (default 2 h) of its start; a drought's
+  (旱情初显时初报) within its first period instead, ``drought_initial_days`` (default 10) days
+  after its start at the daily due time: no 2 h clock;
 - an update (续报) due at ``daily_due`` (default 09:00, Asia/Shanghai) on each day after the start
   until the situation is declared stable (drought: every ``periodic_days`` = 10 days). The
   report for a due day D may be filed from 00:00 of the first day of its period (D for daily
@@ -24,7 +28,8 @@ own region. The municipalities' 市辖区/县 and the 省直辖县级行政区�
 
 - its initial report ``forward_hours`` (default 2 h) after the first initial report reached it
   from below, or after the units below were due if none did;
-- its daily updates at its own time (default 10:00 prefecture, 12:00 province);
+- its daily updates at its own time (default 10:00 prefecture, 12:00 province), from its
+  earliest county's start until every county below it is stable;
 - its verified report ``verified_working_days`` of its level (default 5) after every unit below
   had filed its verified report, or after the last of their deadlines if that came first.
 
@@ -63,6 +68,9 @@ class Schedule:
     forward_hours: float = 2
     upper_daily_due: tuple[tuple[str, time], ...] = (("prefecture", time(10, 0)), ("province", time(12, 0)))
     upper_verified_working_days: tuple[tuple[str, int], ...] = (("prefecture", 5), ("province", 5))
+    #: drought (旱灾): the initial report is due this many days after the start, at the daily
+    #: due time, instead of ``initial_hours``; ``None`` for every other hazard.
+    drought_initial_days: int | None = None
 
     @classmethod
     def from_config(cls, config: Mapping, hazard: str) -> "Schedule":
@@ -87,6 +95,7 @@ class Schedule:
             forward_hours=float(config.get("REPORT_FORWARD_HOURS", 2)),
             upper_daily_due=tuple(sorted(daily.items())),
             upper_verified_working_days=tuple(sorted(verified.items())),
+            drought_initial_days=int(config.get("REPORT_DROUGHT_INITIAL_DAYS", 10)) if hazard == "drought" else None,
         )
 
     def is_working_day(self, day: date) -> bool:
@@ -137,15 +146,20 @@ class Deadline:
     met_at: datetime | None = None
     level: str = "county"  # county | prefecture | province
     reports_to: str | None = None  # the unit above, which the report goes to
+    to_level: str | None = None  # a direct report (直报): province | nation
+
 
     @property
     def late(self) -> bool:
         return self.met_at is not None and self.met_at > self.due_at
 
     def to_dict(self) -> dict:
-        return {"region_code": self.region_code, "level": self.level, "kind": self.kind,
-                "due_at": _utc(self.due_at), "status": self.status, "met_at": _utc(self.met_at),
-                "late": self.late}
+        out = {"region_code": self.region_code, "level": self.level, "kind": self.kind,
+               "due_at": _utc(self.due_at), "status": self.status, "met_at": _utc(self.met_at),
+               "late": self.late}
+        if self.to_level:  # a direct report says to whom it goes
+            out.update(to_level=self.to_level, reports_to=self.reports_to)
+        return out
 
 
 def _utc(moment: datetime | None) -> str | None:
@@ -195,13 +209,15 @@ LEVELS = ("county", "prefecture", "province")
 def compute(*, started_at: datetime, stabilised_at: datetime | None, ended_at: datetime | None,
             counties: Iterable[str], submissions: Mapping[str, Iterable[Submission]],
             schedule: Schedule, now: datetime,
-            parents: Mapping[str, str | None] | None = None) -> list[Deadline]:
+            parents: Mapping[str, str | None] | None = None,
+            unit_started: Mapping[str, datetime] | None = None,
+            unit_stabilised: Mapping[str, datetime] | None = None) -> list[Deadline]:
     """Every statutory report due for the event, met or not, unit by unit.
 
     Parameters
     ----------
-    started_at, stabilised_at, ended_at : the event's start, the declared stabilisation (or
-        ``None``) and its closing (``None`` while open); aware datetimes.
+    started_at, stabilised_at, ended_at : the event's start, the declared stabilisation of the
+        whole event (or ``None``) and its closing (``None`` while open); aware datetimes.
     counties : the county codes that owe reports.
     submissions : county code → the reports filed for the county or beneath it; prefecture or
         province code → the reports filed for that region itself (its forwarded figures).
@@ -210,24 +226,22 @@ def compute(*, started_at: datetime, stabilised_at: datetime | None, ended_at: d
     parents : ``code → parent code`` for the counties and their prefectures. With it, every
         prefecture and province above the counties owes its forwarding deadlines too (逐级上报);
         without it, only the counties are listed.
+    unit_started : county → its clock's start (added later, or its first impact); else ``started_at``.
+    unit_stabilised : county → its own stabilisation (灾情稳定); the earlier of it and
+        ``stabilised_at`` counts. A unit above is stable once every unit below it is.
 
     Returns
     -------
     list of :class:`Deadline`: the counties, then the prefectures, then the provinces, each unit
     with its initial, its updates in time order and its verified report.
     """
-    if stabilised_at is not None:
-        until, include_next = stabilised_at, False
-    elif ended_at is not None:
-        until, include_next = ended_at, False
-    else:
-        until, include_next = now, True
     period = timedelta(days=schedule.periodic_days)
     county_set = set(counties)
     tree = reporting_tree(county_set, parents or {})
-
+    starts, stables = dict(unit_started or {}), dict(unit_stabilised or {})
     out: list[Deadline] = []
     by_unit: dict[str, list[Deadline]] = {}
+    clocks: dict[str, tuple[datetime, datetime | None]] = {}  # unit → (start, stable)
     for level in LEVELS:
         units = sorted(county_set) if level == "county" else sorted(u for u, lv in tree.levels.items()
                                                                     if lv == level)
@@ -235,23 +249,49 @@ def compute(*, started_at: datetime, stabilised_at: datetime | None, ended_at: d
         # declared stable between the two due times (a county's 09:00 report of that day is
         # still the prefecture's to forward at 10:00).
         lag = _later_by(schedule.due_time(level), schedule.due_time("county"))
-        level_until = until if include_next else until + lag
-        due_times = periodic_due_times(started_at, level_until, schedule, include_next,
-                                       due_time=schedule.due_time(level))
-        opens = [_period_open(due, period, schedule) for due in due_times]
         for unit in units:
+            kids = [clocks[c] for c in tree.children.get(unit, ()) if c in clocks]
+            start, stable = clocks[unit] = _unit_clock(unit, level, kids, started_at, stabilised_at,
+                                                       starts, stables)
+            due_times, opens = _update_times(level, start, stable, ended_at, now, lag, period, schedule)
             filed = sorted(submissions.get(unit, ()), key=lambda s: s.submitted_at)
             if level != "county":  # a unit above forwards for itself only
                 filed = [s for s in filed if s.region_code == unit]
             children = [by_unit[c] for c in tree.children.get(unit, ()) if c in by_unit]
-            items = _unit_deadlines(unit, level, filed, children, started_at=started_at,
-                                    stabilised_at=stabilised_at, due_times=due_times, opens=opens,
+            items = _unit_deadlines(unit, level, filed, children, started_at=start,
+                                    stabilised_at=stable, due_times=due_times, opens=opens,
                                     period=period, schedule=schedule, now=now)
             for item in items:
                 item.reports_to = tree.reports_to.get(unit)
             by_unit[unit] = items
             out.extend(items)
     return out
+
+
+def _update_times(level: str, start: datetime, stable: datetime | None, ended_at: datetime | None,
+                  now: datetime, lag: timedelta, period: timedelta,
+                  schedule: Schedule) -> tuple[list[datetime], list[datetime]]:
+    """A unit's update due times, from its start to its stabilisation (or the closing, or the
+    next one after now), and when each one's period opens."""
+    until, include_next = (stable, False) if stable else (ended_at, False) if ended_at else (now, True)
+    due_times = periodic_due_times(start, until if include_next else until + lag, schedule,
+                                   include_next, due_time=schedule.due_time(level))
+    return due_times, [_period_open(due, period, schedule) for due in due_times]
+
+
+def _unit_clock(unit: str, level: str, kids: list[tuple[datetime, datetime | None]], started_at: datetime,
+                stabilised_at: datetime | None, starts: Mapping[str, datetime],
+                stables: Mapping[str, datetime]) -> tuple[datetime, datetime | None]:
+    """A unit's start and stabilisation: a county's own (or the event's); a unit above starts
+    with its earliest county and is stable once all of them are."""
+    if level == "county" or not kids:
+        start, stable = starts.get(unit, started_at), stables.get(unit)
+    else:
+        start = min(k[0] for k in kids)
+        stable = None if any(k[1] is None for k in kids) else max(k[1] for k in kids)
+    if stabilised_at is not None:
+        stable = stabilised_at if stable is None else min(stable, stabilised_at)
+    return start, None if stable is None else max(stable, start)
 
 
 def _later_by(later: time, earlier: time) -> timedelta:
@@ -315,7 +355,7 @@ def _unit_deadlines(unit: str, level: str, filed: list[Submission], children: li
     out: list[Deadline] = []
     times = [s.submitted_at for s in filed]
     if level == "county":
-        initial_due = started_at + timedelta(hours=schedule.initial_hours)
+        initial_due = _initial_due(started_at, schedule)
         initial_met = next((s.submitted_at for s in filed if s.kind == "initial"), None)
     else:
         # Forward within 2 h of the first report from below, and no later than 2 h after the
@@ -352,6 +392,15 @@ def _unit_deadlines(unit: str, level: str, filed: list[Submission], children: li
         verified_due = datetime.combine(day, local.timetz().replace(tzinfo=None), schedule.tz)
         out.append(Deadline(unit, "final", verified_due, _status(verified_due, met_at, now), met_at, level))
     return out
+
+
+def _initial_due(start: datetime, schedule: Schedule) -> datetime:
+    """A county's initial report: ``initial_hours`` after its start; a drought's within its
+    first period (``drought_initial_days`` later, at the daily due time)."""
+    if schedule.drought_initial_days is None:
+        return start + timedelta(hours=schedule.initial_hours)
+    day = start.astimezone(schedule.tz).date() + timedelta(days=schedule.drought_initial_days)
+    return datetime.combine(day, schedule.daily_due, schedule.tz)
 
 
 def _received(item: Deadline) -> datetime:

@@ -36,3 +36,20 @@ class ForwardForm(FlaskForm):
     kind = SelectField("类型", choices=list(REPORT_KINDS.items()), validate_choice=False)
     note = TextAreaField("审核意见", render_kw={"maxlength": 4000},
                          description="上报的是本单位下级报告的当前汇总数；合计仍按下级汇总，不会因上报而冻结")
+
+
+class AddRegionForm(FlaskForm):
+    region_code = SelectField("新增受灾区划", choices=[], validate_choice=False,
+                              description="从灾害过程所在省（管辖范围内）的地市、县中选择；选地市则其下各县均须报送")
+    impact_at = StringField("首次受灾时间（北京时间）", description="初报时限自此起算；留空为现在（加入时）")
+
+
+class WithdrawForm(FlaskForm):
+    region_code = SelectField("撤回的受灾区划", choices=[], validate_choice=False)
+    reason = StringField("撤回原因", render_kw={"required": True, "maxlength": 500},
+                         description="误加等；已有报告的区划不能撤回")
+
+
+class StabiliseUnitForm(FlaskForm):
+    region_code = SelectField("县（区）", choices=[], validate_choice=False)
+    at = StringField("稳定时间（北京时间）", description="留空为现在；该县续报停止，核报时限开始计算")

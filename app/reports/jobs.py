@@ -3,8 +3,10 @@
 - :func:`check_deadlines` (scheduled): every overdue statutory report of an open event is
   notified once to the unit's information officers and the coordinators of the unit and of the
   level above (a county's: the county and its prefecture; a prefecture's forwarding: the
-  prefecture and its province); every county whose deaths + missing reached the direct-report threshold is
-  alerted (again, once).
+  prefecture and its province); every county whose figures reached a direct-report threshold
+  (deaths + missing, or mass house collapse: :class:`app.reports.direct.Thresholds`) is
+  alerted (again, once). An overdue direct report (a deadline of kind ``direct``) is notified
+  like any other.
 - the direct report (直报, ``domain.md`` §3) itself is
   :func:`app.reports.service.alerts.direct_report_alert`, which the service also runs after
   each report that raised a county's deaths + missing (the service does not import this module).
@@ -24,8 +26,8 @@ from gis import codes
 from ..auth import User
 from ..extensions import db
 from ..notifications import Notification, coordinators_covering, notify
-from . import indicators
-from .models import REPORT_KINDS, Event
+from . import direct
+from .models import DEADLINE_KINDS, Event
 from .service import compute_deadlines, direct_report_alert, region_name
 from .totals import event_totals
 
@@ -46,7 +48,7 @@ def check_deadlines(now: datetime) -> int:
 
     Idempotent: returns how many new notifications were made (0 when run again at once).
     """
-    threshold = current_app.config["REPORT_DIRECT_ALERT_DEATHS_MISSING"]
+    thresholds = direct.Thresholds.from_config(current_app.config)
     made = 0
     events = db.session.scalars(select(Event).where(Event.status != "closed").order_by(Event.id)).all()
     recipients_cache: dict = {}
@@ -66,13 +68,12 @@ def check_deadlines(now: datetime) -> int:
             name = region_name(item.region_code)
             due = item.due_at.astimezone(_tz()).strftime("%Y-%m-%d %H:%M")
             made += len(notify(
-                users, "report_overdue", f"【逾期】{name}{REPORT_KINDS[item.kind]}未按时报送",
-                f"{event.name}：{name}（{item.region_code}）的{REPORT_KINDS[item.kind]}应于 {due} 前报送，"
+                users, "report_overdue", f"【逾期】{name}{DEADLINE_KINDS[item.kind]}未按时报送",
+                f"{event.name}：{name}（{item.region_code}）的{DEADLINE_KINDS[item.kind]}应于 {due} 前报送，"
                 f"目前尚未收到。", f"/events/{event.id}/report?region={item.region_code}", dedupe_key=key))
             done.update((u.id, key) for u in users)
         for code, total in event_totals(event.id).items():
-            if codes.level_of(code) == "county" \
-                    and indicators.deaths_and_missing(total.figures) >= threshold:
+            if codes.level_of(code) == "county" and thresholds.reached(total.figures):
                 made += direct_report_alert(event, code)
     db.session.commit()
     return made

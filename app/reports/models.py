@@ -21,6 +21,8 @@ HAZARDS = {
     "forest_fire": "森林草原火灾", "other": "其他",
 }
 REPORT_KINDS = {"initial": "初报", "update": "续报", "final": "核报"}
+#: What a deadline can be for: a report, or the direct report to the province and the nation.
+DEADLINE_KINDS = {**REPORT_KINDS, "direct": "直报"}
 
 #: 灾害过程 status: active (发生中) → stable (灾情稳定) → closed (结束).
 EVENT_MACHINE = StateMachine(
@@ -66,6 +68,44 @@ class Event(db.Model):
                 "stabilised_at": self.stabilised_at.isoformat() if self.stabilised_at else None,
                 "closed_at": self.closed_at.isoformat() if self.closed_at else None,
                 "major": bool(self.major)}
+
+
+class EventUnit(db.Model):
+    """The clocks of one region of an event (``domain.md`` §3, per unit): a region added after
+    the event was opened (``added_at``; its counties' initial reports are due from then, or from
+    ``impact_at`` when the clerk gave the first impact), one withdrawn as a mistake
+    (``withdrawn_at`` with its reason; it then leaves ``Event.regions``), and a county declared
+    stable on its own (``stabilised_at``, 灾情稳定: its verified report falls due, the others
+    still owe updates). A region opened with the event and never changed has no row.
+    """
+
+    __tablename__ = "event_unit"
+    __table_args__ = (UniqueConstraint("event_id", "region_code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id"), index=True)
+    region_code: Mapped[str] = mapped_column(ForeignKey("region.code"))
+    added_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    impact_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    added_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    withdrawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    withdraw_reason: Mapped[str | None] = mapped_column(Text)
+    stabilised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    stabilised_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+    @property
+    def clock_from(self) -> datetime | None:
+        """When the region's counties start owing (``None``: with the event)."""
+        return self.impact_at or self.added_at
+
+    def to_dict(self) -> dict:
+        def iso(moment):
+            return moment.isoformat() if moment else None
+
+        return {"event_id": self.event_id, "region_code": self.region_code, "added_at": iso(self.added_at),
+                "impact_at": iso(self.impact_at), "withdrawn_at": iso(self.withdrawn_at),
+                "withdraw_reason": self.withdraw_reason, "stabilised_at": iso(self.stabilised_at)}
 
 
 class LossReport(db.Model):

@@ -17,9 +17,9 @@ from ..errors import ServiceError
 from ..pages import labels_of, perform, refusals_flashed
 from ..uploads import upload_limit
 from . import chart, service
-from .forms import AtForm, EventForm, ForwardForm, ImportForm
+from .forms import AddRegionForm, AtForm, EventForm, ForwardForm, ImportForm, StabiliseUnitForm, WithdrawForm
 from .indicators import INDICATORS
-from .models import EVENT_MACHINE, HAZARDS, REPORT_KINDS
+from .models import DEADLINE_KINDS, EVENT_MACHINE, HAZARDS, REPORT_KINDS
 
 bp = Blueprint("reports", __name__, url_prefix="/events")
 
@@ -34,7 +34,8 @@ def _tz() -> ZoneInfo:
 
 
 def _common() -> dict:
-    return {"hazards": HAZARDS, "kinds": REPORT_KINDS, "status_labels": STATUS_LABELS,
+    return {"hazards": HAZARDS, "kinds": REPORT_KINDS, "deadline_kinds": DEADLINE_KINDS,
+            "status_labels": STATUS_LABELS,
             "deadline_labels": DEADLINE_LABELS, "indicators": INDICATORS}
 
 
@@ -73,7 +74,36 @@ def event(event_id: int):
     if page["forwarding"]:
         page["forwarding"]["form"] = ForwardForm()
     return render_template("reports/event.html", **page, panels=chart.small_multiples(page["trend"], _tz()),
-                           geometry=chart.GEOMETRY, at_form=AtForm(), import_form=ImportForm(), **_common())
+                           geometry=chart.GEOMETRY, at_form=AtForm(), import_form=ImportForm(),
+                           region_form=AddRegionForm(), withdraw_form=WithdrawForm(),
+                           unit_form=StabiliseUnitForm(), **_common())
+
+
+# --- Each unit's clocks: regions added or withdrawn, counties stable on their own --------------
+
+@bp.post("/<int:event_id>/regions")
+@login_required
+def add_region(event_id: int):
+    return perform(lambda: service.add_region(current_user, event_id, request.form),
+                   "已新增受灾区划：其下各县的初报时限自首次受灾（或加入）时起算。",
+                   _to_event(event_id, "#units"), form=AddRegionForm(), refusals=FLASHED)
+
+
+@bp.post("/<int:event_id>/regions/withdraw")
+@login_required
+def withdraw_region(event_id: int):
+    return perform(lambda: service.withdraw_region(current_user, event_id, request.form.get("region_code", ""),
+                                                   request.form),
+                   "已撤回受灾区划。", _to_event(event_id, "#units"), form=WithdrawForm(), refusals=FLASHED)
+
+
+@bp.post("/<int:event_id>/regions/stabilise")
+@login_required
+def stabilise_region(event_id: int):
+    return perform(lambda: service.stabilise_unit(current_user, event_id, request.form.get("region_code", ""),
+                                                  request.form),
+                   "已宣布该县灾情稳定：该县续报停止，核报时限开始计算；其他县照常续报。",
+                   _to_event(event_id, "#units"), form=StabiliseUnitForm(), refusals=FLASHED)
 
 
 @bp.post("/<int:event_id>/forward")

@@ -25,8 +25,12 @@ from .photos import add_photo, photo_dir, photo_file, sniff_image
 from .reports import (REPORT_FIELDS, SEQUENCE_RETRIES, photos_required, region_exists, submit_report,
                       submit_report_with_body)
 from .totals import children_totals, totals_of, trend
+from .units import (ADD_REGION_FIELDS, REGION_PATH, UNIT_AT_FIELDS, WITHDRAW_FIELDS, add_region, event_units,
+                    stabilise_unit, unit_clocks, unit_panel, withdraw_region)
 
 __all__ = [
+    "ADD_REGION_FIELDS", "REGION_PATH", "UNIT_AT_FIELDS", "WITHDRAW_FIELDS", "add_region", "event_units",
+    "stabilise_unit", "unit_clocks", "unit_panel", "withdraw_region",
     "AT_FIELDS", "EVENT_FIELDS", "EVENT_STATUSES", "FORM_REGION_LIMIT", "FORWARD_FIELDS", "REPORT_FIELDS",
     "SEQUENCE_RETRIES", "add_photo", "affected_counties", "children_totals", "close", "compute_deadlines",
     "concerns", "create_event", "deadline_panel", "direct_report_alert", "event_deadlines", "event_page",

@@ -18,10 +18,13 @@ from ...permissions import require
 from ...regions import Region
 from ...validation import Field
 from .. import deadlines as dl
+from .. import direct
 from ..models import Event, LossReport, ReportForward
 from ..totals import parent_lookup
 from ._common import CODE_ARG, config, county_of, query
+from .alerts import direct_crossings
 from .events import affected_counties, get_event, overlaps
+from .units import unit_clocks
 
 DEADLINE_STATUSES = ("due", "overdue", "met")
 _DEADLINE_ARGS = {
@@ -56,14 +59,22 @@ def reporting_tree(event: Event) -> tuple[list[str], dict[str, str | None], dl.R
 
 
 def compute_deadlines(event: Event, now: datetime | None = None) -> list[dl.Deadline]:
-    """Every statutory deadline of the event: each county's, then the forwarding deadlines of
-    the prefectures and provinces above them, with their status at ``now``."""
+    """Every statutory deadline of the event: each county's on its own clock (added later,
+    stable on its own: :func:`unit_clocks`), then the forwarding deadlines of the prefectures and
+    provinces above them, then the direct reports (直报) of the counties that crossed a
+    threshold, with their status at ``now``."""
     counties, parents, tree = reporting_tree(event)
-    return dl.compute(started_at=event.started_at, stabilised_at=event.stabilised_at,
-                      ended_at=event.closed_at, counties=counties,
-                      submissions=_submissions_by_unit(event, set(counties), set(tree.levels)),
-                      schedule=dl.Schedule.from_config(current_app.config, event.hazard),
-                      now=now or utcnow(), parents=parents)
+    submissions = _submissions_by_unit(event, set(counties), set(tree.levels))
+    schedule = dl.Schedule.from_config(current_app.config, event.hazard)
+    now = now or utcnow()
+    starts, stables = unit_clocks(event)
+    items = dl.compute(started_at=event.started_at, stabilised_at=event.stabilised_at,
+                       ended_at=event.closed_at, counties=counties, submissions=submissions,
+                       schedule=schedule, now=now, parents=parents, unit_started=starts,
+                       unit_stabilised=stables)
+    provinces = {county: county[:2] + "0000" for county in counties}
+    return items + direct.direct_deadlines(direct_crossings(event, counties), submissions, provinces,
+                                           schedule, now)
 
 
 def concerns(deadline: dl.Deadline, region_code: str) -> bool:
@@ -148,7 +159,11 @@ def deadline_rules(event: Event) -> dict:
     return {"initial_hours": f"{schedule.initial_hours:g}", "forward_hours": f"{schedule.forward_hours:g}",
             "interval_days": config("REPORT_DROUGHT_INTERVAL_DAYS"),
             **{f"due_{level}": schedule.due_time(level).strftime("%H:%M") for level in dl.LEVELS},
-            **{f"days_{level}": schedule.verified_days(level) for level in dl.LEVELS}}
+            **{f"days_{level}": schedule.verified_days(level) for level in dl.LEVELS},
+            "drought_initial_days": schedule.drought_initial_days,
+            "direct_deaths": f"{config('REPORT_DIRECT_ALERT_DEATHS_MISSING'):g}",
+            "direct_rooms": f"{config('REPORT_DIRECT_COLLAPSED_ROOMS'):g}",
+            "direct_households": f"{config('REPORT_DIRECT_COLLAPSED_HOUSEHOLDS'):g}"}
 
 
 def overdue_count(user, event: Event) -> int:

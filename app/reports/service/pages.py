@@ -1,8 +1,8 @@
 """What the pages of loss reporting show, gathered for one user: the home panel (active events
 and their overdue reports), the list of events, and the event page (totals with drill-down, the
-chosen region's history and trend, deadlines and rates, forwarding). Each function checks
-permission first and says which actions the user may take there (``allowed``), so that views
-and templates decide nothing.
+chosen region's history and trend, deadlines and rates, forwarding, each unit's clocks). Each
+function checks permission first and says which actions the user may take there (``allowed``),
+so that views and templates decide nothing.
 """
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from .events import get_event, may_stabilise, top_regions, visible_events
 from .forwarding import forwarding_panel
 from .history import report_dicts, reports_query
 from .totals import children_totals, top_rows, trend
+from .units import unit_panel
 
 #: The home panel lists at most this many active events; the events page at most this many.
 HOME_EVENTS, LISTED_EVENTS = 10, 200
@@ -54,6 +55,7 @@ def event_page(user, event_id: int, region: str | None = None) -> dict:
         page["rows"] = top_rows(user, event, tops)
     page.update(deadline_panel(user, event))
     page["forwarding"] = forwarding_panel(user, event)
+    page["units"] = unit_panel(user, event)
     page["allowed"] = {"report": can(user, "report.submit") and event.status != "closed",
                        "stabilise": may_stabilise(user, event),
                        "import": can(user, "report.import") and event.status != "closed"}
