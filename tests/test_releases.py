@@ -96,7 +96,7 @@ def test_a_correction_says_it_is_one_and_what_changed(app, client, auth, event):
     assert changed[("山西省", "因灾死亡人口")] == (11, 17)
     assert changed[("小店区", "因灾死亡人口")] == (9, 15)
     html = client.get(f"/public/releases/{second.id}").get_data(as_text=True)
-    assert 'id="correction"' in html and "小店区核报死亡人数。" in html and "11 → 17" in html
+    assert 'id="correction"' in html and "小店区核报死亡人数。" in html and "11 → 17" in html and "1,000,000" in html
     old = client.get(f"/public/releases/{first.id}").get_data(as_text=True)
     assert 'id="superseded"' in old
     listing = client.get("/public/").get_data(as_text=True)

@@ -119,7 +119,8 @@ def complaints_page(user, status: str | None = None) -> dict:
     if status in ("open", "answered"):
         stmt = stmt.where(PublicComplaint.status == status)
     rows = [c for c in db.session.scalars(stmt).all() if codes.is_within(c.region_code, user.region_code)]
-    return {"rows": rows, "today": _today(), "status": status, "subjects": SUBJECTS, "kinds": KINDS}
+    return {"rows": rows, "today": _today(), "status": status, "subjects": SUBJECTS, "kinds": KINDS,
+            "region_names": dict(county_choices())}
 
 
 def get_complaint(user, complaint_id: int, action: str = "complaint.view") -> PublicComplaint:
@@ -133,7 +134,9 @@ def get_complaint(user, complaint_id: int, action: str = "complaint.view") -> Pu
 def complaint_page(user, complaint_id: int) -> dict:
     complaint = get_complaint(user, complaint_id)
     handle = can(user, "complaint.handle", complaint.region_code)
+    region = db.session.get(Region, complaint.region_code)
     return {"complaint": complaint, "today": _today(), "kinds": KINDS, "subjects": SUBJECTS,
+            "region_name": region.name if region else complaint.region_code,
             "programmes": PROGRAMMES, "can_handle": handle and complaint.status == "open",
             "show_identity": can(user, "complaint.view_identity", complaint.region_code),
             "households": household_choices(user, complaint.region_code)
