@@ -234,3 +234,10 @@ def test_public_crawl_finds_nothing_personal_or_unreleased(app, client, auth, ev
         assert "987654" not in body and "987,654" not in body, url
         assert "Q7X" not in body and "新增直接经济损失" not in body, url
         assert "王某" not in body and "示例户主" not in body, url
+
+
+def test_public_pages_in_english(client):
+    html = client.get("/public/?lang=en").get_data(as_text=True)
+    assert "Disaster bulletins" in html and "File a complaint" in html
+    form = client.get("/public/complaints/new?lang=en").get_data(as_text=True)
+    assert "Anonymous (no name or contact)" in form
