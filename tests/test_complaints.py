@@ -151,3 +151,28 @@ def test_an_open_complaint_about_a_household_holds_its_payments(app, client, aut
     auth.login("coordinator", "140105", username="handler")
     page = client.get(f"/cycles/{cycle}").get_data(as_text=True)
     assert the_complaint(app).ticket in page
+
+
+def test_the_api_files_follows_and_answers(app, client, auth):
+    bad = client.post("/api/v1/public/complaints", json={"kind": "x", "region_code": "650100"})
+    assert bad.status_code == 422
+    assert {e["field"] for e in bad.get_json()["errors"]} >= {"kind", "subject", "region_code", "content"}
+    filed = client.post("/api/v1/public/complaints", json={
+        "kind": "tip", "subject": "misuse", "region_code": "140105", "content": "物资被挪用。",
+        "name": "李四", "contact": "13600000000"})
+    assert filed.status_code == 201
+    ticket = filed.get_json()["ticket"]
+    followed = client.get(f"/api/v1/public/complaints/{ticket}").get_json()
+    assert followed["status"] == "open" and "李四" not in str(followed)
+    assert client.get("/api/v1/public/complaints/NOPE").status_code == 404
+    coordinator = auth.token("coordinator", "140105")
+    auditor = auth.token("auditor", "140105")
+    rows = client.get("/api/v1/complaints", headers=coordinator).get_json()
+    assert rows[0]["name"] == "李四"
+    assert client.get("/api/v1/complaints", headers=auditor).get_json()[0]["name"] is None
+    assert client.get("/api/v1/complaints", headers=auth.token("officer", "140105")).status_code == 403
+    complaint_id = rows[0]["id"]
+    answered = client.post(f"/api/v1/complaints/{complaint_id}/answer", headers=coordinator,
+                           json={"answer": "已查实并追回。"})
+    assert answered.status_code == 200
+    assert client.get(f"/api/v1/public/complaints/{ticket}").get_json()["answer"] == "已查实并追回。"

@@ -241,3 +241,36 @@ def test_public_pages_in_english(client):
     assert "Disaster bulletins" in html and "File a complaint" in html
     form = client.get("/public/complaints/new?lang=en").get_data(as_text=True)
     assert "Anonymous (no name or contact)" in form
+
+
+def test_scope_is_a_region_inside_the_jurisdiction(app, client, auth, event):
+    auth.login("admin", "000000", username="national")
+    refused = client.post("/releases/", data={"event_id": event["id"]})  # no region 000000 in the table
+    assert refused.status_code == 200 and "region_code" in refused.get_data(as_text=True)
+    assert client.post("/releases/", data={"event_id": event["id"], "region_code": "140105"}).status_code == 302
+    auth.login("coordinator", "140105", username="county")
+    outside = client.post("/releases/", data={"event_id": event["id"], "region_code": "140106"})
+    assert outside.status_code == 200
+    with app.app_context():
+        rows = db.session.query(Release).all()
+        assert [(r.region_code, r.figures["total"]["deaths"]) for r in rows] == [("140105", 9)]
+
+
+def test_the_api_drafts_approves_and_publishes(app, client, auth, event):
+    drafter = auth.token("coordinator", "140000", username="api-drafter")
+    approver = auth.token("coordinator", "140000", username="api-approver")
+    bad = client.post("/api/v1/releases", headers=drafter, json={"event_id": "x", "summary": "电话 13812345678"})
+    assert bad.status_code == 422 and bad.mimetype == "application/problem+json"
+    assert {e["field"] for e in bad.get_json()["errors"]} == {"event_id", "summary"}
+    made = client.post("/api/v1/releases", headers=drafter, json={"event_id": event["id"]})
+    assert made.status_code == 201 and made.get_json()["status"] == "draft"
+    release_id = made.get_json()["id"]
+    assert client.get("/api/v1/public/releases").get_json() == []
+    assert client.post(f"/api/v1/releases/{release_id}/approval", headers=drafter).status_code == 403
+    officer = auth.token("officer", "140000")
+    assert client.post(f"/api/v1/releases/{release_id}/approval", headers=officer).status_code == 403
+    approved = client.post(f"/api/v1/releases/{release_id}/approval", headers=approver)
+    assert approved.status_code == 200 and approved.get_json()["status"] == "approved"
+    assert client.post(f"/api/v1/releases/{release_id}/approval", headers=approver).status_code == 409
+    published = client.get("/api/v1/public/releases").get_json()
+    assert [r["id"] for r in published] == [release_id] and "drafted_by_id" not in published[0]

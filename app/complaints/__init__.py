@@ -12,6 +12,7 @@ __all__ = ["register"]
 
 
 def register(app: Flask) -> None:
-    from . import views
+    from . import api, views
 
     app.register_blueprint(views.bp)
+    app.register_blueprint(api.bp, name="complaints_api")

@@ -57,7 +57,8 @@ class PublicComplaint(db.Model):
 
     def public_dict(self) -> dict:
         """What the complainant sees by ticket number: never who handled it or which household."""
-        return {"ticket": self.ticket, "kind": KINDS.get(self.kind, self.kind),
-                "subject": SUBJECTS.get(self.subject, self.subject), "status": self.status,
-                "status_label": self.status_label, "received_at": self.received_at,
-                "due_on": self.due_on, "answer": self.answer, "answered_at": self.answered_at}
+        return {"ticket": self.ticket, "kind_label": KINDS.get(self.kind, self.kind),
+                "subject_label": SUBJECTS.get(self.subject, self.subject), "status": self.status,
+                "status_label": self.status_label, "received_at": self.received_at.isoformat(),
+                "due_on": self.due_on.isoformat(), "answer": self.answer,
+                "answered_at": self.answered_at.isoformat() if self.answered_at else None}

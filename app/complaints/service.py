@@ -143,6 +143,17 @@ def complaint_page(user, complaint_id: int) -> dict:
             if handle and complaint.status == "open" and complaint.household_id is None else []}
 
 
+def staff_dict(user, complaint: PublicComplaint) -> dict:
+    """A complaint as the county reads it: who complained only with ``complaint.view_identity``."""
+    identity = can(user, "complaint.view_identity", complaint.region_code) and not complaint.anonymous
+    return {**complaint.public_dict(), "id": complaint.id, "kind": complaint.kind, "subject": complaint.subject,
+            "programme": complaint.programme, "region_code": complaint.region_code,
+            "household_named": complaint.household_named, "content": complaint.content,
+            "anonymous": complaint.anonymous, "name": complaint.name if identity else None,
+            "contact": complaint.contact if identity else None, "household_id": complaint.household_id,
+            "escalation_level": complaint.escalation_level}
+
+
 def link_household(user, complaint_id: int, data) -> PublicComplaint:
     """Name the household the complaint is about: its payments wait until the answer."""
     complaint = get_complaint(user, complaint_id, "complaint.handle")

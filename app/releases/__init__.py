@@ -12,7 +12,8 @@ __all__ = ["register"]
 
 
 def register(app: Flask) -> None:
-    from . import views
+    from . import api, views
 
     app.register_blueprint(views.bp)
     app.register_blueprint(views.public_bp)
+    app.register_blueprint(api.bp, name="releases_api")

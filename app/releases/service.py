@@ -28,6 +28,7 @@ from .models import RELEASE_MACHINE, Release
 
 DRAFT_FIELDS = {
     "event_id": Field("int", min=1, description="灾害过程"),
+    "region_code": Field("code", required=False, description="发布范围（默认本人辖区）"),
     "title": Field("str", required=False, default="", max_length=200, description="标题（默认按灾害过程命名）"),
     "summary": Field("str", required=False, default="", max_length=4000, multiline=True, description="灾情概述"),
     "relief": Field("str", required=False, default="", max_length=4000, multiline=True,
@@ -45,7 +46,16 @@ def releases_page(user) -> dict:
     rows = db.session.scalars(select(Release).order_by(Release.id.desc())).all()
     rows = [r for r in rows if codes.is_within(r.region_code, user.region_code)]
     events = db.session.scalars(visible_events(user)).all() if can(user, "release.draft") else []
-    return {"rows": rows, "events": events, "can_draft": can(user, "release.draft", user.region_code)}
+    return {"rows": rows, "events": events, "can_draft": can(user, "release.draft", user.region_code),
+            "scopes": scope_choices(user)}
+
+
+def scope_choices(user) -> list[tuple[str, str]]:
+    """The provinces, prefectures and counties a release of ``user`` may cover (own first)."""
+    rows = db.session.scalars(select(Region).where(Region.level.in_(("province", "prefecture", "county")))
+                              .order_by(Region.code)).all()
+    inside = [(r.code, r.name) for r in rows if codes.is_within(r.code, user.region_code)]
+    return sorted(inside, key=lambda pair: pair[0] != user.region_code)
 
 
 def get_release(user, release_id: int, action: str = "release.view") -> Release:
@@ -127,19 +137,24 @@ def draft_release(user, data) -> Release:
     for name in ("title", "summary", "relief", "change_note"):
         if values.get(name) and PERSONAL.search(values[name]):
             errors.append({"field": name, "message": "公开文本不得包含身份证号或电话号码"})
+    scope = values.get("region_code") or user.region_code
+    if db.session.get(Region, scope) is None or not codes.is_within(scope, user.region_code):
+        errors.append({"field": "region_code", "message": "请选择辖区内的省、市或县作为发布范围"})
+        scope = None
     event = get_event(user, values["event_id"]) if values.get("event_id") else None
-    previous = latest_approved(event.id, user.region_code) if event else None
+    previous = latest_approved(event.id, scope) if event and scope else None
     if previous is not None and not values.get("change_note"):
         errors.append({"field": "change_note", "message": "更正已发布的通报，请说明更正原因"})
     if errors:
         raise Invalid("发布内容有误。", errors)
-    figures = snapshot(event.id, user.region_code)
-    responses = responses_in_force(event.id, user.region_code)
+    require(user, "release.draft", scope)
+    figures = snapshot(event.id, scope)
+    responses = responses_in_force(event.id, scope)
     version = (db.session.scalar(select(func.max(Release.version)).where(
-        Release.event_id == event.id, Release.region_code == user.region_code)) or 0) + 1
+        Release.event_id == event.id, Release.region_code == scope)) or 0) + 1
     now = utcnow()
     title = values["title"] or f"{event.name} 灾情通报（第 {version} 期）"
-    release = Release(event_id=event.id, region_code=user.region_code, version=version, title=title,
+    release = Release(event_id=event.id, region_code=scope, version=version, title=title,
                       summary=values["summary"], relief=values["relief"], figures=figures,
                       responses=responses, as_of=_as_of(figures, now),
                       corrects_id=previous.id if previous else None,
@@ -148,7 +163,7 @@ def draft_release(user, data) -> Release:
     db.session.add(release)
     db.session.flush()
     audit.record(user, "release.draft", "public_release", release.id,
-                 after={"event_id": event.id, "version": version}, region_code=user.region_code)
+                 after={"event_id": event.id, "version": version}, region_code=scope)
     db.session.commit()
     return release
 
