@@ -5,7 +5,10 @@ from __future__ import annotations
 from flask import jsonify, request
 
 from ..api import api_blueprint, api_user, created, doc, list_of, public as no_token
+from ..validation import Field, int_arg
 from . import public, service
+
+PUBLISHED_LIMIT = Field("int", required=False, min=1, max=100, description="最多条数（默认 100）")
 
 bp = api_blueprint("releases_api", __name__)
 
@@ -40,6 +43,7 @@ def approval(release_id: int):
 
 @bp.get("/public/releases")
 @no_token
-@doc("已发布的灾情通报（公开，无需令牌）", tag="releases", schema=list_of("Release"))
+@doc("已发布的灾情通报（公开，无需令牌），新者在前", tag="releases", query={"limit": PUBLISHED_LIMIT},
+     responses={200: "通报", 422: "参数有误"}, schema=list_of("Release"))
 def published():
-    return jsonify([row.to_dict() for row in public.published()])
+    return jsonify([row.to_dict() for row in public.published(int_arg("limit", PUBLISHED_LIMIT) or 100)])
