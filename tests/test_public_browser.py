@@ -1,5 +1,6 @@
 """In a real browser: a member of the public files a complaint on a phone (375 px), the county
-handles it, the public reads the answer by ticket number; a bulletin on a phone and printed."""
+handles it, the public reads the answer by ticket number; a bulletin on a phone and printed; two coordinators draft and
+approve a bulletin; 住建 reads only its columns."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -104,3 +105,40 @@ def test_bulletin_on_a_phone_and_printed(app, client, auth, browser_page):
     page.emulate_media(media="print")
     assert not page.locator("nav.navbar").is_visible()
     shot(page, "bulletin-print")
+
+
+def test_coordinators_draft_preview_and_approve(app, client, auth, browser_page):
+    headers = auth.token("coordinator", "140000", username="reporter")
+    event_id = create_event(client, headers, ["140105"])
+    Reporter(client, headers, event_id)("140105", deaths=3, missing=1, collapsed_rooms=20)
+    page = browser_page
+    page.set_viewport_size({"width": 1366, "height": 900})
+    sign_in(page, auth.user("coordinator", "140000", username="drafter"), PASSWORD)
+    page.goto(page.base_url + "/releases/")
+    page.fill("textarea[name=summary]", "小店区局地暴雨，抢险救灾有序开展。")
+    submit(page, "#draft-release button[type=submit]")
+    assert page.locator("#preview-banner").is_visible()
+    assert page.locator("#approve").count() == 0  # the drafter cannot approve
+    shot(page, "release-preview-1366")
+    preview_url = page.url
+    page.context.clear_cookies()
+    sign_in(page, auth.user("coordinator", "140000", username="approver"), PASSWORD)
+    page.goto(preview_url)
+    submit(page, "#approve")
+    assert page.locator("#status").inner_text() == "已发布"
+    with page.expect_navigation():
+        page.click("text=公众页面")
+    assert "/public/releases/" in page.url and page.locator("#totals").is_visible()
+
+
+def test_a_department_reads_only_its_fields(app, auth, browser_page):
+    from tests.test_cycles_support import make_household
+
+    make_household(app, head_name="赵大", address="示例一村 3 组", damage_class="severely_damaged")
+    page = browser_page
+    page.set_viewport_size({"width": 1366, "height": 900})
+    sign_in(page, auth.user("dept_housing", "140105", username="zhujian"), PASSWORD)
+    page.goto(page.base_url + "/departments/")
+    headings = page.locator("#roster thead th").all_inner_texts()
+    assert headings == ["村（社区）", "户主", "住址", "房屋损坏等级", "重建进度"]
+    shot(page, "departments-housing-1366")

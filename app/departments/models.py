@@ -13,7 +13,7 @@ from ..types import UTCDateTime
 
 #: Every household field a department may be given, with its column heading.
 FIELD_LABELS = {
-    "village_code": "村（社区）", "head_name": "户主", "members": "家庭人口", "address": "住址",
+    "village": "村（社区）", "head_name": "户主", "members": "家庭人口", "address": "住址",
     "damage_class": "房屋损坏等级", "reconstruction_stage": "重建进度", "no_livelihood": "无生活来源",
     "contact": "联系电话", "id_number": "身份证号", "bank_name": "开户银行", "dibao": "低保", "tekun": "特困",
 }
@@ -22,12 +22,12 @@ FIELD_LABELS = {
 #: households and their size to find them with their own records.
 DEPARTMENT_FIELDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "dept_housing": ("倒损住房台账与恢复重建进度",
-                     ("village_code", "head_name", "address", "damage_class", "reconstruction_stage")),
-    "dept_education": ("受灾户中的在校学生（按户核对学籍）", ("village_code", "head_name", "members")),
-    "dept_hrss": ("无生活来源受灾户的就业援助", ("village_code", "head_name", "members", "no_livelihood")),
-    "dept_health": ("受灾户的伤病救治与卫生防疫", ("village_code", "head_name", "members", "contact")),
-    "dept_police": ("身份核对与失踪人员核查", ("village_code", "head_name", "id_number", "address")),
-    "dept_finance": ("救助资金拨付对象核对", ("village_code", "head_name", "bank_name", "dibao", "tekun")),
+                     ("village", "head_name", "address", "damage_class", "reconstruction_stage")),
+    "dept_education": ("受灾户中的在校学生（按户核对学籍）", ("village", "head_name", "members")),
+    "dept_hrss": ("无生活来源受灾户的就业援助", ("village", "head_name", "members", "no_livelihood")),
+    "dept_health": ("受灾户的伤病救治与卫生防疫", ("village", "head_name", "members", "contact")),
+    "dept_police": ("身份核对与失踪人员核查", ("village", "head_name", "id_number", "address")),
+    "dept_finance": ("救助资金拨付对象核对", ("village", "head_name", "bank_name", "dibao", "tekun")),
 }
 
 

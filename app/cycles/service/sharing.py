@@ -8,7 +8,7 @@ from sqlalchemy import select
 from ... import audit
 from ...errors import Invalid, NotFound
 from ...extensions import db
-from .base import within_clause
+from .base import region_names, within_clause
 from ..models import Household, ReconstructionProject
 from ..rules import DAMAGE_CLASSES, STAGE_LABELS
 
@@ -19,7 +19,9 @@ def household_rows(region_code: str, limit: int = 20000) -> list[dict]:
                                     .order_by(Household.village_code, Household.id).limit(limit)).all()
     stages = {p.household_id: STAGE_LABELS.get(p.stage, p.stage) for p in db.session.scalars(
         select(ReconstructionProject).where(ReconstructionProject.household_id.in_([h.id for h in households])))}
-    return [{"id": h.id, "village_code": h.village_code, "head_name": h.head_name, "id_number": h.id_number,
+    names = region_names({h.village_code for h in households})
+    return [{"id": h.id, "village_code": h.village_code, "village": names.get(h.village_code, h.village_code),
+             "head_name": h.head_name, "id_number": h.id_number,
              "members": h.members, "contact": h.contact, "address": h.address, "bank_name": h.bank_name,
              "damage_class": DAMAGE_CLASSES.get(h.damage_class, h.damage_class),
              "reconstruction_stage": stages.get(h.id, ""), "no_livelihood": h.no_livelihood,
