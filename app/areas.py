@@ -154,11 +154,13 @@ AREAS: tuple[Area, ...] = (
     Area("releases", _l("统一发布"),
          nav=(NavEntry("releases.index", _l("发布"), "fa-bullhorn", "release.view",
                        _l("灾情统一发布：起草、预览、审核、更正；公众页面、订阅源与 CAP 预警。")),),
+         demo=((7, _l("演示灾情通报"), "app.releases.demo:load_releases"),),
          # a coordinator drafts; another coordinator (or an admin) approves: never one's own draft
          actions={"release.view": ALL, "release.draft": STAFF, "release.approve": STAFF}),
     Area("complaints", _l("投诉举报"),
          nav=(NavEntry("complaints.index", _l("投诉"), "fa-envelope-open-text", "complaint.view",
                        _l("公众投诉举报：登记、分派、办理时限、逾期督办、答复。")),),
+         demo=((8, _l("演示投诉举报"), "app.complaints.demo:load_complaints"),),
          # officers never see complaints (they may be the person complained about); only
          # coordinators and admins see who complained, and only when not anonymous
          actions={"complaint.view": STAFF | {"auditor"}, "complaint.handle": STAFF,
