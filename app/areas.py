@@ -17,15 +17,29 @@ from typing import Mapping
 
 from flask_babel import lazy_gettext as _l
 
-ROLES = ("admin", "coordinator", "officer", "depot_manager", "auditor")
+#: Department accounts (部门共享, domain.md §3b): each sees only the fields its task needs
+#: (:mod:`app.departments`), nothing of the relief staff's areas.
+DEPARTMENT_ROLES = ("dept_education", "dept_housing", "dept_hrss", "dept_health", "dept_police",
+                    "dept_finance")
+ROLES = ("admin", "coordinator", "officer", "depot_manager", "auditor") + DEPARTMENT_ROLES
 ROLE_LABELS = {
     "admin": _l("系统管理员"),
     "coordinator": _l("减灾委协调员"),
     "officer": _l("灾害信息员"),
     "depot_manager": _l("物资库管理员"),
     "auditor": _l("审计员"),
+    "dept_education": _l("教育部门"),
+    "dept_housing": _l("住房城乡建设部门"),
+    "dept_hrss": _l("人力资源社会保障部门"),
+    "dept_health": _l("卫生健康部门"),
+    "dept_police": _l("公安部门"),
+    "dept_finance": _l("财政部门"),
 }
-ALL = frozenset(ROLES)
+#: Every relief staff role (the department accounts are not staff).
+ALL = frozenset(ROLES) - frozenset(DEPARTMENT_ROLES)
+#: Every role, department accounts included (their own account, their notifications).
+EVERYONE = frozenset(ROLES)
+DEPARTMENTS = frozenset(DEPARTMENT_ROLES)
 STAFF = frozenset({"admin", "coordinator"})
 
 
@@ -79,10 +93,10 @@ AREAS: tuple[Area, ...] = (
          # admins manage, auditors read (inside their jurisdiction); every signed-in user
          # manages their own account (password, sessions, tokens)
          actions={"user.view": frozenset({"admin", "auditor"}), "user.manage": frozenset({"admin"}),
-                  "account.view": ALL}),
+                  "account.view": EVERYONE}),
     Area("notifications", _l("通知"),
          home_panel="app.notifications.service:home_panel",
-         actions={"notification.view": ALL}),
+         actions={"notification.view": EVERYONE}),
     Area("reports", _l("灾情报送"),
          nav=(NavEntry("reports.events", _l("灾情"), "fa-triangle-exclamation", "event.view",
                        _l("灾害过程、初报续报核报、汇总与报送时限。")),),
@@ -141,6 +155,25 @@ AREAS: tuple[Area, ...] = (
                   "household.edit": STAFF | {"officer"},
                   "household.view_id_number": frozenset({"admin", "coordinator"}),
                   "payment.manage": STAFF}),
+    Area("releases", _l("统一发布"),
+         nav=(NavEntry("releases.index", _l("发布"), "fa-bullhorn", "release.view",
+                       _l("灾情统一发布：起草、预览、审核、更正；公众页面、订阅源与 CAP 预警。")),),
+         demo=((7, _l("演示灾情通报"), "app.releases.demo:load_releases"),),
+         # a coordinator drafts; another coordinator (or an admin) approves: never one's own draft
+         actions={"release.view": ALL, "release.draft": STAFF, "release.approve": STAFF}),
+    Area("complaints", _l("投诉举报"),
+         nav=(NavEntry("complaints.index", _l("投诉"), "fa-envelope-open-text", "complaint.view",
+                       _l("公众投诉举报：登记、分派、办理时限、逾期督办、答复。")),),
+         demo=((8, _l("演示投诉举报"), "app.complaints.demo:load_complaints"),),
+         # officers never see complaints (they may be the person complained about); only
+         # coordinators and admins see who complained, and only when not anonymous
+         actions={"complaint.view": STAFF | {"auditor"}, "complaint.handle": STAFF,
+                  "complaint.view_identity": STAFF}),
+    Area("departments", _l("部门共享"),
+         nav=(NavEntry("departments.index", _l("部门共享"), "fa-building-columns", "department.view",
+                       _l("教育、住建、人社、卫健、公安、财政：按职责可见的字段，每次访问均留痕。")),),
+         actions={"department.view": DEPARTMENTS, "department.export": DEPARTMENTS,
+                  "department.import": frozenset({"dept_housing"})}),
     Area("dashboard", _l("灾情地图"),
          nav=(NavEntry("dashboard.index", _l("地图"), "fa-map-location-dot", "dashboard.view",
                        _l("受灾村庄、储备库、最近有库存的储备库与保障盲区。")),),
@@ -151,6 +184,7 @@ AREAS: tuple[Area, ...] = (
 
 #: The order of the navigation bar (by endpoint), which is not the order of registration.
 NAV_ORDER = ("reports.events", "dashboard.index", "forecast.index", "responses.plans", "depots.index", "cycles.index",
+             "releases.index", "complaints.index", "departments.index",
              "regions.browse", "auth.users", "audit.index", "auth.account")
 
 
@@ -172,8 +206,8 @@ def policy() -> dict[str, frozenset[str]]:
         for action, roles in area.actions.items():
             if action in merged:
                 raise ValueError(f"action {action!r} is declared by two areas")
-            if not roles <= ALL:
-                raise ValueError(f"action {action!r} names unknown roles {sorted(roles - ALL)}")
+            if not roles <= EVERYONE:
+                raise ValueError(f"action {action!r} names unknown roles {sorted(roles - EVERYONE)}")
             merged[action] = frozenset(roles)
     return merged
 

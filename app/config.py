@@ -78,6 +78,16 @@ class Defaults:
     HOLIDAYS: list[str] = []  # ISO dates that are not working days
     EXTRA_WORKDAYS: list[str] = []  # weekend dates that are working days (调休)
 
+    # Public release (统一发布): who the CAP alerts and the Atom feed name as their sender.
+    RELEASE_CAP_SENDER = "jiuzai@example.invalid"
+    RELEASE_PUBLISHER = "自然灾害救助应急响应系统（演示）"
+    # Complaints from the public (投诉举报): the handling deadline in working days, how many
+    # complaints one address may file (Flask-Limiter syntax) and the escalation steps.
+    COMPLAINT_WORKING_DAYS = 15
+    COMPLAINT_RATE_LIMIT = "5 per hour"
+    # Department sharing: the largest house-safety appraisal document 住建 may attach.
+    APPRAISAL_MAX_BYTES = 5 * 1024 * 1024
+
     # Response levels: during a burst of reports, recompute an event's assessment at most this
     # often inline; the responses.refresh job picks up the rest within a minute.
     ASSESSMENT_MIN_INTERVAL_SECONDS = 10

@@ -53,6 +53,9 @@ JOBS: tuple[JobSpec, ...] = (
     JobSpec("cycles.notices", "公示期满提醒", "app.cycles.jobs:notices_ended",
             {"hour": 8, "minute": 0}, timedelta(days=2),
             description="公示期已满、待县级审定的救助周期与补充名册提醒。"),
+    JobSpec("complaints.escalate", "投诉举报逾期督办", "app.complaints.jobs:escalate_overdue",
+            {"hour": 8, "minute": 45}, timedelta(days=2),
+            description="超过办理时限（默认 15 个工作日）未答复的公众投诉举报，逐级上报督办。"),
 )
 
 

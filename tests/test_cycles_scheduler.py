@@ -30,7 +30,8 @@ def test_jobs_are_declared_once_with_stable_ids():
     ids = [spec.id for spec in JOBS]
     assert len(ids) == len(set(ids))
     assert {"reports.deadlines", "responses.refresh", "cycles.rolls", "cycles.winter_spring.open_survey",
-            "cycles.winter_spring.deadlines", "cycles.reconstruction.progress", "cycles.notices"} == set(ids)
+            "cycles.winter_spring.deadlines", "cycles.reconstruction.progress", "cycles.notices",
+            "complaints.escalate"} == set(ids)
     assert _spec("reports.deadlines").trigger == {"minute": "*/15"}
 
 

@@ -1,7 +1,9 @@
 """Relief cycles (救助周期): households, transitional, winter-spring, reconstruction, condolence
 and drought relief, with rolls, public notices, payments and funds kept apart.
 
-No other area reads the cycles; the shell reaches them through :mod:`app.areas` (pages, home
+Only the public complaints (:mod:`app.complaints`) call the cycles, to hold a household's
+payments while a complaint about it is open, and the departments (:mod:`app.departments`), to
+read households and record house-safety appraisals; the shell reaches them through :mod:`app.areas` (pages, home
 panel, demo step) and :mod:`app.jobs` (the scheduled jobs in :mod:`app.cycles.jobs`).
 """
 from __future__ import annotations
@@ -9,8 +11,14 @@ from __future__ import annotations
 from flask import Flask
 
 from . import api, views
+from .rules import DAMAGE_CLASSES
+from .service.complaints import hold_household, household_choices, release_holds
+from .service.sharing import household_region, household_rows, set_damage_class
 
-__all__ = ["register"]
+#: what the public complaints (app.complaints) and the departments (app.departments) call once
+#: they have checked permission
+__all__ = ["DAMAGE_CLASSES", "hold_household", "household_choices", "household_region", "household_rows",
+           "register", "release_holds", "set_damage_class"]
 
 
 def register(app: Flask) -> None:

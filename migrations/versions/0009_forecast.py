@@ -1,7 +1,7 @@
 """forecast (预判): hazard footprints uploaded for an event
 
 Revision ID: 0009_forecast
-Revises: 0005_unit_clocks
+Revises: 0006_public
 Create Date: 2026-12-07 06:30:00
 
 """
@@ -12,7 +12,7 @@ import app.types
 from app.migration_support import append_only
 
 revision = '0009_forecast'
-down_revision = '0005_unit_clocks'
+down_revision = '0006_public'
 branch_labels = None
 depends_on = None
 

@@ -78,3 +78,62 @@ def resolve_complaint(user, complaint_id: int, data) -> Complaint:
                  region_code=cycle.region_code)
     db.session.commit()
     return complaint
+
+
+# --- Complaints from the public (app.complaints), through the cycles' public surface ----------
+
+def household_choices(user, region_code: str) -> list[tuple[int, str]]:
+    """``(id, "户主 · 村")`` of the households ``user`` may see in ``region_code``, for the
+    picker of a complaint's handler (who links the household the complainant named)."""
+    from .households import household_query
+
+    rows = db.session.scalars(household_query(user, region_code=region_code).order_by(Household.id)
+                              .limit(2000)).all()
+    return [(h.id, f"{h.head_name} · {h.village_code}") for h in rows]
+
+
+def hold_household(user, household_id: int, content: str, source: str) -> list[int]:
+    """Open a cycle complaint about ``household_id`` in every cycle not yet closed where it is
+    put forward: as a complaint recorded on the cycle page, it holds the household's next payment
+    (:func:`app.cycles.service.disbursement.due_unpaid`) and the cycle's approvals until it is
+    resolved. Nothing of the complainant is copied (``source`` is the ticket). Returns the ids.
+    The caller has checked permission and commits."""
+    from ..models import Beneficiary, Cycle
+
+    household = get_household_for_hold(user, household_id)
+    cycles = db.session.scalars(select(Cycle).join(Beneficiary, Beneficiary.cycle_id == Cycle.id).where(
+        Beneficiary.household_id == household.id, Cycle.status.notin_(("closed", "cancelled")))).all()
+    ids = []
+    for cycle in cycles:
+        complaint = Complaint(cycle_id=cycle.id, household_id=household.id,
+                              content=f"公众投诉举报 {source}：{content}"[:4000], complainant="", contact="",
+                              recorded_by_id=getattr(user, "id", None))
+        db.session.add(complaint)
+        db.session.flush()
+        audit.record(user, "complaint.create", "cycle_complaint", complaint.id,
+                     after={"cycle_id": cycle.id, "source": source}, region_code=cycle.region_code)
+        ids.append(complaint.id)
+    return ids
+
+
+def get_household_for_hold(user, household_id: int) -> Household:
+    from .households import get_household
+
+    return get_household(user, household_id)
+
+
+def release_holds(user, complaint_ids: list[int], resolution: str) -> None:
+    """Resolve the cycle complaints :func:`hold_household` opened (the caller commits)."""
+    for complaint_id in complaint_ids or []:
+        complaint = db.session.get(Complaint, complaint_id)
+        if complaint is None or complaint.status != "open":
+            continue
+        complaint.status, complaint.resolution = "resolved", resolution[:4000]
+        complaint.resolved_at, complaint.resolved_by_id = utcnow(), getattr(user, "id", None)
+        audit.record(user, "complaint.resolve", "cycle_complaint", complaint.id, after={"status": "resolved"})
+
+
+def held_households(cycle_id: int) -> set[int]:
+    """Households of a cycle with a complaint still open: their payments wait until it is handled."""
+    return set(db.session.scalars(select(Complaint.household_id).where(
+        Complaint.cycle_id == cycle_id, Complaint.status == "open", Complaint.household_id.is_not(None))).all())

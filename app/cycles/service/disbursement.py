@@ -30,6 +30,7 @@ from ...database import lock_for_update
 from ...extensions import db
 from ...models_common import utcnow
 from ...notifications import coordinators_covering, notify
+from .complaints import held_households
 from ..models import (CYCLE_MACHINE, Cycle, FundEntry, FundLine, Household, Payment, PaymentRoll,
                      ReconstructionProject, Roll, RollEntry)
 from ..rules import Instalment, is_due
@@ -71,8 +72,11 @@ def due_unpaid(cycle: Cycle, cutoff: datetime) -> list[tuple[RollEntry, Instalme
     tz = _tz()
     paid = paid_keys(cycle.id)
     stages = stage_times(cycle.id)
+    held = held_households(cycle.id)  # an open complaint about a household holds its payments
     out = []
     for entry in frozen_entries(cycle.id, cutoff):
+        if entry.household_id in held:
+            continue
         for instalment in entry.plan():
             if instalment.amount_fen <= 0 or (entry.household_id, instalment.period) in paid:
                 continue

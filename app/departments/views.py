@@ -1,0 +1,48 @@
+"""Pages of department sharing: the roster with the department's fields, its export, and 住建's
+house-safety appraisals. Thin: one service call per route."""
+from __future__ import annotations
+
+from io import BytesIO
+
+from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user, login_required
+
+from .. import pages
+from ..spreadsheets import XLSX_MIMETYPE
+from ..uploads import upload_limit
+from . import service
+
+bp = Blueprint("departments", __name__, url_prefix="/departments")
+
+
+@bp.get("/")
+@login_required
+def index():
+    page = service.roster(current_user)
+    rows = service.appraisals(current_user) if page["can_import"] else []
+    return render_template("departments/index.html", appraisals=rows, **page)
+
+
+@bp.get("/export.xlsx")
+@login_required
+def export():
+    content, name = service.export(current_user)
+    return send_file(BytesIO(content), mimetype=XLSX_MIMETYPE, as_attachment=True, download_name=name)
+
+
+@bp.post("/appraisals")
+@login_required
+@upload_limit("APPRAISAL_MAX_BYTES")
+def appraisal():
+    with pages.refusals_flashed():
+        row = service.record_appraisal(current_user, request.form, request.files.get("file"))
+        flash(f"已登记鉴定 {row.appraisal_no}，该户房屋损坏等级已更新。", "success")
+    return redirect(url_for("departments.index"))
+
+
+@bp.get("/appraisals/<int:appraisal_id>/file")
+@login_required
+def appraisal_file(appraisal_id: int):
+    row = service.appraisal_file(current_user, appraisal_id)
+    return send_file(BytesIO(row.content), mimetype=row.content_type, as_attachment=True,
+                     download_name=row.file_name)
