@@ -17,13 +17,14 @@ from typing import Mapping
 
 from flask_babel import lazy_gettext as _l
 
-ROLES = ("admin", "coordinator", "officer", "depot_manager", "auditor")
+ROLES = ("admin", "coordinator", "officer", "depot_manager", "auditor", "finance")
 ROLE_LABELS = {
     "admin": _l("系统管理员"),
     "coordinator": _l("减灾委协调员"),
     "officer": _l("灾害信息员"),
     "depot_manager": _l("物资库管理员"),
     "auditor": _l("审计员"),
+    "finance": _l("财务人员"),  # the county finance office: the bank's files (发放文件、回盘)
 }
 ALL = frozenset(ROLES)
 STAFF = frozenset({"admin", "coordinator"})
@@ -136,7 +137,10 @@ AREAS: tuple[Area, ...] = (
                   "household.view": ALL,
                   "household.edit": STAFF | {"officer"},
                   "household.view_id_number": frozenset({"admin", "coordinator"}),
-                  "payment.manage": STAFF}),
+                  "payment.manage": STAFF,
+                  # the bank's payment file carries full identity numbers: the finance office only
+                  "payment.bank_file": frozenset({"finance"}),
+                  "payment.reconcile": frozenset({"finance"})}),
     Area("dashboard", _l("灾情地图"),
          nav=(NavEntry("dashboard.index", _l("地图"), "fa-map-location-dot", "dashboard.view",
                        _l("受灾村庄、储备库、最近有库存的储备库与保障盲区。")),),

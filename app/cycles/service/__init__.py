@@ -8,6 +8,7 @@
 - :mod:`.supplementary`: supplementary rolls (补充名册: 增补、补发、延长);
 - :mod:`.notices` (公示) and :mod:`.complaints` (投诉举报);
 - :mod:`.disbursement` (the scheduler's payment batches) and :mod:`.payments` (reading them);
+- :mod:`.reconcile`: the bank's payment file, its return file (回盘), credit back and reconciliation;
 - :mod:`.funds` (救灾资金), :mod:`.winter` (冬春救助), :mod:`.reconstruction` (倒损住房重建);
 - :mod:`.pages` (what the cycle pages show) and :mod:`.schedule` (the jobs, for the API).
 
@@ -29,6 +30,8 @@ from .households import (HOUSEHOLD_FIELDS, HOUSEHOLD_PATCH_FIELDS, create_househ
 from .notices import notice_page, notice_view, notices
 from .pages import detail_page, home_panel, index_page
 from .payments import bank_roll, payment_roll_view, payment_rolls, payments_page
+from .reconcile import (bank_file, batch_page, batch_reconciliation, batch_workbook, import_return,
+                        line_reconciliation, line_workbook)
 from .reconstruction import (PROGRESS_FIELDS, board_page, get_project, progress_reports, project_dict, project_dicts,
                              report_progress)
 from .rolls import CANCEL_ROLL_FIELDS, approve_roll, cancel_roll, get_roll, roll_view, rolls
@@ -37,7 +40,9 @@ from .supplementary import SUPPLEMENTARY_FIELDS, create_supplementary
 
 __all__ = ["BENEFICIARY_FIELDS", "CANCEL_ROLL_FIELDS", "COMPLAINT_FIELDS", "CYCLE_FIELDS", "HOUSEHOLD_FIELDS",
            "HOUSEHOLD_PATCH_FIELDS", "PROGRESS_FIELDS", "RESOLVE_FIELDS", "REVIEW_FIELDS", "SUPPLEMENTARY_FIELDS",
-           "TRANSITION_FIELDS", "add_beneficiaries", "add_beneficiary", "add_complaint", "approve_roll", "bank_roll",
+           "TRANSITION_FIELDS", "add_beneficiaries", "add_beneficiary", "add_complaint", "approve_roll", "bank_file", "bank_roll",
+           "batch_page", "batch_reconciliation", "batch_workbook", "import_return", "line_reconciliation",
+           "line_workbook",
            "beneficiary_dicts", "beneficiary_listing", "board_page", "cancel_roll", "complaints", "create_cycle",
            "create_household", "create_supplementary", "cycle_query", "cycle_view", "detail_page", "export_ledger",
            "get_complaint", "get_cycle", "get_household", "get_project", "get_roll", "home_panel", "household_dict",
