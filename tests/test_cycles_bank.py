@@ -291,3 +291,35 @@ def test_every_fund_line_balances_at_any_point(app, client, auth, batch):
             reconcile.import_return(finance, roll, FileStorage(stream, filename=name, content_type=XLSX))
 
     run()
+
+
+def test_pages_of_a_batch_for_finance_and_for_others(app, client, auth, batch):
+    roll, line = batch["roll"], batch["line"]
+    numbers = full_numbers(app, roll)
+    ids = sorted(numbers)
+    auth.login("coordinator", "140105")
+    page = client.get(f"/cycles/payment-rolls/{roll}").get_data(as_text=True)
+    assert 'id="bank-file"' not in page and 'id="import-return"' not in page
+    assert client.get(f"/cycles/payment-rolls/{roll}.xlsx").status_code == 403
+    auth.logout()
+    auth.login("finance", "140105")
+    page = client.get(f"/cycles/payment-rolls/{roll}").get_data(as_text=True)
+    assert 'id="bank-file"' in page and 'id="import-return"' in page
+    assert client.get(f"/cycles/payment-rolls/{roll}.xlsx").status_code == 200
+    stream, name = return_file([(ids[0], *numbers[ids[0]], "失败", "账户已销户"),
+                                (ids[1], *numbers[ids[1]], "成功", "")])
+    done = client.post(f"/cycles/payment-rolls/{roll}/bank-return", data={"file": (stream, name)},
+                       content_type="multipart/form-data", follow_redirects=True)
+    assert done.status_code == 200
+    page = done.get_data(as_text=True)
+    assert "账户已销户" in page and "待下一批次重发" in page and "已导入回盘" in page
+    stream, name = return_file([(ids[2], *numbers[ids[2]], "失败", "")])
+    refused = client.post(f"/cycles/payment-rolls/{roll}/bank-return", data={"file": (stream, name)},
+                          content_type="multipart/form-data")
+    assert refused.status_code == 422 and "第 3 行 失败原因" in refused.get_data(as_text=True)
+    ledger = client.get(f"/cycles/fund-lines/{line}").get_data(as_text=True)
+    assert "账实相符" in ledger and "退回" in ledger
+    assert client.get(f"/cycles/fund-lines/{line}/reconciliation.xlsx").status_code == 200
+    assert client.get(f"/cycles/payment-rolls/{roll}/reconciliation.xlsx").status_code == 200
+    detail = client.get(f"/cycles/{batch['cycle']}").get_data(as_text=True)
+    assert "失败/退回" in detail and "一卡通发放文件" in detail

@@ -124,6 +124,10 @@ class ImportForm(FlaskForm):
                        validate_choice=False)
 
 
+class BankReturnForm(FlaskForm):
+    file = FileField("银行回盘文件（.xlsx 或 .csv）", render_kw={"accept": ".xlsx,.csv"})
+
+
 class FundSourceForm(FlaskForm):
     code = StringField("编号（文号）")
     name = StringField("名称")

@@ -11,6 +11,8 @@
 """
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import func, select
 
 from ... import audit
@@ -181,6 +183,20 @@ def _reissues(payment_ids) -> dict[int, Payment]:
     return {p.reissue_of_id: p for p in db.session.scalars(select(Payment).where(Payment.reissue_of_id.in_(ids)))}
 
 
+def batch_summaries(roll_ids) -> dict[int, dict[str, int]]:
+    """``batch id → {state: count}`` for the cycle page."""
+    ids = list(roll_ids)
+    if not ids:
+        return {}
+    payments = db.session.execute(select(Payment.id, Payment.payment_roll_id)
+                                  .where(Payment.payment_roll_id.in_(ids))).all()
+    current = states(pid for pid, _roll in payments)
+    found = {roll: {state: 0 for state in PAYMENT_STATES} for roll in ids}
+    for pid, roll in payments:
+        found[roll][current[pid][0]] += 1
+    return found
+
+
 def batch_reconciliation(user, roll_id: int) -> dict:
     """A batch as the bank answered it: totals by state, each payment with its state and reason,
     the failures with where they were re-issued, and the return files imported."""
@@ -212,7 +228,8 @@ def batch_page(user, roll_id: int) -> dict:
     """What the batch's reconciliation page shows, and which files ``user`` may take or bring."""
     found = batch_reconciliation(user, roll_id)
     region = db.session.get(Cycle, found["cycle"]["id"]).region_code
-    return {**found, "can_download": can(user, "payment.bank_file", region),
+    returns = [{**r, "at": datetime.fromisoformat(r["at"])} for r in found["returns"]]
+    return {**found, "returns": returns, "can_download": can(user, "payment.bank_file", region),
             "can_import": can(user, "payment.reconcile", region)}
 
 
