@@ -66,6 +66,10 @@ class Standards:
     winter_spring_per_person_fen: int = 13_000
     winter_spring_pay_from_month: int = 12
     winter_spring_pay_to_month: int = 5
+    #: the winter share of the season's money in percent (``None``: by months, winter = Dec–Feb)
+    winter_spring_winter_percent: int | None = None
+    #: the part of the winter share paid before Spring Festival, in percent
+    winter_spring_before_festival_percent: int = 100
     reconstruction_subsidy_fen: Mapping[str, int] = field(default_factory=lambda: {
         "collapsed": 2_000_000, "severely_damaged": 2_000_000, "generally_damaged": 200_000})
     reconstruction_instalments: Mapping[str, Mapping[str, int]] = field(default_factory=lambda: {
@@ -97,6 +101,9 @@ class Standards:
             winter_spring_per_person_fen=fen(config["CYCLE_WINTER_SPRING_PER_PERSON_CNY"]),
             winter_spring_pay_from_month=int(config["CYCLE_WINTER_SPRING_PAY_FROM_MONTH"]),
             winter_spring_pay_to_month=int(config["CYCLE_WINTER_SPRING_PAY_TO_MONTH"]),
+            winter_spring_winter_percent=(None if config.get("CYCLE_WINTER_SPRING_WINTER_PERCENT") is None
+                                          else int(config["CYCLE_WINTER_SPRING_WINTER_PERCENT"])),
+            winter_spring_before_festival_percent=int(config.get("CYCLE_WINTER_SPRING_BEFORE_FESTIVAL_PERCENT", 100)),
             reconstruction_subsidy_fen={k: fen(v) for k, v in config["CYCLE_RECONSTRUCTION_SUBSIDY_CNY"].items()},
             reconstruction_instalments={k: dict(v) for k, v in config["CYCLE_RECONSTRUCTION_INSTALMENTS"].items()},
             condolence_per_death_fen=fen(config["CYCLE_CONDOLENCE_PER_DEATH_CNY"]),
@@ -270,6 +277,48 @@ def split_evenly(total: int, parts: int) -> list[int]:
     return [base + rest] + [base] * (parts - 1)
 
 
+WINTER_MONTHS = (12, 1, 2)
+SEASON_PARTS = {"before": "冬季（春节前）", "after": "冬季（春节后）", "spring": "春荒"}
+
+
+def winter_spring_schedule(total: int, months: list[tuple[int, int]], *, festival: date | None, payment_day: int,
+                           winter_percent: int | None = None, before_percent: int = 100) -> list[tuple[int, int, int, str]]:
+    """``total`` over the payment ``months`` of a season as ``(year, month, amount, part)``.
+
+    The winter share (by months, or ``winter_percent`` of the total) is paid in the winter months
+    due before ``festival`` (``before_percent`` of it; the rest in the winter months after it, or
+    the first spring month); the spring share evenly over the spring months, the last one in the
+    last month of the shortage season. Months owed nothing are left out.
+
+    >>> winter_spring_schedule(600, [(2024, 12), (2025, 1), (2025, 2), (2025, 3), (2025, 4), (2025, 5)],
+    ...                        festival=date(2025, 1, 29), payment_day=1)
+    [(2024, 12, 150, 'before'), (2025, 1, 150, 'before'), (2025, 3, 100, 'spring'), (2025, 4, 100, 'spring'), (2025, 5, 100, 'spring')]
+    """
+    winter = [ym for ym in months if ym[1] in WINTER_MONTHS]
+    spring = [ym for ym in months if ym[1] not in WINTER_MONTHS]
+    if not spring:
+        winter_total = total
+    elif not winter:
+        winter_total = 0
+    elif winter_percent is None:
+        winter_total = total * len(winter) // len(months)
+    else:
+        winter_total = total * winter_percent // 100
+    before = [ym for ym in winter if festival is None or due_day(*ym, payment_day) < festival] or winter[:1]
+    after = [ym for ym in winter if ym not in before] or spring[:1] or before[-1:]
+    early = winter_total * before_percent // 100
+    amounts: dict[tuple[int, int], list] = {ym: [0, "spring"] for ym in months}
+    for parts, share, label in ((before, early, "before"), (after, winter_total - early, "after")):
+        if share and parts:
+            for ym, amount in zip(parts, split_evenly(share, len(parts))):
+                amounts[ym][0] += amount
+                amounts[ym][1] = label
+    if spring and total - winter_total:
+        for ym, amount in zip(spring, split_evenly(total - winter_total, len(spring))):
+            amounts[ym][0] += amount
+    return [(y, m, amount, part) for (y, m), (amount, part) in amounts.items() if amount > 0]
+
+
 def split_percent(total: int, percents: Iterable[int]) -> list[int]:
     """``total`` split by whole percentages summing to 100; the rounding goes into the last part.
 
@@ -293,13 +342,15 @@ def due_day(year: int, month: int, payment_day: int) -> date:
 def instalments(kind: str, standards: Standards, *, persons: int = 0, deceased: int = 0,
                 damage_class: str = "none", starts_on: date | None = None, from_month: int = 0,
                 to_month: int | None = None, year: int | None = None, pay_to_month: int | None = None,
-                approved_on: date | None = None) -> list[Instalment]:
+                approved_on: date | None = None, festival: date | None = None) -> list[Instalment]:
     """What one roll entry is owed, instalment by instalment.
 
     - transitional: ``persons × daily standard × days`` for each calendar-month piece of
       ``[starts_on + from_month, starts_on + to_month)`` months, due on the piece's first day.
-    - winter_spring: ``persons × season standard`` split evenly over the payment months of the
-      season beginning in ``year`` (December to ``pay_to_month``), due on the payment day.
+    - winter_spring: ``persons × season standard`` over the payment months of the season beginning
+      in ``year`` (December to ``pay_to_month``), due on the payment day: the winter share before
+      Spring Festival (``festival``), the spring share by the end of the shortage season
+      (:func:`winter_spring_schedule`).
     - reconstruction: the subsidy of the damage class split over the stages of the work type.
     - condolence, drought: one instalment due on ``approved_on``.
 
@@ -319,9 +370,12 @@ def instalments(kind: str, standards: Standards, *, persons: int = 0, deceased: 
             raise ValueError("winter-spring instalments need the season year")
         months = winter_spring_months(year, standards.winter_spring_pay_from_month,
                                       pay_to_month or standards.winter_spring_pay_to_month)
-        amounts = split_evenly(persons * standards.winter_spring_per_person_fen, len(months))
+        schedule = winter_spring_schedule(persons * standards.winter_spring_per_person_fen, months,
+                                          festival=festival, payment_day=standards.payment_day,
+                                          winter_percent=standards.winter_spring_winter_percent,
+                                          before_percent=standards.winter_spring_before_festival_percent)
         return [Instalment(f"{y:04d}-{m:02d}", amount, due_day(y, m, standards.payment_day),
-                           label=f"{y}年{m}月") for (y, m), amount in zip(months, amounts)]
+                           label=f"{y}年{m}月·{SEASON_PARTS[part]}") for y, m, amount, part in schedule]
     if kind == "reconstruction":
         work_type = "rebuild" if damage_class in ("collapsed", "severely_damaged") else "repair"
         subsidy = standards.reconstruction_subsidy_fen.get(damage_class, 0)
