@@ -167,6 +167,9 @@ class Defaults:
     # One-off aid.
     CYCLE_CONDOLENCE_PER_DEATH_CNY = 10000
     CYCLE_DROUGHT_PER_PERSON_CNY = 60
+    CYCLE_EMERGENCY_PER_PERSON_CNY = 300  # 应急救助 (emergency relief), the central norm
+    # Estimates of what an event needs (资金需求测算): transitional aid counted as this many days.
+    CYCLE_ESTIMATE_TRANSITIONAL_DAYS = 90
     # Monthly instalments fall due on this day of the month.
     CYCLE_PAYMENT_DAY = 1
     # Scheduler: trigger overrides per job id ({"cycles.rolls": {"hour": 5}}), lease and staleness.

@@ -44,7 +44,7 @@ def _approved(app, client, auth, event, *, fund=True):
 
 def test_create_names_every_bad_field(client, auth, event):
     headers = auth.token("coordinator", "140105")
-    response = client.post("/api/v1/cycles", headers=headers, json={"kind": "emergency", "region_code": "14x",
+    response = client.post("/api/v1/cycles", headers=headers, json={"kind": "evacuation", "region_code": "14x",
                                                                     "months": "three"})
     assert response.status_code == 422
     assert {e["field"] for e in response.get_json()["errors"]} == {"kind", "region_code", "months"}

@@ -138,6 +138,20 @@ class FundSourceForm(FlaskForm):
     amount = StringField("金额（元）", render_kw={"inputmode": "decimal"})
 
 
+class AllocationReceivedForm(FlaskForm):
+    """An allocation received from the level above (下达资金), recorded as a source with one line."""
+
+    code = StringField("文号")
+    name = StringField("名称")
+    level = SelectField("来源", choices=[(k, v) for k, v in FUND_LEVELS.items() if k != "county"],
+                        validate_choice=False)
+    region_code = SelectField("县（市、区）", choices=[], validate_choice=False)
+    year = HiddenField()
+    relief_item = SelectField("救助项目", choices=list(KINDS.items()), validate_choice=False)
+    amount = StringField("金额（元）", render_kw={"inputmode": "decimal"})
+    note = StringField("说明")
+
+
 class AllocationForm(FlaskForm):
     line_id = HiddenField()
     amount = StringField("金额（元，负数为调减）", render_kw={"inputmode": "decimal"})

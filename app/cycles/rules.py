@@ -22,16 +22,20 @@ from zoneinfo import ZoneInfo
 
 from gis import codes
 
+from .seasons import (SEASON_PARTS, WINTER_MONTHS, due_day, split_evenly, winter_spring_months,  # noqa: F401
+                      winter_spring_schedule)
+
 KINDS = {
     "transitional": "过渡期生活救助",
     "winter_spring": "冬春生活救助",
     "reconstruction": "倒损住房恢复重建",
     "condolence": "遇难人员家属抚慰金",
     "drought": "旱灾临时生活救助",
+    "emergency": "应急救助",
 }
 #: Kinds tied to one disaster event (the others are per year).
-EVENT_KINDS = ("transitional", "reconstruction", "condolence", "drought")
-ONE_OFF_KINDS = ("condolence", "drought")
+EVENT_KINDS = ("transitional", "reconstruction", "condolence", "drought", "emergency")
+ONE_OFF_KINDS = ("condolence", "drought", "emergency")
 
 DAMAGE_CLASSES = {
     "collapsed": "倒塌",
@@ -77,6 +81,7 @@ class Standards:
         "repair": {"completed": 100}})
     condolence_per_death_fen: int = 1_000_000
     drought_per_person_fen: int = 6_000
+    emergency_per_person_fen: int = 30_000
     payment_day: int = 1
 
     def to_dict(self) -> dict:
@@ -108,6 +113,7 @@ class Standards:
             reconstruction_instalments={k: dict(v) for k, v in config["CYCLE_RECONSTRUCTION_INSTALMENTS"].items()},
             condolence_per_death_fen=fen(config["CYCLE_CONDOLENCE_PER_DEATH_CNY"]),
             drought_per_person_fen=fen(config["CYCLE_DROUGHT_PER_PERSON_CNY"]),
+            emergency_per_person_fen=fen(config.get("CYCLE_EMERGENCY_PER_PERSON_CNY", 300)),
             payment_day=int(config["CYCLE_PAYMENT_DAY"]),
         )
 
@@ -164,6 +170,8 @@ def assess(kind: str, household: Mapping, *, deceased: int = 0) -> Assessment:
     - condolence: at least one member died in the disaster (``deceased``).
     - drought: in hardship through the drought: no livelihood, no capacity to help themselves,
       低保 or 特困.
+    - emergency (应急救助, the emergency phase): house collapsed or severely damaged, nowhere to
+      live, cannot go home, no livelihood or no capacity to help themselves.
 
     >>> assess("transitional", {"damage_class": "collapsed", "no_housing": True}).eligible
     True
@@ -201,6 +209,13 @@ def assess(kind: str, household: Mapping, *, deceased: int = 0) -> Assessment:
         if damage == "generally_damaged":
             return Assessment(True, ("住房一般损坏，需维修加固",) + marks, priority, "repair")
         return Assessment(False, ("住房未倒塌或损坏",), priority)
+    if kind in ONE_OFF_KINDS:
+        return _assess_one_off(kind, damage, flag, marks, priority, deceased)
+    raise ValueError(f"unknown kind {kind!r}")
+
+
+def _assess_one_off(kind: str, damage: str, flag: dict, marks: tuple, priority: bool, deceased: int) -> Assessment:
+    """Condolence, drought and emergency relief (see :func:`assess`)."""
     if kind == "condolence":
         if deceased >= 1:
             return Assessment(True, (f"因灾遇难 {deceased} 人",), priority)
@@ -210,8 +225,12 @@ def assess(kind: str, household: Mapping, *, deceased: int = 0) -> Assessment:
         if reasons:
             return Assessment(True, ("因旱生活困难：" + "、".join(reasons),), priority)
         return Assessment(False, ("无因旱生活困难情形",), priority)
-    raise ValueError(f"unknown kind {kind!r}")
-
+    reasons = [f"住房{DAMAGE_CLASSES[damage]}"] if damage in ("collapsed", "severely_damaged") else []
+    reasons += [FLAGS[name] for name in ("no_housing", "cannot_return", "no_livelihood", "no_self_rescue")
+                if flag[name]]
+    if reasons:
+        return Assessment(True, ("需紧急生活救助：" + "、".join(reasons),) + marks, priority)
+    return Assessment(False, ("无需紧急生活救助情形",), priority)
 
 # --- building blocks -----------------------------------------------------------------------------
 
@@ -246,79 +265,6 @@ def transitional_segments(starts_on: date, from_month: int, to_month: int) -> li
     return out
 
 
-def winter_spring_months(year: int, from_month: int, to_month: int) -> list[tuple[int, int]]:
-    """Payment months of the winter-spring season whose survey is in autumn of ``year``.
-
-    A month from September on belongs to ``year``, an earlier one to the next year.
-
-    >>> winter_spring_months(2025, 12, 5)
-    [(2025, 12), (2026, 1), (2026, 2), (2026, 3), (2026, 4), (2026, 5)]
-    >>> winter_spring_months(2025, 3, 5)
-    [(2026, 3), (2026, 4), (2026, 5)]
-    """
-    start_year = year if from_month >= 9 else year + 1
-    end_year = start_year + 1 if to_month < from_month else start_year
-    out, y, m = [], start_year, from_month
-    while (y, m) <= (end_year, to_month):
-        out.append((y, m))
-        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-    return out
-
-
-def split_evenly(total: int, parts: int) -> list[int]:
-    """``total`` in ``parts`` whole amounts; the remainder goes into the first part.
-
-    >>> split_evenly(1000, 3)
-    [334, 333, 333]
-    """
-    if parts <= 0:
-        raise ValueError("parts must be positive")
-    base, rest = divmod(total, parts)
-    return [base + rest] + [base] * (parts - 1)
-
-
-WINTER_MONTHS = (12, 1, 2)
-SEASON_PARTS = {"before": "冬季（春节前）", "after": "冬季（春节后）", "spring": "春荒"}
-
-
-def winter_spring_schedule(total: int, months: list[tuple[int, int]], *, festival: date | None, payment_day: int,
-                           winter_percent: int | None = None, before_percent: int = 100) -> list[tuple[int, int, int, str]]:
-    """``total`` over the payment ``months`` of a season as ``(year, month, amount, part)``.
-
-    The winter share (by months, or ``winter_percent`` of the total) is paid in the winter months
-    due before ``festival`` (``before_percent`` of it; the rest in the winter months after it, or
-    the first spring month); the spring share evenly over the spring months, the last one in the
-    last month of the shortage season. Months owed nothing are left out.
-
-    >>> winter_spring_schedule(600, [(2024, 12), (2025, 1), (2025, 2), (2025, 3), (2025, 4), (2025, 5)],
-    ...                        festival=date(2025, 1, 29), payment_day=1)
-    [(2024, 12, 150, 'before'), (2025, 1, 150, 'before'), (2025, 3, 100, 'spring'), (2025, 4, 100, 'spring'), (2025, 5, 100, 'spring')]
-    """
-    winter = [ym for ym in months if ym[1] in WINTER_MONTHS]
-    spring = [ym for ym in months if ym[1] not in WINTER_MONTHS]
-    if not spring:
-        winter_total = total
-    elif not winter:
-        winter_total = 0
-    elif winter_percent is None:
-        winter_total = total * len(winter) // len(months)
-    else:
-        winter_total = total * winter_percent // 100
-    before = [ym for ym in winter if festival is None or due_day(*ym, payment_day) < festival] or winter[:1]
-    after = [ym for ym in winter if ym not in before] or spring[:1] or before[-1:]
-    early = winter_total * before_percent // 100
-    amounts: dict[tuple[int, int], list] = {ym: [0, "spring"] for ym in months}
-    for parts, share, label in ((before, early, "before"), (after, winter_total - early, "after")):
-        if share and parts:
-            for ym, amount in zip(parts, split_evenly(share, len(parts))):
-                amounts[ym][0] += amount
-                amounts[ym][1] = label
-    if spring and total - winter_total:
-        for ym, amount in zip(spring, split_evenly(total - winter_total, len(spring))):
-            amounts[ym][0] += amount
-    return [(y, m, amount, part) for (y, m), (amount, part) in amounts.items() if amount > 0]
-
-
 def split_percent(total: int, percents: Iterable[int]) -> list[int]:
     """``total`` split by whole percentages summing to 100; the rounding goes into the last part.
 
@@ -331,10 +277,6 @@ def split_percent(total: int, percents: Iterable[int]) -> list[int]:
     parts = [total * p // 100 for p in percents]
     parts[-1] += total - sum(parts)
     return parts
-
-
-def due_day(year: int, month: int, payment_day: int) -> date:
-    return date(year, month, min(payment_day, calendar.monthrange(year, month)[1]))
 
 
 # --- instalments -----------------------------------------------------------------------------------
@@ -352,7 +294,7 @@ def instalments(kind: str, standards: Standards, *, persons: int = 0, deceased: 
       Spring Festival (``festival``), the spring share by the end of the shortage season
       (:func:`winter_spring_schedule`).
     - reconstruction: the subsidy of the damage class split over the stages of the work type.
-    - condolence, drought: one instalment due on ``approved_on``.
+    - condolence, drought, emergency: one instalment due on ``approved_on``.
 
     >>> [i.amount_fen for i in instalments("transitional", Standards(), persons=3,
     ...                                     starts_on=date(2025, 8, 1))]
@@ -392,6 +334,9 @@ def instalments(kind: str, standards: Standards, *, persons: int = 0, deceased: 
     if kind == "drought":
         return [Instalment("once", persons * standards.drought_per_person_fen, approved_on,
                            label="一次性旱灾临时生活救助")]
+    if kind == "emergency":
+        return [Instalment("once", persons * standards.emergency_per_person_fen, approved_on,
+                           label="一次性应急救助")]
     raise ValueError(f"unknown kind {kind!r}")
 
 

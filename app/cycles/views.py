@@ -19,7 +19,7 @@ from ..errors import Invalid
 from ..pages import labels_of, perform, refusals_flashed
 from ..uploads import upload_limit
 from . import service
-from .forms import (AllocationForm, BankReturnForm, BeneficiaryForm, CancelRollForm, ComplaintForm, ConfirmForm, CycleForm,
+from .forms import (AllocationForm, AllocationReceivedForm, BankReturnForm, BeneficiaryForm, CancelRollForm, ComplaintForm, ConfirmForm, CycleForm,
                     FundLineForm, FundSourceForm, HouseholdForm, ImportForm, ProgressForm, ResolveForm,
                     ReviewForm, SubmitNeedsForm, SupplementaryRollForm, TransitionForm)
 from .models import ACTION_LABELS
@@ -283,6 +283,32 @@ def fund_ledger(line_id: int):
 @login_required
 def fund_line_reconciliation_xlsx(line_id: int):
     return _xlsx(*service.line_workbook(current_user, line_id))
+
+
+# --- an event's fund estimate and request (资金需求测算、资金申请) ------------------------------------------
+
+@bp.route("/events/<int:event_id>/fund-request", methods=["GET", "POST"])
+@login_required
+def fund_request(event_id: int):
+    """The estimate by county and relief kind, the printable request, and the allocation received."""
+    region_code = request.args.get("region_code") or None
+    back = url_for("cycles.fund_request", event_id=event_id, region_code=region_code)
+    if request.method == "POST":
+        return perform(lambda: funds.register_source(current_user, request.form), "已登记到位资金。", back,
+                       form=AllocationReceivedForm())
+    page = service.estimate_page(current_user, event_id, region_code)
+    form = AllocationReceivedForm(formdata=None, year=page["event"]["year"],
+                                  name=f"{page['event']['name']}救灾资金")
+    form.region_code.choices = [(r["region_code"], page["names"].get(r["region_code"], r["region_code"]))
+                                for r in page["rows"]]
+    form.relief_item.choices = list(page["kinds"].items())
+    return render_template("cycles/fund_request.html", form=form, **page)
+
+
+@bp.get("/events/<int:event_id>/fund-request.xlsx")
+@login_required
+def fund_request_xlsx(event_id: int):
+    return _xlsx(*service.request_workbook(current_user, event_id, request.args.get("region_code") or None))
 
 
 # --- winter-spring ----------------------------------------------------------------------------------------

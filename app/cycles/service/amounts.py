@@ -33,6 +33,8 @@ def plan(cycle: Cycle, *, persons: int, deceased: int = 0, damage_class: str = "
     found = instalments(cycle.kind, std, persons=persons, deceased=deceased, approved_on=due_on or local_today())
     if cycle.kind == "condolence":
         return found, {"per_death": std.condolence_per_death_fen / 100}
+    if cycle.kind == "emergency":
+        return found, {"per_person": std.emergency_per_person_fen / 100}
     return found, {"per_person": std.drought_per_person_fen / 100}
 
 
