@@ -21,13 +21,14 @@ from flask_babel import lazy_gettext as _l
 #: (:mod:`app.departments`), nothing of the relief staff's areas.
 DEPARTMENT_ROLES = ("dept_education", "dept_housing", "dept_hrss", "dept_health", "dept_police",
                     "dept_finance")
-ROLES = ("admin", "coordinator", "officer", "depot_manager", "auditor") + DEPARTMENT_ROLES
+ROLES = ("admin", "coordinator", "officer", "depot_manager", "auditor", "finance") + DEPARTMENT_ROLES
 ROLE_LABELS = {
     "admin": _l("系统管理员"),
     "coordinator": _l("减灾委协调员"),
     "officer": _l("灾害信息员"),
     "depot_manager": _l("物资库管理员"),
     "auditor": _l("审计员"),
+    "finance": _l("财务人员"),  # the county finance office: the bank's files (发放文件、回盘)
     "dept_education": _l("教育部门"),
     "dept_housing": _l("住房城乡建设部门"),
     "dept_hrss": _l("人力资源社会保障部门"),
@@ -154,7 +155,10 @@ AREAS: tuple[Area, ...] = (
                   "household.view": ALL,
                   "household.edit": STAFF | {"officer"},
                   "household.view_id_number": frozenset({"admin", "coordinator"}),
-                  "payment.manage": STAFF}),
+                  "payment.manage": STAFF,
+                  # the bank's payment file carries full identity numbers: the finance office only
+                  "payment.bank_file": frozenset({"finance"}),
+                  "payment.reconcile": frozenset({"finance"})}),
     Area("releases", _l("统一发布"),
          nav=(NavEntry("releases.index", _l("发布"), "fa-bullhorn", "release.view",
                        _l("灾情统一发布：起草、预览、审核、更正；公众页面、订阅源与 CAP 预警。")),),

@@ -170,12 +170,15 @@ class Defaults:
     CYCLE_WINTER_SPRING_SINGLE_CROP_REGIONS: list[str] = []
     # Counties (or larger regions) whose winter-spring survey the yearly job opens; empty: all.
     CYCLE_WINTER_SPRING_REGIONS: list[str] = []
-    # Spring Festival (春节) per calendar year: winter-spring money goes out before it.
-    CYCLE_SPRING_FESTIVAL = {
-        "2024": "2024-02-10", "2025": "2025-01-29", "2026": "2026-02-17", "2027": "2027-02-06",
-        "2028": "2028-01-26", "2029": "2029-02-13", "2030": "2030-02-03",
-    }
-    CYCLE_SPRING_FESTIVAL_WARN_DAYS = 15
+    # Winter-spring money: the winter share (percent of the season's money; None: by months,
+    # winter = December–February) goes out before Spring Festival (this percent of it; the rest
+    # in the winter months after it), the spring share by the end of the shortage season. Spring
+    # Festival comes from the Chinese calendar (app/cycles/festival.py), never from a table.
+    CYCLE_WINTER_SPRING_WINTER_PERCENT: int | None = None
+    CYCLE_WINTER_SPRING_BEFORE_FESTIVAL_PERCENT = 100
+    # The county is warned this many days before Spring Festival while winter money due before
+    # it is unpaid (three weeks), and alerted after it.
+    CYCLE_SPRING_FESTIVAL_WARN_DAYS = 21
     # Housing reconstruction (倒损住房恢复重建): subsidy by damage class, instalments by stage (%).
     CYCLE_RECONSTRUCTION_SUBSIDY_CNY = {"collapsed": 20000, "severely_damaged": 20000,
                                         "generally_damaged": 2000}
@@ -187,6 +190,9 @@ class Defaults:
     # One-off aid.
     CYCLE_CONDOLENCE_PER_DEATH_CNY = 10000
     CYCLE_DROUGHT_PER_PERSON_CNY = 60
+    CYCLE_EMERGENCY_PER_PERSON_CNY = 300  # 应急救助 (emergency relief), the central norm
+    # Estimates of what an event needs (资金需求测算): transitional aid counted as this many days.
+    CYCLE_ESTIMATE_TRANSITIONAL_DAYS = 90
     # Monthly instalments fall due on this day of the month.
     CYCLE_PAYMENT_DAY = 1
     # Scheduler: trigger overrides per job id ({"cycles.rolls": {"hour": 5}}), lease and staleness.

@@ -128,7 +128,7 @@ def test_other_kinds(kind, household, deceased, eligible, work_type):
 
 def test_unknown_kind_is_a_programming_error():
     with pytest.raises(ValueError):
-        assess("emergency", {})
+        assess("evacuation", {})
 
 
 # --- building blocks ----------------------------------------------------------------------------------

@@ -144,7 +144,9 @@ def test_winter_spring_year_from_survey_to_spring(app, client, auth, runner):
     assert paid_total(app, cycle) == (3 + 2) * 130
     payments = _payments(app, cycle)
     assert sorted({p for _h, p, _a in payments}) == ["2025-12", "2026-01", "2026-02", "2026-03", "2026-04", "2026-05"]
-    assert [a for h, _p, a in payments if h == g] == [4335, 4333, 4333, 4333, 4333, 4333]
+    # the winter half (December–February, all before Spring Festival 2026-02-17) and the spring
+    # half (March–May) each split evenly: 2 × 130 = 260 CNY
+    assert [a for h, _p, a in payments if h == g] == [4334, 4333, 4333, 4334, 4333, 4333]
     assert _status(client, headers, cycle) == "closed"
     # the first payment was made before Spring Festival (2026-02-17)
     batches = client.get(f"/api/v1/cycles/{cycle}/payment-rolls", headers=headers).get_json()["items"]

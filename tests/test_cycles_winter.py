@@ -168,12 +168,12 @@ def test_spring_festival_warnings_and_alerts(app, runner, people):
 
     _open(runner, app)
     job = "cycles.winter_spring.deadlines"
-    # Spring Festival 2026 is 2026-02-17 (configured): warn 15 days before, alert from that day
-    with time_machine.travel(at("2026-02-01 09:00"), tick=False):
-        run_due(runner, at("2026-02-01 09:00"), job)
+    # Spring Festival 2026 is 2026-02-17 (Chinese calendar): warn three weeks before, alert from that day
+    with time_machine.travel(at("2026-01-26 09:00"), tick=False):
+        run_due(runner, at("2026-01-26 09:00"), job)
     assert _notes(app, "winter_spring.festival") == []
-    with time_machine.travel(at("2026-02-02 09:00"), tick=False):
-        run_due(runner, at("2026-02-02 09:00"), job)
+    with time_machine.travel(at("2026-01-27 09:00"), tick=False):
+        run_due(runner, at("2026-01-27 09:00"), job)
     warned = _notes(app, "winter_spring.festival")
     assert {u for u, _k, _t in warned} >= {"xiaodian", "yingze"} and all("尚未发放" in t for *_x, t in warned)
     with time_machine.travel(at("2026-02-17 09:00"), tick=False):

@@ -158,7 +158,7 @@ def test_bank_roll_and_needs_table(app, client, auth, runner):
     with time_machine.travel(at("2025-08-09 07:00"), tick=False):
         run_due(runner, at("2025-08-09 07:00"), "cycles.rolls")
     batch = client.get(f"/api/v1/cycles/{cycle}/payment-rolls", headers=headers).get_json()["items"][0]
-    roll = client.get(f"/api/v1/payment-rolls/{batch['id']}/export.xlsx", headers=headers)
+    roll = client.get(f"/api/v1/payment-rolls/{batch['id']}/export.xlsx", headers=auth.token("finance", "140105"))
     assert roll.status_code == 200
     values = cells_of(roll.data)
     assert_escaped(values, HOSTILE[:4])

@@ -1,5 +1,5 @@
-"""Excel in and out: the damaged-house ledger (因灾倒塌损坏住房户台账), the bank payment roll
-(一卡通发放名册) and the winter-spring needs table (受灾人员冬春生活需救助情况统计表).
+"""Excel in and out: the damaged-house ledger (因灾倒塌损坏住房户台账) and the winter-spring needs
+table (受灾人员冬春生活需救助情况统计表); the bank's files are in :mod:`app.cycles.bankfile`.
 
 Reading finds the header row (the one with 户主姓名) under any title rows, maps columns by
 their Chinese headers (common variants accepted) and returns ``(records, errors)``: every
@@ -195,20 +195,6 @@ def write_ledger(households, *, show_id: bool, village_names: dict[str, str], un
         rows.append(row)
     subtitle = f"填报单位：{unit}    导出时间：{datetime.now():%Y-%m-%d %H:%M}"
     return _book(TITLE, subtitle, headers, rows, [6] + [14] * len(fields))
-
-
-def write_bank_roll(cycle_name: str, period: str, payments) -> bytes:
-    """The bank's 一卡通 payment file: name, masked identity number, account, amount."""
-    headers = ["序号", "姓名", "身份证号码", "一卡通账号", "开户银行", "金额（元）", "救助项目", "款项"]
-    rows = []
-    total = 0
-    for index, p in enumerate(payments, start=1):
-        rows.append([index, p.head_name, idcard.mask_id(p.id_number), p.bank_account, p.bank_name,
-                     p.amount_fen / 100, cycle_name, p.label])
-        total += p.amount_fen
-    rows.append(["合计", "", "", "", "", total / 100, "", f"{len(rows)} 笔"])
-    return _book("救灾资金一卡通发放名册", f"{cycle_name}    发放批次：{period}", headers, rows,
-                 [6, 12, 22, 24, 16, 12, 30, 24])
 
 
 def write_needs_table(table: dict) -> bytes:

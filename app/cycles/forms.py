@@ -124,6 +124,10 @@ class ImportForm(FlaskForm):
                        validate_choice=False)
 
 
+class BankReturnForm(FlaskForm):
+    file = FileField("银行回盘文件（.xlsx 或 .csv）", render_kw={"accept": ".xlsx,.csv"})
+
+
 class FundSourceForm(FlaskForm):
     code = StringField("编号（文号）")
     name = StringField("名称")
@@ -132,6 +136,20 @@ class FundSourceForm(FlaskForm):
     year = StringField("年度", render_kw=NUMERIC)
     relief_item = SelectField("资金指标：救助项目", choices=list(KINDS.items()), validate_choice=False)
     amount = StringField("金额（元）", render_kw={"inputmode": "decimal"})
+
+
+class AllocationReceivedForm(FlaskForm):
+    """An allocation received from the level above (下达资金), recorded as a source with one line."""
+
+    code = StringField("文号")
+    name = StringField("名称")
+    level = SelectField("来源", choices=[(k, v) for k, v in FUND_LEVELS.items() if k != "county"],
+                        validate_choice=False)
+    region_code = SelectField("县（市、区）", choices=[], validate_choice=False)
+    year = HiddenField()
+    relief_item = SelectField("救助项目", choices=list(KINDS.items()), validate_choice=False)
+    amount = StringField("金额（元）", render_kw={"inputmode": "decimal"})
+    note = StringField("说明")
 
 
 class AllocationForm(FlaskForm):

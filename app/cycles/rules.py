@@ -22,16 +22,20 @@ from zoneinfo import ZoneInfo
 
 from gis import codes
 
+from .seasons import (SEASON_PARTS, WINTER_MONTHS, due_day, split_evenly, winter_spring_months,  # noqa: F401
+                      winter_spring_schedule)
+
 KINDS = {
     "transitional": "过渡期生活救助",
     "winter_spring": "冬春生活救助",
     "reconstruction": "倒损住房恢复重建",
     "condolence": "遇难人员家属抚慰金",
     "drought": "旱灾临时生活救助",
+    "emergency": "应急救助",
 }
 #: Kinds tied to one disaster event (the others are per year).
-EVENT_KINDS = ("transitional", "reconstruction", "condolence", "drought")
-ONE_OFF_KINDS = ("condolence", "drought")
+EVENT_KINDS = ("transitional", "reconstruction", "condolence", "drought", "emergency")
+ONE_OFF_KINDS = ("condolence", "drought", "emergency")
 
 DAMAGE_CLASSES = {
     "collapsed": "倒塌",
@@ -66,6 +70,10 @@ class Standards:
     winter_spring_per_person_fen: int = 13_000
     winter_spring_pay_from_month: int = 12
     winter_spring_pay_to_month: int = 5
+    #: the winter share of the season's money in percent (``None``: by months, winter = Dec–Feb)
+    winter_spring_winter_percent: int | None = None
+    #: the part of the winter share paid before Spring Festival, in percent
+    winter_spring_before_festival_percent: int = 100
     reconstruction_subsidy_fen: Mapping[str, int] = field(default_factory=lambda: {
         "collapsed": 2_000_000, "severely_damaged": 2_000_000, "generally_damaged": 200_000})
     reconstruction_instalments: Mapping[str, Mapping[str, int]] = field(default_factory=lambda: {
@@ -73,6 +81,7 @@ class Standards:
         "repair": {"completed": 100}})
     condolence_per_death_fen: int = 1_000_000
     drought_per_person_fen: int = 6_000
+    emergency_per_person_fen: int = 30_000
     payment_day: int = 1
 
     def to_dict(self) -> dict:
@@ -97,10 +106,14 @@ class Standards:
             winter_spring_per_person_fen=fen(config["CYCLE_WINTER_SPRING_PER_PERSON_CNY"]),
             winter_spring_pay_from_month=int(config["CYCLE_WINTER_SPRING_PAY_FROM_MONTH"]),
             winter_spring_pay_to_month=int(config["CYCLE_WINTER_SPRING_PAY_TO_MONTH"]),
+            winter_spring_winter_percent=(None if config.get("CYCLE_WINTER_SPRING_WINTER_PERCENT") is None
+                                          else int(config["CYCLE_WINTER_SPRING_WINTER_PERCENT"])),
+            winter_spring_before_festival_percent=int(config.get("CYCLE_WINTER_SPRING_BEFORE_FESTIVAL_PERCENT", 100)),
             reconstruction_subsidy_fen={k: fen(v) for k, v in config["CYCLE_RECONSTRUCTION_SUBSIDY_CNY"].items()},
             reconstruction_instalments={k: dict(v) for k, v in config["CYCLE_RECONSTRUCTION_INSTALMENTS"].items()},
             condolence_per_death_fen=fen(config["CYCLE_CONDOLENCE_PER_DEATH_CNY"]),
             drought_per_person_fen=fen(config["CYCLE_DROUGHT_PER_PERSON_CNY"]),
+            emergency_per_person_fen=fen(config.get("CYCLE_EMERGENCY_PER_PERSON_CNY", 300)),
             payment_day=int(config["CYCLE_PAYMENT_DAY"]),
         )
 
@@ -157,6 +170,8 @@ def assess(kind: str, household: Mapping, *, deceased: int = 0) -> Assessment:
     - condolence: at least one member died in the disaster (``deceased``).
     - drought: in hardship through the drought: no livelihood, no capacity to help themselves,
       低保 or 特困.
+    - emergency (应急救助, the emergency phase): house collapsed or severely damaged, nowhere to
+      live, cannot go home, no livelihood or no capacity to help themselves.
 
     >>> assess("transitional", {"damage_class": "collapsed", "no_housing": True}).eligible
     True
@@ -194,6 +209,13 @@ def assess(kind: str, household: Mapping, *, deceased: int = 0) -> Assessment:
         if damage == "generally_damaged":
             return Assessment(True, ("住房一般损坏，需维修加固",) + marks, priority, "repair")
         return Assessment(False, ("住房未倒塌或损坏",), priority)
+    if kind in ONE_OFF_KINDS:
+        return _assess_one_off(kind, damage, flag, marks, priority, deceased)
+    raise ValueError(f"unknown kind {kind!r}")
+
+
+def _assess_one_off(kind: str, damage: str, flag: dict, marks: tuple, priority: bool, deceased: int) -> Assessment:
+    """Condolence, drought and emergency relief (see :func:`assess`)."""
     if kind == "condolence":
         if deceased >= 1:
             return Assessment(True, (f"因灾遇难 {deceased} 人",), priority)
@@ -203,8 +225,12 @@ def assess(kind: str, household: Mapping, *, deceased: int = 0) -> Assessment:
         if reasons:
             return Assessment(True, ("因旱生活困难：" + "、".join(reasons),), priority)
         return Assessment(False, ("无因旱生活困难情形",), priority)
-    raise ValueError(f"unknown kind {kind!r}")
-
+    reasons = [f"住房{DAMAGE_CLASSES[damage]}"] if damage in ("collapsed", "severely_damaged") else []
+    reasons += [FLAGS[name] for name in ("no_housing", "cannot_return", "no_livelihood", "no_self_rescue")
+                if flag[name]]
+    if reasons:
+        return Assessment(True, ("需紧急生活救助：" + "、".join(reasons),) + marks, priority)
+    return Assessment(False, ("无需紧急生活救助情形",), priority)
 
 # --- building blocks -----------------------------------------------------------------------------
 
@@ -239,37 +265,6 @@ def transitional_segments(starts_on: date, from_month: int, to_month: int) -> li
     return out
 
 
-def winter_spring_months(year: int, from_month: int, to_month: int) -> list[tuple[int, int]]:
-    """Payment months of the winter-spring season whose survey is in autumn of ``year``.
-
-    A month from September on belongs to ``year``, an earlier one to the next year.
-
-    >>> winter_spring_months(2025, 12, 5)
-    [(2025, 12), (2026, 1), (2026, 2), (2026, 3), (2026, 4), (2026, 5)]
-    >>> winter_spring_months(2025, 3, 5)
-    [(2026, 3), (2026, 4), (2026, 5)]
-    """
-    start_year = year if from_month >= 9 else year + 1
-    end_year = start_year + 1 if to_month < from_month else start_year
-    out, y, m = [], start_year, from_month
-    while (y, m) <= (end_year, to_month):
-        out.append((y, m))
-        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-    return out
-
-
-def split_evenly(total: int, parts: int) -> list[int]:
-    """``total`` in ``parts`` whole amounts; the remainder goes into the first part.
-
-    >>> split_evenly(1000, 3)
-    [334, 333, 333]
-    """
-    if parts <= 0:
-        raise ValueError("parts must be positive")
-    base, rest = divmod(total, parts)
-    return [base + rest] + [base] * (parts - 1)
-
-
 def split_percent(total: int, percents: Iterable[int]) -> list[int]:
     """``total`` split by whole percentages summing to 100; the rounding goes into the last part.
 
@@ -284,24 +279,22 @@ def split_percent(total: int, percents: Iterable[int]) -> list[int]:
     return parts
 
 
-def due_day(year: int, month: int, payment_day: int) -> date:
-    return date(year, month, min(payment_day, calendar.monthrange(year, month)[1]))
-
-
 # --- instalments -----------------------------------------------------------------------------------
 
 def instalments(kind: str, standards: Standards, *, persons: int = 0, deceased: int = 0,
                 damage_class: str = "none", starts_on: date | None = None, from_month: int = 0,
                 to_month: int | None = None, year: int | None = None, pay_to_month: int | None = None,
-                approved_on: date | None = None) -> list[Instalment]:
+                approved_on: date | None = None, festival: date | None = None) -> list[Instalment]:
     """What one roll entry is owed, instalment by instalment.
 
     - transitional: ``persons × daily standard × days`` for each calendar-month piece of
       ``[starts_on + from_month, starts_on + to_month)`` months, due on the piece's first day.
-    - winter_spring: ``persons × season standard`` split evenly over the payment months of the
-      season beginning in ``year`` (December to ``pay_to_month``), due on the payment day.
+    - winter_spring: ``persons × season standard`` over the payment months of the season beginning
+      in ``year`` (December to ``pay_to_month``), due on the payment day: the winter share before
+      Spring Festival (``festival``), the spring share by the end of the shortage season
+      (:func:`winter_spring_schedule`).
     - reconstruction: the subsidy of the damage class split over the stages of the work type.
-    - condolence, drought: one instalment due on ``approved_on``.
+    - condolence, drought, emergency: one instalment due on ``approved_on``.
 
     >>> [i.amount_fen for i in instalments("transitional", Standards(), persons=3,
     ...                                     starts_on=date(2025, 8, 1))]
@@ -319,9 +312,12 @@ def instalments(kind: str, standards: Standards, *, persons: int = 0, deceased: 
             raise ValueError("winter-spring instalments need the season year")
         months = winter_spring_months(year, standards.winter_spring_pay_from_month,
                                       pay_to_month or standards.winter_spring_pay_to_month)
-        amounts = split_evenly(persons * standards.winter_spring_per_person_fen, len(months))
+        schedule = winter_spring_schedule(persons * standards.winter_spring_per_person_fen, months,
+                                          festival=festival, payment_day=standards.payment_day,
+                                          winter_percent=standards.winter_spring_winter_percent,
+                                          before_percent=standards.winter_spring_before_festival_percent)
         return [Instalment(f"{y:04d}-{m:02d}", amount, due_day(y, m, standards.payment_day),
-                           label=f"{y}年{m}月") for (y, m), amount in zip(months, amounts)]
+                           label=f"{y}年{m}月·{SEASON_PARTS[part]}") for y, m, amount, part in schedule]
     if kind == "reconstruction":
         work_type = "rebuild" if damage_class in ("collapsed", "severely_damaged") else "repair"
         subsidy = standards.reconstruction_subsidy_fen.get(damage_class, 0)
@@ -338,6 +334,9 @@ def instalments(kind: str, standards: Standards, *, persons: int = 0, deceased: 
     if kind == "drought":
         return [Instalment("once", persons * standards.drought_per_person_fen, approved_on,
                            label="一次性旱灾临时生活救助")]
+    if kind == "emergency":
+        return [Instalment("once", persons * standards.emergency_per_person_fen, approved_on,
+                           label="一次性应急救助")]
     raise ValueError(f"unknown kind {kind!r}")
 
 

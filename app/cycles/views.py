@@ -19,7 +19,7 @@ from ..errors import Invalid
 from ..pages import labels_of, perform, refusals_flashed
 from ..uploads import upload_limit
 from . import service
-from .forms import (AllocationForm, BeneficiaryForm, CancelRollForm, ComplaintForm, ConfirmForm, CycleForm,
+from .forms import (AllocationForm, AllocationReceivedForm, BankReturnForm, BeneficiaryForm, CancelRollForm, ComplaintForm, ConfirmForm, CycleForm,
                     FundLineForm, FundSourceForm, HouseholdForm, ImportForm, ProgressForm, ResolveForm,
                     ReviewForm, SubmitNeedsForm, SupplementaryRollForm, TransitionForm)
 from .models import ACTION_LABELS
@@ -184,7 +184,36 @@ def progress(project_id: int):
 @bp.get("/payment-rolls/<int:roll_id>.xlsx")
 @login_required
 def payment_roll_xlsx(roll_id: int):
-    return _xlsx(*service.bank_roll(current_user, roll_id))
+    """The bank's payment file (full identity numbers): the finance role only, audited."""
+    return _xlsx(*service.bank_file(current_user, roll_id))
+
+
+@bp.get("/payment-rolls/<int:roll_id>")
+@login_required
+def payment_roll(roll_id: int):
+    """A batch's reconciliation (对账): states, failures and their re-issue, the return files."""
+    return render_template("cycles/payment_roll.html", form=BankReturnForm(),
+                           **service.batch_page(current_user, roll_id))
+
+
+@bp.post("/payment-rolls/<int:roll_id>/bank-return")
+@upload_limit("SPREADSHEET_MAX_BYTES")
+@login_required
+def bank_return(roll_id: int):
+    try:
+        result = service.import_return(current_user, roll_id, request.files.get("file"))
+    except Invalid as exc:
+        return render_template("cycles/import_errors.html", detail=exc.detail, errors=exc.errors,
+                               back=url_for("cycles.payment_roll", roll_id=roll_id)), 422
+    flash(f"已导入回盘：入账 {result['paid']} 笔，失败 {result['failed']} 笔，退回 {result['returned']} 笔，"
+          f"退回资金 {result['credited']:,.2f} 元，未变 {result['unchanged']} 笔。", "success")
+    return redirect(url_for("cycles.payment_roll", roll_id=roll_id))
+
+
+@bp.get("/payment-rolls/<int:roll_id>/reconciliation.xlsx")
+@login_required
+def payment_roll_reconciliation_xlsx(roll_id: int):
+    return _xlsx(*service.batch_workbook(current_user, roll_id))
 
 
 # --- households ------------------------------------------------------------------------------------------
@@ -246,7 +275,40 @@ def funds_page():
 @bp.get("/fund-lines/<int:line_id>")
 @login_required
 def fund_ledger(line_id: int):
-    return render_template("cycles/ledger.html", **funds.ledger_page(current_user, line_id))
+    return render_template("cycles/ledger.html", reconciliation=service.line_reconciliation(current_user, line_id),
+                           **funds.ledger_page(current_user, line_id))
+
+
+@bp.get("/fund-lines/<int:line_id>/reconciliation.xlsx")
+@login_required
+def fund_line_reconciliation_xlsx(line_id: int):
+    return _xlsx(*service.line_workbook(current_user, line_id))
+
+
+# --- an event's fund estimate and request (资金需求测算、资金申请) ------------------------------------------
+
+@bp.route("/events/<int:event_id>/fund-request", methods=["GET", "POST"])
+@login_required
+def fund_request(event_id: int):
+    """The estimate by county and relief kind, the printable request, and the allocation received."""
+    region_code = request.args.get("region_code") or None
+    back = url_for("cycles.fund_request", event_id=event_id, region_code=region_code)
+    if request.method == "POST":
+        return perform(lambda: funds.register_source(current_user, request.form), "已登记到位资金。", back,
+                       form=AllocationReceivedForm())
+    page = service.estimate_page(current_user, event_id, region_code)
+    form = AllocationReceivedForm(formdata=None, year=page["event"]["year"],
+                                  name=f"{page['event']['name']}救灾资金")
+    form.region_code.choices = [(r["region_code"], page["names"].get(r["region_code"], r["region_code"]))
+                                for r in page["rows"]]
+    form.relief_item.choices = list(page["kinds"].items())
+    return render_template("cycles/fund_request.html", form=form, **page)
+
+
+@bp.get("/events/<int:event_id>/fund-request.xlsx")
+@login_required
+def fund_request_xlsx(event_id: int):
+    return _xlsx(*service.request_workbook(current_user, event_id, request.args.get("region_code") or None))
 
 
 # --- winter-spring ----------------------------------------------------------------------------------------

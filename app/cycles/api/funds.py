@@ -1,12 +1,13 @@
-"""Funds (救灾资金): sources and their budget lines, the spending report, allocations (追加、调减)
-and each line's append-only ledger."""
+"""Funds (救灾资金): sources and their budget lines, the spending report, allocations (追加、调减),
+each line's append-only ledger, and an event's fund estimate and request (资金需求测算、资金申请)."""
 from __future__ import annotations
 
 from flask import jsonify
 
-from ...api import api_user, code_arg, created, doc, idempotent, int_arg, items_of, page, page_of
+from ...api import XLSX, api_user, code_arg, created, doc, idempotent, int_arg, items_of, page, page_of
+from .. import service
 from ..service import funds
-from .common import body, bp
+from .common import body, bp, xlsx
 
 
 @bp.get("/funds")
@@ -58,3 +59,18 @@ def allocate(line_id: int):
 @doc("资金指标台账（只增不改，含每笔后的余额）", tag="funds", schema=items_of("FundEntry"))
 def fund_ledger(line_id: int):
     return jsonify({"items": [e.to_dict() for e in funds.ledger(api_user(), line_id)]})
+
+
+@bp.get("/events/<int:event_id>/fund-estimate")
+@doc("资金需求测算：灾害过程涉及的各县按损失数据 × 补助标准测算应急救助、过渡期、抚慰金、旱灾救助、住房重建所需资金，"
+     "与已到位资金比较", tag="funds", query={"region_code": "区划（默认本人管辖）"},
+     responses={200: "测算", 403: "管辖范围外", 404: "灾害过程不存在"}, schema="FundEstimate")
+def fund_estimate(event_id: int):
+    return jsonify(service.event_estimate(api_user(), event_id, code_arg()))
+
+
+@bp.get("/events/<int:event_id>/fund-request.xlsx")
+@doc("导出救灾资金申请表（Excel：各县各救助项目的测算需求、已到位资金和申请金额）", tag="funds",
+     query={"region_code": "区划（默认本人管辖）"}, media_type=XLSX)
+def fund_request_xlsx(event_id: int):
+    return xlsx(*service.request_workbook(api_user(), event_id, code_arg()))

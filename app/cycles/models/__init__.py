@@ -12,11 +12,12 @@ from .cycles import ACTION_LABELS, CYCLE_MACHINE, STATUS_LABELS, Beneficiary, Cy
 from .funds import FUND_LEVELS, FundEntry, FundLine, FundSource
 from .households import Household
 from .notices import Complaint, PublicNotice
-from .payments import Payment, PaymentRoll
+from .payments import OUTCOMES, PAYMENT_STATES, BankReturn, Payment, PaymentOutcome, PaymentRoll
 from .reconstruction import ProgressReport, ReconstructionProject
 from .rolls import Roll, RollEntry
 from .winter import NeedsSubmission
 
-__all__ = ["ACTION_LABELS", "CYCLE_MACHINE", "FUND_LEVELS", "STATUS_LABELS", "Beneficiary", "Complaint", "Cycle",
+__all__ = ["ACTION_LABELS", "CYCLE_MACHINE", "FUND_LEVELS", "OUTCOMES", "PAYMENT_STATES", "STATUS_LABELS",
+           "BankReturn", "Beneficiary", "PaymentOutcome", "Complaint", "Cycle",
            "FundEntry", "FundLine", "FundSource", "Household", "NeedsSubmission", "Payment", "PaymentRoll",
            "ProgressReport", "PublicNotice", "ReconstructionProject", "Roll", "RollEntry"]

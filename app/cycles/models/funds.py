@@ -66,8 +66,9 @@ class FundLine(db.Model):
 
 
 class FundEntry(db.Model):
-    """One line of a fund ledger (资金台账, 分账核算): an allocation to a budget line or a payment
-    from it, with the line's balance after it. Append-only."""
+    """One line of a fund ledger (资金台账, 分账核算): an allocation to a budget line, a payment
+    from it, or the credit back (退回) of a payment the bank failed or returned, with the line's
+    balance after it. Append-only."""
 
     __tablename__ = "fund_entry"
 
@@ -76,7 +77,9 @@ class FundEntry(db.Model):
     source_id: Mapped[int] = mapped_column(ForeignKey("fund_source.id"), index=True)
     cycle_id: Mapped[int | None] = mapped_column(ForeignKey("relief_cycle.id"), index=True)
     payment_id: Mapped[int | None] = mapped_column(ForeignKey("payment.id"), unique=True)
-    kind: Mapped[str] = mapped_column(String(12))  # allocation | payment
+    #: the failed or returned payment this entry credits back (once per payment)
+    credit_of_id: Mapped[int | None] = mapped_column(ForeignKey("payment.id"), unique=True)
+    kind: Mapped[str] = mapped_column(String(12))  # allocation | payment | credit
     amount_fen: Mapped[int] = mapped_column(BigInteger)
     balance_after_fen: Mapped[int] = mapped_column(BigInteger)
     username: Mapped[str] = mapped_column(String(80), default="system")
@@ -85,7 +88,8 @@ class FundEntry(db.Model):
 
     def to_dict(self) -> dict:
         return {"id": self.id, "line_id": self.line_id, "source_id": self.source_id,
-                "cycle_id": self.cycle_id, "payment_id": self.payment_id, "kind": self.kind,
+                "cycle_id": self.cycle_id, "payment_id": self.payment_id, "credit_of_id": self.credit_of_id,
+                "kind": self.kind,
                 "amount": self.amount_fen / 100, "balance_after": self.balance_after_fen / 100,
                 "user": self.username, "note": self.note, "at": self.at.isoformat()}
 

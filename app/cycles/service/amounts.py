@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from ..festival import spring_festival
 from ..models import Beneficiary, Cycle, Household, Roll, RollEntry
 from ..rules import Instalment, Standards, add_months, instalments
 from .base import local_today
@@ -21,7 +22,8 @@ def plan(cycle: Cycle, *, persons: int, deceased: int = 0, damage_class: str = "
     if cycle.kind == "transitional":
         return _transitional(cycle, std, persons, from_month, cycle.months if to_month is None else to_month)
     if cycle.kind == "winter_spring":
-        found = instalments("winter_spring", std, persons=persons, year=cycle.year, pay_to_month=cycle.pay_to_month)
+        found = instalments("winter_spring", std, persons=persons, year=cycle.year, pay_to_month=cycle.pay_to_month,
+                            festival=spring_festival(cycle.year + 1))
         last = found[-1].due_on
         return found, {"per_person": std.winter_spring_per_person_fen / 100, "months": len(found),
                        "ends_on": add_months(last.replace(day=1), 1).isoformat()}
@@ -31,6 +33,8 @@ def plan(cycle: Cycle, *, persons: int, deceased: int = 0, damage_class: str = "
     found = instalments(cycle.kind, std, persons=persons, deceased=deceased, approved_on=due_on or local_today())
     if cycle.kind == "condolence":
         return found, {"per_death": std.condolence_per_death_fen / 100}
+    if cycle.kind == "emergency":
+        return found, {"per_person": std.emergency_per_person_fen / 100}
     return found, {"per_person": std.drought_per_person_fen / 100}
 
 

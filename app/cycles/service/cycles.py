@@ -35,7 +35,7 @@ from .winter import spring_festival
 
 CYCLE_FIELDS = {
     "kind": Field("str", choices=tuple(KINDS), description="transitional 过渡期 / winter_spring 冬春 / "
-                  "reconstruction 倒损住房重建 / condolence 抚慰金 / drought 旱灾临时救助"),
+                  "reconstruction 倒损住房重建 / condolence 抚慰金 / drought 旱灾临时救助 / emergency 应急救助"),
     "region_code": Field("code", description="县级区划代码（县定）"),
     "event_id": Field("int", required=False, min=1, description="灾害过程（过渡期、重建、抚慰金、旱灾救助必填）"),
     "year": replace(YEAR_FIELD, required=False),

@@ -10,7 +10,10 @@ cut-off and not yet paid, in a :class:`PaymentRoll` unique per (cycle, period):
 - a run killed half-way leaves the batch ``generating``; the next attempt finds the same batch,
   skips what was paid and completes it, so the totals come out the same;
 - a duplicate trigger or a second scheduler process meets the unique constraints and pays
-  nothing twice.
+  nothing twice;
+- an instalment whose payment the bank failed or returned (:mod:`.reconcile`, credited back
+  already) is due again: the next batch re-issues it as the next attempt, to the household's
+  current account, at most once per failed attempt.
 
 A cycle whose instalments are all paid and whose relief period is over is closed.
 """
@@ -34,6 +37,7 @@ from .complaints import held_households
 from ..models import (CYCLE_MACHINE, Cycle, FundEntry, FundLine, Household, Payment, PaymentRoll,
                      ReconstructionProject, Roll, RollEntry)
 from ..rules import Instalment, is_due
+from .reconcile import unpaid_payment_ids
 
 log = logging.getLogger("jiuzai.cycles")
 
@@ -56,8 +60,12 @@ def frozen_entries(cycle_id: int, cutoff: datetime | None = None) -> list[RollEn
 
 
 def paid_keys(cycle_id: int) -> set[tuple[int, str]]:
-    return set(db.session.execute(select(Payment.household_id, Payment.period)
-                                  .where(Payment.cycle_id == cycle_id)).all())
+    """``(household, instalment period)`` paid or awaiting the bank: every payment but those the
+    bank failed or returned."""
+    unpaid = unpaid_payment_ids(cycle_id)
+    return {(household, period) for pid, household, period in db.session.execute(
+        select(Payment.id, Payment.household_id, Payment.period).where(Payment.cycle_id == cycle_id)).all()
+        if pid not in unpaid}
 
 
 def stage_times(cycle_id: int) -> dict[int, dict[str, datetime]]:
@@ -183,7 +191,14 @@ def _pay(cycle_id: int, roll_id: int, entry: RollEntry, instalment: Instalment) 
         db.session.rollback()
         return "short"
     household = db.session.get(Household, entry.household_id)
+    before = db.session.scalars(select(Payment).where(
+        Payment.cycle_id == cycle_id, Payment.household_id == entry.household_id,
+        Payment.period == instalment.period).order_by(Payment.attempt.desc()).limit(1)).first()
+    if before is not None and before.id not in unpaid_payment_ids(cycle_id):
+        db.session.rollback()
+        return "dup"
     payment = Payment(cycle_id=cycle_id, household_id=entry.household_id, period=instalment.period,
+                      attempt=before.attempt + 1 if before else 0, reissue_of_id=before.id if before else None,
                       payment_roll_id=roll_id, roll_entry_id=entry.id, fund_line_id=line.id,
                       amount_fen=instalment.amount_fen, label=instalment.label[:100],
                       head_name=household.head_name, id_number=household.id_number,
@@ -247,6 +262,7 @@ def close_if_complete(cycle_id: int, cutoff: datetime) -> bool:
 def cycle_totals(cycle_id: int) -> dict:
     """Owed, paid and outstanding amounts of a cycle (yuan)."""
     owed = sum(entry.total_fen for entry in frozen_entries(cycle_id))
-    paid = db.session.scalar(select(func.coalesce(func.sum(Payment.amount_fen), 0))
-                             .where(Payment.cycle_id == cycle_id))
+    unpaid = unpaid_payment_ids(cycle_id)
+    paid = sum(amount for pid, amount in db.session.execute(
+        select(Payment.id, Payment.amount_fen).where(Payment.cycle_id == cycle_id)).all() if pid not in unpaid)
     return {"owed": owed / 100, "paid": int(paid) / 100, "outstanding": (owed - int(paid)) / 100}

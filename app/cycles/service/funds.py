@@ -21,6 +21,7 @@ from ...errors import Conflict, Invalid, NotFound
 from ...extensions import db
 from ...permissions import can, require
 from ...regions import Region
+from ...reports import visible_events
 from ...validation import Field, validate
 from ..models import FUND_LEVELS, Cycle, FundEntry, FundLine, FundSource, Payment
 from ..rules import KINDS
@@ -323,7 +324,8 @@ def funds_page(user, year: int | None = None) -> dict:
     """What the funds page shows ``user``: the report of their jurisdiction, and whether they may
     register sources and allocate."""
     found = report(user, year=year)
-    return {"report": found, "year": year, "can_pay": can(user, "payment.manage", user.region_code),
+    events = db.session.scalars(visible_events(user).limit(20)).all() if can(user, "event.view") else []
+    return {"report": found, "year": year, "can_pay": can(user, "payment.manage", user.region_code), "events": events,
             "names": region_names(s["region_code"] for s in found["sources"])}
 
 

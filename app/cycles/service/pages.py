@@ -20,6 +20,7 @@ from .beneficiaries import cycle_beneficiaries
 from .cycles import cycle_query
 from .disbursement import cycle_totals, unpaid_due
 from .funds import line_choices
+from .reconcile import batch_summaries
 from .rolls import cycle_rolls
 
 
@@ -41,10 +42,11 @@ def detail_page(user, cycle_id: int) -> dict:
     beneficiaries = cycle_beneficiaries(cycle.id)
     rolls = cycle_rolls(cycle.id)
     unpaid = unpaid_due(cycle, utcnow()) if cycle.status == "disbursing" else []
+    payment_rolls = _newest_first(PaymentRoll, cycle.id, PaymentRoll.period.desc())
     return {
         "cycle": cycle, "show_id": show_id(user, cycle.region_code), "beneficiaries": beneficiaries,
         "amounts": {b.id: preview_yuan(cycle, b) for b in beneficiaries}, "rolls": rolls,
-        "payment_rolls": _newest_first(PaymentRoll, cycle.id, PaymentRoll.period.desc()),
+        "payment_rolls": payment_rolls, "batch_states": batch_summaries(r.id for r in payment_rolls),
         "notices": _newest_first(PublicNotice, cycle.id, PublicNotice.id.desc()),
         "complaints": _newest_first(Complaint, cycle.id, Complaint.id.desc()),
         "totals": cycle_totals(cycle.id), "actions": CYCLE_MACHINE.allowed(cycle.status),
@@ -55,6 +57,7 @@ def detail_page(user, cycle_id: int) -> dict:
         "can_manage": can(user, "cycle.manage", cycle.region_code),
         "can_edit": may_act_on_cycle(user, cycle, "household.edit"),
         "can_pay": can(user, "payment.manage", cycle.region_code),
+        "can_bank_file": can(user, "payment.bank_file", cycle.region_code),
         "damage": DAMAGE_CLASSES, "now": utcnow()}
 
 

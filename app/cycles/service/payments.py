@@ -8,8 +8,7 @@ from sqlalchemy import func, select
 
 from ...errors import NotFound
 from ...extensions import db
-from ...permissions import require
-from .. import excel
+from . import reconcile
 from ..models import Cycle, Payment, PaymentRoll
 from .base import get_cycle, show_id
 from .cycles import cycle_query
@@ -36,15 +35,16 @@ def payment_roll_view(user, roll_id: int) -> dict:
     """A batch and its payments."""
     found, cycle = _payment_roll(user, roll_id)
     show = show_id(user, cycle.region_code)
-    return {**found.to_dict(), "payments": [p.to_dict(show_id=show) for p in _payments_of(found)]}
+    payments = _payments_of(found)
+    current = reconcile.states(p.id for p in payments)
+    return {**found.to_dict(), "payments": [{**p.to_dict(show_id=show), "status": current[p.id][0],
+                                             "reason": current[p.id][1]} for p in payments]}
 
 
 def bank_roll(user, roll_id: int) -> tuple[bytes, str]:
-    """The bank's payment roll of a batch as a workbook, and its file name (``payment.manage``)."""
-    found, cycle = _payment_roll(user, roll_id)
-    require(user, "payment.manage", cycle.region_code)
-    content = excel.write_bank_roll(cycle.name, found.period, _payments_of(found))
-    return content, f"发放名册-{cycle.id}-{found.period}.xlsx"
+    """The bank's payment file of a batch (full identity numbers, finance only, audited and
+    watermarked): :func:`.reconcile.bank_file`."""
+    return reconcile.bank_file(user, roll_id)
 
 
 def payments_page(user, *, cycle_id: int | None = None, household_id: int | None = None,

@@ -20,10 +20,12 @@ from ...permissions import can, require
 from ...regions import Region
 from ...validation import Field, check, validate
 from .. import excel
+from ..festival import spring_festival as festival_of
 from ..models import CYCLE_MACHINE, Beneficiary, Cycle, NeedsSubmission, Payment
 from ..rules import (KINDS, LEVEL_LABELS, LEVELS, NEEDS_COLUMNS, Standards, aggregate_needs,
                      deadline_status, is_single_crop, winter_spring_deadlines)
 from .base import YEAR_FIELD, refuse, region_names
+from .disbursement import frozen_entries, paid_keys
 
 SUBMIT_FIELDS = {"region_code": Field("code", description="报送的县、市或省")}
 REGION = Field("code", required=False, description="区划")
@@ -254,33 +256,42 @@ def check_deadlines(now: datetime) -> dict:
     return {"year": year, "reminders": reminders, "alerts": alerts, **festival}
 
 
-def spring_festival(year: int) -> date | None:
-    """The Spring Festival that closes the winter-spring season beginning in ``year``."""
-    value = current_app.config["CYCLE_SPRING_FESTIVAL"].get(str(year + 1))
-    return date.fromisoformat(value) if value else None
+def spring_festival(year: int) -> date:
+    """The Spring Festival that closes the winter-spring season beginning in ``year`` (from the
+    Chinese calendar: :mod:`app.cycles.festival`)."""
+    return festival_of(year + 1)
+
+
+def unpaid_before_festival(cycle: Cycle, festival: date) -> int:
+    """Fen of the cycle's frozen instalments due before ``festival`` and not paid (a payment the
+    bank failed or returned is not paid)."""
+    paid = paid_keys(cycle.id)
+    return sum(i.amount_fen for entry in frozen_entries(cycle.id) for i in entry.plan()
+               if i.due_on is not None and i.due_on < festival and (entry.household_id, i.period) not in paid)
 
 
 def spring_festival_check(now: datetime) -> dict:
-    """Warn when a season's cycle has paid nothing as Spring Festival nears; alert after it."""
+    """Warn the county weeks before Spring Festival (``CYCLE_SPRING_FESTIVAL_WARN_DAYS``) while a
+    season's cycle is not paying yet or owes winter money due before the festival; alert after it."""
     config = current_app.config
-    tz = _tz()
-    today = now.astimezone(tz).date()
+    today = now.astimezone(_tz()).date()
     warnings = overdue = 0
     for year in (today.year - 1, today.year):
         festival = spring_festival(year)
-        if festival is None or not (festival - timedelta(days=config["CYCLE_SPRING_FESTIVAL_WARN_DAYS"])
-                                    <= today <= festival + timedelta(days=30)):
+        if not festival - timedelta(days=config["CYCLE_SPRING_FESTIVAL_WARN_DAYS"]) <= today <= festival + timedelta(days=30):
             continue
         cycles = db.session.scalars(select(Cycle).where(Cycle.kind == "winter_spring", Cycle.year == year,
                                                         Cycle.status.notin_(("cancelled", "closed")))).all()
         for cycle in cycles:
-            paid = db.session.scalar(select(func.count(Payment.id)).where(Payment.cycle_id == cycle.id))
-            if paid:
+            disbursing = cycle.status == "disbursing"
+            owed = unpaid_before_festival(cycle, festival) if disbursing else None
+            if owed == 0:
                 continue
             late = today >= festival
+            what = f"尚有 {owed / 100:,.2f} 元春节前应发款项未发放到户" if disbursing else f"尚未开始发放（{cycle.status_label}）"
             made = notify(coordinators_covering(cycle.region_code), "winter_spring.festival",
-                          f"{cycle.name}：{'春节前未发放' if late else '春节前尚未发放'}",
-                          f"春节为 {festival:%Y年%m月%d日}；冬春救助款物应在春节前发放到户。当前状态：{cycle.status_label}。",
+                          f"{cycle.name}：{'春节前未发放' if late else '春节前尚未发放完毕'}",
+                          f"春节为 {festival:%Y年%m月%d日}；冬季救助款应在春节前发放到户，{what}。",
                           f"/cycles/{cycle.id}",
                           dedupe_key=f"ws-festival:{cycle.id}:{'late' if late else 'warn'}")
             if late:
