@@ -97,6 +97,14 @@ AREAS: tuple[Area, ...] = (
                   "report.import": STAFF | {"officer"},
                   # 审核上报 by prefectures and provinces
                   "report.forward": frozenset({"admin", "coordinator", "officer"})}),
+    Area("rosters", _l("统计名册与审核"),
+         nav=(NavEntry("rosters.index", _l("名册"), "fa-list-check", "casualty.view",
+                       _l("因灾死亡失踪人口、倒塌损坏住房户一览表，及上级对下级报告的审核与退回。")),),
+         actions={"casualty.view": ALL,
+                  "casualty.edit": STAFF | {"officer"},
+                  "casualty.view_id_number": STAFF,
+                  # 审核/退回 by the level above
+                  "report.review": STAFF | {"officer"}}),
     Area("responses", _l("应急响应"),
          nav=(NavEntry("responses.plans", _l("预案"), "fa-book", "plan.view",
                        _l("各级自然灾害救助应急预案及其启动条件。")),),
@@ -146,7 +154,7 @@ AREAS: tuple[Area, ...] = (
 )
 
 #: The order of the navigation bar (by endpoint), which is not the order of registration.
-NAV_ORDER = ("reports.events", "dashboard.index", "responses.plans", "depots.index", "cycles.index",
+NAV_ORDER = ("reports.events", "rosters.index", "dashboard.index", "responses.plans", "depots.index", "cycles.index",
              "regions.browse", "auth.users", "audit.index", "auth.account")
 
 
