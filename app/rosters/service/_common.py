@@ -2,6 +2,8 @@
 codes, the unit a page or query is about, and region names."""
 from __future__ import annotations
 
+from functools import lru_cache
+
 from sqlalchemy import select
 
 from gis import codes
@@ -27,7 +29,12 @@ def within(column, code: str):
 
 def inside_event(event, code: str) -> bool:
     """``code`` lies in one of the event's affected regions (or contains one)."""
-    for region in event.region_codes:
+    return _inside(tuple(event.region_codes), code)
+
+
+@lru_cache(maxsize=8192)
+def _inside(regions: tuple[str, ...], code: str) -> bool:
+    for region in regions:
         try:
             if codes.is_within(code, region) or codes.is_within(region, code):
                 return True

@@ -77,6 +77,7 @@ def _checked_rows(user, event, roster: str, fields, rows: list[dict]) -> tuple[l
     codes_in_file = {r.get("region_code") for r in rows if isinstance(r.get("region_code"), str)}
     known = set(db.session.scalars(select(Region.code).where(Region.code.in_(codes_in_file)))) if codes_in_file else set()
     good, errors, seen = [], [], {}
+    allowed: dict[str, bool] = {}
     for body in rows:
         number = body.pop("_row")
         prefix = f"rows[{number}]."
@@ -85,7 +86,7 @@ def _checked_rows(user, event, roster: str, fields, rows: list[dict]) -> tuple[l
         code = values.get("region_code")
         if code is not None and code not in known:
             row_errors.append({"field": prefix + "region_code", "message": f"区划 {code} 不存在"})
-        elif code is not None and not can(user, "casualty.edit", code):
+        elif code is not None and not _allowed(user, code, allowed):
             row_errors.append({"field": prefix + "region_code", "message": f"区划 {code} 不在管辖范围内"})
         (check_row if roster == "casualty" else check_house)(event, values, row_errors, prefix, today)
         key = _key(roster, values)
@@ -99,6 +100,12 @@ def _checked_rows(user, event, roster: str, fields, rows: list[dict]) -> tuple[l
             good.append({k: (v.strip() if isinstance(v, str) else v) for k, v in values.items()})
     errors += _already_registered(event, roster, good, seen)
     return good, errors
+
+
+def _allowed(user, code: str, known: dict[str, bool]) -> bool:
+    if code not in known:
+        known[code] = can(user, "casualty.edit", code)
+    return known[code]
 
 
 def _key(roster: str, values: dict):
