@@ -49,12 +49,16 @@ def test_counts_follow_the_roster_and_agree_once_reported(client, world):
     unit = check(client, world)["unit"]
     assert unit["roster"] == {"deaths": 2, "missing": 1}
     assert unit["report"] == {"deaths": 0, "missing": 0}
-    assert unit["status"] == "unexplained"
-    Reporter(client, world["admin"], world["event"])("140105", deaths=2, missing=1)
+    assert unit["status"] == "no_report"  # nothing reported at or below the county yet
+    reporter = Reporter(client, world["admin"], world["event"])
+    reporter("140105", deaths=1)
+    assert check(client, world)["unit"]["status"] == "unexplained"
+    reporter("140105", deaths=2, missing=1)
     result = check(client, world)
     assert result["unit"]["status"] == "agrees"
     township = next(c for c in result["children"] if c["region_code"] == "140105001")
     assert township["roster"] == {"deaths": 2, "missing": 1}
+    assert township["status"] == "no_report"  # its people are in the county's report
 
 
 def test_every_bad_field_is_named_at_once(client, world):

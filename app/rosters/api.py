@@ -15,7 +15,7 @@ bp = api_blueprint("rosters_api", __name__)
 _COUNTS = {"type": "object", "additionalProperties": {"type": "integer"}}
 _CHECK = {"type": "object", "required": ["region_code", "roster", "report", "status"], "properties": {
     "region_code": {"type": "string"}, "name": {"type": "string"}, "kind": {"type": "string"}, "roster": _COUNTS,
-    "report": _COUNTS, "status": {"type": "string", "enum": ["agrees", "explained", "unexplained", "not_due"]},
+    "report": _COUNTS, "status": {"type": "string", "enum": ["agrees", "explained", "unexplained", "not_due", "no_report"]},
     "status_label": {"type": "string"}, "explanation": {"type": "object", "nullable": True}}}
 CONSISTENCY = {"type": "object", "required": ["event_id", "region_code", "unit", "children"], "properties": {
     "event_id": {"type": "integer"}, "region_code": {"type": "string"}, "unit": _CHECK,

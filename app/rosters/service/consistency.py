@@ -33,7 +33,7 @@ NOTE_FIELDS = {
     "text": Field("str", max_length=4000, multiline=True, description="报表数与名册数不一致的原因"),
 }
 STATUS_LABELS = {"agrees": "一致", "explained": "不一致（已说明）", "unexplained": "不一致（未说明）",
-                 "not_due": "未到核报"}
+                 "not_due": "未到核报", "no_report": "本级无报表（计入上级报表）"}
 
 
 def _latest_note(event_id: int, code: str, roster: str) -> RosterNote | None:
@@ -82,10 +82,14 @@ def _verified(event_id: int, code: str) -> bool:
 
 
 def unit_check(event_id: int, code: str, roster: str, totals=None) -> dict:
-    """One unit's check: its counts, status (:data:`STATUS_LABELS`) and explanation."""
+    """One unit's check: its counts, status (:data:`STATUS_LABELS`) and explanation. A region
+    with no report at or below it (its figures are in a report above it) is ``no_report``."""
+    totals = event_totals(event_id) if totals is None else totals
     counts = (casualty_counts if roster == "casualty" else house_counts)(event_id, code, totals)
     status, note = _judge(event_id, code, roster, counts)
-    if roster == "housing" and status == "unexplained" and not _verified(event_id, code):
+    if status == "unexplained" and total_for(code, totals).reporting_units == 0:
+        status = "no_report"
+    elif roster == "housing" and status == "unexplained" and not _verified(event_id, code):
         status = "not_due"
     return {"region_code": code, "kind": roster, **counts, "status": status,
             "status_label": STATUS_LABELS[status],

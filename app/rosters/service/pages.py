@@ -2,6 +2,8 @@
 consistency check, its damaged-house roster, and the review of the units below it."""
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import func, select
 
 from ...extensions import db
@@ -41,4 +43,6 @@ def housing_page(user, event_id: int, region_code=None) -> dict:
 
 def review_page(user, event_id: int, region_code=None) -> dict:
     state = review_state(user, event_id, region_code)
+    for unit in state["units"]:  # shown in local time on the page
+        unit["as_of_at"] = datetime.fromisoformat(unit["as_of"])
     return {"event": event_of(user, event_id), "state": state, "may_review": can(user, "report.review")}
