@@ -84,3 +84,23 @@ def test_the_units_are_the_top_reporting_regions(client, world):
     # the county reviews its village
     assert [u["region_code"] for u in state(client, world, "140105", "county")["units"]] == ["140105001200"]
     assert review(client, world, who="county", region_code="140105001200", decision="accept").status_code == 201
+
+
+def test_a_returned_verified_report_reopens_the_unit_for_a_corrected_one(client, world):
+    world["reporter"]("140105", deaths=1)
+    final = {"region_code": "140105", "kind": "final", "figures": {"affected_population": 1_000_000, "deaths": 1},
+             "note": "核报"}
+    url = f"/api/v1/events/{world['event']}/reports"
+    from datetime import datetime, timezone
+
+    now = lambda: datetime.now(timezone.utc).isoformat()  # noqa: E731
+    assert client.post(url, headers=world["admin"], json={**final, "as_of": now()}).status_code == 201
+    # closed by its 核报
+    assert client.post(url, headers=world["admin"], json={**final, "as_of": now()}).status_code == 409
+    assert review(client, world, region_code="140105", decision="return", reason="核报死亡人数有误").status_code == 201
+    corrected = client.post(url, headers=world["admin"], json={
+        **final, "as_of": now(), "figures": {"affected_population": 1_000_000, "deaths": 2}})
+    assert corrected.status_code == 201, corrected.get_json()
+    # the corrected 核报 closes the unit again, and is pending review
+    assert client.post(url, headers=world["admin"], json={**final, "as_of": now()}).status_code == 409
+    assert unit(state(client, world), "140105")["status"] == "pending"

@@ -17,7 +17,10 @@ __all__ = ["Casualty", "DamagedHouse", "ReportReview", "register", "roster_count
 
 
 def register(app: Flask) -> None:
+    from ..reports import reopen_final_when
     from . import api, views
+    from .service.review import final_returned
 
+    reopen_final_when(final_returned)  # a returned 核报 takes a corrected one
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp, name="rosters_api")

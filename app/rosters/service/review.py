@@ -112,6 +112,15 @@ def review_state(user, event_id: int, region_code=None) -> dict:
                 "last_review": own_review.to_dict() if own_review else None}}
 
 
+def final_returned(event_id: int, code: str) -> bool:
+    """The region's latest report was sent back (退回): a returned 核报 reopens the region for a
+    corrected report (registered with :func:`app.reports.reopen_final_when`)."""
+    latest = (select(LossReport.id).where(LossReport.event_id == event_id, LossReport.region_code == code)
+              .order_by(LossReport.sequence.desc()).limit(1).scalar_subquery())
+    return db.session.scalar(select(func.count()).select_from(ReportReview).where(
+        ReportReview.report_id == latest, ReportReview.decision == "return")) > 0
+
+
 def _last_review(event_id: int, code: str) -> ReportReview | None:
     return db.session.scalar(select(ReportReview).where(ReportReview.event_id == event_id,
                                                         ReportReview.region_code == code)
