@@ -130,3 +130,24 @@ def test_house_roster_round_trip(app, client, world):
     key = lambda r: (r["id_number"], r["damage_class"])  # noqa: E731
     assert sorted(({k: r[k] for k in rows[0]} for r in back), key=key) == sorted(rows, key=key)
     assert idcard.mask(rows[0]["id_number"]).startswith("1401")
+
+
+def test_township_breakdown_round_trip(app, client, world, auth):
+    reporter = Reporter(client, world["admin"], world["event"])
+    reporter("140105001200", affected_population=300, deaths=1)
+    reporter("140105001201", affected_population=200, missing=1)
+    prefecture = auth.token("officer", "140100")
+    exported = client.get(f"/api/v1/events/{world['event']}/breakdown.xlsx?region_code=140100", headers=prefecture)
+    assert exported.status_code == 200
+    with app.app_context():
+        rows = excel.read_breakdown(exported.data)
+    assert [(r["region_code"], r["level"]) for r in rows] == [("140105", "县"), ("140105001", "乡镇")]
+    for row in rows:
+        totals = client.get(f"/api/v1/events/{world['event']}/totals?region_code={row['region_code']}",
+                            headers=prefecture).get_json()
+        assert row["figures"] == totals["figures"]
+    assert rows[1]["figures"]["affected_population"] == 500 and rows[1]["figures"]["deaths"] == 1
+    # outside the jurisdiction: refused
+    other = auth.token("officer", "140200")
+    assert client.get(f"/api/v1/events/{world['event']}/breakdown.xlsx?region_code=140100",
+                      headers=other).status_code == 403

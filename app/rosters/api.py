@@ -159,6 +159,14 @@ def export_houses(event_id: int):
     return _export(event_id, "housing")
 
 
+@bp.get("/events/<int:event_id>/breakdown.xlsx")
+@doc("导出自然灾害损失情况统计快报表（分乡镇）：各县汇总及其各乡镇数据、数据来源与审核状态", tag="rosters",
+     query={"region_code": "单位（省略时取本人管辖范围）"}, responses={200: "Excel", 404: "区划不存在"}, media_type=XLSX)
+def export_breakdown(event_id: int):
+    data, filename = service.export_breakdown(api_user(), event_id, request.args.get("region_code"))
+    return send_file(io.BytesIO(data), as_attachment=True, download_name=filename, mimetype=XLSX)
+
+
 @bp.get("/events/<int:event_id>/reviews")
 @doc("逐级审核：本单位须审核的下级单位、各自最新报告的审核状态，以及已通过与待审核的合计", tag="rosters",
      query={"region_code": "审核单位（省略时取本人管辖范围）"}, responses={200: "审核状态", 404: "区划不存在"},

@@ -116,3 +116,62 @@ def _cell(field: str, value):
             except ValueError:
                 return value
     return value
+
+
+# --- The quick report with its township breakdown (含分乡镇数据) -----------------------------------
+
+BREAKDOWN_TITLE = "自然灾害损失情况统计快报表（分乡镇）"
+BREAKDOWN_LEAD = ("区划代码", "区划名称", "层级", "数据来源", "审核状态")
+
+
+def _figure_header(indicator) -> str:
+    unit = f"（{indicator.unit}）"
+    return indicator.label if indicator.label.endswith(unit) else indicator.label + unit
+
+
+def write_breakdown(event, rows: list[dict], *, exported_by: str) -> bytes:
+    """Each county's rolled-up figures followed by each of its townships' (``rows``: dicts with
+    ``region_code, name, level, source, review, figures``)."""
+    from ..reports import BY_FIELD, FIELDS
+
+    book = spreadsheets.new_workbook("分乡镇")
+    sheet = book.active
+    spreadsheets.put(sheet, 1, 1, BREAKDOWN_TITLE).font = Font(bold=True, size=14)
+    now = utcnow().astimezone(_tz()).strftime("%Y-%m-%d %H:%M")
+    spreadsheets.put(sheet, 2, 1, f"灾害过程：{event.name}（编号 {event.id}）  导出时间：{now}  导出人：{exported_by}")
+    headers = [*BREAKDOWN_LEAD, *(_figure_header(BY_FIELD[f]) for f in FIELDS)]
+    for column, header in enumerate(headers, start=1):
+        spreadsheets.put(sheet, 3, column, header).font = Font(bold=True)
+    for offset, row in enumerate(rows):
+        values = [row["region_code"], row["name"], row["level"], row["source"], row["review"] or ""]
+        values += [row["figures"].get(f, 0) for f in FIELDS]
+        for column, value in enumerate(values, start=1):
+            cell = spreadsheets.put(sheet, 4 + offset, column, value)
+            if row["level"] == "县":
+                cell.font = Font(bold=True)
+    return spreadsheets.workbook_bytes(book)
+
+
+def read_breakdown(content) -> list[dict]:
+    """The rows of a township-breakdown table: ``{"region_code", "level", "figures"}``."""
+    from ..reports import BY_FIELD, FIELDS
+
+    by_header = {_figure_header(BY_FIELD[f]): f for f in FIELDS}
+    with spreadsheets.open_sheet(content, field="file") as sheet:
+        columns, rows = None, []
+        for _number, values in sheet.rows():
+            texts = [str(v).strip() if v is not None else "" for v in values]
+            if columns is None:
+                if texts and texts[0] == "区划代码":
+                    columns = {i: t for i, t in enumerate(texts)}
+                continue
+            if not any(texts):
+                continue
+            row = {"region_code": texts[0], "level": texts[2], "figures": {}}
+            for i, header in columns.items():
+                if header in by_header and i < len(values):
+                    row["figures"][by_header[header]] = values[i] if values[i] is not None else 0
+            rows.append(row)
+    if columns is None:
+        raise Invalid("找不到表头：第一列应为「区划代码」。", [{"field": "file", "message": "缺少表头行"}])
+    return rows

@@ -92,6 +92,14 @@ def export_roster(event_id: int, kind: str):
                      mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
+@bp.get("/events/<int:event_id>/breakdown.xlsx")
+@login_required
+def export_breakdown(event_id: int):
+    data, filename = service.export_breakdown(current_user, event_id, request.args.get("region"))
+    return send_file(io.BytesIO(data), as_attachment=True, download_name=filename,
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
 @bp.get("/events/<int:event_id>/housing")
 @login_required
 def housing(event_id: int):
