@@ -151,3 +151,35 @@ def test_township_breakdown_round_trip(app, client, world, auth):
     other = auth.token("officer", "140200")
     assert client.get(f"/api/v1/events/{world['event']}/breakdown.xlsx?region_code=140100",
                       headers=other).status_code == 403
+
+
+def test_exchange_file_round_trip(client, world, auth):
+    reporter = Reporter(client, world["admin"], world["event"])
+    reporter("140105001200", affected_population=300, deaths=1)
+    reporter("140105", affected_population=900, deaths=2)
+    reporter("140105", affected_population=1200, deaths=3)
+    prefecture = auth.token("officer", "140100")
+    assert client.post(f"/api/v1/events/{world['event']}/reviews", headers=prefecture,
+                       json={"region_code": "140105", "decision": "accept"}).status_code == 201
+    exported = client.get(f"/api/v1/events/{world['event']}/exchange", headers=world["admin"]).get_json()
+    assert exported["format"] == "jiuzai-event-exchange" and len(exported["reports"]) == 3
+    # by region, oldest first; the county's latest report carries its acceptance
+    assert [(r["region_code"], r["sequence"], r["kind"]) for r in exported["reports"]] == [
+        ("140105", 1, "initial"), ("140105", 2, "update"), ("140105001200", 1, "initial")]
+    assert exported["reports"][0]["review"] is None
+    assert exported["reports"][1]["review"]["decision"] == "accept"
+    assert exported["reports"][1]["figures"]["deaths"] == 3
+    # another system: an event over the same regions takes the file
+    other = create_event(client, world["admin"], ["140105"], name="接收方的同一灾害过程")
+    url = f"/api/v1/events/{other}/exchange"
+    assert client.post(url, headers=world["admin"], json={**exported, "version": 2}).status_code == 422
+    imported = client.post(url, headers=world["admin"], json=exported)
+    assert imported.status_code == 201, imported.get_json()
+    assert imported.get_json()["imported"] == 3
+    again = client.get(f"/api/v1/events/{other}/exchange", headers=world["admin"]).get_json()
+    keep = ("region_code", "kind", "sequence", "as_of", "figures", "note")
+    assert [{k: r[k] for k in keep} for r in again["reports"]] == [{k: r[k] for k in keep} for r in exported["reports"]]
+    # the same file again breaks the sequence (a second initial report): nothing is filed
+    refused = client.post(url, headers=world["admin"], json=exported)
+    assert refused.status_code in (409, 422)
+    assert len(client.get(f"/api/v1/events/{other}/exchange", headers=world["admin"]).get_json()["reports"]) == 3

@@ -39,6 +39,9 @@ REVIEW_STATE = {"type": "object", "required": ["event_id", "region_code", "units
 REVIEW = {"type": "object", "required": ["id", "region_code", "report_id", "decision"], "properties": {
     "id": {"type": "integer"}, "region_code": {"type": "string"}, "report_id": {"type": "integer"},
     "decision": {"type": "string", "enum": ["accept", "return"]}, "reason": {"type": "string", "nullable": True}}}
+EXCHANGE = {"type": "object", "required": ["format", "version", "event", "reports"], "properties": {
+    "format": {"type": "string", "enum": ["jiuzai-event-exchange"]}, "version": {"type": "integer"},
+    "event": {"type": "object"}, "reports": {"type": "array", "items": {"type": "object"}}}}
 IMPORTED = {"type": "object", "required": ["imported"], "properties": {"imported": {"type": "integer"}}}
 _ROSTER_QUERY = {"region_code": "该区划及其下级", "limit": "每页条数", "offset": "偏移"}
 
@@ -165,6 +168,23 @@ def export_houses(event_id: int):
 def export_breakdown(event_id: int):
     data, filename = service.export_breakdown(api_user(), event_id, request.args.get("region_code"))
     return send_file(io.BytesIO(data), as_attachment=True, download_name=filename, mimetype=XLSX)
+
+
+@bp.get("/events/<int:event_id>/exchange")
+@doc("灾情数据交换文件（JSON，格式 jiuzai-event-exchange 第 1 版）：灾害过程及可见的全部报告和审核结果", tag="rosters",
+     responses={200: "交换文件", 404: "不存在"}, schema=EXCHANGE)
+def export_exchange(event_id: int):
+    return jsonify(service.export_exchange(api_user(), event_id))
+
+
+@bp.post("/events/<int:event_id>/exchange")
+@doc("导入交换文件中的报告（逐份按报告规则检查，全部成功或全部不导入；审核结果不导入）", tag="rosters",
+     body=service.EXCHANGE_FIELDS,
+     responses={201: "{imported}", 403: "有报告超出管辖范围", 409: "顺序冲突或灾害过程已结束", 422: "逐份列出错误"},
+     schema=IMPORTED)
+@idempotent
+def import_exchange(event_id: int):
+    return created({"imported": service.import_exchange(api_user(), event_id, request.get_json(silent=True))})
 
 
 @bp.get("/events/<int:event_id>/reviews")
