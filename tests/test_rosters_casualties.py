@@ -72,6 +72,10 @@ def test_every_bad_field_is_named_at_once(client, world):
     response = add(client, world, person(2, age=12), who="admin")
     assert response.status_code == 422
     assert [e["field"] for e in response.get_json()["errors"]] == ["age"]
+    # a region inside the event that does not exist, and one that only contains the event's
+    for region in ("140105001999", "140100"):
+        response = add(client, world, person(4, region=region), who="admin")
+        assert response.status_code == 422 and response.get_json()["errors"][0]["field"] == "region_code"
     # blank is absent, never accepted
     response = add(client, world, {**person(3), "name": "  "}, who="admin")
     assert response.status_code == 422 and response.get_json()["errors"][0]["field"] == "name"

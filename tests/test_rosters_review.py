@@ -104,3 +104,41 @@ def test_a_returned_verified_report_reopens_the_unit_for_a_corrected_one(client,
     # the corrected 核报 closes the unit again, and is pending review
     assert client.post(url, headers=world["admin"], json={**final, "as_of": now()}).status_code == 409
     assert unit(state(client, world), "140105")["status"] == "pending"
+
+
+def test_text_descriptions_and_the_photo_rule_are_tracked_per_unit(app, client, world, auth):
+    from tests.test_reports_photos import png
+    from tests.test_responses_support import load_plans
+
+    report = world["reporter"]("140105", deaths=1)
+    needs = unit(state(client, world), "140105")["requirements"]
+    assert needs["descriptions"] == {"disaster": None, "relief": None}
+    assert needs["photos"] == {"count": 0, "required": 0, "met": True} and needs["met"] is False
+    url = f"/api/v1/events/{world['event']}/texts"
+    bad = client.post(url, headers=world["county"], json={"region_code": "140106", "kind": "other", "text": " "})
+    assert bad.status_code == 403
+    bad = client.post(url, headers=world["county"], json={"region_code": "140105", "kind": "other", "text": " "})
+    assert bad.status_code == 422 and {e["field"] for e in bad.get_json()["errors"]} == {"kind", "text"}
+    for kind, text in (("disaster", "7月20日夜突降暴雨，山洪冲毁河堤"), ("relief", "转移安置群众200人，调拨帐篷50顶")):
+        assert client.post(url, headers=world["county"], json={"region_code": "140105", "kind": kind,
+                                                               "text": text}).status_code == 201
+    assert client.post(url, headers=world["county"], json={"region_code": "140105", "kind": "disaster",
+                                                           "text": "更正：7月20日夜暴雨"}).status_code == 201
+    needs = unit(state(client, world), "140105")["requirements"]
+    assert needs["descriptions"]["disaster"] == "更正：7月20日夜暴雨" and needs["met"] is True
+    # once a response is in force, each unit needs at least 3 photos
+    load_plans(app)
+    started = client.post(f"/api/v1/events/{world['event']}/responses", headers=auth.token("coordinator", "140000"),
+                          json={"plan_id": "shanxi-provincial-sample", "region_code": "140000", "level": "四级",
+                                "action": "start", "reason": "会商研判（测试）"})
+    assert started.status_code == 201, started.get_json()
+    needs = unit(state(client, world), "140105")["requirements"]
+    assert needs["photos"] == {"count": 0, "required": 3, "met": False} and needs["met"] is False
+    for seed in range(3):
+        import io
+
+        uploaded = client.post(f"/api/v1/events/{world['event']}/reports/{report['id']}/photos",
+                               headers=world["county"], data={"file": (io.BytesIO(png(seed)), f"{seed}.png")},
+                               content_type="multipart/form-data")
+        assert uploaded.status_code == 201, uploaded.get_json()
+    assert unit(state(client, world), "140105")["requirements"]["met"] is True

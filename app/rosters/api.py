@@ -187,6 +187,17 @@ def import_exchange(event_id: int):
     return created({"imported": service.import_exchange(api_user(), event_id, request.get_json(silent=True))})
 
 
+@bp.post("/events/<int:event_id>/texts")
+@doc("报送单位的文字说明（灾情文字说明 / 救灾工作文字说明；新版本不覆盖旧版本）", tag="rosters", body=service.TEXT_FIELDS,
+     responses={201: "文字说明", 403: "不在管辖范围", 409: "灾害过程已结束", 422: "输入有误"},
+     schema={"type": "object", "required": ["id", "region_code", "kind"]})
+@idempotent
+def write_text(event_id: int):
+    row = service.write_text(api_user(), event_id, request.get_json(silent=True))
+    return created({"id": row.id, "region_code": row.region_code, "kind": row.kind, "text": row.text,
+                    "written_by": row.written_by, "written_at": row.written_at.isoformat()})
+
+
 @bp.get("/events/<int:event_id>/reviews")
 @doc("逐级审核：本单位须审核的下级单位、各自最新报告的审核状态，以及已通过与待审核的合计", tag="rosters",
      query={"region_code": "审核单位（省略时取本人管辖范围）"}, responses={200: "审核状态", 404: "区划不存在"},

@@ -50,3 +50,9 @@ class ImportForm(FlaskForm):
 class ReviewForm(FlaskForm):
     decision = SelectField("审核结果", choices=list(DECISIONS.items()), validate_choice=False)
     reason = StringField("意见或退回原因", render_kw={"maxlength": 4000})
+
+
+class TextForm(FlaskForm):
+    kind = SelectField("说明类型", choices=[("disaster", "灾情文字说明"), ("relief", "救灾工作文字说明")],
+                       validate_choice=False)
+    text = TextAreaField("文字说明", render_kw={"maxlength": 20000, "rows": 4})

@@ -7,6 +7,8 @@
   row per household and damage class;
 - :class:`RosterNote`, the append-only explanations of why a unit's figures differ from its
   roster (they hold the counts they explain, so a later change makes them stale);
+- :class:`ReportText`, the text descriptions a unit files with its figures (灾情文字说明,
+  救灾工作文字说明), append-only: the latest of each kind stands;
 - :class:`ReportReview`, the append-only acceptances and returns of a unit's report by the level
   above.
 """
@@ -39,6 +41,7 @@ DAMAGE_FIGURES = {"collapsed": ("collapsed_households", "collapsed_rooms"),
                   "general": ("generally_damaged_households", "generally_damaged_rooms")}
 ROSTERS = {"casualty": "因灾死亡失踪人口一览表", "housing": "因灾倒塌损坏住房户一览表"}
 DECISIONS = {"accept": "审核通过", "return": "退回"}
+TEXT_KINDS = {"disaster": "灾情文字说明", "relief": "救灾工作文字说明"}
 
 
 class Casualty(db.Model):
@@ -154,3 +157,24 @@ class ReportReview(db.Model):
 
 
 make_append_only(ReportReview)
+
+
+class ReportText(db.Model):
+    """A unit's text description for an event (灾情文字说明: background, course, features, trend;
+    救灾工作文字说明: measures, forces, money, goods, needs, difficulties, next steps). Never
+    edited: a new version is a new row."""
+
+    __tablename__ = "report_text"
+    __table_args__ = (Index("ix_report_text_event_region", "event_id", "region_code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id"))
+    region_code: Mapped[str] = mapped_column(ForeignKey("region.code"))
+    kind: Mapped[str] = mapped_column(String(12))
+    text: Mapped[str] = mapped_column(Text)
+    written_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    written_by: Mapped[str] = mapped_column(String(80))
+    written_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+make_append_only(ReportText)

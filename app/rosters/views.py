@@ -13,8 +13,8 @@ from ..errors import ServiceError
 from ..pages import perform
 from ..reports import HAZARDS
 from . import service
-from .forms import CasualtyForm, HouseForm, ImportForm, NoteForm, ReviewForm, StatusForm
-from .models import CASUALTY_STATUSES, DAMAGE_CLASSES, DAMAGE_FIGURES, SEXES
+from .forms import CasualtyForm, HouseForm, ImportForm, NoteForm, ReviewForm, StatusForm, TextForm
+from .models import CASUALTY_STATUSES, DAMAGE_CLASSES, DAMAGE_FIGURES, SEXES, TEXT_KINDS
 
 bp = Blueprint("rosters", __name__, url_prefix="/rosters")
 FLASHED = (ServiceError,)
@@ -121,8 +121,15 @@ def add_house(event_id: int):
 @bp.get("/events/<int:event_id>/review")
 @login_required
 def review(event_id: int):
-    return render_template("rosters/review.html", event_id=event_id, form=ReviewForm(),
+    return render_template("rosters/review.html", event_id=event_id, form=ReviewForm(), text_kinds=TEXT_KINDS,
                            **service.review_page(current_user, event_id, request.args.get("region")))
+
+
+@bp.post("/events/<int:event_id>/texts")
+@login_required
+def write_text(event_id: int):
+    return perform(lambda: service.write_text(current_user, event_id, request.form), "已保存文字说明。",
+                   _back("rosters.review", event_id), form=TextForm(), refusals=FLASHED)
 
 
 @bp.post("/events/<int:event_id>/review")

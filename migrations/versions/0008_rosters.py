@@ -1,5 +1,5 @@
 """rosters: the roster of the dead and missing (with status changes), of damaged houses, explanations
-of roster differences, and review upward (审核/退回) of units' reports
+of roster differences, units' text descriptions, and review upward (审核/退回) of units' reports
 
 Revision ID: 0008_rosters
 Revises: 0004_accounts
@@ -122,11 +122,32 @@ def upgrade():
     with op.batch_alter_table('report_review', schema=None) as batch_op:
         batch_op.create_index('ix_report_review_event_region', ['event_id', 'region_code'], unique=False)
 
-    for table in ('casualty_change', 'roster_note', 'report_review'):
+    op.create_table('report_text',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('event_id', sa.Integer(), nullable=False),
+    sa.Column('region_code', sa.String(length=12), nullable=False),
+    sa.Column('kind', sa.String(length=12), nullable=False),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('written_by_id', sa.Integer(), nullable=True),
+    sa.Column('written_by', sa.String(length=80), nullable=False),
+    sa.Column('written_at', app.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['event_id'], ['event.id'], name=op.f('fk_report_text_event_id_event')),
+    sa.ForeignKeyConstraint(['region_code'], ['region.code'], name=op.f('fk_report_text_region_code_region')),
+    sa.ForeignKeyConstraint(['written_by_id'], ['user.id'], name=op.f('fk_report_text_written_by_id_user')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_report_text'))
+    )
+    with op.batch_alter_table('report_text', schema=None) as batch_op:
+        batch_op.create_index('ix_report_text_event_region', ['event_id', 'region_code'], unique=False)
+
+    for table in ('casualty_change', 'roster_note', 'report_review', 'report_text'):
         append_only(table)
 
 
 def downgrade():
+    with op.batch_alter_table('report_text', schema=None) as batch_op:
+        batch_op.drop_index('ix_report_text_event_region')
+
+    op.drop_table('report_text')
     with op.batch_alter_table('report_review', schema=None) as batch_op:
         batch_op.drop_index('ix_report_review_event_region')
 

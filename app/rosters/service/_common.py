@@ -27,20 +27,27 @@ def within(column, code: str):
     return (column >= prefix) & (column < high)
 
 
-def inside_event(event, code: str) -> bool:
-    """``code`` lies in one of the event's affected regions (or contains one)."""
-    return _inside(tuple(event.region_codes), code)
+def inside_event(event, code: str, strict: bool = False) -> bool:
+    """``code`` lies in one of the event's affected regions (or, unless ``strict``, contains one:
+    a prefecture over an affected county)."""
+    return _inside(tuple(event.region_codes), code, strict)
 
 
 @lru_cache(maxsize=8192)
-def _inside(regions: tuple[str, ...], code: str) -> bool:
+def _inside(regions: tuple[str, ...], code: str, strict: bool) -> bool:
     for region in regions:
         try:
-            if codes.is_within(code, region) or codes.is_within(region, code):
+            if codes.is_within(code, region) or (not strict and codes.is_within(region, code)):
                 return True
         except codes.CodeError:
             return False
     return False
+
+
+def unknown_region(code: str | None, field: str, errors: list[dict]) -> None:
+    """Add an error naming ``field`` when the region ``code`` does not exist."""
+    if code is not None and db.session.get(Region, code) is None:
+        errors.append({"field": field, "message": f"区划 {code} 不存在"})
 
 
 def code_arg(value, name: str = "region_code") -> str | None:

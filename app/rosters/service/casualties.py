@@ -25,7 +25,7 @@ from ...reports import HAZARDS
 from ...validation import Field, validate
 from .. import idcard
 from ..models import (CASUALTY_MACHINE, CASUALTY_STATUSES, CHANGE_LABELS, SEXES, Casualty, CasualtyChange)
-from ._common import code_arg, event_of, inside_event, within
+from ._common import code_arg, event_of, inside_event, unknown_region, within
 
 CASUALTY_FIELDS = {
     "region_code": Field("code", description="所在区划代码（县、乡镇或村，须在灾害过程的受灾区划内）"),
@@ -57,7 +57,7 @@ def check_row(event, values: dict, errors: list[dict], prefix: str = "", today: 
     ``prefix + field``; ``values["id_number"]`` is normalised in place."""
     today = today or local_today()
     code = values.get("region_code")
-    if code is not None and not inside_event(event, code):
+    if code is not None and not inside_event(event, code, strict=True):
         errors.append({"field": prefix + "region_code",
                        "message": f"区划 {code} 不在本次灾害过程的受灾区划（{'、'.join(event.region_codes)}）内"})
     number = values.get("id_number")
@@ -101,6 +101,8 @@ def add_casualty(user, event_id: int, data: Any) -> Casualty:
         raise Forbidden(f"区划 {values['region_code']} 不在当前用户的管辖范围内。",
                         [{"field": "region_code", "message": "不在管辖范围内"}])
     check_row(event, values, errors)
+    if not any(e["field"] == "region_code" for e in errors):
+        unknown_region(values["region_code"], "region_code", errors)
     if values["id_number"] and not any(e["field"] == "id_number" for e in errors):
         same = registered([values["id_number"]]).get(values["id_number"])
         if same is not None:

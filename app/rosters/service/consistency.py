@@ -24,7 +24,7 @@ from ...permissions import can, require
 from ...reports import LossReport, event_totals, total_for
 from ...validation import Field, validate
 from ..models import DAMAGE_CLASSES, DAMAGE_FIGURES, ROSTERS, DamagedHouse, RosterNote
-from ._common import children_in_event, event_of, inside_event, names_of, unit_of, within
+from ._common import children_in_event, event_of, inside_event, names_of, unit_of, unknown_region, within
 from .casualties import roster_counts
 
 NOTE_FIELDS = {
@@ -125,6 +125,8 @@ def explain(user, event_id: int, data: Any) -> RosterNote:
             raise Forbidden(f"区划 {code} 不在当前用户的管辖范围内。", [{"field": "region_code", "message": "不在管辖范围内"}])
         if not inside_event(event, code):
             errors.append({"field": "region_code", "message": "不在本次灾害过程的受灾区划内"})
+        else:
+            unknown_region(code, "region_code", errors)
     if values["text"] is not None and not values["text"].strip():
         errors.append({"field": "text", "message": "必填"})
     if errors:

@@ -19,7 +19,7 @@ from ...permissions import can, require
 from ...validation import Field, validate
 from .. import idcard
 from ..models import DAMAGE_CLASSES, DamagedHouse
-from ._common import code_arg, event_of, inside_event, within
+from ._common import code_arg, event_of, inside_event, unknown_region, within
 from .casualties import local_today, shows_id_numbers
 
 HOUSE_FIELDS = {
@@ -35,7 +35,7 @@ HOUSE_FIELDS = {
 def check_house(event, values: dict, errors: list[dict], prefix: str = "", today: date | None = None) -> None:
     """The rules of one household row beyond its fields' checks; normalises the identity number."""
     code = values.get("region_code")
-    if code is not None and not inside_event(event, code):
+    if code is not None and not inside_event(event, code, strict=True):
         errors.append({"field": prefix + "region_code", "message": f"区划 {code} 不在本次灾害过程的受灾区划内"})
     if values.get("id_number") is not None:
         try:
@@ -65,6 +65,8 @@ def add_house(user, event_id: int, data: Any) -> DamagedHouse:
         raise Forbidden(f"区划 {values['region_code']} 不在当前用户的管辖范围内。",
                         [{"field": "region_code", "message": "不在管辖范围内"}])
     check_house(event, values, errors)
+    if not any(e["field"] == "region_code" for e in errors):
+        unknown_region(values["region_code"], "region_code", errors)
     if values["id_number"] and values["damage_class"] and not any(e["field"] == "id_number" for e in errors):
         same = registered_houses(event.id, [(values["id_number"], values["damage_class"])])
         if same:

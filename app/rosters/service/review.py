@@ -24,6 +24,7 @@ from ...reports import FIELDS, LossReport, parent_lookup
 from ...validation import Field, validate
 from ..models import DECISIONS, ReportReview
 from ._common import event_of, names_of, unit_of, within
+from .texts import requirements
 
 REVIEW_FIELDS = {
     "region_code": Field("code", description="被审核单位（其最新一份报告）"),
@@ -92,6 +93,7 @@ def review_state(user, event_id: int, region_code=None) -> dict:
     units = top_units(code, latest)
     reviews = _reviews(latest[u].id for u in units)
     names = names_of(units + [code])
+    needs = requirements(event.id, units + [code])
     rows = []
     for unit in units:
         report, review = latest[unit], reviews.get(latest[unit].id)
@@ -100,10 +102,11 @@ def review_state(user, event_id: int, region_code=None) -> dict:
                      "figures": report.figures, "status": _status(review),
                      "status_label": STATUS_LABELS[_status(review)],
                      "review": review.to_dict() if review else None,
-                     "may_review": _may_review(user, unit)})
+                     "may_review": _may_review(user, unit), "requirements": needs[unit]})
     own = latest.get(code)
     own_review = _last_review(event.id, code)
     return {"event_id": event.id, "region_code": code, "name": names.get(code, ""), "units": rows,
+            "requirements": needs[code], "may_describe": can(user, "report.submit", code),
             "accepted": _sum([r for r in rows if r["status"] == "accepted"]),
             "pending": _sum([r for r in rows if r["status"] != "accepted"]),
             "own": None if own is None else {
