@@ -299,13 +299,6 @@ BENCHES: tuple[Bench, ...] = (
         Figure("a depot is never overdrawn", "never_overdrawn", target=Target("==", True, "yes")),
         Figure("concurrent clients", "concurrent.clients", target=Target(">=", 20, "≥ 20")),
     )),
-    Bench("rosters", "rosters.py", timeout=240, what="roster import from Excel", figures=(
-        Figure("import 10,000 people of the roster of the dead and missing (every row checked)",
-               "import_seconds", baseline="baseline_seconds", baseline_label="openpyxl + executemany, no checks",
-               target=Target("<", 10.0, "< 10 s"), fmt=seconds),
-        Figure("a file with one bad row in 100: every bad row named, nothing written", "every_bad_row_named",
-               target=Target("==", True, "yes")),
-    )),
     Bench("worker_rss", "worker_rss.py", timeout=420, what="gunicorn worker memory", figures=(
         Figure("peak RSS of one gunicorn worker (national dataset)", "worker_peak_rss_mb",
                baseline="baseline_worker_peak_rss_mb", baseline_label="bare gunicorn, trivial app", fmt=mb),
