@@ -119,6 +119,14 @@ AREAS: tuple[Area, ...] = (
          actions={"plan.view": ALL, "plan.upload": frozenset({"admin"}),
                   "response.view": ALL, "response.manage": STAFF},
          anywhere=frozenset({"plan.view"})),
+    Area("rosters", _l("统计名册与审核"),
+         nav=(NavEntry("rosters.index", _l("名册"), "fa-list-check", "casualty.view",
+                       _l("因灾死亡失踪人口、倒塌损坏住房户一览表，及上级对下级报告的审核与退回。")),),
+         actions={"casualty.view": ALL,
+                  "casualty.edit": STAFF | {"officer"},
+                  "casualty.view_id_number": STAFF,
+                  # 审核/退回 by the level above
+                  "report.review": STAFF | {"officer"}}),
     Area("depots", _l("救灾物资"),
          nav=(NavEntry("depots.index", _l("物资"), "fa-boxes-stacked", "depot.view",
                        _l("储备库、库存台账、调拨单与物资申请。")),),
@@ -187,7 +195,7 @@ AREAS: tuple[Area, ...] = (
 )
 
 #: The order of the navigation bar (by endpoint), which is not the order of registration.
-NAV_ORDER = ("reports.events", "dashboard.index", "forecast.index", "responses.plans", "depots.index", "cycles.index",
+NAV_ORDER = ("reports.events", "rosters.index", "dashboard.index", "forecast.index", "responses.plans", "depots.index", "cycles.index",
              "releases.index", "complaints.index", "departments.index",
              "regions.browse", "auth.users", "audit.index", "auth.account")
 

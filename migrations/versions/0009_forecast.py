@@ -1,7 +1,7 @@
 """forecast (预判): hazard footprints uploaded for an event
 
 Revision ID: 0009_forecast
-Revises: 0007_payments
+Revises: 0008_rosters
 Create Date: 2026-12-07 06:30:00
 
 """
@@ -12,7 +12,7 @@ import app.types
 from app.migration_support import append_only
 
 revision = '0009_forecast'
-down_revision = '0007_payments'
+down_revision = '0008_rosters'
 branch_labels = None
 depends_on = None
 

@@ -118,7 +118,7 @@ def check_report(user, event: Event, data: Any, previous: Callable[[str], Previo
         _check_jumps(prev, clean, note, errors)
     if errors:
         raise Rejected(Invalid, f"灾情报告有 {len(errors)} 处错误。", errors)
-    _check_sequence(code, values["kind"], prev)
+    _check_sequence(code, values["kind"], prev, reopened=lambda: _reopened(event.id, code))
     return Draft(code, values["kind"], as_of.astimezone(timezone.utc), clean, note,
                  indicators.deaths_and_missing(prev.figures) if prev is not None else 0)
 
@@ -166,12 +166,30 @@ def _check_jumps(prev: Previous, clean: dict, note: str | None, errors: list[dic
         errors.append({"field": "note", "message": f"{names}变化过大，须填写说明"})
 
 
-def _check_sequence(code: str, kind: str, prev: Previous | None) -> None:
-    """Initial first, then updates; a verified report closes the region."""
+#: Functions ``(event_id, region_code) -> bool`` saying that a region's verified report was sent
+#: back by the level above (退回), which reopens the region for a corrected one. Areas that
+#: review reports register them through :func:`reopen_final_when`.
+_REOPENERS: list[Callable[[int, str], bool]] = []
+
+
+def reopen_final_when(check: Callable[[int, str], bool]) -> None:
+    """Register ``check``: a region whose 核报 it finds returned takes a corrected report."""
+    if check not in _REOPENERS:
+        _REOPENERS.append(check)
+
+
+def _reopened(event_id: int, code: str) -> bool:
+    return any(check(event_id, code) for check in _REOPENERS)
+
+
+def _check_sequence(code: str, kind: str, prev: Previous | None,
+                    reopened: Callable[[], bool] = lambda: False) -> None:
+    """Initial first, then updates; a verified report closes the region (unless the level above
+    returned it: then a corrected report follows)."""
     if prev is None and kind != "initial":
         raise Rejected(Conflict, f"区划 {code} 尚无报告：第一份报告必须是初报（initial）。",
                        [{"field": "kind", "message": "第一份报告必须是初报（initial）"}])
-    if prev is not None and prev.kind == "final":
+    if prev is not None and prev.kind == "final" and not reopened():
         raise Rejected(Conflict, f"区划 {code} 已核报（final），不再接受报告。",
                        [{"field": "kind", "message": "该区划已核报，报告已关闭"}])
     if prev is not None and kind == "initial":
