@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -21,6 +22,7 @@ from tests.test_reports_photos import png
 
 pytestmark = pytest.mark.browser
 
+SH = ZoneInfo("Asia/Shanghai")
 SHOTS = Path(os.environ.get("JIUZAI_SHOTS", "/work/wt/shots/c-form"))
 WIDTHS = [1366, 375]
 VILLAGE_A = {"affected_population": 200, "deaths": 8, "missing": 2, "relocated_population": 200}
@@ -160,7 +162,10 @@ def test_update_with_one_field_filled_keeps_the_others(app, auth, browser_page, 
     _fits(page, width)
     assert page.input_value("#kind") == "update"
     assert page.input_value("#f-affected_population") == "150"  # pre-filled with the latest figures
-    assert "当前合计：本级报告（初报，数据截至" in page.inner_text("#previous-info")
+    # the time is Shanghai's (the report was as of 2 hours ago)
+    as_of = (utcnow() - timedelta(hours=2)).astimezone(SH)
+    info = page.inner_text("#previous-info")
+    assert f"当前合计：本级报告（初报，数据截至 {as_of:%Y-%m-%d %H:}" in info
     assert page.is_hidden("#basis-choice")  # a village has nothing below it
     assert page.is_hidden("#photo-rule")  # not a major disaster, deaths + missing below 10
     # a blank box keeps the previous figure; only the crop area is new
@@ -180,16 +185,23 @@ def test_update_with_one_field_filled_keeps_the_others(app, auth, browser_page, 
     # the queue shows Shanghai times (the report's as-of is the Shanghai wall clock typed in)
     assert page.input_value("#as_of").replace("T", " ") in page.inner_text("#queue-list")
 
-    # zeroing is explicit: typing 0
+    # zeroing is explicit: typing 0; a photo the server refuses is listed as refused, with why
     page.fill("#f-deaths", "0")
     assert "因灾死亡人口 1 → 0" in page.inner_text("#change-summary")
     page.fill("#note", "经核实，失踪者已找到，非因灾死亡")
+    page.set_input_files("#photos", files=[{"name": "好.png", "mimeType": "image/png", "buffer": png(1)},
+                                           {"name": "坏.png", "mimeType": "image/png", "buffer": b"not an image"}])
     page.click("#submit")
     _wait_sent(page, 2)
     latest = _reports(app)[-1]
     assert latest.figures["deaths"] == 0 and latest.figures["affected_population"] == 150
     assert latest.figures["crop_affected_ha"] == 12.5
-    _shot(page, "update-sent", width)
+    newest = page.locator("#queue-list li").first
+    assert f"已发送 #{latest.id}，有照片未被接受" in newest.inner_text()
+    assert "照片已上传 1/2 张" in newest.inner_text()
+    assert "照片 2「坏.png」未被接受：" in newest.locator(".photo-refused").inner_text()
+    assert newest.locator(".badge.bg-success").count() == 0
+    _shot(page, "update-sent-photo-refused", width)
 
 
 @pytest.mark.parametrize("width", WIDTHS)
