@@ -15,6 +15,15 @@ NOW = datetime(2026, 7, 6, 10, 0, tzinfo=SH)
 STARTED = "2026-07-06T06:00:00+08:00"
 
 
+@pytest.fixture(autouse=True)
+def limits_as_configured(app):
+    """The limits as shipped (the shared test configuration turns them off, see conftest)."""
+    from app.config import Defaults as Config
+
+    app.config.update(REPORT_POPULATION_HARD_SHARE=Config.REPORT_POPULATION_HARD_SHARE,
+                      REPORT_POPULATION_SOFT_SHARES=dict(Config.REPORT_POPULATION_SOFT_SHARES))
+
+
 @pytest.fixture
 def clock(app):
     with time_machine.travel(NOW, tick=False) as traveller:
@@ -121,6 +130,14 @@ def test_soft_limits_need_a_note_and_name_the_limit(app, client, auth, clock):
     assert post(client, headers, eid, "140105001200", {"affected_population": 1100, "deaths": 30}).status_code == 201
 
 
+def test_the_hard_limit_can_be_turned_off(app, client, auth, clock):
+    app.config["REPORT_POPULATION_HARD_SHARE"] = None
+    headers = auth.token("officer", "140105")
+    eid = new_event(client, headers)
+    response = post(client, headers, eid, "140105001200", {"affected_population": 5000}, note="测试")
+    assert response.status_code == 201, response.get_json()
+
+
 def test_a_region_without_population_uses_its_nearest_ancestor(app, client, auth, clock):
     from app.extensions import db
     from app.regions import Region
@@ -152,3 +169,23 @@ def test_one_error_per_bad_field_no_cascades(client, auth, clock):
     response = post(client, headers, eid, "140105001200", jumped, kind="update", as_of="2026-07-06T09:00:00+08:00")
     fields = [e["field"] for e in response.get_json()["errors"]]
     assert fields.count("figures.affected_population") == 1 and len(fields) == len(set(fields))
+
+
+def test_the_form_carries_the_sum_from_below_and_reads_in_english(client, auth, clock):
+    import json
+    import re
+
+    headers = auth.token("officer", "140105")
+    eid = new_event(client, headers)
+    _villages(client, headers, eid)
+    auth.login("officer", "140105")
+    page = client.get(f"/events/{eid}/report?region=140105").get_data(as_text=True)
+    config = json.loads(re.search(r'id="form-config">(.*?)</script>', page, re.S).group(1))
+    assert config["below"]["140105"]["units"] == 2 and config["below"]["140105"]["figures"]["deaths"] == 13
+    assert config["below"]["140105001"]["units"] == 2  # the township too
+    assert "140105001200" not in config["below"] and config["previous"]["140105001200"]["figures"]["deaths"] == 8
+    assert "汇总下级" in page and "本级填报" in page
+    english = client.get(f"/events/{eid}/report?region=140105&lang=en").get_data(as_text=True)
+    assert "Adopt the sum from below" in english and "File this unit's own figures" in english
+    text = json.loads(re.search(r'id="form-text">(.*?)</script>', english, re.S).group(1))
+    assert text["sumBasis"] == "Current total: the sum of {n} reports from units below (as of {time})."

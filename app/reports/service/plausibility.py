@@ -1,7 +1,8 @@
 """The checks of a report's figures against what is already known (``issue 13``, ``domain.md`` §3):
 
 - **hard limits** refuse: a people count (unit 人) above ``REPORT_POPULATION_HARD_SHARE`` × the
-  region's population, a household count (unit 户) above that share of its households;
+  region's population, a household count (unit 户) above that share of its households (``None``
+  turns the check off);
 - **soft limits** need a note (说明), as a sharp change does: a jump since the region's previous
   report (突增突减), an own figure lower than the sum reported from below (本级填报 below 汇总下级),
   and a count above ``REPORT_POPULATION_SOFT_SHARES[field]`` × population (or households).
@@ -95,6 +96,10 @@ def _what(unit: str) -> str:
 
 
 def hard_limits(clean: Mapping[str, float], capacity: Mapping[str, int], bad: set[str]) -> list[dict]:
+    """People and household counts above ``REPORT_POPULATION_HARD_SHARE`` × the region's (``None``:
+    not checked)."""
+    if config("REPORT_POPULATION_HARD_SHARE") is None:
+        return []
     share = float(config("REPORT_POPULATION_HARD_SHARE"))
     out = []
     for indicator, value, size in _limited(clean, capacity):
@@ -107,6 +112,7 @@ def hard_limits(clean: Mapping[str, float], capacity: Mapping[str, int], bad: se
 
 
 def soft_limits(clean: Mapping[str, float], capacity: Mapping[str, int]) -> list[dict]:
+    """Counts above their field's share in ``REPORT_POPULATION_SOFT_SHARES`` (a note says why)."""
     shares = config("REPORT_POPULATION_SOFT_SHARES") or {}
     out = []
     for indicator, value, size in _limited(clean, capacity):
