@@ -395,6 +395,7 @@
     regionSelect.value = item.body.region_code;
     showPrevious();
     formKey = newKey();  // the refused key keeps its answer: the corrected report is a new request
+    form.querySelectorAll('input[name=basis]').forEach(function (r) { r.checked = r.value === item.basis; });
     kindSelect.value = item.body.kind;
     asOfInput.value = item.body.as_of.slice(0, 16);
     noteInput.value = item.body.note || '';
@@ -555,7 +556,7 @@
     if (errors.length) return;
     var item = {key: formKey, url: cfg.reportsUrl, eventId: cfg.eventId, body: body,
                 bodyText: JSON.stringify(body), photos: photos, photoDone: 0, status: 'pending',
-                regionName: regionName(body.region_code), createdAt: new Date().toISOString()};
+                regionName: regionName(body.region_code), basis: chosenBasis(), createdAt: new Date().toISOString()};
     await putItem(item);
     formKey = newKey();
     resetForm();
