@@ -614,6 +614,12 @@
       var url = new URL(node.src || node.href, location.href);
       if (url.origin === location.origin) urls.push(url.href);
     });
+    // what the stylesheets loaded in turn (icon fonts), as far as the worker caches such files
+    (performance.getEntriesByType ? performance.getEntriesByType('resource') : []).forEach(function (entry) {
+      var url = new URL(entry.name, location.href);
+      if (url.origin === location.origin && /^\/(static|bootstrap|xstatic)\//.test(url.pathname)) urls.push(url.href);
+    });
+    urls = urls.filter(function (url, i) { return urls.indexOf(url) === i; });
     return caches.open(CACHE).then(function (cache) { return cache.addAll(urls); }).then(function () {
       document.body.dataset.offlineReady = '1';
     });
