@@ -72,6 +72,17 @@ class Defaults:
     FOOTPRINT_MAX_BYTES = 50 * 1024 * 1024
     FORECAST_EXPOSURE_RATES = None
     FORECAST_ROOMS_PER_HOUSEHOLD = 3.0
+    # Plausibility against the region (its population and households; a region without them
+    # uses its nearest ancestor's): a people count above HARD x population, or a household count
+    # above HARD x households, is refused; above the field's SOFT share it needs a note (说明).
+    REPORT_POPULATION_HARD_SHARE = 1.0
+    REPORT_POPULATION_SOFT_SHARES = {
+        "affected_population": 0.9, "deaths": 0.02, "missing": 0.02, "injured": 0.1,
+        "evacuated_population": 0.6, "relocated_population": 0.6, "needing_aid_population": 0.6,
+        "needing_transitional_aid": 0.3, "drought_needing_aid_population": 0.6,
+        "water_shortage_population": 0.6, "collapsed_households": 0.3,
+        "severely_damaged_households": 0.5, "generally_damaged_households": 0.8,
+    }
     REPORT_PHOTO_MAX_BYTES = 8 * 1024 * 1024
     REPORT_PHOTO_TYPES = ["image/jpeg", "image/png", "image/webp"]
     REPORT_PHOTO_DIR = None  # default: instance/photos

@@ -65,7 +65,8 @@ def build_scenario(app, client, auth: AuthActions | None = None, now: datetime |
     for report in SCENARIO["reports"]:
         _ok(client.post(f"/api/v1/events/{event['id']}/reports", headers=coordinator, json={
             "region_code": report["region_code"], "kind": report["kind"], "figures": report["figures"],
-            "as_of": (now - timedelta(hours=report["hours_ago"])).isoformat()}))
+            # a unit's own figures below the sum from below need a note (issue 13)
+            "note": "测试场景：本级核实数", "as_of": (now - timedelta(hours=report["hours_ago"])).isoformat()}))
     for depot in SCENARIO["depots"]:
         _ok(client.post("/api/v1/depots", headers=admin, json=depot))
     for receipt in SCENARIO["receipts"]:

@@ -107,7 +107,8 @@ def test_offline_report_is_sent_exactly_once(app, auth, browser_page):
     # the next report of the region is an update, and shows the previous figures
     page.select_option("#region", "140105001200")
     assert page.input_value("#kind") == "update"
-    assert page.inner_text("[data-prev=affected_population]") == "上次：120"
+    assert page.inner_text("[data-prev=affected_population]") == "合计 120"
+    assert page.input_value("#f-affected_population") == "120"  # an update starts from the latest figures
 
 
 def test_client_side_checks_block_bad_reports(app, auth, browser_page):

@@ -25,10 +25,16 @@ class Total:
     as_of: datetime | None = None
     direct: bool = False  # the region's own report, not a sum of children
 
+    @property
+    def basis(self) -> str:
+        """What the figures are: ``own`` (the region's own latest report), ``sum`` (the sum of
+        ``reporting_units`` reports from below) or ``none`` (nothing reported yet)."""
+        return "own" if self.direct else ("sum" if self.reporting_units else "none")
+
     def to_dict(self) -> dict:
         return {"region_code": self.region_code, "figures": dict(self.figures),
                 "reporting_units": self.reporting_units,
-                "as_of": self.as_of.isoformat() if self.as_of else None}
+                "as_of": self.as_of.isoformat() if self.as_of else None, "basis": self.basis}
 
 
 @dataclass(frozen=True)

@@ -123,3 +123,24 @@ def subtree_total(event_id: int, code: str) -> Total:
     latest = latest_figures(event_id, code)
     return total_for(code, roll_up(latest, reported_parents(event_id, code).get))
 
+
+
+def below_totals(event_id: int, code: str) -> dict[str, Total]:
+    """For ``code`` and every region beneath it: the sum of its children's totals (汇总下级), as
+    the region's total would be without a report of its own. Only regions with a reporting
+    descendant appear; ``reporting_units`` counts the units below, ``as_of`` is their latest."""
+    latest = latest_figures(event_id, code)
+    parents = reported_parents(event_id, code)
+    totals = roll_up(latest, parents.get)
+    below: dict[str, Total] = {}
+    for child, total in totals.items():
+        parent = parents.get(child)
+        if parent is None or not total.reporting_units:
+            continue
+        target = below.setdefault(parent, Total(parent))
+        for name, value in total.figures.items():
+            target.figures[name] += value
+        target.reporting_units += total.reporting_units
+        if total.as_of and (target.as_of is None or total.as_of > target.as_of):
+            target.as_of = total.as_of
+    return below

@@ -1,6 +1,7 @@
 """The field form (现场填报), which works offline: the regions a user may report on for an event,
-each region's latest report (the form checks sequence and sharp changes before sending), and the
-rules the browser applies (indicators, consistency rules, jump factors, photo limits). The form
+each region's latest report (the form starts from it and checks sequence and sharp changes before
+sending), the sum reported from below each region (汇总下级, which the clerk adopts or overrides
+with the region's own figures, 本级填报), and the rules the browser applies (indicators, consistency rules, jump factors, photo limits). The form
 files through the JSON API (:func:`.reports.submit_report_with_body`).
 """
 from __future__ import annotations
@@ -14,7 +15,7 @@ from ...permissions import require
 from ...regions import Region
 from ..indicators import CONSISTENCY_RULES, INDICATORS
 from ..models import Event
-from ..totals import subtree_latest, within_clause
+from ..totals import below_totals, subtree_latest, within_clause
 from ._common import config
 from .events import get_event, top_regions
 
@@ -32,7 +33,8 @@ def field_form_page(user, event_id: int, region: str | None = None) -> dict:
     wanted = {r.code for r in regions}
     selected = region or (user.region_code if user.region_code in wanted else "")
     return {"event": event, "regions": regions, "selected": selected, "closed": event.status == "closed",
-            "settings": {**_rules(event), "previous": _previous(user, event, wanted)}}
+            "settings": {**_rules(event), "previous": _previous(user, event, wanted),
+                         "below": _below(user, event, wanted)}}
 
 
 def form_regions(user, event: Event) -> list[Region]:
@@ -61,6 +63,18 @@ def _previous(user, event: Event, wanted: set[str]) -> dict[str, dict]:
                 previous[code] = {"kind": row.kind, "as_of": row.as_of.isoformat(), "figures": row.figures,
                                   "sequence": row.sequence}
     return previous
+
+
+def _below(user, event: Event, wanted: set[str]) -> dict[str, dict]:
+    """For each offered region with reports from below: their sum (汇总下级), how many units it is
+    made of and as of when. The form shows it and asks the clerk to adopt it or file their own."""
+    below = {}
+    for top in top_regions(user, event):
+        for code, total in below_totals(event.id, top).items():
+            if code in wanted and total.reporting_units:
+                below[code] = {"figures": total.figures, "units": total.reporting_units,
+                               "as_of": total.as_of.isoformat() if total.as_of else None}
+    return below
 
 
 def _rules(event: Event) -> dict:

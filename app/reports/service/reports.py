@@ -28,7 +28,7 @@ from ...regions import Region
 from ...validation import Field, validate
 from .. import indicators, signals
 from ..models import REPORT_KINDS, Event, LossReport
-from . import alerts
+from . import alerts, plausibility
 from ._common import config, county_of
 
 REPORT_FIELDS = {
@@ -39,7 +39,7 @@ REPORT_FIELDS = {
                      extra={"schema": {"additionalProperties": False, "properties": {
                          i.field: {"type": "integer" if i.integer else "number", "minimum": 0,
                                    "description": f"{i.label}（{i.unit}）"} for i in indicators.INDICATORS}}}),
-    "note": Field("str", required=False, max_length=4000, multiline=True, description="说明；数据突增突减时必填"),
+    "note": Field("str", required=False, max_length=4000, multiline=True, description="说明；数据突增突减、低于下级汇总或超出区划人口的常见比例时必填"),
 }
 #: How often a concurrent submission that lost the race for a sequence number is retried.
 SEQUENCE_RETRIES = 3
@@ -100,13 +100,14 @@ def latest_of(event_id: int, region_code: str):
 
 def check_report(user, event: Event, data: Any, previous: Callable[[str], Previous | None],
                  now: datetime) -> Draft:
-    """Every rule of a loss report; raises :class:`Rejected` (403, 409 or 422 with all errors).
-    ``previous(code)`` gives the region's latest report."""
+    """Every rule of a loss report; raises :class:`Rejected` (403, 409 or 422 with all errors,
+    one per field). ``previous(code)`` gives the region's latest report."""
     values, errors = validate(REPORT_FIELDS, data)
     code = values["region_code"]
     prev = _check_region(user, event, code, previous, errors)
     if event.status == "closed":
         raise Rejected(Conflict, "灾害过程已结束，不再接受报告。", [{"field": "event", "message": "已结束"}])
+    region_ok = code is not None and not any(e["field"] == "region_code" for e in errors)
     clean: dict = {}
     if values["figures"] is not None:
         clean, figure_errors = indicators.validate(values["figures"], float(config("REPORT_FIGURE_MAX")))
@@ -114,8 +115,9 @@ def check_report(user, event: Event, data: Any, previous: Callable[[str], Previo
     as_of = values["as_of"]
     _check_as_of(event, as_of, prev, now, errors)
     note = (values["note"] or "").strip() or None
-    if prev is not None and clean and not errors:
-        _check_jumps(prev, clean, note, errors)
+    if clean and region_ok:
+        plausibility.check(event, code, prev, clean, note, errors)
+    errors = plausibility.one_per_field(errors)
     if errors:
         raise Rejected(Invalid, f"灾情报告有 {len(errors)} 处错误。", errors)
     _check_sequence(code, values["kind"], prev, reopened=lambda: _reopened(event.id, code))
@@ -154,16 +156,6 @@ def _check_as_of(event: Event, as_of: datetime | None, prev: Previous | None, no
         errors.append({"field": "as_of", "message": "截至时间不能早于灾害开始时间"})
     if prev is not None and as_of < prev.as_of:
         errors.append({"field": "as_of", "message": f"截至时间不能早于上一份报告（{prev.as_of.isoformat()}）"})
-
-
-def _check_jumps(prev: Previous, clean: dict, note: str | None, errors: list[dict]) -> None:
-    """Sharp changes since the previous report (突增突减) need a note."""
-    jumped = indicators.jumps(prev.figures, clean, float(config("REPORT_JUMP_UP_FACTOR")),
-                              float(config("REPORT_JUMP_DOWN_FACTOR")))
-    if jumped and not note:
-        names = "、".join(indicators.BY_FIELD[j["field"].split(".", 1)[1]].label for j in jumped)
-        errors.extend(jumped)
-        errors.append({"field": "note", "message": f"{names}变化过大，须填写说明"})
 
 
 #: Functions ``(event_id, region_code) -> bool`` saying that a region's verified report was sent

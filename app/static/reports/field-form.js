@@ -1,14 +1,21 @@
 /* 现场填报 (field form): works offline.
  *
- * A report is checked here (the same consistency and jump rules as the server), stored in
- * IndexedDB with a generated Idempotency-Key and its photos, then sent. Without a connection it
- * waits; it is sent when the connection returns ("online" event, the 立即发送 button, or every
- * 30 s), always with the same key and the same bytes, so the server files it exactly once.
+ * The form starts from what is known: the region's current total and its basis (its own latest
+ * report, or the sum of N reports from below), an update pre-filled with the latest figures (a
+ * blank box keeps the previous figure; zeroing is typing 0), and for a region with reports from
+ * below the choice 汇总下级 / 本级填报, with what the totals will become.
+ *
+ * A report is checked here (the same consistency, jump and sum-from-below rules as the server),
+ * stored in IndexedDB under the form's one Idempotency-Key with its photos, then sent. Without a
+ * connection it waits; it is sent when the connection returns ("online" event, the 立即发送 button,
+ * or every 30 s), always with the same key and the same bytes, so the server files it exactly
+ * once. Times are shown in Asia/Shanghai.
  */
 (function () {
   'use strict';
 
   var cfg = JSON.parse(document.getElementById('form-config').textContent);
+  var T = JSON.parse(document.getElementById('form-text').textContent);
   var csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || '';
   var DB_NAME = 'jiuzai-field';
   var STORE = 'queue';
@@ -81,6 +88,31 @@
     return parts.year + '-' + parts.month + '-' + parts.day + 'T' + parts.hour + ':' + parts.minute;
   }
 
+  /* Times as the clerk reads them: Asia/Shanghai, whatever the device's zone. */
+  function fmtTime(iso) {
+    if (!iso) return '';
+    var date = new Date(iso);
+    if (isNaN(date.getTime())) return String(iso);
+    var parts = {};
+    new Intl.DateTimeFormat('en-GB', {timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit',
+      day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23'})
+      .formatToParts(date).forEach(function (p) { parts[p.type] = p.value; });
+    return parts.year + '-' + parts.month + '-' + parts.day + ' ' + parts.hour + ':' + parts.minute;
+  }
+
+  function fmt(template, values) {
+    return template.replace(/\{(\w+)\}/g, function (whole, name) {
+      return values[name] === undefined ? whole : String(values[name]);
+    });
+  }
+
+  function num(value) {
+    var n = Number(value || 0);
+    return Number.isInteger(n) ? String(n) : String(Math.round(n * 100) / 100);
+  }
+
+  function shortLabel(f) { return f.label; }
+
   function fieldInfo(name) {
     for (var i = 0; i < cfg.fields.length; i++) { if (cfg.fields[i].field === name) return cfg.fields[i]; }
     return {label: name, unit: ''};
@@ -101,7 +133,7 @@
     return option ? option.textContent.trim() : code;
   }
 
-  // --- Previous figures ---------------------------------------------------------------------
+  // --- What is known: the region's own latest report and the sum from below ---------------
   var queued = [];
 
   function previousFor(code) {
@@ -112,47 +144,132 @@
     return newest || cfg.previous[code] || null;
   }
 
+  function belowFor(code) { return (cfg.below || {})[code] || null; }
+
+  function chosenBasis() {
+    var checked = form ? form.querySelector('input[name=basis]:checked') : null;
+    return checked ? checked.value : '';
+  }
+
+  /* The region's total as it stands: its own latest report, else the sum from below. */
+  function currentTotal(code) {
+    var prev = previousFor(code), below = belowFor(code);
+    if (prev) return {basis: 'own', figures: prev.figures, kind: prev.kind, as_of: prev.as_of};
+    if (below) return {basis: 'sum', figures: below.figures, units: below.units, as_of: below.as_of};
+    return {basis: 'none', figures: {}};
+  }
+
+  function figureList(figures, only) {
+    return cfg.fields.filter(function (f) { return only ? only(f) : Number(figures[f.field] || 0) > 0; })
+      .map(function (f) { return shortLabel(f) + ' ' + num(figures[f.field] || 0); }).join('、');
+  }
+
   function showPrevious() {
     if (!form) return;
     var code = regionSelect.value;
     var prev = code ? previousFor(code) : null;
+    var below = code ? belowFor(code) : null;
     var info = document.getElementById('previous-info');
     var option = code ? regionSelect.querySelector('option[value="' + code + '"]') : null;
     var level = option ? option.getAttribute('data-level') : '';
     var warning = document.getElementById('upper-level-warning');
     if (warning) warning.hidden = level !== 'prefecture' && level !== 'province';
-    document.querySelectorAll('[data-prev]').forEach(function (node) {
-      var name = node.getAttribute('data-prev');
-      node.textContent = prev ? '上次：' + (prev.figures[name] || 0) : '';
-    });
-    if (!code) {
-      info.textContent = '';
-    } else if (!prev) {
-      info.textContent = '该区划尚无报告：本次为初报。';
-      kindSelect.value = 'initial';
-    } else {
-      info.textContent = '上次报告：' + KIND_LABELS[prev.kind] + '，数据截至 ' + String(prev.as_of).replace('T', ' ').slice(0, 16) +
-        (prev.kind === 'final' ? '。该区划已核报，不再接受报告。' : '。下方「上次」为上次的累计值。');
-      kindSelect.value = prev.kind === 'final' ? 'final' : 'update';
+    var total = code ? currentTotal(code) : null;
+    info.innerHTML = '';
+    if (code) {
+      var line = total.basis === 'own' ? fmt(T.ownBasis, {kind: KIND_LABELS[total.kind], time: fmtTime(total.as_of)})
+        : total.basis === 'sum' ? fmt(T.sumBasis, {n: total.units, time: fmtTime(total.as_of)}) : T.noTotal;
+      info.appendChild(el('div', 'fw-semibold', line));
+      info.setAttribute('data-basis', total.basis);
+      if (total.basis !== 'none') info.appendChild(el('div', 'text-muted', figureList(total.figures) || '0'));
+      info.appendChild(el('div', 'text-muted', !prev ? T.noReport : prev.kind === 'final' ? T.closedRegion : T.updateHint));
+    }
+    var choice = document.getElementById('basis-choice');
+    choice.hidden = !below || (prev && prev.kind === 'final');
+    if (below) {
+      text(document.getElementById('below-info'), fmt(T.belowInfo, {n: below.units, time: fmtTime(below.as_of),
+        list: figureList(below.figures) || '0'}));
     }
     markChanges();
   }
 
-  function markChanges() {
-    var prev = regionSelect && regionSelect.value ? previousFor(regionSelect.value) : null;
+  /* Start the form from what is known: an update carries the latest figures (a blank box keeps
+   * the previous figure; zeroing is typing 0); adopting the sum from below fills it in. */
+  function prefill(keepNote) {
+    if (!form) return;
+    var code = regionSelect.value;
+    var prev = code ? previousFor(code) : null;
+    var below = code ? belowFor(code) : null;
+    var source = chosenBasis() === 'below' && below ? below.figures : prev ? prev.figures : null;
     cfg.fields.forEach(function (f) {
       var input = document.getElementById('f-' + f.field);
-      var node = document.querySelector('[data-prev="' + f.field + '"]');
-      var before = prev ? Number(prev.figures[f.field] || 0) : 0;
-      var now = input.value === '' ? 0 : Number(input.value);
-      node.classList.toggle('changed', !!prev && now !== before);
+      input.value = source && source[f.field] !== undefined ? String(source[f.field]) : '';
+      input.placeholder = prev ? T.keeps + ' ' + num(prev.figures[f.field] || 0) : '';
     });
+    kindSelect.value = !prev ? 'initial' : prev.kind === 'final' ? 'final' : 'update';
+    if (!keepNote) noteInput.value = '';
+    showPrevious();
+  }
+
+  /* The figures the report will carry: a blank box keeps the previous figure of an update. */
+  function newFigures(code) {
+    var prev = code ? previousFor(code) : null;
+    var figures = {};
+    cfg.fields.forEach(function (f) {
+      var raw = document.getElementById('f-' + f.field).value;
+      if (raw !== '') figures[f.field] = Number(raw);
+      else if (prev && prev.figures[f.field] !== undefined) figures[f.field] = Number(prev.figures[f.field]);
+    });
+    return figures;
+  }
+
+  function markChanges() {
+    var code = regionSelect && regionSelect.value;
+    var summary = document.getElementById('change-summary');
+    if (!code) { summary.hidden = true; return; }
+    var total = currentTotal(code);
+    var after = newFigures(code);
+    var changes = [];
+    var prev = previousFor(code);
+    // a region with reports from below: nothing changes until the clerk has chosen how
+    var undecided = !!belowFor(code) && !chosenBasis() && !(prev && prev.kind === 'final');
+    if (undecided) after = total.figures;
+    cfg.fields.forEach(function (f) {
+      var node = document.querySelector('[data-prev="' + f.field + '"]');
+      var before = Number(total.figures[f.field] || 0), now = Number(after[f.field] || 0);
+      var changed = now !== before;
+      node.textContent = total.basis === 'none' ? '' : T.current + ' ' + num(before) +
+        (changed ? ' → ' + num(now) + '（' + (now > before ? '+' : '−') + num(Math.abs(now - before)) + '）' : '');
+      node.classList.toggle('changed', changed && total.basis !== 'none');
+      if (changed) changes.push(shortLabel(f) + ' ' + num(before) + ' → ' + num(now));
+    });
+    var name = regionName(code).replace(/（\d+）$/, '');
+    summary.hidden = false;
+    summary.textContent = undecided ? T.chooseBasis : changes.length
+      ? fmt(T.willBecome, {region: name, list: changes.join('、')}) : fmt(T.unchanged, {region: name});
+    updatePhotoRule(after);
+  }
+
+  function photosNeeded(figures) {
+    var deathsMissing = (figures.deaths || 0) + (figures.missing || 0);
+    return (cfg.major || deathsMissing >= cfg.directThreshold) ? cfg.minPhotos : 0;
+  }
+
+  function updatePhotoRule(figures) {
+    var rule = document.getElementById('photo-rule');
+    if (!rule) return;
+    var needed = photosNeeded(figures);
+    rule.hidden = !needed;
+    rule.textContent = !needed ? '' : cfg.major ? fmt(T.photoRuleMajor, {k: cfg.minPhotos})
+      : fmt(T.photoRuleDeaths, {n: cfg.directThreshold, k: cfg.minPhotos});
   }
 
   // --- Checks (mirror the server's, so offline reports are right before they wait) ---------
+  // One message per field: a field that is already wrong is not checked again.
   function check(body, photos) {
-    var errors = [];
+    var errors = [], bad = {};
     var prev = previousFor(body.region_code);
+    var below = belowFor(body.region_code);
     if (!body.region_code) errors.push('请选择报告区划');
     if (!body.as_of) {
       errors.push('请填写数据截至时间');
@@ -162,30 +279,44 @@
     cfg.fields.forEach(function (f) {
       var value = body.figures[f.field];
       if (value === undefined) return;
-      if (!isFinite(value) || value < 0) errors.push(f.label + '必须是不小于 0 的数字');
-      else if (f.integer && Math.floor(value) !== value) errors.push(f.label + '必须是整数');
+      if (!isFinite(value) || value < 0) { errors.push(f.label + '必须是不小于 0 的数字'); bad[f.field] = 1; }
+      else if (f.integer && Math.floor(value) !== value) { errors.push(f.label + '必须是整数'); bad[f.field] = 1; }
     });
     cfg.rules.forEach(function (rule) {
+      if (bad[rule[1]] || bad[rule[2]]) return;
       var larger = body.figures[rule[1]] || 0, smaller = body.figures[rule[2]] || 0;
       if (smaller > larger) {
         errors.push(fieldInfo(rule[2]).label + '（' + smaller + '）不能大于' + fieldInfo(rule[1]).label + '（' + larger + '）');
+        bad[rule[2]] = 1;
       }
     });
+    var noted = {};
     if (prev) {
       if (prev.kind === 'final') errors.push('该区划已核报，不再接受报告');
       if (body.kind === 'initial') errors.push('该区划已有报告：应为续报或核报');
       var jumped = [];
       cfg.fields.forEach(function (f) {
+        if (bad[f.field]) return;
         var before = Number(prev.figures[f.field] || 0), after = body.figures[f.field] || 0;
-        if (before > 0 && (after > before * cfg.jumpUp || after < before * cfg.jumpDown)) jumped.push(f.label);
+        if (before > 0 && (after > before * cfg.jumpUp || after < before * cfg.jumpDown)) { jumped.push(f.label); noted[f.field] = 1; }
       });
       if (jumped.length && !body.note) errors.push(jumped.join('、') + '与上次相比变化过大，须在「说明」中解释原因');
     } else if (body.kind !== 'initial' && body.region_code) {
       errors.push('该区划尚无报告：第一份报告必须是初报');
     }
-    var deathsMissing = (body.figures.deaths || 0) + (body.figures.missing || 0);
-    var needed = (cfg.major || deathsMissing >= cfg.directThreshold) ? cfg.minPhotos : 0;
-    if (photos.length < needed) errors.push('重大灾害须至少附 ' + needed + ' 张现场照片（已选 ' + photos.length + ' 张）');
+    if (below && !(prev && prev.kind === 'final')) {
+      if (!chosenBasis()) errors.push(T.chooseBasis);
+      var lower = cfg.fields.filter(function (f) {
+        return !bad[f.field] && !noted[f.field] && (body.figures[f.field] || 0) < Number(below.figures[f.field] || 0);
+      });
+      if (lower.length && !body.note) {
+        errors.push(fmt(T.lowerThanSum, {list: lower.map(function (f) {
+          return shortLabel(f) + ' ' + num(body.figures[f.field] || 0) + ' < ' + num(below.figures[f.field]);
+        }).join('、')}));
+      }
+    }
+    var needed = photosNeeded(body.figures);
+    if (photos.length < needed) errors.push(fmt(T.photoShort, {k: needed, have: photos.length}));
     photos.forEach(function (p) {
       if (cfg.photoTypes.indexOf(p.type) < 0) errors.push('照片「' + p.name + '」不是 JPEG、PNG 或 WebP');
       if (p.size > cfg.maxPhotoBytes) errors.push('照片「' + p.name + '」超过大小上限');
@@ -222,17 +353,23 @@
         li.setAttribute('data-status', item.status);
         var head = el('div', 'd-flex justify-content-between gap-2');
         head.appendChild(el('span', '', (item.regionName || item.body.region_code) + ' · ' + KIND_LABELS[item.body.kind] +
-          ' · 截至 ' + item.body.as_of.replace('T', ' ').slice(0, 16)));
+          ' · 截至 ' + fmtTime(item.body.as_of)));
+        var refused = item.photoRefused || [];
         var badge;
-        if (item.status === 'sent') badge = el('span', 'badge bg-success', '已发送 #' + item.reportId);
+        if (item.status === 'sent' && refused.length) {
+          badge = el('span', 'badge bg-warning text-dark', fmt(T.sentPhotoRefused, {id: item.reportId}));
+        } else if (item.status === 'sent') badge = el('span', 'badge bg-success', '已发送 #' + item.reportId);
         else if (item.status === 'failed') badge = el('span', 'badge bg-danger', '未被接受');
         else badge = el('span', 'badge bg-warning text-dark', item.reportId ? '照片待上传' : '待发送');
         head.appendChild(badge);
         li.appendChild(head);
         if (item.photos && item.photos.length) {
-          li.appendChild(el('div', 'text-muted', '照片 ' + (item.photoDone || 0) + '/' + item.photos.length + ' 已上传'));
+          li.appendChild(el('div', 'text-muted', fmt(T.photosUploaded, {ok: item.photoOk || 0, all: item.photos.length})));
         }
-        (item.photoErrors || []).forEach(function (m) { li.appendChild(el('div', 'text-danger', m)); });
+        refused.forEach(function (r) {
+          var line = el('div', 'text-danger photo-refused', fmt(T.photoRefused, {i: r.index + 1, name: r.name, why: r.why}));
+          li.appendChild(line);
+        });
         if (item.status === 'failed') {
           problemMessages(item.problem).forEach(function (m) { li.appendChild(el('div', 'text-danger', m)); });
           var actions = el('div', 'mt-1 d-flex gap-2');
@@ -257,6 +394,8 @@
   function loadItem(item) {
     regionSelect.value = item.body.region_code;
     showPrevious();
+    formKey = newKey();  // the refused key keeps its answer: the corrected report is a new request
+    form.querySelectorAll('input[name=basis]').forEach(function (r) { r.checked = r.value === item.basis; });
     kindSelect.value = item.body.kind;
     asOfInput.value = item.body.as_of.slice(0, 16);
     noteInput.value = item.body.note || '';
@@ -343,7 +482,10 @@
         problem = await readJson(response);
         if (!response.ok && retryLater(problem, response.status)) return;
         if (!response.ok) {
-          item.photoErrors = (item.photoErrors || []).concat(['照片 ' + (index + 1) + '：' + problemMessages(problem).join('；')]);
+          item.photoRefused = (item.photoRefused || []).concat([{index: index, name: item.photos[index].name || '',
+            why: problemMessages(problem).join('；')}]);
+        } else {
+          item.photoOk = (item.photoOk || 0) + 1;
         }
         item.photoDone = index + 1;
         await putItem(item);
@@ -362,64 +504,93 @@
 
   var syncBar = document.getElementById('sync-bar');
 
+  var again = false;
+
+  /* One sending round at a time; a call during a round asks for one more round after it. */
   function flush() {
-    if (!flushing) {
-      syncBar.dataset.sync = 'busy';
-      flushing = sendAll().catch(function (e) { console.error(e); }).then(function () {
-        flushing = null;
-        return render();
-      }).then(function () {
-        // observable end of a sending round (tests wait for it instead of sleeping)
-        syncBar.dataset.rounds = String(Number(syncBar.dataset.rounds || 0) + 1);
-        syncBar.dataset.sync = 'idle';
-      });
-    }
+    if (flushing) { again = true; return flushing; }
+    syncBar.dataset.sync = 'busy';
+    flushing = (async function () {
+      do {
+        again = false;
+        try { await sendAll(); } catch (e) { console.error(e); }
+      } while (again);
+      flushing = null;
+      await render();
+      // observable end of a sending round (tests wait for it instead of sleeping)
+      syncBar.dataset.rounds = String(Number(syncBar.dataset.rounds || 0) + 1);
+      syncBar.dataset.sync = 'idle';
+    })();
     return flushing;
   }
 
   // --- The form -----------------------------------------------------------------------------
+  // One Idempotency-Key per form instance: a double click, a retry or the offline queue all send
+  // the same report under the same key, so the server files it once. A new key only for a new
+  // form (after a report is stored, or a refused one is loaded back for correction).
+  var formKey = newKey();
+  var sending = false;
+  var submitButton = document.getElementById('submit');
+
   function collect() {
-    var figures = {};
-    cfg.fields.forEach(function (f) {
-      var raw = document.getElementById('f-' + f.field).value;
-      if (raw !== '') figures[f.field] = Number(raw);
-    });
     var note = noteInput.value.trim();
     var body = {region_code: regionSelect.value, kind: kindSelect.value,
-                as_of: asOfInput.value ? asOfInput.value + ':00+08:00' : '', figures: figures};
+                as_of: asOfInput.value ? asOfInput.value + ':00+08:00' : '', figures: newFigures(regionSelect.value)};
     if (note) body.note = note;
     return body;
   }
 
-  function resetFigures() {
-    cfg.fields.forEach(function (f) { document.getElementById('f-' + f.field).value = ''; });
+  function resetForm() {
     noteInput.value = '';
     photoInput.value = '';
     carriedPhotos = [];
     asOfInput.value = shanghaiNow();
+    form.querySelectorAll('input[name=basis]').forEach(function (r) { r.checked = false; });
+  }
+
+  async function submitOnce() {
+    var body = collect();
+    var photos = carriedPhotos.concat(Array.prototype.slice.call(photoInput.files || []));
+    var errors = check(body, photos);
+    showErrors(errors);
+    if (errors.length) return;
+    var item = {key: formKey, url: cfg.reportsUrl, eventId: cfg.eventId, body: body,
+                bodyText: JSON.stringify(body), photos: photos, photoDone: 0, status: 'pending',
+                regionName: regionName(body.region_code), basis: chosenBasis(), createdAt: new Date().toISOString()};
+    await putItem(item);
+    formKey = newKey();
+    resetForm();
+    await render();
+    prefill();  // the next report starts from the figures just filed
+    await flush();
+    var mine = (await allItems()).filter(function (i) { return i.key === item.key; })[0];
+    if (mine && mine.status === 'failed') await loadItem(mine);
   }
 
   if (form) {
     asOfInput.value = shanghaiNow();
-    regionSelect.addEventListener('change', showPrevious);
+    regionSelect.addEventListener('change', function () {
+      form.querySelectorAll('input[name=basis]').forEach(function (r) { r.checked = false; });
+      prefill();
+    });
+    form.querySelectorAll('input[name=basis]').forEach(function (radio) {
+      radio.addEventListener('change', function () { prefill(true); });
+    });
     form.addEventListener('input', markChanges);
     form.addEventListener('submit', async function (event) {
       event.preventDefault();
-      var body = collect();
-      var photos = carriedPhotos.concat(Array.prototype.slice.call(photoInput.files || []));
-      var errors = check(body, photos);
-      showErrors(errors);
-      if (errors.length) return;
-      var item = {key: newKey(), url: cfg.reportsUrl, eventId: cfg.eventId, body: body,
-                  bodyText: JSON.stringify(body), photos: photos, photoDone: 0, status: 'pending',
-                  regionName: regionName(body.region_code), createdAt: new Date().toISOString()};
-      await putItem(item);
-      resetFigures();
-      await render();
-      await flush();
-      var items = await allItems();
-      var mine = items.filter(function (i) { return i.key === item.key; })[0];
-      if (mine && mine.status === 'failed') await loadItem(mine);
+      if (sending) return;
+      sending = true;
+      submitButton.disabled = true;
+      var label = submitButton.textContent;
+      submitButton.textContent = T.sending;
+      try {
+        await submitOnce();
+      } finally {
+        sending = false;
+        submitButton.disabled = false;
+        submitButton.textContent = label;
+      }
     });
   }
 
@@ -428,10 +599,38 @@
   window.addEventListener('offline', function () { setConnection(false); });
   setConnection(navigator.onLine);
   setInterval(function () { if (navigator.onLine) flush(); }, 30000);
-  render().then(function () { if (navigator.onLine) flush(); });
+  render().then(function () {
+    prefill();
+    if (navigator.onLine) flush();
+  });
+
+  // The service worker serves the form offline. The page itself was loaded before the worker
+  // existed, so it is put into the worker's cache here: the first offline reload works.
+  var CACHE = 'jiuzai-field-v1';
+
+  function precache() {
+    var urls = [location.href];
+    document.querySelectorAll('script[src], link[rel=stylesheet][href]').forEach(function (node) {
+      var url = new URL(node.src || node.href, location.href);
+      if (url.origin === location.origin) urls.push(url.href);
+    });
+    // what the stylesheets loaded in turn (icon fonts), as far as the worker caches such files
+    (performance.getEntriesByType ? performance.getEntriesByType('resource') : []).forEach(function (entry) {
+      var url = new URL(entry.name, location.href);
+      if (url.origin === location.origin && /^\/(static|bootstrap|xstatic)\//.test(url.pathname)) urls.push(url.href);
+    });
+    urls = urls.filter(function (url, i) { return urls.indexOf(url) === i; });
+    return caches.open(CACHE).then(function (cache) { return cache.addAll(urls); }).then(function () {
+      document.body.dataset.offlineReady = '1';
+    });
+  }
 
   if ('serviceWorker' in navigator && cfg.swUrl) {
-    navigator.serviceWorker.register(cfg.swUrl, {scope: cfg.swScope}).catch(function (e) {
+    navigator.serviceWorker.register(cfg.swUrl, {scope: cfg.swScope}).then(function () {
+      return navigator.serviceWorker.ready;
+    }).then(function () {
+      return navigator.onLine ? precache() : null;
+    }).catch(function (e) {
       console.warn('service worker not registered', e);
     });
   }

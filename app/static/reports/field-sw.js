@@ -1,7 +1,9 @@
 /* Service worker of the field form (现场填报), served at /events/field-sw.js (scope /events/).
  *
  * It keeps the last good copy of the form page and of the local CSS/JS it uses, so the form
- * opens without a connection: network first, the cached copy when the network fails. It never
+ * opens without a connection: network first, the cached copy when the network fails. The page
+ * puts itself and its assets into this cache on its first visit (field-form.js, precache), as
+ * that visit was loaded before the worker existed. It never
  * touches POST requests: reports wait in the page's IndexedDB queue and are sent by the page.
  */
 var CACHE = 'jiuzai-field-v1';
