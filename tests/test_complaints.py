@@ -176,3 +176,15 @@ def test_the_api_files_follows_and_answers(app, client, auth):
                            json={"answer": "已查实并追回。"})
     assert answered.status_code == 200
     assert client.get(f"/api/v1/public/complaints/{ticket}").get_json()["answer"] == "已查实并追回。"
+
+
+def test_home_panel_counts_open_and_overdue(app, client, auth):
+    with time_machine.travel(at("2026-07-01 10:00"), tick=False):
+        file_complaint(client)
+    with time_machine.travel(at("2026-07-30 10:00"), tick=False):
+        file_complaint(client)
+        auth.login("coordinator", "140105")
+        html = client.get("/").get_data(as_text=True)
+    assert 'id="complaints-panel"' in html and "办理中 2 件" in html and "逾期 1 件" in html
+    auth.login("officer", "140105")
+    assert 'id="complaints-panel"' not in client.get("/").get_data(as_text=True)

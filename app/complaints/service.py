@@ -123,6 +123,19 @@ def complaints_page(user, status: str | None = None) -> dict:
             "region_names": dict(county_choices())}
 
 
+def home_panel(user) -> dict | None:
+    """For those who handle complaints: how many are open in their jurisdiction, how many overdue."""
+    if not can(user, "complaint.handle", user.region_code):
+        return None
+    rows = [c for c in db.session.scalars(select(PublicComplaint).where(PublicComplaint.status == "open")).all()
+            if codes.is_within(c.region_code, user.region_code)]
+    if not rows:
+        return None
+    today = _today()
+    return {"template": "complaints/_home_panel.html", "open": len(rows),
+            "overdue": sum(1 for c in rows if c.due_on < today)}
+
+
 def get_complaint(user, complaint_id: int, action: str = "complaint.view") -> PublicComplaint:
     complaint = db.session.get(PublicComplaint, complaint_id)
     if complaint is None:

@@ -14,6 +14,11 @@ from .models import KINDS, PROGRAMMES, SUBJECTS
 bp = Blueprint("complaints", __name__)
 
 
+def home_panel(user) -> dict | None:
+    """The complaints panel of the home page (:mod:`app.areas`)."""
+    return service.home_panel(user)
+
+
 def _rate() -> str:
     return current_app.config["COMPLAINT_RATE_LIMIT"]
 
