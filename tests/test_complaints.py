@@ -147,10 +147,11 @@ def test_an_open_complaint_about_a_household_holds_its_payments(app, client, aut
         client.post(f"/complaints/{complaint.id}/answer", data={"answer": "经核实，符合条件。"})
     run_due(runner, at("2025-08-10 07:00"), "cycles.rolls")
     assert paid_total(app, cycle) == 7 * 20 * 31
-    # the cycle page shows the complaint with no word of who filed it
-    auth.login("coordinator", "140105", username="handler")
+    # the cycle page (officers read it too) shows the ticket and the matter, not the complaint's words
+    auth.login("officer", "140105", username="village-officer")
     page = client.get(f"/cycles/{cycle}").get_data(as_text=True)
-    assert the_complaint(app).ticket in page
+    assert the_complaint(app).ticket in page and "救助对象认定" in page
+    assert "不符合条件却领了救助金" not in page
 
 
 def test_the_api_files_follows_and_answers(app, client, auth):

@@ -82,7 +82,7 @@ def file_complaint(data) -> PublicComplaint:
         raise Invalid("投诉举报有误。", errors)
     anonymous = values["anonymous"]
     complaint = PublicComplaint(
-        ticket=f"TS{_today():%Y%m%d}-{secrets.token_hex(3).upper()}", kind=values["kind"],
+        ticket=f"TS{_today():%Y%m%d}-{secrets.token_hex(4).upper()}", kind=values["kind"],
         subject=values["subject"], programme=values["programme"], region_code=region.code,
         household_named=values["household_named"], content=values["content"], anonymous=anonymous,
         name="" if anonymous else values["name"], contact="" if anonymous else values["contact"],
@@ -180,7 +180,9 @@ def link_household(user, complaint_id: int, data) -> PublicComplaint:
     if values["household_id"] not in {h for h, _ in household_choices(user, complaint.region_code)}:
         raise Invalid("请选择本县的受灾户。", [{"field": "household_id", "message": "不在本投诉举报所在县"}])
     complaint.household_id = values["household_id"]
-    complaint.cycle_complaint_ids = hold_household(user, values["household_id"], complaint.content, complaint.ticket)
+    # the cycle page is read by officers too: it gets the matter, never the complainant's words
+    complaint.cycle_complaint_ids = hold_household(user, values["household_id"], SUBJECTS[complaint.subject],
+                                                   complaint.ticket)
     audit.record(user, "public_complaint.link", "public_complaint", complaint.id,
                  after={"household_id": complaint.household_id, "holds": complaint.cycle_complaint_ids},
                  region_code=complaint.region_code)
