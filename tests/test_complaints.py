@@ -189,3 +189,41 @@ def test_home_panel_counts_open_and_overdue(app, client, auth):
     assert 'id="complaints-panel"' in html and "办理中 2 件" in html and "逾期 1 件" in html
     auth.login("officer", "140105")
     assert 'id="complaints-panel"' not in client.get("/").get_data(as_text=True)
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def test_photos_are_kept_for_the_staff_only(app, client, auth):
+    from io import BytesIO
+
+    response = client.post("/public/complaints/new", data={
+        "kind": "tip", "subject": "misuse", "region_code": "140105", "content": "仓库里的帐篷被拉走了。",
+        "photos": [(BytesIO(PNG), "a.png"), (BytesIO(b"\xff\xd8\xff\xe0" + b"\x00" * 32), "b.jpg")]},
+        content_type="multipart/form-data")
+    assert response.status_code == 302
+    ticket = response.headers["Location"].split("ticket=")[1].split("&")[0]
+    complaint_id = the_complaint(app).id
+    assert "/photos/" not in client.get(f"/public/complaints/track?ticket={ticket}").get_data(as_text=True)
+    assert client.get(f"/complaints/{complaint_id}/photos/1").status_code in (302, 401)
+    auth.login("coordinator", "140105")
+    page = client.get(f"/complaints/{complaint_id}").get_data(as_text=True)
+    assert page.count("/photos/") == 4  # two photos, each a link around its thumbnail
+    photo = client.get(f"/complaints/{complaint_id}/photos/1")
+    assert photo.status_code == 200 and photo.mimetype == "image/png" and photo.data == PNG
+    auth.login("officer", "140105")
+    assert client.get(f"/complaints/{complaint_id}/photos/1").status_code == 403
+
+
+@pytest.mark.parametrize("photos", [
+    [(b"MZ\x90\x00 not an image", "a.png")],
+    [(PNG, f"{i}.png") for i in range(4)]])
+def test_bad_photos_are_refused_by_name(app, client, photos):
+    from io import BytesIO
+
+    response = client.post("/public/complaints/new", data={
+        "kind": "tip", "subject": "misuse", "region_code": "140105", "content": "内容",
+        "photos": [(BytesIO(data), name) for data, name in photos]}, content_type="multipart/form-data")
+    assert response.status_code == 200 and "photos" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.query(PublicComplaint).count() == 0
