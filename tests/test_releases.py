@@ -100,7 +100,7 @@ def test_a_correction_says_it_is_one_and_what_changed(app, client, auth, event):
     old = client.get(f"/public/releases/{first.id}").get_data(as_text=True)
     assert 'id="superseded"' in old
     listing = client.get("/public/").get_data(as_text=True)
-    assert listing.count("更正</span>") == 1
+    assert listing.count("更正</span>") == 2 and listing.count("已被更正</span>") == 1
 
 
 def test_public_text_refuses_personal_data(app, client, auth, event):
