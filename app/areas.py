@@ -176,6 +176,7 @@ AREAS: tuple[Area, ...] = (
     Area("complaints", _l("投诉举报"),
          nav=(NavEntry("complaints.index", _l("投诉"), "fa-envelope-open-text", "complaint.view",
                        _l("公众投诉举报：登记、分派、办理时限、逾期督办、答复。")),),
+         home_panel="app.complaints.views:home_panel",
          demo=((8, _l("演示投诉举报"), "app.complaints.demo:load_complaints"),),
          # officers never see complaints (they may be the person complained about); only
          # coordinators and admins see who complained, and only when not anonymous

@@ -96,6 +96,9 @@ class Defaults:
     # complaints one address may file (Flask-Limiter syntax) and the escalation steps.
     COMPLAINT_WORKING_DAYS = 15
     COMPLAINT_RATE_LIMIT = "5 per hour"
+    COMPLAINT_PHOTO_COUNT = 3
+    COMPLAINT_PHOTO_MAX_BYTES = 5 * 1024 * 1024
+    COMPLAINT_UPLOAD_MAX_BYTES = 15 * 1024 * 1024  # the whole form with its photos
     # Department sharing: the largest house-safety appraisal document 住建 may attach.
     APPRAISAL_MAX_BYTES = 5 * 1024 * 1024
 

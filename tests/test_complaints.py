@@ -147,10 +147,11 @@ def test_an_open_complaint_about_a_household_holds_its_payments(app, client, aut
         client.post(f"/complaints/{complaint.id}/answer", data={"answer": "经核实，符合条件。"})
     run_due(runner, at("2025-08-10 07:00"), "cycles.rolls")
     assert paid_total(app, cycle) == 7 * 20 * 31
-    # the cycle page shows the complaint with no word of who filed it
-    auth.login("coordinator", "140105", username="handler")
+    # the cycle page (officers read it too) shows the ticket and the matter, not the complaint's words
+    auth.login("officer", "140105", username="village-officer")
     page = client.get(f"/cycles/{cycle}").get_data(as_text=True)
-    assert the_complaint(app).ticket in page
+    assert the_complaint(app).ticket in page and "救助对象认定" in page
+    assert "不符合条件却领了救助金" not in page
 
 
 def test_the_api_files_follows_and_answers(app, client, auth):
@@ -176,3 +177,53 @@ def test_the_api_files_follows_and_answers(app, client, auth):
                            json={"answer": "已查实并追回。"})
     assert answered.status_code == 200
     assert client.get(f"/api/v1/public/complaints/{ticket}").get_json()["answer"] == "已查实并追回。"
+
+
+def test_home_panel_counts_open_and_overdue(app, client, auth):
+    with time_machine.travel(at("2026-07-01 10:00"), tick=False):
+        file_complaint(client)
+    with time_machine.travel(at("2026-07-30 10:00"), tick=False):
+        file_complaint(client)
+        auth.login("coordinator", "140105")
+        html = client.get("/").get_data(as_text=True)
+    assert 'id="complaints-panel"' in html and "办理中 2 件" in html and "逾期 1 件" in html
+    auth.login("officer", "140105")
+    assert 'id="complaints-panel"' not in client.get("/").get_data(as_text=True)
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def test_photos_are_kept_for_the_staff_only(app, client, auth):
+    from io import BytesIO
+
+    response = client.post("/public/complaints/new", data={
+        "kind": "tip", "subject": "misuse", "region_code": "140105", "content": "仓库里的帐篷被拉走了。",
+        "photos": [(BytesIO(PNG), "a.png"), (BytesIO(b"\xff\xd8\xff\xe0" + b"\x00" * 32), "b.jpg")]},
+        content_type="multipart/form-data")
+    assert response.status_code == 302
+    ticket = response.headers["Location"].split("ticket=")[1].split("&")[0]
+    complaint_id = the_complaint(app).id
+    assert "/photos/" not in client.get(f"/public/complaints/track?ticket={ticket}").get_data(as_text=True)
+    assert client.get(f"/complaints/{complaint_id}/photos/1").status_code in (302, 401)
+    auth.login("coordinator", "140105")
+    page = client.get(f"/complaints/{complaint_id}").get_data(as_text=True)
+    assert page.count("/photos/") == 4  # two photos, each a link around its thumbnail
+    photo = client.get(f"/complaints/{complaint_id}/photos/1")
+    assert photo.status_code == 200 and photo.mimetype == "image/png" and photo.data == PNG
+    auth.login("officer", "140105")
+    assert client.get(f"/complaints/{complaint_id}/photos/1").status_code == 403
+
+
+@pytest.mark.parametrize("photos", [
+    [(b"MZ\x90\x00 not an image", "a.png")],
+    [(PNG, f"{i}.png") for i in range(4)]])
+def test_bad_photos_are_refused_by_name(app, client, photos):
+    from io import BytesIO
+
+    response = client.post("/public/complaints/new", data={
+        "kind": "tip", "subject": "misuse", "region_code": "140105", "content": "内容",
+        "photos": [(BytesIO(data), name) for data, name in photos]}, content_type="multipart/form-data")
+    assert response.status_code == 200 and "photos" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.query(PublicComplaint).count() == 0

@@ -106,3 +106,13 @@ def test_housing_appraises_only_inside_its_jurisdiction(app, client, auth):
     assert response.status_code == 403
     with app.app_context():
         assert db.session.get(Household, outside).damage_class == "none"
+
+
+@pytest.mark.parametrize("role", sorted(DEPARTMENT_FIELDS))
+def test_a_department_account_has_a_home_and_its_own_account(client, auth, role):
+    auth.login(role, "140105")
+    home = client.get("/")
+    assert home.status_code == 200
+    html = home.get_data(as_text=True)
+    assert "/departments/" in html and "/cycles/" not in html and "/events" not in html
+    assert client.get("/account").status_code == 200

@@ -16,6 +16,20 @@ pytestmark = pytest.mark.browser
 SHOTS = Path("/work/wt/shots/c-public")
 
 
+def tiny_png(path: Path) -> Path:
+    """A real 8 × 8 PNG (red), for the photo the complainant attaches."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = b"".join(b"\x00" + b"\xdc\x35\x45" * 8 for _ in range(8))
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 8, 8, 8, 2, 0, 0, 0))
+                     + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+    return path
+
+
 def shot(page, name: str) -> None:
     if SHOTS.parent.exists():
         SHOTS.mkdir(exist_ok=True)
@@ -27,7 +41,7 @@ def submit(page, selector):
         page.locator(selector).first.click()
 
 
-def test_public_complaint_on_a_phone_handled_by_the_county(app, auth, browser_page):
+def test_public_complaint_on_a_phone_handled_by_the_county(app, auth, browser_page, tmp_path):
     page = browser_page
     page.set_viewport_size({"width": 375, "height": 812})
     page.goto(page.base_url + "/public/")
@@ -39,6 +53,7 @@ def test_public_complaint_on_a_phone_handled_by_the_county(app, auth, browser_pa
     assert page.locator("input[name=name]").is_visible()
     page.check("input[name=anonymous]")
     assert not page.locator("input[name=name]").is_visible()  # anonymous: no name, no contact asked
+    page.set_input_files("input[name=photos]", str(tiny_png(tmp_path / "scene.png")))
     shot(page, "complaint-form-375")
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 375, f"the form scrolls sideways on a phone ({width} px)"
@@ -55,6 +70,7 @@ def test_public_complaint_on_a_phone_handled_by_the_county(app, auth, browser_pa
     with staff.expect_navigation():
         staff.click(f"a:has-text('{ticket}')")
     assert staff.locator("#identity").inner_text() == "匿名"
+    assert staff.locator("#photos img").evaluate("img => img.naturalWidth") == 8  # the photo, shown to the county
     staff.fill("#answer-text", "经核实，8 月过渡期救助金因银行退票未到账，已于次日补发。")
     shot(staff, "complaint-handle-1366")
     with staff.expect_navigation():

@@ -100,7 +100,7 @@ def test_a_correction_says_it_is_one_and_what_changed(app, client, auth, event):
     old = client.get(f"/public/releases/{first.id}").get_data(as_text=True)
     assert 'id="superseded"' in old
     listing = client.get("/public/").get_data(as_text=True)
-    assert listing.count("更正</span>") == 1
+    assert listing.count("更正</span>") == 2 and listing.count("已被更正</span>") == 1
 
 
 def test_public_text_refuses_personal_data(app, client, auth, event):
@@ -274,3 +274,15 @@ def test_the_api_drafts_approves_and_publishes(app, client, auth, event):
     assert client.post(f"/api/v1/releases/{release_id}/approval", headers=approver).status_code == 409
     published = client.get("/api/v1/public/releases").get_json()
     assert [r["id"] for r in published] == [release_id] and "drafted_by_id" not in published[0]
+
+
+def test_a_draft_overtaken_by_another_publication_is_refused(app, client, auth, event):
+    draft(client, auth, event["id"], username="first")
+    draft(client, auth, event["id"], username="second")
+    with app.app_context():
+        first, second = db.session.query(Release).order_by(Release.id).all()
+    assert approve(client, auth, first.id).status_code == 302
+    response = approve(client, auth, second.id)
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.get(Release, second.id).status == "draft"  # refused: 409 flashed

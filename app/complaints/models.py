@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, deferred, mapped_column
 
 from ..extensions import db
 from ..models_common import utcnow
@@ -62,3 +62,17 @@ class PublicComplaint(db.Model):
                 "status_label": self.status_label, "received_at": self.received_at.isoformat(),
                 "due_on": self.due_on.isoformat(), "answer": self.answer,
                 "answered_at": self.answered_at.isoformat() if self.answered_at else None}
+
+
+class ComplaintPhoto(db.Model):
+    """A photo the complainant attached (JPEG, PNG or WebP); only those who may read the
+    complaint see it, never the public page of the ticket."""
+
+    __tablename__ = "public_complaint_photo"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("public_complaint.id"), index=True)
+    content_type: Mapped[str] = mapped_column(String(40))
+    size: Mapped[int] = mapped_column(Integer)
+    content: Mapped[bytes] = deferred(mapped_column(LargeBinary))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

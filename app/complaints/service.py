@@ -26,7 +26,7 @@ from ..notifications import coordinators_covering, notify
 from ..permissions import can, require
 from ..regions import Region
 from ..validation import Field, validate
-from .models import COMPLAINT_MACHINE, KINDS, PROGRAMMES, SUBJECTS, PublicComplaint
+from .models import COMPLAINT_MACHINE, KINDS, PROGRAMMES, SUBJECTS, ComplaintPhoto, PublicComplaint
 
 FILE_FIELDS = {
     "kind": Field("str", choices=tuple(KINDS), description="投诉或举报"),
@@ -72,9 +72,43 @@ def county_choices() -> list[tuple[str, str]]:
     return [(r.code, r.name) for r in rows]
 
 
-def file_complaint(data) -> PublicComplaint:
+#: What an attached photo must start with (the type is read from the bytes, not the name).
+PHOTO_MAGIC = {b"\xff\xd8\xff": "image/jpeg", b"\x89PNG\r\n\x1a\n": "image/png"}
+
+
+def _photo_type(content: bytes) -> str | None:
+    for magic, kind in PHOTO_MAGIC.items():
+        if content.startswith(magic):
+            return kind
+    if content[:4] == b"RIFF" and content[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+def read_photos(uploads, errors: list[dict]) -> list[tuple[str, bytes]]:
+    """The attached photos as ``(type, bytes)``: at most ``COMPLAINT_PHOTO_COUNT``, each an image
+    of at most ``COMPLAINT_PHOTO_MAX_BYTES``; a refusal names ``photos``."""
+    config = current_app.config
+    files = [f for f in (uploads or []) if getattr(f, "filename", "")]
+    if len(files) > config["COMPLAINT_PHOTO_COUNT"]:
+        errors.append({"field": "photos", "message": f"最多附 {config['COMPLAINT_PHOTO_COUNT']} 张照片"})
+        return []
+    photos = []
+    for upload in files:
+        content = upload.read(config["COMPLAINT_PHOTO_MAX_BYTES"] + 1)
+        kind = _photo_type(content)
+        if len(content) > config["COMPLAINT_PHOTO_MAX_BYTES"] or kind is None:
+            limit = config["COMPLAINT_PHOTO_MAX_BYTES"] // (1024 * 1024)
+            errors.append({"field": "photos", "message": f"照片须为 JPEG、PNG 或 WebP，每张不超过 {limit} MB"})
+            return []
+        photos.append((kind, content))
+    return photos
+
+
+def file_complaint(data, uploads=None) -> PublicComplaint:
     """A complaint from the public (no sign-in): registered, routed, given a ticket number."""
     values, errors = validate(FILE_FIELDS, data)
+    photos = read_photos(uploads, errors)
     region = db.session.get(Region, values["region_code"]) if values.get("region_code") else None
     if values.get("region_code") and (region is None or region.level != "county"):
         errors.append({"field": "region_code", "message": "请选择所在的县（市、区）"})
@@ -82,13 +116,16 @@ def file_complaint(data) -> PublicComplaint:
         raise Invalid("投诉举报有误。", errors)
     anonymous = values["anonymous"]
     complaint = PublicComplaint(
-        ticket=f"TS{_today():%Y%m%d}-{secrets.token_hex(3).upper()}", kind=values["kind"],
+        ticket=f"TS{_today():%Y%m%d}-{secrets.token_hex(4).upper()}", kind=values["kind"],
         subject=values["subject"], programme=values["programme"], region_code=region.code,
         household_named=values["household_named"], content=values["content"], anonymous=anonymous,
         name="" if anonymous else values["name"], contact="" if anonymous else values["contact"],
         due_on=add_working_days(_today(), current_app.config["COMPLAINT_WORKING_DAYS"]))
     db.session.add(complaint)
     db.session.flush()
+    for kind, content in photos:
+        db.session.add(ComplaintPhoto(complaint_id=complaint.id, content_type=kind, size=len(content),
+                                      content=content))
     audit.record(None, "public_complaint.file", "public_complaint", complaint.id,
                  after={"ticket": complaint.ticket, "region_code": region.code}, region_code=region.code)
     notify(coordinators_covering(region.code), "complaint.received", f"收到投诉举报 {complaint.ticket}",
@@ -123,6 +160,19 @@ def complaints_page(user, status: str | None = None) -> dict:
             "region_names": dict(county_choices())}
 
 
+def home_panel(user) -> dict | None:
+    """For those who handle complaints: how many are open in their jurisdiction, how many overdue."""
+    if not can(user, "complaint.handle", user.region_code):
+        return None
+    rows = [c for c in db.session.scalars(select(PublicComplaint).where(PublicComplaint.status == "open")).all()
+            if codes.is_within(c.region_code, user.region_code)]
+    if not rows:
+        return None
+    today = _today()
+    return {"template": "complaints/_home_panel.html", "open": len(rows),
+            "overdue": sum(1 for c in rows if c.due_on < today)}
+
+
 def get_complaint(user, complaint_id: int, action: str = "complaint.view") -> PublicComplaint:
     complaint = db.session.get(PublicComplaint, complaint_id)
     if complaint is None:
@@ -131,12 +181,23 @@ def get_complaint(user, complaint_id: int, action: str = "complaint.view") -> Pu
     return complaint
 
 
+def photo_of(user, complaint_id: int, photo_id: int) -> ComplaintPhoto:
+    """A photo of a complaint, for those who may read the complaint."""
+    complaint = get_complaint(user, complaint_id)
+    photo = db.session.get(ComplaintPhoto, photo_id)
+    if photo is None or photo.complaint_id != complaint.id:
+        raise NotFound(f"照片 {photo_id} 不存在。")
+    return photo
+
+
 def complaint_page(user, complaint_id: int) -> dict:
     complaint = get_complaint(user, complaint_id)
     handle = can(user, "complaint.handle", complaint.region_code)
     region = db.session.get(Region, complaint.region_code)
     return {"complaint": complaint, "today": _today(), "kinds": KINDS, "subjects": SUBJECTS,
             "region_name": region.name if region else complaint.region_code,
+            "photos": db.session.scalars(select(ComplaintPhoto.id).where(
+                ComplaintPhoto.complaint_id == complaint.id).order_by(ComplaintPhoto.id)).all(),
             "programmes": PROGRAMMES, "can_handle": handle and complaint.status == "open",
             "show_identity": can(user, "complaint.view_identity", complaint.region_code),
             "households": household_choices(user, complaint.region_code)
@@ -167,7 +228,9 @@ def link_household(user, complaint_id: int, data) -> PublicComplaint:
     if values["household_id"] not in {h for h, _ in household_choices(user, complaint.region_code)}:
         raise Invalid("请选择本县的受灾户。", [{"field": "household_id", "message": "不在本投诉举报所在县"}])
     complaint.household_id = values["household_id"]
-    complaint.cycle_complaint_ids = hold_household(user, values["household_id"], complaint.content, complaint.ticket)
+    # the cycle page is read by officers too: it gets the matter, never the complainant's words
+    complaint.cycle_complaint_ids = hold_household(user, values["household_id"], SUBJECTS[complaint.subject],
+                                                   complaint.ticket)
     audit.record(user, "public_complaint.link", "public_complaint", complaint.id,
                  after={"household_id": complaint.household_id, "holds": complaint.cycle_complaint_ids},
                  region_code=complaint.region_code)

@@ -2,16 +2,24 @@
 and the county's list and handling page. Thin: one service call per route."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from io import BytesIO
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 
 from .. import pages
 from ..errors import NotFound
 from ..extensions import limiter
+from ..uploads import upload_limit
 from . import service
 from .models import KINDS, PROGRAMMES, SUBJECTS
 
 bp = Blueprint("complaints", __name__)
+
+
+def home_panel(user) -> dict | None:
+    """The complaints panel of the home page (:mod:`app.areas`)."""
+    return service.home_panel(user)
 
 
 def _rate() -> str:
@@ -20,10 +28,11 @@ def _rate() -> str:
 
 @bp.route("/public/complaints/new", methods=["GET", "POST"])
 @limiter.limit(_rate, methods=["POST"])
+@upload_limit("COMPLAINT_UPLOAD_MAX_BYTES", field="photos")
 def public_form():
     if request.method == "POST":
         with pages.refusals_flashed():
-            row = service.file_complaint(request.form)
+            row = service.file_complaint(request.form, request.files.getlist("photos"))
             return redirect(url_for("complaints.public_track", ticket=row.ticket, new=1))
     return render_template("complaints/public_form.html", counties=service.county_choices(),
                            kinds=KINDS, subjects=SUBJECTS, programmes=PROGRAMMES, form=request.form)
@@ -70,3 +79,10 @@ def answer(complaint_id: int):
         service.answer_complaint(current_user, complaint_id, request.form)
         flash("已答复，投诉人可凭受理编号查看。", "success")
     return redirect(url_for("complaints.detail", complaint_id=complaint_id))
+
+
+@bp.get("/complaints/<int:complaint_id>/photos/<int:photo_id>")
+@login_required
+def photo(complaint_id: int, photo_id: int):
+    row = service.photo_of(current_user, complaint_id, photo_id)
+    return send_file(BytesIO(row.content), mimetype=row.content_type, download_name=f"photo-{row.id}")

@@ -40,7 +40,7 @@ def index_page() -> dict:
     rows = published()
     events = {e.id: e for e in db.session.scalars(
         select(Event).where(Event.id.in_({r.event_id for r in rows}))).all()}
-    return {"rows": rows, "events": events}
+    return {"rows": rows, "events": events, "corrected": {r.corrects_id for r in rows if r.corrects_id}}
 
 
 def release_view(release_id: int) -> dict:

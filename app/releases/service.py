@@ -23,7 +23,7 @@ from ..permissions import can, require
 from ..regions import Region
 from ..reports import BY_FIELD, FIELDS, event_totals, get_event, total_for, visible_events
 from ..responses import active_responses
-from ..validation import Field, validate
+from ..validation import Field, parse_datetime, validate
 from .models import RELEASE_MACHINE, Release
 
 DRAFT_FIELDS = {
@@ -169,8 +169,6 @@ def draft_release(user, data) -> Release:
 
 
 def _as_of(figures: dict, now):
-    from ..validation import parse_datetime
-
     return parse_datetime(figures["as_of"]) if figures.get("as_of") else now
 
 
@@ -179,13 +177,10 @@ def approve_release(user, release_id: int) -> Release:
     release = get_release(user, release_id, "release.approve")
     if release.drafted_by_id == user.id:
         raise Forbidden("不能审核发布自己起草的通报，请由另一位协调员审核。")
-    if release.corrects_id is not None and release.status == "draft":
-        newer = latest_approved(release.event_id, release.region_code)
-        if newer is not None and newer.id != release.corrects_id:
-            raise Conflict("起草后已有更新的通报发布，请放弃本草稿并重新起草。")
-    if release.corrects_id is None and release.status == "draft" \
-            and latest_approved(release.event_id, release.region_code) is not None:
-        raise Conflict("起草后已有通报发布，请放弃本草稿并以更正方式重新起草。")
+    latest = latest_approved(release.event_id, release.region_code) if release.status == "draft" else None
+    if release.status == "draft" and (latest.id if latest else None) != release.corrects_id:
+        # another release was published since this draft: it would correct the wrong one
+        raise Conflict("起草后已有通报发布，请放弃本草稿并重新起草（以更正方式）。")
     before, after = RELEASE_MACHINE.fire(release, "approve")
     release.approved_by_id, release.approved_at = user.id, utcnow()
     audit.record(user, "release.approve", "public_release", release.id, before={"status": before},

@@ -1,7 +1,7 @@
 """public release, complaints from the public, department sharing (issue 18)
 
 Tables: public_release (统一发布 bulletins, frozen at approval), public_complaint (投诉举报 from
-the public, with ticket numbers and deadlines), house_appraisal (住建's house-safety appraisals).
+the public, with ticket numbers and deadlines) and public_complaint_photo, house_appraisal (住建's house-safety appraisals).
 
 Revision ID: 0006_public
 Revises: 0005_unit_clocks
@@ -74,6 +74,19 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_public_complaint_region_code'), ['region_code'], unique=False)
         batch_op.create_index(batch_op.f('ix_public_complaint_status'), ['status'], unique=False)
 
+    op.create_table('public_complaint_photo',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('complaint_id', sa.Integer(), nullable=False),
+    sa.Column('content_type', sa.String(length=40), nullable=False),
+    sa.Column('size', sa.Integer(), nullable=False),
+    sa.Column('content', sa.LargeBinary(), nullable=True),
+    sa.Column('received_at', app.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['complaint_id'], ['public_complaint.id'], name=op.f('fk_public_complaint_photo_complaint_id_public_complaint')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_public_complaint_photo'))
+    )
+    with op.batch_alter_table('public_complaint_photo', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_public_complaint_photo_complaint_id'), ['complaint_id'], unique=False)
+
     op.create_table('public_release',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('event_id', sa.Integer(), nullable=False),
@@ -111,6 +124,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_public_release_event_id'))
 
     op.drop_table('public_release')
+    with op.batch_alter_table('public_complaint_photo', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_public_complaint_photo_complaint_id'))
+
+    op.drop_table('public_complaint_photo')
     with op.batch_alter_table('public_complaint', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_public_complaint_status'))
         batch_op.drop_index(batch_op.f('ix_public_complaint_region_code'))
