@@ -60,3 +60,19 @@ def test_finance_downloads_a_batch_imports_the_return_and_sees_the_failures(auth
     page.goto(page.base_url + f"/cycles/{batch['cycle']}")
     page.locator("#payment-rolls").scroll_into_view_if_needed()
     shot(page, f"cycle-{width}.png")
+
+
+@pytest.mark.parametrize("width", [1366, 375])
+def test_a_county_prints_its_fund_request(app, auth, browser_page, width):
+    from tests.test_cycles_estimate import _event_with_reports
+
+    event = _event_with_reports(app)
+    page = browser_page
+    page.set_viewport_size({"width": width, "height": 900})
+    sign_in(page, auth.user("coordinator", "140105", username=f"county{width}"), PASSWORD)
+    page.goto(page.base_url + "/cycles/funds")
+    page.click("#estimates summary")
+    with page.expect_navigation():
+        page.click(f"a[href='/cycles/events/{event}/fund-request']")
+    assert page.locator("#need").inner_text() == "266,000.00"
+    shot(page, f"fund-request-{width}.png")

@@ -108,3 +108,11 @@ def test_the_county_is_warned_three_weeks_ahead_while_winter_money_is_unpaid(app
         run_due(runner, at("2025-01-08 09:00"), job)
     warned = _notes(app, "winter_spring.festival")
     assert warned and all("2025年01月29日" in body and "97.50 元" in body for body in warned)
+
+
+def test_the_winter_page_names_the_festival_and_the_warning_day(client, auth):
+    auth.login("coordinator", "140105")
+    page = client.get("/cycles/winter-spring/2025").get_data(as_text=True)
+    assert "2026-02-17" in page and "2026-01-27" in page
+    later = client.get("/cycles/winter-spring/2120").get_data(as_text=True)  # far beyond any table
+    assert str(spring_festival(2121)) in later

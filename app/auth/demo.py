@@ -13,6 +13,7 @@ DEMO_USERS = (
     ("officer", "officer", "140105", "小店区灾害信息员"),
     ("depot", "depot_manager", "140000", "山西省救灾物资库管理员"),
     ("auditor", "auditor", "140000", "山西省审计员"),
+    ("finance", "finance", "140105", "小店区财政局财务人员"),
 )
 
 RECOVER = "忘记密码时，运行 flask --app wsgi users set-password admin（或其他用户名）重新设置。"

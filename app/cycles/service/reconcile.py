@@ -14,6 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from ... import audit
 from ...database import lock_for_update
@@ -116,10 +117,15 @@ def import_return(user, roll_id: int, upload) -> dict:
         if status in UNPAID:
             counts["credited"] += credit_back(user, payment, f"银行{OUTCOMES[status]}：{reason}")
     if counts["credited"] != received.credited_fen:  # a payment is failed or returned once: credited once
+        db.session.rollback()
         raise Conflict("回盘与资金台账不一致，未导入。")
     audit.record(user, "payment.bank_return", "payment_roll", found.id, region_code=cycle.region_code,
                  after={**counts, "credited": counts["credited"] / 100, "file": received.file_name})
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same lines recorded by a concurrent import
+        db.session.rollback()
+        raise Conflict("同一回盘正由他人导入，请刷新后重试。") from None
     return {**received.to_dict(), "unchanged": counts["unchanged"]}
 
 
@@ -160,9 +166,9 @@ def _checked(lines: list[dict], payments: dict[int, Payment], current: dict, err
 
 def credit_back(user, payment: Payment, note: str) -> int:
     """Credit a failed or returned payment back to its fund line (once): the fen credited."""
+    db.session.execute(lock_for_update(select(FundLine.id).where(FundLine.id == payment.fund_line_id)))
     if db.session.scalar(select(FundEntry.id).where(FundEntry.credit_of_id == payment.id)) is not None:
         return 0
-    db.session.execute(lock_for_update(select(FundLine.id).where(FundLine.id == payment.fund_line_id)))
     line = db.session.get(FundLine, payment.fund_line_id)
     db.session.refresh(line)
     line.spent_fen -= payment.amount_fen

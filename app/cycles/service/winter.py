@@ -316,4 +316,5 @@ def winter_page(user, year: int, region_code: str | None = None) -> dict:
     level = codes.level_of(table["region_code"])
     return {"year": year, "table": table, "deadlines": found, "names": region_names(d["region_code"] for d in found),
             "can_submit": level in LEVEL_LABELS and can(user, "cycle.manage", table["region_code"]),
-            "festival": spring_festival(year)}
+            "festival": spring_festival(year),
+            "festival_warn_on": spring_festival(year) - timedelta(days=current_app.config["CYCLE_SPRING_FESTIVAL_WARN_DAYS"])}
