@@ -129,6 +129,11 @@ class Defaults:
     GIS_COVERAGE_KM = 50.0
 
     NOTIFIER_ADAPTERS = ["log"]  # any of: log, email, sms
+    # The outbox (app.notifications.delivery): a claim's lease, the first retry's wait (doubling
+    # each time, at most a day) and the attempts before a delivery is marked failed.
+    NOTIFY_CLAIM_SECONDS = 600
+    NOTIFY_RETRY_SECONDS = 60
+    NOTIFY_MAX_ATTEMPTS = 8
     SMTP_HOST = "127.0.0.1"
     SMTP_PORT = 25
     SMTP_FROM = "jiuzai@localhost"

@@ -31,7 +31,7 @@ def test_jobs_are_declared_once_with_stable_ids():
     assert len(ids) == len(set(ids))
     assert {"reports.deadlines", "responses.refresh", "cycles.rolls", "cycles.winter_spring.open_survey",
             "cycles.winter_spring.deadlines", "cycles.reconstruction.progress", "cycles.notices",
-            "complaints.escalate"} == set(ids)
+            "complaints.escalate", "notifications.deliver"} == set(ids)
     assert _spec("reports.deadlines").trigger == {"minute": "*/15"}
 
 

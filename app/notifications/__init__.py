@@ -1,7 +1,9 @@
 """Notifications (通知): every user's in-app list and the outbound adapters (log, email, SMS).
 
 Other areas send with :func:`notify` (to the users :func:`coordinators_covering` a region, for
-example); each user reads and marks their own on the notifications page or the API.
+example); each user reads and marks their own on the notifications page or the API. Outbound
+messages wait in an outbox written with the change and go out after it commits
+(:mod:`.delivery`, the ``notifications.deliver`` job, ``flask notifications deliver``).
 """
 from __future__ import annotations
 
@@ -16,10 +18,11 @@ __all__ = ["Notification", "coordinators_covering", "notify", "register", "unrea
 def register(app: Flask) -> None:
     from flask_login import current_user
 
-    from . import api, views
+    from . import api, cli, views
 
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp, name="notifications_api")
+    app.cli.add_command(cli.notifications_cli)
 
     @app.context_processor
     def _notification_globals():

@@ -1,10 +1,11 @@
-"""The in-app notification (通知): one row per recipient."""
+"""The in-app notification (通知): one row per recipient; and its deliveries through the outbound
+adapters (发送队列, the outbox), written in the same transaction and sent after it commits."""
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from ..models_common import utcnow
@@ -27,3 +28,34 @@ class Notification(db.Model):
     def to_dict(self) -> dict:
         return {"id": self.id, "kind": self.kind, "title": self.title, "body": self.body,
                 "link": self.link, "read": self.read, "created_at": self.created_at.isoformat()}
+
+
+class Delivery(db.Model):
+    """One notification to send through one adapter (``log``, ``email``, ``sms``): the outbox.
+
+    ``notify`` adds the rows inside the caller's transaction, so a rolled-back change sends
+    nothing and a committed one cannot lose its messages; the ``notifications.deliver`` job sends
+    them after commit. Sending claims a row by moving ``next_attempt_at`` a lease ahead, so a
+    process that dies mid-send leaves it due again later (at least once, never lost); a failure
+    waits twice as long each time, until ``NOTIFY_MAX_ATTEMPTS`` marks it ``failed``.
+    """
+
+    __tablename__ = "notification_delivery"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notification_id: Mapped[int] = mapped_column(ForeignKey("notification.id"), index=True)
+    adapter: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(12), default="pending", index=True)  # pending, sent, failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    notification: Mapped[Notification] = relationship()
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "notification_id": self.notification_id, "adapter": self.adapter,
+                "status": self.status, "attempts": self.attempts,
+                "next_attempt_at": self.next_attempt_at.isoformat() if self.next_attempt_at else None,
+                "last_error": self.last_error, "sent_at": self.sent_at.isoformat() if self.sent_at else None}

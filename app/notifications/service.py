@@ -1,14 +1,16 @@
 """Notifications (通知): an in-app list per user, and pluggable outbound adapters.
 
-``notify(users, title, body, link)`` stores one row per recipient and hands the message to every
-adapter named in ``NOTIFIER_ADAPTERS`` (``log`` by default; ``email`` and ``sms`` post to the
-gateways set in configuration). An adapter that fails is logged; the in-app row still stands.
+``notify(users, title, body, link)`` stores one row per recipient and, in the same transaction,
+one delivery per adapter named in ``NOTIFIER_ADAPTERS`` (``log`` by default; ``email`` and
+``sms`` post to the gateways set in configuration). Nothing is sent inside the caller's
+transaction: :mod:`.delivery` sends after commit, with retries and back-off.
 Every user reads and marks their own notifications here, whichever area sent them.
 """
 from __future__ import annotations
 
 from typing import Iterable
 
+from flask import current_app
 from sqlalchemy import func, select
 
 from gis import codes
@@ -16,18 +18,20 @@ from gis import codes
 from .. import auth
 from ..errors import NotFound
 from ..extensions import db
+from ..models_common import utcnow
 from ..permissions import can, require
-from .adapters import adapters, log
-from .models import Notification
+from .models import Delivery, Notification
 
 
 def notify(users: Iterable, kind: str, title: str, body: str = "", link: str | None = None,
            dedupe_key: str | None = None) -> list[Notification]:
     """Store a notification for each user (once per ``dedupe_key``) and send it out.
 
-    Rows join the caller's transaction; outbound adapters run immediately and never raise.
+    Rows and their deliveries join the caller's transaction; nothing goes out until it commits
+    and the delivery job runs (:func:`.delivery.deliver_due`).
     """
     made = []
+    names = list(current_app.config["NOTIFIER_ADAPTERS"])
     for user in users:
         if dedupe_key and db.session.scalar(select(Notification.id).filter_by(
                 user_id=user.id, dedupe_key=dedupe_key)) is not None:
@@ -35,12 +39,8 @@ def notify(users: Iterable, kind: str, title: str, body: str = "", link: str | N
         row = Notification(user_id=user.id, kind=kind, title=title, body=body, link=link,
                            dedupe_key=dedupe_key)
         db.session.add(row)
+        db.session.add_all(Delivery(notification=row, adapter=name, next_attempt_at=utcnow()) for name in names)
         made.append(row)
-        for adapter in adapters():
-            try:
-                adapter.send(user, title, body, link)
-            except Exception:  # an unreachable gateway must not lose the in-app notification
-                log.exception("notifier %s failed for %s", type(adapter).__name__, user.username)
     return made
 
 
