@@ -24,7 +24,7 @@ from ..models import TIERS, Dispatch
 from .common import allow, raise_if
 from .demand import PLAN_FIELDS, _allocate, _event, _plan_options, _supply, event_demand
 from .dispatches import create_dispatch
-from .inputs import DEPOT, ITEM, NOTE, QUANTITY, checked_lines, known_depot, known_item, lines_field
+from .inputs import DEPOT, ITEM, NOTE, QUANTITY, checked_lines, known_depot, known_item, lines_field, region_names
 
 ACCEPT_LINE = {"from_depot": DEPOT, "to_region_code": Field("code", description="接收区划"), "item": ITEM,
                "quantity": QUANTITY}
@@ -120,7 +120,8 @@ def allocation_page(user, event_id: int | None, data) -> dict:
                                       "released": options["released"] or []},
                 demand=demand, plan=plan, moving=moving, items=[(code, names[code]) for code in wanted],
                 stock=_stock_rows(supply, depots, wanted), submission=uuid.uuid4().hex,
-                depot_choices=sorted((d.code, d.name) for d in depots.values()))
+                depot_choices=sorted((d.code, d.name) for d in depots.values()),
+                moving_regions=region_names({d.to_region_code for d in moving}))
     return page
 
 

@@ -60,6 +60,19 @@
         .catch(function () { close(); });
     }
 
+    // a code already chosen (the form shown again after a refusal): show its name
+    if (value.value && search.value === value.value) {
+      fetch(url + "?kind=" + encodeURIComponent(kind) + "&q=" + encodeURIComponent(value.value),
+            {credentials: "same-origin", headers: {"Accept": "application/json"}})
+        .then(function (response) { return response.ok ? response.json() : []; })
+        .then(function (rows) {
+          rows.forEach(function (row) {
+            if (row.code === value.value && search.value === value.value) { search.value = row.label; }
+          });
+        })
+        .catch(function () { return null; });
+    }
+
     search.addEventListener("input", function () {
       value.value = "";  // typed text is never a code: a row must be chosen
       search.classList.remove("is-valid");
