@@ -118,6 +118,7 @@ SCHEMAS: dict[str, dict] = {
     "AllocationPlan": obj({"event_id": INT, "lines": array(obj({"depot_code": STRING, "region_code": CODE,
                                                                 "item": STRING, "quantity": NUMBER})),
                            "unmet": array(OBJECT), "total_distance_quantity": NUMBER}),
+    "AllocationAccepted": obj({"event_id": INT, "dispatch_ids": array(INT), "replayed": BOOL}),
     "Dispatch": obj({"id": INT, "event_id": NINT, "from_depot": STRING, "to_region_code": CODE,
                      "to_depot": NSTRING, "status": STRING, "status_label": STRING, "note": NSTRING,
                      "lines": array(obj({"item": STRING, "quantity": INT, "received_quantity": NINT,

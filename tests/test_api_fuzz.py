@@ -55,7 +55,7 @@ def seed_world(app, client, auth) -> dict:
     report("140106", relocated_population=500)
     dispatch = client.post("/api/v1/dispatches", headers=headers, json={
         "from_depot": "XD-140105", "to_region_code": "140105", "event_id": event_id,
-        "lines": [{"item": "tent", "quantity": 5}]})
+        "note": "先行调拨（无安置人口，超出需求）", "lines": [{"item": "tent", "quantity": 5}]})
     assert dispatch.status_code == 201, dispatch.get_json()
     for damage in ("collapsed", "severely_damaged", "none"):
         make_household(app, damage_class=damage)

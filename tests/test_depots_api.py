@@ -325,6 +325,8 @@ def test_dispatch_lifecycle_takes_stock_fefo_and_records_discrepancies(app, clie
 
 def test_approve_409_names_each_short_line_and_takes_nothing(app, client, auth):
     make_depot(app, stock={"tent": 10, "quilt": 100, "water": 5})
+    # stock elsewhere, so that the request itself is not beyond what all depots hold
+    make_depot(app, "ELSEWHERE", region="140200", stock={"tent": 100, "water": 100})
     headers = auth.token("coordinator", "140000")
     created = new_dispatch(client, headers, lines=[{"item": "tent", "quantity": 11}, {"item": "quilt", "quantity": 50},
                                                    {"item": "water", "quantity": 6}])
@@ -592,7 +594,7 @@ def test_supply_request_raised_to_the_level_above_and_filled_by_its_coordinator(
 
 
 def test_supply_request_validation_and_reject(app, client, auth):
-    make_depot(app, "CTY", region="140105")
+    make_depot(app, "CTY", region="140105", stock={"quilt": 50})
     coordinator = auth.token("coordinator", "140105")
     bad = client.post(f"{API}/supply-requests", json={"from_region_code": "140105", "to_region_code": "140106",
                                                       "event_id": 999,

@@ -86,6 +86,7 @@ def test_dispatch_pages_approve_ship_receive(app, client, auth, keeper):
 
 
 def test_dispatch_request_form_and_shortage_message(app, client, auth, keeper):
+    make_depot(app, "PG2", region="140200", stock={"tent": 10})  # 31 is not beyond all depots (40)
     auth.login("coordinator", "140000")
     page = client.post("/depots/dispatches", data={"from_depot": "PG", "to_region_code": "140106",
                                                   "qty-tent": "31"}, follow_redirects=True)

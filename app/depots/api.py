@@ -163,6 +163,16 @@ def allocation_plan(event_id: int):
     return jsonify(service.allocation_plan(api_user(), event_id, _body(optional=True)))
 
 
+@bp.post("/events/<int:event_id>/allocation-plan/accept")
+@idempotent
+@doc("采纳调拨方案（整体或逐行）：选定的行按物资库和接收区划生成调拨单（待审批），一次事务；"
+     "同一 submission 再次提交不重复生成", tag=TAG, body=service.ACCEPT_FIELDS,
+     responses={201: "{event_id, dispatch_ids, replayed}", 403: "无权", 404: "不存在", 422: "输入有误"},
+     schema="AllocationAccepted")
+def accept_allocation_plan(event_id: int):
+    return created(service.accept_plan(api_user(), event_id, _body()))
+
+
 # --- dispatches ----------------------------------------------------------------------------
 
 @bp.post("/dispatches")

@@ -10,6 +10,9 @@ answers before the service does. Forms that share a page post under a prefix (``
 """
 from __future__ import annotations
 
+import json
+import re
+
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
@@ -56,16 +59,16 @@ class ActionForm(FlaskForm):
 
 class DispatchForm(FlaskForm):
     from_depot = SelectField("调出物资库", validate_choice=False)
-    to_region_code = StringField("接收区划代码", description="6 位（县级及以上）、9 位（乡镇）或 12 位（村）区划代码")
-    event_id = StringField("灾害过程编号", render_kw=NUMERIC)
-    note = StringField("备注")
+    to_region_code = StringField("接收区划", description="输入区、县、乡镇或村的名称或代码，从列表中选择")
+    event_id = SelectField("灾害过程", validate_choice=False)
+    note = StringField("备注（数量远超需求时须说明理由）")
 
 
 class SupplyRequestForm(FlaskForm):
-    from_region_code = StringField("申请区划代码", description="本级（通常为县级）区划")
-    to_region_code = StringField("受理区划代码", description="不填则向直接上级申请")
-    to_depot = StringField("接收物资库代码", description="可不填；填写后物资签收时直接入该库")
-    event_id = StringField("灾害过程编号", render_kw=NUMERIC)
+    from_region_code = StringField("申请区划", description="本级（通常为县级）区划")
+    to_region_code = StringField("受理区划", description="不选则向直接上级申请")
+    to_depot = StringField("接收物资库", description="可不选；选定后物资签收时直接入该库")
+    event_id = SelectField("灾害过程", validate_choice=False)
     reason = TextAreaField("申请理由（书面申请）", description="说明灾情、本级库存不足的情况和所需物资用途")
 
 
@@ -120,3 +123,42 @@ def with_lines(form, fields: dict, lines: list[dict]) -> dict:
         body[error["field"]] = form.get(error["field"])
     body["lines"] = lines
     return body
+
+
+class AcceptForm(FlaskForm):
+    """Accepting an allocation plan: the chosen lines (checkboxes), a note, the submission mark."""
+
+    lines = StringField("方案行")
+    note = StringField("备注")
+    submission = StringField("提交标识")
+
+
+def plan_label(name: str) -> str:
+    """A plan option by the label the allocation page shows."""
+    return {"max_distance_km": "最大调运距离（公里）", "released": "动用保底储备的物资库",
+            "items": "物资"}.get(name.split("[", 1)[0], name)
+
+
+def accept_body(form) -> dict:
+    """The allocation page's accept form as the JSON body: each ticked ``line`` carries its plan
+    line as JSON (a value that does not read stays as posted, for the service to refuse)."""
+    lines = []
+    for raw in form.getlist("line"):
+        try:
+            lines.append(json.loads(raw))
+        except ValueError:
+            lines.append(raw)
+    return {"lines": lines, "note": form.get("note") or None, "submission": form.get("submission") or None}
+
+
+def line_labels(label, lines: list[dict], names: dict[str, str]):
+    """``label`` (a form's field names by their labels), with ``lines[i]…`` read as the quantity
+    input of the i-th posted item (``帐篷 数量``)."""
+    def labelled(name: str) -> str:
+        found = re.match(r"lines\[(\d+)\]", name)
+        if found and int(found.group(1)) < len(lines):
+            code = lines[int(found.group(1))]["item"]
+            return f"{names.get(code, code)} 数量"
+        return label(name)
+
+    return labelled

@@ -8,14 +8,14 @@ fields named by their labels (:mod:`app.pages`).
 """
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from gis import codes
 
-from ..errors import ServiceError
+from ..errors import Invalid, ServiceError
 from ..pages import flash_refusal, labels_of, perform, refusals_flashed
-from ..validation import Field, int_arg
+from ..validation import Field, form_data, int_arg
 from . import excel, forms, service
 
 bp = Blueprint("depots", __name__, url_prefix="/depots")
@@ -117,6 +117,46 @@ def stock_report_xlsx():
     return _xlsx(service.region_stock_workbook(current_user, request.args.get("region_code")))
 
 
+# --- allocation (调拨方案) and the pickers' search ---------------------------------------------
+
+@bp.get("/allocation")
+@login_required
+def allocation():
+    event_id = int_arg("event_id", Field("int", required=False, min=1))
+    options, unreadable = form_data(service.PLAN_FIELDS, request.args)
+    try:
+        if unreadable:
+            raise Invalid("方案选项有误。", unreadable)
+        page = service.allocation_page(current_user, event_id, options)
+    except Invalid as exc:
+        flash_refusal(exc, forms.plan_label)
+        page = service.allocation_page(current_user, event_id, {})
+    return render_template("depots/allocation.html", form=forms.ActionForm(), **page)
+
+
+@bp.post("/allocation/<int:event_id>/accept")
+@login_required
+def accept_allocation(event_id: int):
+    body = forms.accept_body(request.form)
+    return perform(lambda: service.accept_plan(current_user, event_id, body),
+                   lambda done: ("该方案已提交过，未重复生成调拨单：" if done["replayed"] else "已生成调拨单，等待物资库审批：")
+                   + "、".join(f"#{i}" for i in done["dispatch_ids"]) + "。",
+                   url_for("depots.allocation", event_id=event_id), form=forms.AcceptForm(), refusals=REFUSED)
+
+
+@bp.get("/destinations")
+@login_required
+def destinations():
+    kind = "depot" if request.args.get("kind") == "depot" else "region"
+    return jsonify(service.destinations(current_user, request.args.get("q"), kind))
+
+
+def _line_labels(form, lines: list[dict]):
+    """A refused field by its label: ``lines[i].quantity`` as the quantity input of that item."""
+    names = {item.code: item.name for item in service.list_items()}
+    return forms.line_labels(labels_of(form), lines, names)
+
+
 # --- dispatches --------------------------------------------------------------------------------
 
 @bp.route("/dispatches", methods=["GET", "POST"])
@@ -124,13 +164,14 @@ def stock_report_xlsx():
 def dispatches():
     form = forms.DispatchForm()
     if request.method == "POST":
-        with refusals_flashed(labels_of(form), refusals=REFUSED):
-            made = service.create_dispatch(current_user, forms.with_lines(
-                request.form, service.DISPATCH_FIELDS, forms.quantity_lines(request.form)))
+        lines = forms.quantity_lines(request.form)
+        with refusals_flashed(_line_labels(form, lines), refusals=REFUSED):
+            made = service.create_dispatch(current_user, forms.with_lines(request.form, service.DISPATCH_FIELDS, lines))
             flash(f"已提交调拨单 #{made.id}，等待物资库审批。", "success")
             return redirect(url_for("depots.dispatch_page", dispatch_id=made.id))
     page = service.dispatch_list(current_user, request.args.get("status") or None, request.args.get("depot") or None)
     form.from_depot.choices = page.pop("depot_choices")
+    form.event_id.choices = page.pop("event_choices")
     return render_template("depots/dispatches.html", form=form, **page)
 
 
@@ -181,13 +222,15 @@ def supply_requests():
     if request.method == "GET" and current_user.region_code != codes.NATIONAL:
         form.from_region_code.data = current_user.region_code
     if request.method == "POST":
-        with refusals_flashed(labels_of(form), refusals=REFUSED):
-            made = service.raise_supply_request(current_user, forms.with_lines(
-                request.form, service.SUPPLY_FIELDS, forms.quantity_lines(request.form)))
+        lines = forms.quantity_lines(request.form)
+        with refusals_flashed(_line_labels(form, lines), refusals=REFUSED):
+            made = service.raise_supply_request(current_user, forms.with_lines(request.form, service.SUPPLY_FIELDS,
+                                                                               lines))
             flash(f"已提交物资申请 #{made.id}，已通知上级协调员。", "success")
             return redirect(url_for("depots.supply_request_page", request_id=made.id))
-    return render_template("depots/supply_requests.html", form=form,
-                           **service.supply_request_list(current_user, request.args.get("status") or None))
+    page = service.supply_request_list(current_user, request.args.get("status") or None)
+    form.event_id.choices = page.pop("event_choices")
+    return render_template("depots/supply_requests.html", form=form, **page)
 
 
 @bp.get("/supply-requests/<int:request_id>")

@@ -13,6 +13,7 @@ CLI): no permission check. The stock-moving functions keep one lock order (:mod:
 """
 from __future__ import annotations
 
+from .allocation import ACCEPT_FIELDS, accept_plan, allocation_page, open_demand
 from .book import Book
 from .catalogue import (NORMS_FIELDS, ensure_catalogue, ensure_default_norms, items_for, list_items,
                         norms_as_dicts, norms_for, norms_of_region, set_norms)
@@ -26,6 +27,7 @@ from .dispatches import (DISPATCH_FIELDS, create_dispatch, dispatch_detail, disp
                          dispatches_in_transit)
 from .exports import depot_stock_workbook, dispatch_workbook, region_stock_workbook
 from .inputs import MAX_QUANTITY
+from .pickers import destinations, event_choices, stock_by_item
 from .levels import LedgerMismatch, check_ledger, depot_stock_table, ledger_for, stock_levels
 from .screens import (depot_index, depot_page, dispatch_list, dispatch_page, home_panel, ledger_page,
                       supply_request_list, supply_request_page)
@@ -37,7 +39,8 @@ from .supply_requests import (FILL_FIELDS, REJECT_FIELDS, SUPPLY_FIELDS, fill_su
 from .warnings import stock_warnings
 
 __all__ = [
-    "ADJUSTMENT_FIELDS", "Book", "CANCEL_FIELDS", "DEPOT_FIELDS", "DEPOT_UPDATE_FIELDS", "DISPATCH_FIELDS",
+    "ACCEPT_FIELDS", "accept_plan", "allocation_page", "destinations", "event_choices", "open_demand",
+    "stock_by_item", "ADJUSTMENT_FIELDS", "Book", "CANCEL_FIELDS", "DEPOT_FIELDS", "DEPOT_UPDATE_FIELDS", "DISPATCH_FIELDS",
     "FILL_FIELDS", "LedgerMismatch", "MANAGER_FIELDS", "MAX_QUANTITY", "NORMS_FIELDS", "PLAN_FIELDS",
     "RECEIPT_FIELDS", "RECEIVE_FIELDS", "REJECT_FIELDS", "RESERVE_FIELDS", "SHIP_FIELDS", "SUPPLY_FIELDS",
     "WRITEOFF_FIELDS", "allocation_plan", "approve_dispatch", "assign_manager", "cancel_dispatch",

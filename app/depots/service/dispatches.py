@@ -18,6 +18,7 @@ from ...regions import Region
 from ...validation import Field, validate
 from ..models import Depot, Dispatch, DispatchLine, StockMovement, SupplyRequest, depot_manager
 from .common import IN_TRANSIT_STATUSES, allow, raise_if, readable, who
+from .pickers import check_quantities
 from .inputs import (DEPOT, EVENT, LINE, LINES_MESSAGE, NOTE, checked_lines, item_lines, known_depot,
                      known_event, known_region, lines_field)
 
@@ -123,9 +124,13 @@ def create_dispatch(user, data, *, supply_request: SupplyRequest | None = None, 
         if not (can(user, "dispatch.request", region.code) or can(user, "dispatch.request", depot.region_code)):
             raise Forbidden("只能为本辖区申请调拨，或从本辖区的物资库调出。")
     event_id = known_event(values["event_id"], "event_id", errors)
-    lines = item_lines(checked_lines(data, LINE, errors), errors)
+    checked = checked_lines(data, LINE, errors)
+    lines = item_lines(checked, errors)
     if values["lines"] == []:
         errors.append({"field": "lines", "message": LINES_MESSAGE})
+    if user is not None and supply_request is None:
+        check_quantities(checked, errors, event_id=event_id, region_code=region.code if region else None,
+                         reason=values["note"], reason_field="note")
     raise_if(errors)
     dispatch = Dispatch(event_id=event_id, from_depot_code=depot.code, to_region_code=region.code,
                         to_depot_code=to_depot.code if to_depot else None, status="requested",

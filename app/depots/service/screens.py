@@ -20,6 +20,7 @@ from .common import WAITING_STATUSES, allow, depot_target, get_depot, today
 from .depots import depots_query, managed_depots
 from .dispatches import dispatch_detail, dispatch_for, dispatches_query
 from .inputs import region_names
+from .pickers import event_choices, stock_by_item
 from .levels import depot_stock_table, ledger_query, levels
 from .supply_requests import supply_request_for, supply_requests_query
 from .warnings import stock_warnings
@@ -101,7 +102,8 @@ def dispatch_list(user, status: str | None = None, depot: str | None = None) -> 
     return {"rows": rows, "depot_choices": sorted((d.code, f"{d.name}（{d.code}）")
                                                   for d in {*visible, *managed_depots(user)}),
             "items": list_items(), "statuses": DISPATCH_MACHINE.labels, "status": status or "",
-            "can_request": can(user, "dispatch.request")}
+            "can_request": can(user, "dispatch.request"), "stock": stock_by_item(),
+            "event_choices": event_choices(user)}
 
 
 def dispatch_page(user, dispatch_id: int) -> dict:
@@ -117,8 +119,11 @@ def dispatch_page(user, dispatch_id: int) -> dict:
 def supply_request_list(user, status: str | None = None) -> dict:
     allow(user, "depot.view")
     rows = db.session.scalars(supply_requests_query(user, status=status).limit(LIST_ROWS)).all()
+    home = db.session.get(Region, user.region_code) if user is not None else None
     return {"rows": rows, "items": list_items(), "statuses": SUPPLY_REQUEST_MACHINE.labels, "status": status or "",
-            "can_raise": can(user, "supply_request.raise")}
+            "can_raise": can(user, "supply_request.raise"), "stock": stock_by_item(),
+            "event_choices": event_choices(user),
+            "home_label": f"{home.name}（{home.code}）" if home is not None and home.code != codes.NATIONAL else ""}
 
 
 def supply_request_page(user, request_id: int) -> dict:

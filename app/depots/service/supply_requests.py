@@ -22,6 +22,7 @@ from ..models import SUPPLY_REQUEST_MACHINE, SupplyRequest, SupplyRequestLine
 from .common import allow, get_supply_request, raise_if, readable, who
 from .depots import depots_query
 from .dispatches import create_dispatch
+from .pickers import check_quantities
 from .inputs import (DEPOT, EVENT, ITEM, LINE, LINES_MESSAGE, NOTE, QUANTITY, checked_lines, item_lines,
                      known_depot, known_event, known_region, lines_field)
 
@@ -108,9 +109,13 @@ def raise_supply_request(user, data) -> SupplyRequest:
     to_depot = known_depot(values["to_depot"] or None, "to_depot", errors)
     if to_depot is not None and source is not None and not codes.is_within(to_depot.region_code, source.code):
         errors.append({"field": "to_depot", "message": "接收物资库必须在申请区划内"})
-    lines = item_lines(checked_lines(data, LINE, errors), errors)
+    checked = checked_lines(data, LINE, errors)
+    lines = item_lines(checked, errors)
     if values["lines"] == []:
         errors.append({"field": "lines", "message": LINES_MESSAGE})
+    if user is not None:
+        check_quantities(checked, errors, event_id=event_id, region_code=source.code if source else None,
+                         reason=values["reason"], reason_field="reason")
     raise_if(errors)
     request = SupplyRequest(event_id=event_id, from_region_code=source.code, to_region_code=target.code,
                             to_depot_code=to_depot.code if to_depot else None, status="open",
