@@ -18,6 +18,14 @@ def init_app(app: Flask) -> None:
         return {"nav_items": nav_items, "role_label": ROLE_LABELS.get, "can": can,
                 "get_locale": get_locale}
 
+    @app.template_filter("tr")
+    def _translate(value):
+        """A label from data (a status, a hazard, an item's name) in the reader's language; the
+        catalogs hold the labels, so a label missing from them shows as it is."""
+        from flask_babel import gettext
+
+        return gettext(str(value)) if value else value
+
     @app.template_filter("localtime")
     def _localtime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
         if value is None:
