@@ -7,8 +7,8 @@ English, so no page reads "User：admin（140000）".
 """
 from __future__ import annotations
 
-from flask import Flask, Response, request, session
-from flask_babel import Babel, get_locale
+from flask import Flask, Response, has_request_context, request, session
+from flask_babel import Babel, get_locale, gettext
 
 #: Full-width punctuation and its English form (the ideographic space indents options).
 _ENGLISH_PUNCTUATION = str.maketrans({
@@ -34,6 +34,14 @@ def init_app(app: Flask, babel: Babel) -> None:
     babel.init_app(app, locale_selector=select_locale,
                    default_translation_directories=translation_directories())
     app.after_request(english_punctuation)
+
+
+def translate(message: str, **params) -> str:
+    """``gettext`` where there is a reader (a request), the Chinese message outside one (CLI,
+    scheduler): the one way a service's message reaches the reader's language."""
+    if has_request_context():
+        return gettext(message, **params)
+    return message % params if params else message
 
 
 def english_punctuation(response: Response) -> Response:

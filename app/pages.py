@@ -22,10 +22,12 @@ REFUSALS: tuple[type[ServiceError], ...] = (Invalid, Conflict)
 
 def flash_refusal(exc: ServiceError, label: Callable[[str], str] = str) -> None:
     """Roll back and flash why the service refused, every named field with ``label``."""
+    from .i18n import translate
+
     db.session.rollback()
-    details = "；".join(f"{label(e['field'])}：{e['message']}" if e.get("field") else e["message"]
-                       for e in exc.errors)
-    flash(exc.detail + (f"（{details}）" if details else ""), "danger")
+    details = "；".join(f"{translate(label(e['field']))}：{translate(e['message'])}" if e.get("field")
+                       else translate(e["message"]) for e in exc.errors)
+    flash(translate(exc.detail) + (f"（{details}）" if details else ""), "danger")
 
 
 @contextmanager

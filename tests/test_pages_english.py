@@ -180,3 +180,30 @@ def test_roles_that_cannot_report_are_not_offered_the_field_form(site, role):
     client.post("/login", data={"username": DEMO_USERS[role], "password": PASSWORD})
     for path in ("/", "/events", "/events/1"):
         assert 'href="/events/1/report"' not in client.get(path).get_data(as_text=True), path
+
+
+def test_a_refusal_names_the_action_in_english(site):
+    app, allowed = site
+    client = app.test_client()
+    client.get("/login?lang=en")
+    client.post("/login", data={"username": "officer", "password": PASSWORD})
+    answer = client.get("/audit/")
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 403
+    assert "view the audit log" in page and "audit.view" not in page
+    assert chinese_outside_data(page, allowed) == []
+
+
+def test_a_bad_spreadsheet_is_refused_in_english(site):
+    import io
+
+    app, allowed = site
+    client = app.test_client()
+    client.get("/login?lang=en")
+    client.post("/login", data={"username": "coordinator", "password": PASSWORD})
+    for path in ("/events/1/import", "/cycles/households/import"):
+        answer = client.post(path, data={"file": (io.BytesIO(b"not a workbook"), "losses.xlsx")},
+                             content_type="multipart/form-data", follow_redirects=True)
+        page = answer.get_data(as_text=True)
+        assert "not a valid Excel (.xlsx) workbook" in page, path
+        assert "zip" not in page.lower() and chinese_outside_data(page, allowed) == [], path
