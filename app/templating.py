@@ -5,6 +5,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
+from flask_babel import get_locale
 from flask_login import current_user
 
 from . import areas
@@ -13,8 +14,6 @@ from .permissions import ROLE_LABELS, can
 def init_app(app: Flask) -> None:
     @app.context_processor
     def _globals():
-        from flask_babel import get_locale
-
         return {"nav_items": nav_items, "role_label": ROLE_LABELS.get, "can": can,
                 "get_locale": get_locale}
 
@@ -30,7 +29,14 @@ def init_app(app: Flask) -> None:
     def _localtime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
         if value is None:
             return ""
-        return value.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).strftime(fmt)
+        local = value.astimezone(ZoneInfo(current_app.config["TIMEZONE"]))
+        if "年" in fmt and str(get_locale()) != "zh_CN":
+            # a Chinese date pattern (``%Y年%m月%d日``) reads as the locale's own date
+            from babel.dates import format_date, format_time
+
+            text = format_date(local.date(), "medium", locale=get_locale())
+            return text + (" " + format_time(local.time(), "HH:mm", locale=get_locale()) if "%H" in fmt else "")
+        return local.strftime(fmt)
 
 
 def nav_items() -> list[areas.NavEntry]:

@@ -207,3 +207,28 @@ def test_a_bad_spreadsheet_is_refused_in_english(site):
         page = answer.get_data(as_text=True)
         assert "not a valid Excel (.xlsx) workbook" in page, path
         assert "zip" not in page.lower() and chinese_outside_data(page, allowed) == [], path
+
+
+def test_the_field_forms_script_speaks_english(site):
+    import json
+
+    app, _allowed = site
+    client = app.test_client()
+    client.get("/login?lang=en")
+    client.post("/login", data={"username": "officer", "password": PASSWORD})
+    page = client.get("/events/1/report").get_data(as_text=True)
+    messages = json.loads(re.search(r'<script type="application/json" id="form-messages">(.*?)</script>', page, re.S).group(1))
+    assert messages["在线"] == "Online" and messages["待发送"] == "Pending"
+    assert not [text for text in messages.values() if CJK.search(text)]
+    config = json.loads(re.search(r'<script type="application/json" id="form-config">(.*?)</script>', page, re.S).group(1))
+    assert not [f["label"] for f in config["fields"] if CJK.search(f["label"])]
+
+
+def test_dates_follow_the_locale(site):
+    from datetime import datetime, timezone
+
+    app, _allowed = site
+    with app.test_request_context("/?lang=en"):
+        text = app.jinja_env.from_string("{{ when|localtime('%Y年%m月%d日 %H:%M') }}").render(
+            when=datetime(2026, 12, 7, 4, 30, tzinfo=timezone.utc))
+    assert text == "Dec 7, 2026 12:30"
