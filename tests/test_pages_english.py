@@ -232,3 +232,15 @@ def test_dates_follow_the_locale(site):
         text = app.jinja_env.from_string("{{ when|localtime('%Y年%m月%d日 %H:%M') }}").render(
             when=datetime(2026, 12, 7, 4, 30, tzinfo=timezone.utc))
     assert text == "Dec 7, 2026 12:30"
+
+
+@pytest.mark.parametrize("role", list(DEMO_USERS))
+def test_help_for_my_role_is_linked_from_home(site, role):
+    app, allowed = site
+    client = app.test_client()
+    client.get("/login?lang=en")
+    client.post("/login", data={"username": DEMO_USERS[role], "password": PASSWORD})
+    assert 'href="/help"' in client.get("/").get_data(as_text=True)
+    page = client.get("/help").get_data(as_text=True)
+    assert 'id="help-my-role"' in page and "My tasks" in page
+    assert chinese_outside_data(page, allowed) == []
