@@ -4,7 +4,7 @@ Each demo user (officer, coordinator, depot manager, auditor, admin) signs in on
 province and follows every same-origin link from the home page (GET only, one page of each URL
 pattern: one event stands for fifty). Every page must answer below 400, log no console error,
 request nothing outside 127.0.0.1 (``tests/browser.py`` aborts those), and have a ``<title>``
-and an ``<h1>``. Screenshots (JPEG) at 1366 and 375 px go to ``$JIUZAI_SCREENSHOTS`` (default
+and an ``<h1>``. Screenshots at 1366 and 375 px go to ``$JIUZAI_SCREENSHOTS`` (default
 ``tests/screenshots/``) for a person to look at.
 """
 from __future__ import annotations
@@ -90,8 +90,8 @@ def test_journey(_browser, demo_server, role):
             problems.append(f"{path}: no <h1>")
         for width in WIDTHS:
             page.set_viewport_size({"width": width, "height": 900})
-            page.screenshot(path=str(folder / f"{_slug(path)}-{width}.jpg"), full_page=True, type="jpeg",
-                            quality=70, animations="disabled")
+            page.screenshot(path=str(folder / f"{_slug(path)}-{width}.png"), full_page=True,
+                            animations="disabled")
         page.set_viewport_size({"width": WIDTHS[0], "height": 900})
         problems.extend(f"{path}: console: {text}" for text in console)
         if "text/html" not in (response.headers.get("content-type") or ""):

@@ -118,6 +118,11 @@ class Legend(MacroElement):
             legend.onAdd = function () {
                 var div = L.DomUtil.create("div", "jz-legend leaflet-bar");
                 div.innerHTML = {{ this.html|tojson }};
+                // folded on small screens, where it would cover the map (a tap opens it)
+                if (window.matchMedia && window.matchMedia("(max-width: 767px)").matches) {
+                    var box = div.querySelector("details");
+                    if (box) { box.open = false; }
+                }
                 L.DomEvent.disableClickPropagation(div);
                 L.DomEvent.disableScrollPropagation(div);
                 return div;

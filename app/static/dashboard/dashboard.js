@@ -16,10 +16,6 @@
   var map = cfg.map, layers = cfg.layers, opt = cfg.options, T = opt.labels;
   // Attribution without Leaflet's default prefix (a flag): the library's name is enough.
   if (map.attributionControl) { map.attributionControl.setPrefix("Leaflet"); }
-  // The legend folds away on small screens, where it would cover the map.
-  if (window.matchMedia && window.matchMedia("(max-width: 767px)").matches) {
-    document.querySelectorAll(".jz-legend details").forEach(function (d) { d.open = false; });
-  }
   var severityColour = {}, severityLabel = {};
   opt.severity.forEach(function (s) { severityColour[s["class"]] = s.colour; severityLabel[s["class"]] = s.label; });
 
@@ -220,7 +216,9 @@
     });
     var shown = rows.slice(0, opt.table_rows);
     body.innerHTML = shown.map(function (v) {
-      return "<tr data-code='" + esc(v.code) + "'><td>" + esc(v.name) + "</td><td>" + esc(v.township) + "</td><td>" +
+      return "<tr data-code='" + esc(v.code) + "'><td class='text-nowrap'>" + esc(v.name) +
+        "<div class='text-muted d-md-none'>" + esc(v.township) + " · " + esc(v.county) + "</div></td>" +
+        "<td class='d-none d-md-table-cell'>" + esc(v.township) + "</td><td class='d-none d-md-table-cell'>" +
         esc(v.county) + "</td><td>" +
         sevBadge(v.severity) + "</td><td class='text-end'>" + num(v.figures.affected_population || 0) + "</td><td class='text-end'>" +
         num(v.figures.relocated_population || 0) + "</td><td>" + (state.item ? nearestText(v.code) : "") + "</td></tr>";
