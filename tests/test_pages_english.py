@@ -244,3 +244,14 @@ def test_help_for_my_role_is_linked_from_home(site, role):
     page = client.get("/help").get_data(as_text=True)
     assert 'id="help-my-role"' in page and "My tasks" in page
     assert chinese_outside_data(page, allowed) == []
+
+
+def test_a_line_field_is_named_by_its_label(site):
+    from app.pages import line_label
+
+    app, _allowed = site
+    with app.test_request_context("/?lang=en"):
+        assert line_label("lines[0].quantity") == "Line 1 Quantity"
+    with app.test_request_context("/?lang=zh_CN"):
+        assert line_label("lines[2].item") == "第 3 行 物资"
+        assert line_label("region_code") == "region_code"
