@@ -196,6 +196,32 @@ AREAS: tuple[Area, ...] = (
     Area("main", _l("首页")),
 )
 
+#: What each action is called where a person reads it (a refusal says "you may not 审批调拨单",
+#: never "dispatch.approve"), in Chinese: ``app.i18n.translate`` gives the reader's language
+#: (plain strings, not lazy ones: a refusal can be raised outside a request). An action
+#: missing here is named 此操作 ("this action").
+ACTION_LABELS: Mapping[str, str] = {
+    "audit.view": "查看审计日志",
+    "region.view": "查看行政区划", "region.import": "导入行政区划",
+    "user.view": "查看用户", "user.manage": "管理用户", "account.view": "查看我的账户",
+    "notification.view": "查看通知",
+    "event.view": "查看灾情", "event.create": "新建灾害过程", "event.stabilise": "标记灾情稳定",
+    "event.close": "结束灾害过程", "report.view": "查看灾情报告", "report.submit": "填报灾情",
+    "report.import": "导入快报表", "report.forward": "审核上报",
+    "plan.view": "查看预案", "plan.upload": "上传预案", "response.view": "查看应急响应",
+    "response.manage": "启动、调整或终止应急响应",
+    "item.view": "查看物资目录", "depot.view": "查看物资库", "depot.create": "新建物资库",
+    "depot.assign": "指派物资库管理员", "stock.receive": "物资入库", "stock.adjust": "盘点调整库存",
+    "stock.configure": "设置保底储备和需求定额", "dispatch.request": "申请调拨",
+    "dispatch.approve": "审批调拨单", "dispatch.ship": "调拨发货", "dispatch.receive": "签收调拨物资",
+    "dispatch.cancel": "撤销调拨单", "supply_request.raise": "提出物资申请",
+    "supply_request.fill": "受理物资申请",
+    "cycle.view": "查看救助周期", "cycle.manage": "管理救助周期", "household.view": "查看受灾户",
+    "household.edit": "登记受灾户", "household.view_id_number": "查看完整身份证号码",
+    "payment.manage": "管理救助资金发放",
+    "dashboard.view": "查看灾情地图",
+}
+
 #: The order of the navigation bar (by endpoint), which is not the order of registration.
 NAV_ORDER = ("reports.events", "rosters.index", "dashboard.index", "forecast.index", "responses.plans", "depots.index", "cycles.index",
              "releases.index", "complaints.index", "departments.index",

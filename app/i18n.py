@@ -1,8 +1,20 @@
-"""Locale selection: Chinese first (zh_CN), English on request (``?lang=en``, remembered)."""
+"""Locale selection: Chinese first (zh_CN), English on request (``?lang=en``, remembered).
+
+An English page also gets English punctuation: the templates write Chinese full-width marks
+around translated words and data (``{{ _('用户') }}：``, ``名称（代码）``), and
+:func:`english_punctuation` turns them into their ASCII forms in every HTML page served in
+English, so no page reads "User：admin（140000）".
+"""
 from __future__ import annotations
 
-from flask import Flask, has_request_context, request, session
-from flask_babel import Babel
+from flask import Flask, Response, has_request_context, request, session
+from flask_babel import Babel, get_locale, gettext
+
+#: Full-width punctuation and its English form (the ideographic space indents options).
+_ENGLISH_PUNCTUATION = str.maketrans({
+    "（": " (", "）": ")", "：": ": ", "，": ", ", "；": "; ", "、": ", ", "。": ". ", "！": "! ",
+    "？": "? ", "「": "\u201c", "」": "\u201d", "《": "\u201c", "》": "\u201d",
+    "\u3000": "\u00a0\u00a0", "～": "~", "％": "%", "＋": "+", "／": "/"})
 
 
 def select_locale() -> str:
@@ -23,6 +35,27 @@ def select_locale() -> str:
 def init_app(app: Flask, babel: Babel) -> None:
     babel.init_app(app, locale_selector=select_locale,
                    default_translation_directories=translation_directories())
+    app.after_request(english_punctuation)
+
+
+def translate(message: str, **params) -> str:
+    """``gettext`` where there is a reader (a request), the Chinese message outside one (CLI,
+    scheduler): the one way a service's message reaches the reader's language."""
+    if has_request_context():
+        return gettext(message, **params)
+    return message % params if params else message
+
+
+def english_punctuation(response: Response) -> Response:
+    """An HTML page served in English with its full-width punctuation in ASCII forms."""
+    if (response.mimetype != "text/html" or response.direct_passthrough or response.is_streamed
+            or str(get_locale()) != "en"):
+        return response
+    text = response.get_data(as_text=True)
+    english = text.translate(_ENGLISH_PUNCTUATION).replace(" ( ", " (").replace("  (", " (")
+    if english != text:
+        response.set_data(english)
+    return response
 
 
 def translation_directories() -> str:

@@ -22,10 +22,12 @@ REFUSALS: tuple[type[ServiceError], ...] = (Invalid, Conflict)
 
 def flash_refusal(exc: ServiceError, label: Callable[[str], str] = str) -> None:
     """Roll back and flash why the service refused, every named field with ``label``."""
+    from .i18n import translate
+
     db.session.rollback()
-    details = "；".join(f"{label(e['field'])}：{e['message']}" if e.get("field") else e["message"]
-                       for e in exc.errors)
-    flash(exc.detail + (f"（{details}）" if details else ""), "danger")
+    details = "；".join(f"{translate(label(e['field']))}：{translate(e['message'])}" if e.get("field")
+                       else translate(e["message"]) for e in exc.errors)
+    flash(translate(exc.detail) + (f"（{details}）" if details else ""), "danger")
 
 
 @contextmanager
@@ -71,9 +73,27 @@ def labels_of(form) -> Callable[[str], str]:
         head = name.split("[", 1)[0].split(".", 1)[0]
         if form is not None and head in form:
             return str(form[head].label.text)
-        return name
+        return line_label(name)
 
     return label
+
+
+#: The fields of a form's lines (``lines[0].quantity``) by their names on the page.
+LINE_FIELDS = {"quantity": "数量", "item": "物资", "item_code": "物资", "lot": "批次号", "expiry": "有效期至",
+               "note": "备注", "received": "实收数量"}
+
+
+def line_label(name: str) -> str:
+    """``lines[0].quantity`` → 第 1 行 数量 (in the reader's language); other names unchanged."""
+    import re
+
+    from .i18n import translate
+
+    found = re.fullmatch(r"\w+\[(\d+)\]\.(\w+)", name)
+    if not found:
+        return name
+    leaf = LINE_FIELDS.get(found.group(2), found.group(2))
+    return translate("第 %(n)s 行", n=int(found.group(1)) + 1) + " " + translate(leaf)
 
 
 def perform(action: Callable[[], object], success: str | Callable[[object], str | tuple[str, str]],

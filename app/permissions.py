@@ -60,6 +60,11 @@ def can(user, action: str, target: str | Target | None = None) -> bool:
 def require(user, action: str, target: str | Target | None = None) -> None:
     """Raise :class:`Forbidden` (403) unless :func:`can`."""
     if not can(user, action, target):
+        from .i18n import translate
+
         region = target.region_code if isinstance(target, Target) else target
-        where = f"（区划 {region}）" if region else ""
-        raise Forbidden(f"当前用户无权执行「{action}」{where}：角色或管辖范围不允许。")
+        what = translate(areas.ACTION_LABELS.get(action, "此操作"))
+        if region:
+            raise Forbidden(translate("您无权在区划 %(region)s %(action)s：角色或管辖范围不允许。",
+                                      region=region, action=what))
+        raise Forbidden(translate("您无权%(action)s：角色或管辖范围不允许。", action=what))

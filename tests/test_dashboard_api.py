@@ -136,7 +136,7 @@ def test_villages_geojson_key_figures_only(client, scenario):
     assert props["140105001200"]["figures"]["missing"] == 2
     assert props["140105002201"]["figures"] == {}  # a zero report: nothing to say
     assert props["140105001202"] == {"code": "140105001202", "name": "示例三村", "township": "示例镇",
-                                     "severity": 2, "figures": {"affected_population": 150,
+                                     "county": "小店区", "severity": 2, "figures": {"affected_population": 150,
                                                                 "relocated_population": 20}}
 
 

@@ -336,7 +336,8 @@ def test_approve_409_names_each_short_line_and_takes_nothing(app, client, auth):
     body = response.get_json()
     assert response.content_type == "application/problem+json"
     assert [e["field"] for e in body["errors"]] == ["lines[0].quantity", "lines[2].quantity"]
-    assert "tent" in body["errors"][0]["message"] and "可用 10" in body["errors"][0]["message"]
+    # the message names the item by its name; its code stays in the machine field's path
+    assert "帐篷" in body["errors"][0]["message"] and "可用 10" in body["errors"][0]["message"]
     stock = stock_of(client, headers, "XD-140105")
     assert (stock["tent"]["on_hand"], stock["quilt"]["on_hand"], stock["water"]["on_hand"]) == (10, 100, 5)
     assert client.get(f"{API}/depots/XD-140105/ledger", headers=headers).get_json()["total"] == before

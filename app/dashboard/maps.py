@@ -118,6 +118,12 @@ class Legend(MacroElement):
             legend.onAdd = function () {
                 var div = L.DomUtil.create("div", "jz-legend leaflet-bar");
                 div.innerHTML = {{ this.html|tojson }};
+                // folded on small screens (and when the window becomes one), where it would
+                // cover the map; a tap on 图例 opens it
+                var box = div.querySelector("details"), small = window.matchMedia && window.matchMedia("(max-width: 767px)");
+                var fold = function () { if (box && small && small.matches) { box.open = false; } };
+                fold();
+                if (small && small.addEventListener) { small.addEventListener("change", fold); }
                 L.DomEvent.disableClickPropagation(div);
                 L.DomEvent.disableScrollPropagation(div);
                 return div;

@@ -8,7 +8,7 @@ the script depends on the user's jurisdiction too, so it is cached privately and
 ETag."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from ..i18n import select_locale
@@ -23,6 +23,12 @@ bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 @login_required
 def index():
     return _page(service.dashboard_page(current_user, None, request.args))
+
+
+@bp.get("/")
+def trailing_slash():
+    """``/dashboard/`` (typed or bookmarked) is the map, not a 404."""
+    return redirect(url_for("dashboard.index", **request.args))
 
 
 @bp.get("/events/<int:event_id>")

@@ -22,6 +22,7 @@ class Point:
     y: float
     value: float
     label: str
+    time: str = ""  # the moment (Asia/Shanghai, ``MM-DD HH:MM``) for the tooltip
 
 
 @dataclass
@@ -41,12 +42,35 @@ class Panel:
         return self.label if self.label.endswith(unit) else self.label + unit
 
     @property
+    def ticks(self) -> list[tuple[float, str]]:
+        """(y, text) of the value axis at round steps from 0 to the top (3 to 6 ticks)."""
+        step = _nice_step(self.top)
+        inner_h = HEIGHT - PAD_TOP - PAD_BOTTOM
+        ticks, value = [], 0.0
+        while value <= self.top * 1.0001:
+            ticks.append((PAD_TOP + inner_h - value / self.top * inner_h, _fmt(value)))
+            value += step
+        return ticks
+
+    @property
     def polyline(self) -> str:
         return " ".join(f"{p.x:.1f},{p.y:.1f}" for p in self.points)
 
     @property
     def last(self) -> float:
         return self.points[-1].value if self.points else 0
+
+
+def _nice_step(top: float) -> float:
+    """A round step (1, 2 or 5 × 10ⁿ) dividing 0..top into at most five parts."""
+    import math
+
+    rough = top / 5 if top > 0 else 1
+    power = 10 ** math.floor(math.log10(rough))
+    for factor in (1, 2, 5, 10):
+        if factor * power >= rough:
+            return factor * power
+    return 10 * power
 
 
 def _fmt(value: float) -> str:
@@ -77,7 +101,8 @@ def small_multiples(series: list[dict], tz: ZoneInfo, fields: tuple[str, ...] | 
         for moment, value in zip(times, values):
             x = PAD_LEFT + ((moment - start).total_seconds() / span * inner_w if len(series) > 1 else inner_w / 2)
             y = PAD_TOP + inner_h - value / top * inner_h
-            panel.points.append(Point(x, y, value, f"{label_of(moment)}：{_fmt(value)} {indicator.unit}"))
+            panel.points.append(Point(x, y, value, f"{label_of(moment)}：{_fmt(value)} {indicator.unit}",
+                                      label_of(moment)))
         panels.append(panel)
     return panels
 

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from flask_babel import format_decimal, gettext
 
 from .. import pages
 from ..errors import ServiceError
@@ -107,8 +108,8 @@ def indicator_label(indicator: str) -> str:
     """``deaths+missing`` → ``因灾死亡人口 + 因灾失踪人口``; a neighbour's figure is marked 相邻省."""
     prefix = ""
     if indicator.startswith("adjacent:"):
-        prefix, indicator = "相邻省 ", indicator[len("adjacent:"):]
-    names = [BY_FIELD[part].label if part in BY_FIELD else part for part in indicator.split("+")]
+        prefix, indicator = gettext("相邻省") + " ", indicator[len("adjacent:"):]
+    names = [gettext(BY_FIELD[part].label) if part in BY_FIELD else part for part in indicator.split("+")]
     return prefix + " + ".join(names)
 
 
@@ -118,7 +119,7 @@ def number(value) -> str:
         return "—"
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return f"{value:,}" if isinstance(value, int) else f"{value:,.1f}"
+    return format_decimal(value, format="#,##0" if isinstance(value, int) else "#,##0.0")
 
 
 @bp.app_template_filter("resp_time")

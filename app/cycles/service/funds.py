@@ -273,7 +273,10 @@ def lines_for(user, cycle: Cycle) -> list[FundLine]:
 
 def line_choices(user, cycle: Cycle) -> list[tuple[int, str]]:
     """The lines a cycle may draw on, labelled for the cycle page's choice."""
-    return [(line.id, f"{line.source.name} · {line.to_dict()['relief_item_label']} · 余额 {line.balance_fen / 100:,.2f} 元")
+    from flask_babel import format_decimal, gettext
+
+    return [(line.id, f"{line.source.name} · {gettext(line.to_dict()['relief_item_label'])} · "
+                      f"{gettext('余额')} {format_decimal(line.balance_fen / 100, format='#,##0.00')} {gettext('元')}")
             for line in lines_for(user, cycle)]
 
 

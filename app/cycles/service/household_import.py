@@ -15,6 +15,7 @@ from sqlalchemy import select
 from ... import audit
 from ...errors import Invalid
 from ...extensions import db
+from ...i18n import translate
 from ...permissions import can, require
 from ...regions import Region
 from ...validation import Field, validate
@@ -56,7 +57,7 @@ def import_households(user, records: list[dict], read_errors: Iterable[dict] = (
         errors.append({"field": "file", "message": "文件中没有数据行"})
     if errors:
         errors.sort(key=_row_order)
-        raise Invalid(f"台账有 {len(errors)} 处错误，未导入任何数据。", errors)
+        raise Invalid(translate("台账有 %(count)s 处错误，未导入任何数据。", count=len(errors)), errors)
     created, updated = _write(user, cleaned, existing)
     audit.record(user, "household.import", "household", "-", after={"created": created, "updated": updated},
                  region_code=user.region_code)

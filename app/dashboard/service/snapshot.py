@@ -31,7 +31,7 @@ from .common import region_rows
 
 CACHE_SECONDS = 60.0
 CACHE_EVENTS = 4
-_VILLAGE_COLUMNS = ["code", "name", "township", "lon", "lat", "population", "households", "as_of",
+_VILLAGE_COLUMNS = ["code", "name", "township", "county", "lon", "lat", "population", "households", "as_of",
                     *FIELDS, "severity"]
 
 
@@ -45,7 +45,7 @@ class Affected:
     """The affected villages of an event visible to one user, with their latest figures."""
 
     event: Event
-    frame: pd.DataFrame  # code, name, township, lon, lat, population, households, as_of, FIELDS…, severity
+    frame: pd.DataFrame  # code, name, township, county, lon, lat, population, households, as_of, FIELDS…, severity
 
 
 @dataclass
@@ -83,7 +83,7 @@ def _latest_rows(event_id: int) -> list:
 
 
 def _village_regions(village_codes: list[str], as_of: dict) -> pd.DataFrame:
-    """The villages among ``village_codes`` with their township's name, location, population
+    """The villages among ``village_codes`` with their township's and county's names, location, population
     and the time of their latest report."""
     regions = pd.DataFrame.from_records(
         region_rows(village_codes, Region.code, Region.name, Region.parent_code, Region.level,
@@ -92,6 +92,8 @@ def _village_regions(village_codes: list[str], as_of: dict) -> pd.DataFrame:
     regions = regions[regions["level"] == "village"]
     townships = dict(region_rows(set(regions["parent_code"].dropna()), Region.code, Region.name))
     regions["township"] = regions["parent_code"].map(townships).fillna("")
+    counties = dict(region_rows({code[:6] for code in regions["code"]}, Region.code, Region.name))
+    regions["county"] = regions["code"].str[:6].map(counties).fillna("")
     regions["as_of"] = [as_of[code].isoformat() for code in regions["code"]]
     regions[["population", "households"]] = regions[["population", "households"]].fillna(0).astype(np.int64)
     return regions

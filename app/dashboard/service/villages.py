@@ -47,9 +47,9 @@ def _key_features(frame, columns) -> list[dict]:
     values = zip(*(numbers(frame[f]) for f in KEY_FIGURES))
     return [
         {"type": "Feature", "id": code, "geometry": point,
-         "properties": {"code": code, "name": name, "township": township, "severity": severity,
-                        "figures": {f: v for f, v in zip(KEY_FIGURES, row) if v}}}
-        for code, name, township, severity, point, row in zip(*columns, values)]
+         "properties": {"code": code, "name": name, "township": township, "county": county,
+                        "severity": severity, "figures": {f: v for f, v in zip(KEY_FIGURES, row) if v}}}
+        for code, name, township, county, severity, point, row in zip(*columns, values)]
 
 
 def _all_features(frame, columns) -> list[dict]:
@@ -58,17 +58,17 @@ def _all_features(frame, columns) -> list[dict]:
     legend = {k: severity_props(k) for k in gis.SEVERITY_LABELS}
     return [
         {"type": "Feature", "id": code, "geometry": point,
-         "properties": {"code": code, "name": name, "township": township,
+         "properties": {"code": code, "name": name, "township": township, "county": county,
                         "population": population, "as_of": as_of, **legend[severity],
                         "figures": dict(zip(FIELDS, row))}}
-        for code, name, township, severity, point, population, as_of, row in zip(
+        for code, name, township, county, severity, point, population, as_of, row in zip(
             *columns, numbers(frame["population"]), frame["as_of"].tolist(), values)]
 
 
 def _villages_collection(affected: Affected, figures: str) -> dict:
     frame = affected.frame
     columns = (frame["code"].tolist(), frame["name"].tolist(), frame["township"].tolist(),
-               frame["severity"].tolist(), points(frame["lon"], frame["lat"]))
+               frame["county"].tolist(), frame["severity"].tolist(), points(frame["lon"], frame["lat"]))
     features = _key_features(frame, columns) if figures == "key" else _all_features(frame, columns)
     return {"type": "FeatureCollection", "event_id": affected.event.id, "figures": figures,
             "severity_legend": gis.severity_legend(), "features": features}

@@ -74,7 +74,8 @@ def _take(dispatch: Dispatch, depot: Depot, book: Book, on: date) -> None:
         limit = _line_limit(depot, book, line.item_code, dispatch.to_region_code, on, floors)
         if line.quantity > limit:
             short.append({"field": f"lines[{index}].quantity",
-                          "message": f"{line.item_code}：申请 {line.quantity}，可用 {limit}，缺 {line.quantity - limit}"})
+                          "message": f"{_item_name(line.item_code)}：申请 {line.quantity}，可用 {limit}，"
+                                     f"缺 {line.quantity - limit}"})
     if short:
         raise Conflict(f"{depot.name}库存不足，调拨单 #{dispatch.id} 未审批，未扣减任何库存。", short,
                        title="库存不足")
@@ -85,6 +86,13 @@ def _take(dispatch: Dispatch, depot: Depot, book: Book, on: date) -> None:
                       usable_on=on)
         except stockpile.InsufficientStock as exc:  # the limit above makes this unreachable
             raise insufficient(exc, f"lines[{index}].quantity") from exc
+
+
+def _item_name(code: str) -> str:
+    """An item by its name where a person reads it (the code stays in the field path)."""
+    from ..models import Item
+
+    return db.session.scalar(select(Item.name).where(Item.code == code)) or code
 
 
 def ship_dispatch(user, dispatch_id: int, data) -> Dispatch:

@@ -39,7 +39,9 @@ def _home_region(user) -> str | None:
 
 
 def item_choices() -> list[tuple[str, str]]:
-    return [(i.code, f"{i.name}（{i.unit}）") for i in list_items()]
+    from flask_babel import gettext
+
+    return [(i.code, f"{gettext(i.name)}（{gettext(i.unit)}）") for i in list_items()]
 
 
 def depot_actions(user, depot: Depot) -> dict[str, bool]:

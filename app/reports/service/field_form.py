@@ -11,6 +11,7 @@ from sqlalchemy import or_, select
 from gis import codes
 
 from ...extensions import db
+from ...i18n import translate
 from ...permissions import require
 from ...regions import Region
 from ..indicators import CONSISTENCY_RULES, INDICATORS
@@ -81,7 +82,8 @@ def _rules(event: Event) -> dict:
     """The rules the form applies in the browser, as configured."""
     return {
         "eventId": event.id,
-        "fields": [{"field": i.field, "label": i.label, "unit": i.unit, "integer": i.integer} for i in INDICATORS],
+        "fields": [{"field": i.field, "label": translate(i.label), "unit": translate(i.unit), "integer": i.integer}
+                   for i in INDICATORS],
         "rules": [list(rule) for rule in CONSISTENCY_RULES],
         "jumpUp": float(config("REPORT_JUMP_UP_FACTOR")),
         "jumpDown": float(config("REPORT_JUMP_DOWN_FACTOR")),

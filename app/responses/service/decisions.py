@@ -76,8 +76,10 @@ def history_query(user, event_id: int, plan_id: str | None = None, region_code: 
 def event_record(user, event_id: int) -> dict:
     """The event's response page: the event, every decision, the action names."""
     stmt = history_query(user, event_id)
-    return {"event": get_event(user, event_id), "history": db.session.scalars(stmt).all(),
-            "actions": ACTIONS}
+    history = db.session.scalars(stmt).all()
+    names = dict(db.session.execute(select(ContingencyPlan.plan_id, ContingencyPlan.name)
+                                    .where(ContingencyPlan.plan_id.in_({h.plan_id for h in history}))).all())
+    return {"event": get_event(user, event_id), "history": history, "actions": ACTIONS, "plan_names": names}
 
 
 # --- Taking a decision ------------------------------------------------------------------------

@@ -14,6 +14,8 @@
   var cfg = window.JIUZAI_MAP;
   if (!cfg) { return; }
   var map = cfg.map, layers = cfg.layers, opt = cfg.options, T = opt.labels;
+  // Attribution without Leaflet's default prefix (a flag): the library's name is enough.
+  if (map.attributionControl) { map.attributionControl.setPrefix("Leaflet"); }
   var severityColour = {}, severityLabel = {};
   opt.severity.forEach(function (s) { severityColour[s["class"]] = s.colour; severityLabel[s["class"]] = s.label; });
 
@@ -163,7 +165,7 @@
       state.villages = [];
       state.markers = {};
       data.features.forEach(function (f) {
-        var p = f.properties, v = {code: p.code, name: p.name, township: p.township, severity: p.severity,
+        var p = f.properties, v = {code: p.code, name: p.name, township: p.township, county: p.county || "", severity: p.severity,
           figures: p.figures || {}};
         state.villages.push(v);
         if (!f.geometry) { return; }
@@ -209,14 +211,18 @@
     if (!body) { return; }
     var search = (document.getElementById("jz-search").value || "").trim();
     var rows = state.villages.filter(function (v) {
-      return !search || v.name.indexOf(search) >= 0 || v.township.indexOf(search) >= 0 || v.code.indexOf(search) === 0;
+      return !search || v.name.indexOf(search) >= 0 || v.township.indexOf(search) >= 0 ||
+        v.county.indexOf(search) >= 0 || v.code.indexOf(search) === 0;
     });
     var shown = rows.slice(0, opt.table_rows);
     body.innerHTML = shown.map(function (v) {
-      return "<tr data-code='" + esc(v.code) + "'><td>" + esc(v.name) + "<div class='text-muted'>" + esc(v.township) + "</div></td><td>" +
+      return "<tr data-code='" + esc(v.code) + "'><td class='text-nowrap'>" + esc(v.name) +
+        "<div class='text-muted d-md-none'>" + esc(v.township) + " · " + esc(v.county) + "</div></td>" +
+        "<td class='d-none d-md-table-cell'>" + esc(v.township) + "</td><td class='d-none d-md-table-cell'>" +
+        esc(v.county) + "</td><td>" +
         sevBadge(v.severity) + "</td><td class='text-end'>" + num(v.figures.affected_population || 0) + "</td><td class='text-end'>" +
         num(v.figures.relocated_population || 0) + "</td><td>" + (state.item ? nearestText(v.code) : "") + "</td></tr>";
-    }).join("") || "<tr><td colspan='5' class='text-muted'>" + esc(T.no_rows) + "</td></tr>";
+    }).join("") || "<tr><td colspan='7' class='text-muted'>" + esc(T.no_rows) + "</td></tr>";
     var note = document.getElementById("jz-villages-note");
     if (note && rows.length > shown.length) { note.textContent = T.rows_shown.replace("{n}", shown.length); }
   }

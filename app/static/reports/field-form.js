@@ -19,7 +19,15 @@
   var csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || '';
   var DB_NAME = 'jiuzai-field';
   var STORE = 'queue';
-  var KIND_LABELS = {initial: '初报', update: '续报', final: '核报'};
+  // The page's words in the reader's language: #form-messages maps each Chinese text to its
+  // translation (the catalogs'); %(name)s placeholders are filled in by t().
+  var MESSAGES = JSON.parse((document.getElementById('form-messages') || {}).textContent || '{}');
+  function t(text, params) {
+    var out = MESSAGES[text] || text;
+    Object.keys(params || {}).forEach(function (k) { out = out.split('%(' + k + ')s').join(String(params[k])); });
+    return out;
+  }
+  var KIND_LABELS = {initial: t('初报'), update: t('续报'), final: t('核报')};
   var form = document.getElementById('field-form');
   var regionSelect = document.getElementById('region');
   var kindSelect = document.getElementById('kind');
@@ -270,39 +278,39 @@
     var errors = [], bad = {};
     var prev = previousFor(body.region_code);
     var below = belowFor(body.region_code);
-    if (!body.region_code) errors.push('请选择报告区划');
+    if (!body.region_code) errors.push(t('请选择报告区划'));
     if (!body.as_of) {
-      errors.push('请填写数据截至时间');
+      errors.push(t('请填写数据截至时间'));
     } else if (Date.parse(body.as_of) > Date.now() + 60000) {
-      errors.push('数据截至时间不能晚于现在');
+      errors.push(t('数据截至时间不能晚于现在'));
     }
     cfg.fields.forEach(function (f) {
       var value = body.figures[f.field];
       if (value === undefined) return;
-      if (!isFinite(value) || value < 0) { errors.push(f.label + '必须是不小于 0 的数字'); bad[f.field] = 1; }
-      else if (f.integer && Math.floor(value) !== value) { errors.push(f.label + '必须是整数'); bad[f.field] = 1; }
+      if (!isFinite(value) || value < 0) { errors.push(t('%(field)s必须是不小于 0 的数字', {field: f.label})); bad[f.field] = 1; }
+      else if (f.integer && Math.floor(value) !== value) { errors.push(t('%(field)s必须是整数', {field: f.label})); bad[f.field] = 1; }
     });
     cfg.rules.forEach(function (rule) {
       if (bad[rule[1]] || bad[rule[2]]) return;
       var larger = body.figures[rule[1]] || 0, smaller = body.figures[rule[2]] || 0;
       if (smaller > larger) {
-        errors.push(fieldInfo(rule[2]).label + '（' + smaller + '）不能大于' + fieldInfo(rule[1]).label + '（' + larger + '）');
+        errors.push(t('%(smaller)s（%(a)s）不能大于%(larger)s（%(b)s）', {smaller: fieldInfo(rule[2]).label, a: smaller, larger: fieldInfo(rule[1]).label, b: larger}));
         bad[rule[2]] = 1;
       }
     });
     var noted = {};
     if (prev) {
-      if (prev.kind === 'final') errors.push('该区划已核报，不再接受报告');
-      if (body.kind === 'initial') errors.push('该区划已有报告：应为续报或核报');
+      if (prev.kind === 'final') errors.push(t('该区划已核报，不再接受报告'));
+      if (body.kind === 'initial') errors.push(t('该区划已有报告：应为续报或核报'));
       var jumped = [];
       cfg.fields.forEach(function (f) {
         if (bad[f.field]) return;
         var before = Number(prev.figures[f.field] || 0), after = body.figures[f.field] || 0;
         if (before > 0 && (after > before * cfg.jumpUp || after < before * cfg.jumpDown)) { jumped.push(f.label); noted[f.field] = 1; }
       });
-      if (jumped.length && !body.note) errors.push(jumped.join('、') + '与上次相比变化过大，须在「说明」中解释原因');
+      if (jumped.length && !body.note) errors.push(t('%(fields)s与上次相比变化过大，须在「说明」中解释原因', {fields: jumped.join(t('、'))}));
     } else if (body.kind !== 'initial' && body.region_code) {
-      errors.push('该区划尚无报告：第一份报告必须是初报');
+      errors.push(t('该区划尚无报告：第一份报告必须是初报'));
     }
     if (below && !(prev && prev.kind === 'final')) {
       if (!chosenBasis()) errors.push(T.chooseBasis);
@@ -318,8 +326,8 @@
     var needed = photosNeeded(body.figures);
     if (photos.length < needed) errors.push(fmt(T.photoShort, {k: needed, have: photos.length}));
     photos.forEach(function (p) {
-      if (cfg.photoTypes.indexOf(p.type) < 0) errors.push('照片「' + p.name + '」不是 JPEG、PNG 或 WebP');
-      if (p.size > cfg.maxPhotoBytes) errors.push('照片「' + p.name + '」超过大小上限');
+      if (cfg.photoTypes.indexOf(p.type) < 0) errors.push(t('照片「%(name)s」不是 JPEG、PNG 或 WebP', {name: p.name}));
+      if (p.size > cfg.maxPhotoBytes) errors.push(t('照片「%(name)s」超过大小上限', {name: p.name}));
     });
     return errors;
   }
@@ -334,9 +342,9 @@
   }
 
   function problemMessages(problem) {
-    if (!problem) return ['服务器未返回说明'];
+    if (!problem) return [t('服务器未返回说明')];
     var out = (problem.errors || []).map(function (e) { return e.message; });
-    return out.length ? out : [problem.detail || problem.title || '请求失败'];
+    return out.length ? out : [problem.detail || problem.title || t('请求失败')];
   }
 
   // --- Queue display ------------------------------------------------------------------------
@@ -353,14 +361,14 @@
         li.setAttribute('data-status', item.status);
         var head = el('div', 'd-flex justify-content-between gap-2');
         head.appendChild(el('span', '', (item.regionName || item.body.region_code) + ' · ' + KIND_LABELS[item.body.kind] +
-          ' · 截至 ' + fmtTime(item.body.as_of)));
+          ' · ' + t('截至 %(time)s', {time: fmtTime(item.body.as_of)})));
         var refused = item.photoRefused || [];
         var badge;
         if (item.status === 'sent' && refused.length) {
           badge = el('span', 'badge bg-warning text-dark', fmt(T.sentPhotoRefused, {id: item.reportId}));
-        } else if (item.status === 'sent') badge = el('span', 'badge bg-success', '已发送 #' + item.reportId);
-        else if (item.status === 'failed') badge = el('span', 'badge bg-danger', '未被接受');
-        else badge = el('span', 'badge bg-warning text-dark', item.reportId ? '照片待上传' : '待发送');
+        } else if (item.status === 'sent') badge = el('span', 'badge bg-success', t('已发送 #%(id)s', {id: item.reportId}));
+        else if (item.status === 'failed') badge = el('span', 'badge bg-danger', t('未被接受'));
+        else badge = el('span', 'badge bg-warning text-dark', item.reportId ? t('照片待上传') : t('待发送'));
         head.appendChild(badge);
         li.appendChild(head);
         if (item.photos && item.photos.length) {
@@ -373,10 +381,10 @@
         if (item.status === 'failed') {
           problemMessages(item.problem).forEach(function (m) { li.appendChild(el('div', 'text-danger', m)); });
           var actions = el('div', 'mt-1 d-flex gap-2');
-          var load = el('button', 'btn btn-sm btn-outline-primary', '载入修改');
+          var load = el('button', 'btn btn-sm btn-outline-primary', t('载入修改'));
           load.type = 'button';
           load.addEventListener('click', function () { loadItem(item); });
-          var drop = el('button', 'btn btn-sm btn-outline-secondary', '删除');
+          var drop = el('button', 'btn btn-sm btn-outline-secondary', t('删除'));
           drop.type = 'button';
           drop.addEventListener('click', function () { deleteItem(item.key).then(render); });
           actions.appendChild(load);
@@ -404,7 +412,7 @@
       document.getElementById('f-' + f.field).value = value === undefined ? '' : value;
     });
     carriedPhotos = item.photos || [];
-    showErrors(problemMessages(item.problem).concat(carriedPhotos.length ? ['已带入 ' + carriedPhotos.length + ' 张照片'] : []));
+    showErrors(problemMessages(item.problem).concat(carriedPhotos.length ? [t('已带入 %(count)s 张照片', {count: carriedPhotos.length})] : []));
     markChanges();
     return deleteItem(item.key).then(render);
   }
@@ -415,7 +423,7 @@
   function setConnection(online) {
     var badge = document.getElementById('connection');
     badge.setAttribute('data-state', online ? 'online' : 'offline');
-    badge.textContent = online ? '在线' : '离线';
+    badge.textContent = online ? t('在线') : t('离线');
   }
 
   function retryLater(problem, status) {
@@ -466,7 +474,7 @@
           delete item.lastError;
           await putItem(item);
         } else if (retryLater(problem, response.status)) {
-          item.lastError = response.status === 401 ? '登录已过期：请重新登录后再发送' : '暂时无法发送，稍后重试';
+          item.lastError = response.status === 401 ? t('登录已过期：请重新登录后再发送') : t('暂时无法发送，稍后重试');
           await putItem(item);
           return;
         } else {
