@@ -220,6 +220,15 @@ ACTION_LABELS: Mapping[str, str] = {
     "household.edit": "登记受灾户", "household.view_id_number": "查看完整身份证号码",
     "payment.manage": "管理救助资金发放",
     "dashboard.view": "查看灾情地图",
+    "casualty.view": "查看死亡失踪人口与倒损住房名册", "casualty.edit": "登记名册",
+    "casualty.view_id_number": "查看名册中的完整身份证号码", "report.review": "审核或退回下级报告",
+    "allocation.accept": "采纳调拨方案", "forecast.view": "查看预判", "forecast.manage": "上传灾害影响范围",
+    "payment.bank_file": "下载银行发放文件", "payment.reconcile": "导入银行回盘并对账",
+    "release.view": "查看统一发布", "release.draft": "起草灾情通报", "release.approve": "审核发布灾情通报",
+    "complaint.view": "查看投诉举报", "complaint.handle": "办理投诉举报",
+    "complaint.view_identity": "查看投诉人身份",
+    "department.view": "查看部门共享数据", "department.export": "导出部门共享数据",
+    "department.import": "导入房屋安全鉴定",
 }
 
 #: The order of the navigation bar (by endpoint), which is not the order of registration.

@@ -62,3 +62,16 @@ def test_require_raises_forbidden_with_reason():
 
 def test_bad_region_code_is_refused():
     assert not can(user("admin", "000000"), "event.create", "12x")
+
+
+def test_every_action_has_a_label_for_refusals_in_both_languages(app):
+    """A refusal names the action in words (「审核或退回下级报告」), never 此操作 or the code."""
+    from flask_babel import force_locale, gettext
+
+    from app import areas
+
+    unlabelled = sorted(set(areas.policy()) - set(areas.ACTION_LABELS))
+    assert unlabelled == []
+    with app.test_request_context(), force_locale("en"):
+        untranslated = [label for label in areas.ACTION_LABELS.values() if gettext(label) == label]
+    assert untranslated == []
