@@ -125,6 +125,8 @@ AREAS: tuple[Area, ...] = (
          actions={"casualty.view": ALL,
                   "casualty.edit": STAFF | {"officer"},
                   "casualty.view_id_number": STAFF,
+                  # 公安核查: the police department checks the missing (full ID numbers)
+                  "casualty.verify": frozenset({"dept_police"}),
                   # 审核/退回 by the level above
                   "report.review": STAFF | {"officer"}}),
     Area("depots", _l("救灾物资"),
@@ -221,7 +223,7 @@ ACTION_LABELS: Mapping[str, str] = {
     "payment.manage": "管理救助资金发放",
     "dashboard.view": "查看灾情地图",
     "casualty.view": "查看死亡失踪人口与倒损住房名册", "casualty.edit": "登记名册",
-    "casualty.view_id_number": "查看名册中的完整身份证号码", "report.review": "审核或退回下级报告",
+    "casualty.view_id_number": "查看名册中的完整身份证号码", "casualty.verify": "核查失踪人员", "report.review": "审核或退回下级报告",
     "allocation.accept": "采纳调拨方案", "forecast.view": "查看预判", "forecast.manage": "上传灾害影响范围",
     "payment.bank_file": "下载银行发放文件", "payment.reconcile": "导入银行回盘并对账",
     "release.view": "查看统一发布", "release.draft": "起草灾情通报", "release.approve": "审核发布灾情通报",

@@ -1,7 +1,8 @@
 """Department sharing (部门共享, domain.md §3b): each department account reads the households of
 its jurisdiction with only the fields its task needs (:data:`DEPARTMENT_FIELDS`), every page and
 export recorded in the audit log with the fields given; 住建 sends house-safety appraisals that
-set a household's damage class, the appraisal document attached."""
+set a household's damage class, the appraisal document attached; 公安 checks the missing persons
+of the roster (公安核查) and records each outcome."""
 from __future__ import annotations
 
 from flask import current_app
@@ -12,6 +13,7 @@ from ..cycles import DAMAGE_CLASSES, household_region, household_rows, set_damag
 from ..errors import Forbidden, Invalid, NotFound
 from ..extensions import db
 from ..permissions import can, require
+from ..rosters import OUTCOMES, missing_persons, verify_missing
 from ..validation import Field, validate
 from .models import DEPARTMENT_FIELDS, FIELD_LABELS, HouseAppraisal
 
@@ -101,3 +103,19 @@ def appraisal_file(user, appraisal_id: int) -> HouseAppraisal:
     audit.record(user, "department.appraisal_file", "house_appraisal", appraisal.id)
     db.session.commit()
     return appraisal
+
+
+def missing_page(user) -> dict:
+    """For 公安: the missing persons to check (full ID numbers; audited like every access)."""
+    if not can(user, "casualty.verify", user.region_code):
+        return {"missing": None, "outcomes": OUTCOMES}
+    rows = missing_persons(user)
+    audit.record(user, "casualty.police_view", "casualty", user.region_code,
+                 after={"missing_persons": len(rows)}, region_code=user.region_code)
+    db.session.commit()
+    return {"missing": rows, "outcomes": OUTCOMES}
+
+
+def check_missing(user, casualty_id: int, data) -> tuple:
+    """公安's check of one missing person: the roster records the outcome (and the counts follow)."""
+    return verify_missing(user, casualty_id, data)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from io import BytesIO
 
 from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as t
 from flask_login import current_user, login_required
 
 from .. import pages
@@ -20,7 +21,16 @@ bp = Blueprint("departments", __name__, url_prefix="/departments")
 def index():
     page = service.roster(current_user)
     rows = service.appraisals(current_user) if page["can_import"] else []
-    return render_template("departments/index.html", appraisals=rows, **page)
+    return render_template("departments/index.html", appraisals=rows, **page, **service.missing_page(current_user))
+
+
+@bp.post("/missing/<int:casualty_id>/check")
+@login_required
+def check_missing(casualty_id: int):
+    return pages.perform(lambda: service.check_missing(current_user, casualty_id, request.form),
+                         lambda result: (t("已记录核查结果：%(name)s，%(outcome)s。", name=result[0].name,
+                                           outcome=t(service.OUTCOMES[result[1]])), "success"),
+                         url_for("departments.index") + "#missing")
 
 
 @bp.get("/export.xlsx")

@@ -4,7 +4,8 @@ against the unit's reported figures, and the level above accepting or returning 
 report (审核/退回), as ``domain.md`` §3a has it.
 
 Other areas read the tables and counts named in ``__all__`` (the condolence payment reads the
-roster of the dead); its services are in :mod:`app.rosters.service`.
+roster of the dead; the 公安 department account checks the missing through
+:func:`missing_persons` and :func:`verify_missing`); its services are in :mod:`app.rosters.service`.
 """
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ from flask import Flask
 
 from .models import Casualty, DamagedHouse, ReportReview
 from .service import roster_counts
+from .service.verification import OUTCOMES, VERIFY_FIELDS, missing_persons, verify_missing
 
-__all__ = ["Casualty", "DamagedHouse", "ReportReview", "register", "roster_counts"]
+__all__ = ["Casualty", "DamagedHouse", "OUTCOMES", "ReportReview", "VERIFY_FIELDS", "missing_persons", "register",
+           "roster_counts", "verify_missing"]
 
 
 def register(app: Flask) -> None:
