@@ -39,6 +39,7 @@ def _user_data() -> set[str]:
     """Every CJK run of every value people (or the demo, standing in for them) put into the
     database: names, notes, uploaded plan documents, audit records of what they typed."""
     from app.auth import User
+    from app.complaints.models import PublicComplaint
     from app.cycles.models import Cycle, FundSource, Household
     from app.cycles.models.funds import FundEntry
     from app.depots.models import Depot, Dispatch, StockMovement
@@ -46,6 +47,7 @@ def _user_data() -> set[str]:
     from app.models_common import AuditEntry
     from app.notifications.models import Notification
     from app.regions.models import Region
+    from app.releases.models import Release
     from app.reports.models import Event, LossReport, ReportForward
     from app.responses.models import ContingencyPlan
 
@@ -54,7 +56,11 @@ def _user_data() -> set[str]:
                Cycle.name, Cycle.note, FundSource.name, FundSource.note, FundEntry.note,
                Household.head_name, Household.bank_name, Household.note, AuditEntry.before, AuditEntry.after, AuditEntry.note,
                # NOT DONE (issue 20): notifications are stored as Chinese text when raised
-               Notification.title, Notification.body)
+               Notification.title, Notification.body,
+               # bulletins as drafted (title, texts typed by the coordinator), complaints as filed and answered
+               Release.title, Release.summary, Release.relief, Release.change_note,
+               PublicComplaint.household_named, PublicComplaint.content, PublicComplaint.name,
+               PublicComplaint.contact, PublicComplaint.answer)
     # the headers and words a household spreadsheet must use, quoted by the import's help text
     from app.cycles.excel import COLUMNS, DAMAGE_WORDS
 

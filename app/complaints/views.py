@@ -5,6 +5,7 @@ from __future__ import annotations
 from io import BytesIO
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import pages
@@ -68,7 +69,7 @@ def detail(complaint_id: int):
 def link(complaint_id: int):
     with pages.refusals_flashed():
         service.link_household(current_user, complaint_id, request.form)
-        flash("已关联受灾户：答复前暂停向该户发放。", "success")
+        flash(_("已关联受灾户：答复前暂停向该户发放。"), "success")
     return redirect(url_for("complaints.detail", complaint_id=complaint_id))
 
 
@@ -77,7 +78,7 @@ def link(complaint_id: int):
 def answer(complaint_id: int):
     with pages.refusals_flashed():
         service.answer_complaint(current_user, complaint_id, request.form)
-        flash("已答复，投诉人可凭受理编号查看。", "success")
+        flash(_("已答复，投诉人可凭受理编号查看。"), "success")
     return redirect(url_for("complaints.detail", complaint_id=complaint_id))
 
 

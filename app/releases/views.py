@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import pages
@@ -23,7 +24,7 @@ def index():
     if request.method == "POST":
         with pages.refusals_flashed():
             row = service.draft_release(current_user, request.form)
-            flash(f"已起草第 {row.version} 期通报，请预览并请另一位协调员审核发布。", "success")
+            flash(_("已起草第 %(v)s 期通报，请预览并请另一位协调员审核发布。", v=row.version), "success")
             return redirect(url_for("releases.detail", release_id=row.id))
     return render_template("releases/index.html", **service.releases_page(current_user))
 
@@ -39,7 +40,7 @@ def detail(release_id: int):
 def approve(release_id: int):
     with pages.refusals_flashed(refusals=(ServiceError,)):  # "not your own draft" is told on the page
         service.approve_release(current_user, release_id)
-        flash("通报已发布，公众可在发布页面查看。", "success")
+        flash(_("通报已发布，公众可在发布页面查看。"), "success")
     return redirect(url_for("releases.detail", release_id=release_id))
 
 
@@ -48,7 +49,7 @@ def approve(release_id: int):
 def discard(release_id: int):
     with pages.refusals_flashed():
         service.discard_release(current_user, release_id)
-        flash("草稿已放弃。", "info")
+        flash(_("草稿已放弃。"), "info")
     return redirect(url_for("releases.detail", release_id=release_id))
 
 
