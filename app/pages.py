@@ -84,13 +84,18 @@ LINE_FIELDS = {"quantity": "数量", "item": "物资", "item_code": "物资", "l
 
 
 def line_label(name: str) -> str:
-    """``lines[0].quantity`` → 第 1 行 数量 (in the reader's language); other names unchanged."""
+    """``lines[0].quantity`` → 第 1 行 数量 (in the reader's language); other names unchanged.
+
+    Only the fields of :data:`LINE_FIELDS` are reworded, so a name whose leaf has no label on the
+    page (``levels[0].rank`` of a plan) stays the path its message refers to.
+    """
     import re
 
     from .i18n import translate
 
     found = re.fullmatch(r"\w+\[(\d+)\]\.(\w+)", name)
-    if not found:
+    # A plan's levels[0].rank is a tier, not a form line: only the fields of lines are reworded.
+    if not found or found.group(2) not in LINE_FIELDS:
         return name
     leaf = LINE_FIELDS.get(found.group(2), found.group(2))
     return translate("第 %(n)s 行", n=int(found.group(1)) + 1) + " " + translate(leaf)

@@ -221,7 +221,10 @@ def test_every_upload_route_has_a_family(app):
         if "request.files" in source or "file.data" in source or ".stream" in source:
             (marked if hasattr(view, "upload_limit") else unmarked).add(endpoint)
     assert marked == {"reports_api.upload_photo", "reports_api.import_xlsx", "reports.upload_photo",
-                      "reports.import_excel", "cycles_api.import_households", "cycles.import_households"}
+                      "reports.import_excel", "cycles_api.import_households", "cycles.import_households",
+                      "cycles_api.import_bank_return", "cycles.bank_return", "complaints.public_form",
+                      "departments.appraisal", "forecast_api.upload_footprint", "forecast.upload",
+                      "rosters.import_roster"}
     assert unmarked == {"responses.plans"}  # a plan is a small YAML file: the ordinary limit
 
 

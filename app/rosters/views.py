@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 
 from ..errors import ServiceError
 from ..pages import perform
+from ..uploads import upload_limit
 from ..reports import HAZARDS
 from . import service
 from .forms import CasualtyForm, HouseForm, ImportForm, NoteForm, ReviewForm, StatusForm, TextForm
@@ -78,6 +79,7 @@ def explain(event_id: int):
 
 @bp.post("/events/<int:event_id>/<any(casualties, housing):kind>/import")
 @login_required
+@upload_limit("SPREADSHEET_MAX_BYTES")
 def import_roster(event_id: int, kind: str):
     return perform(lambda: service.import_upload(current_user, event_id, ROSTER_OF[kind], request.files.get("file")),
                    lambda count: f"已导入 {count} 行。", _back(f"rosters.{kind}", event_id),
