@@ -10,6 +10,8 @@ WORKERS ?= 3
 # the database (round trips, the commit's flush); see bench/reports.py for the figures.
 THREADS ?= 4
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+# pytest-xdist workers; every worker makes its own databases, so runs do not share state.
+TEST_WORKERS ?= 2
 # Read by create_app when neither JIUZAI_SECRET_KEY nor instance/config.py sets a key.
 SECRET_KEY_FILE := instance/secret_key
 
@@ -55,15 +57,15 @@ serve: | $(SECRET_KEY_FILE)
 # PostgreSQL + PostGIS at 127.0.0.1:5432 (a fresh database is created and dropped).
 test: install
 	$(BIN)/lint-imports
-	$(BIN)/pytest
-	JIUZAI_TEST_DB=postgresql JIUZAI_TEST_PG_URL=$(PG_TEST_URL) $(BIN)/pytest -m "db or postgres"
+	$(BIN)/pytest -n $(TEST_WORKERS)
+	JIUZAI_TEST_DB=postgresql JIUZAI_TEST_PG_URL=$(PG_TEST_URL) $(BIN)/pytest -n $(TEST_WORKERS) -m "db or postgres"
 
 test-sqlite: install
 	$(BIN)/lint-imports
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS)
 
 test-postgres: install
-	JIUZAI_TEST_DB=postgresql JIUZAI_TEST_PG_URL=$(PG_TEST_URL) $(BIN)/pytest -m "db or postgres"
+	JIUZAI_TEST_DB=postgresql JIUZAI_TEST_PG_URL=$(PG_TEST_URL) $(BIN)/pytest -n $(TEST_WORKERS) -m "db or postgres"
 
 bench: install
 	$(BIN)/python bench/run_all.py

@@ -38,7 +38,10 @@ def test_main_pages_run_without_a_policy_violation(app, client, auth, browser_pa
     assert page.evaluate("() => window.jiuzaiMapError || null") is None
     stats = page.evaluate("() => window.jiuzaiMapStats")
     assert stats["villages"] > 0 and stats["depots"] > 0
-    assert page.locator(".leaflet-control-layers-overlays label").count() == 5
+    overlays = page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
+    assert [text.strip() for text in overlays] == [
+        "Counties (graduated colours)", "Affected villages (by severity)", "Coverage gaps (beyond service radius)",
+        "Hazard footprint (forecast)", "Relief supply depots", "Dispatches in transit"]
     assert page.locator(".jz-legend").count() == 1
     # the field form and its service worker (worker-src 'self')
     _visit(page, f"/events/{event}/report")
@@ -65,7 +68,7 @@ def test_confirm_and_print_without_inline_handlers(app, client, auth, browser_pa
     page = browser_page
     sign_in(page, auth.user("coordinator", "140000"), PASSWORD)
     _visit(page, f"/events/{made['event_id']}")
-    close = page.locator("form[data-confirm] button[type=submit]")
+    close = page.locator("form[data-confirm] button[type=submit]", has_text="结束灾害过程")
     questions: list[str] = []
 
     def answer(dialog, accept):
