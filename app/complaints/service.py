@@ -128,9 +128,11 @@ def file_complaint(data, uploads=None) -> PublicComplaint:
                                       content=content))
     audit.record(None, "public_complaint.file", "public_complaint", complaint.id,
                  after={"ticket": complaint.ticket, "region_code": region.code}, region_code=region.code)
-    notify(coordinators_covering(region.code), "complaint.received", f"收到投诉举报 {complaint.ticket}",
-           f"{SUBJECTS[complaint.subject]}，{complaint.due_on.isoformat()} 前答复。",
-           f"/complaints/{complaint.id}", dedupe_key=f"public_complaint:{complaint.id}")
+    notify(coordinators_covering(region.code), "complaint.received", "收到投诉举报 %(ticket)s",
+           "%(subject)s，%(due)s 前答复。", f"/complaints/{complaint.id}",
+           dedupe_key=f"public_complaint:{complaint.id}",
+           params={"ticket": complaint.ticket, "subject": SUBJECTS[complaint.subject],
+                   "due": complaint.due_on.isoformat()})
     db.session.commit()
     return complaint
 
@@ -273,8 +275,9 @@ def escalate_overdue(now: datetime) -> dict:
         target = above[min(level, len(above)) - 1] if above else complaint.region_code
         users = coordinators_covering(target, levels=[codes.level_of(target)])
         notify(users or coordinators_covering(complaint.region_code), "complaint.overdue",
-               f"投诉举报 {complaint.ticket} 逾期未答复（督办）", f"应于 {complaint.due_on.isoformat()} 前答复。",
-               f"/complaints/{complaint.id}", dedupe_key=f"public_complaint:{complaint.id}:overdue:{level}")
+               "投诉举报 %(ticket)s 逾期未答复（督办）", "应于 %(due)s 前答复。",
+               f"/complaints/{complaint.id}", dedupe_key=f"public_complaint:{complaint.id}:overdue:{level}",
+               params={"ticket": complaint.ticket, "due": complaint.due_on.isoformat()})
         audit.record(None, "public_complaint.escalate", "public_complaint", complaint.id,
                      after={"escalation_level": level}, region_code=complaint.region_code)
         escalated.append(complaint.ticket)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -24,9 +24,32 @@ class Notification(db.Model):
     dedupe_key: Mapped[str | None] = mapped_column(String(200), index=True)
     read: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: ``{"title": msgid, "body": msgid, "params": {...}}``: the text in any reader's language.
+    #: ``title`` and ``body`` hold it in Chinese, for adapters and rows older than this column.
+    message: Mapped[dict | None] = mapped_column(JSON)
+
+    @property
+    def read_title(self) -> str:
+        """The title in the reader's language (通知标题)."""
+        return self._read("title")
+
+    @property
+    def read_body(self) -> str:
+        return self._read("body")
+
+    def _read(self, part: str) -> str:
+        from ..i18n import translate
+
+        stored = getattr(self, part)
+        if not self.message or not self.message.get(part):
+            return translate(stored) if stored else ""
+        # A value may itself be a label of the catalogue (a level's name, a kind of report).
+        params = {key: translate(value) if isinstance(value, str) and value else value
+                  for key, value in (self.message.get("params") or {}).items()}
+        return translate(self.message[part], **params)
 
     def to_dict(self) -> dict:
-        return {"id": self.id, "kind": self.kind, "title": self.title, "body": self.body,
+        return {"id": self.id, "kind": self.kind, "title": self.read_title, "body": self.read_body,
                 "link": self.link, "read": self.read, "created_at": self.created_at.isoformat()}
 
 

@@ -24,12 +24,18 @@ from .models import Delivery, Notification
 
 
 def notify(users: Iterable, kind: str, title: str, body: str = "", link: str | None = None,
-           dedupe_key: str | None = None) -> list[Notification]:
+           dedupe_key: str | None = None, params: dict | None = None) -> list[Notification]:
     """Store a notification for each user (once per ``dedupe_key``) and send it out.
 
-    Rows and their deliveries join the caller's transaction; nothing goes out until it commits
-    and the delivery job runs (:func:`.delivery.deliver_due`).
+    With ``params``, ``title`` and ``body`` are messages of the catalogue (``"调拨单 #%(id)s 待审批"``)
+    and each reader sees them in their own language; the Chinese text is stored beside them for
+    the outbound adapters. Rows and their deliveries join the caller's transaction; nothing goes
+    out until it commits and the delivery job runs (:func:`.delivery.deliver_due`).
     """
+    message = None
+    if params is not None:
+        message = {"title": title, "body": body, "params": params}
+        title, body = title % params, (body % params if body else "")
     made = []
     names = list(current_app.config["NOTIFIER_ADAPTERS"])
     for user in users:
@@ -37,7 +43,7 @@ def notify(users: Iterable, kind: str, title: str, body: str = "", link: str | N
                 user_id=user.id, dedupe_key=dedupe_key)) is not None:
             continue
         row = Notification(user_id=user.id, kind=kind, title=title, body=body, link=link,
-                           dedupe_key=dedupe_key)
+                           dedupe_key=dedupe_key, message=message)
         db.session.add(row)
         db.session.add_all(Delivery(notification=row, adapter=name, next_attempt_at=utcnow()) for name in names)
         made.append(row)

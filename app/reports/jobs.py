@@ -68,9 +68,11 @@ def check_deadlines(now: datetime) -> int:
             name = region_name(item.region_code)
             due = item.due_at.astimezone(_tz()).strftime("%Y-%m-%d %H:%M")
             made += len(notify(
-                users, "report_overdue", f"【逾期】{name}{DEADLINE_KINDS[item.kind]}未按时报送",
-                f"{event.name}：{name}（{item.region_code}）的{DEADLINE_KINDS[item.kind]}应于 {due} 前报送，"
-                f"目前尚未收到。", f"/events/{event.id}/report?region={item.region_code}", dedupe_key=key))
+                users, "report_overdue", "【逾期】%(name)s%(kind)s未按时报送",
+                "%(event)s：%(name)s（%(code)s）的%(kind)s应于 %(due)s 前报送，目前尚未收到。",
+                f"/events/{event.id}/report?region={item.region_code}", dedupe_key=key,
+                params={"name": name, "kind": DEADLINE_KINDS[item.kind], "event": event.name,
+                        "code": item.region_code, "due": due}))
             done.update((u.id, key) for u in users)
         for code, total in event_totals(event.id).items():
             if codes.level_of(code) == "county" and thresholds.reached(total.figures):

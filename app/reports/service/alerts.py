@@ -46,18 +46,23 @@ def direct_report_alert(event: Event, county: str) -> int:
         return 0
     value = indicators.deaths_and_missing(figures)
     name = region_name(county)
+    params = {"event": event.name, "name": name, "county": county, "deaths": f"{figures['deaths']:g}",
+              "missing": f"{figures['missing']:g}", "value": f"{value:g}", "hours": config("REPORT_INITIAL_HOURS"),
+              "limit": config("REPORT_DIRECT_ALERT_DEATHS_MISSING"),
+              "rooms": f"{figures['collapsed_rooms']:g}", "households": f"{figures['collapsed_households']:g}",
+              "rooms_limit": f"{thresholds.collapsed_rooms:g}",
+              "households_limit": f"{thresholds.collapsed_households:g}"}
     if value >= thresholds.deaths_missing:
-        title = f"【灾情直报】{name}因灾死亡失踪 {value:g} 人"
-        reason = f"达到直报标准（{config('REPORT_DIRECT_ALERT_DEATHS_MISSING')} 人）"
+        title = "【灾情直报】%(name)s因灾死亡失踪 %(value)s 人"
+        body = ("%(event)s：%(name)s（%(county)s）因灾死亡 %(deaths)s 人、失踪 %(missing)s 人，达到直报标准"
+                "（%(limit)s 人），请省级和国家减灾委同时掌握；县须在 %(hours)s 小时内直报。")
     else:
-        title = f"【灾情直报】{name}房屋大量倒塌"
-        reason = (f"倒塌房屋 {figures['collapsed_rooms']:g} 间、{figures['collapsed_households']:g} 户，"
-                  f"达到直报标准（{thresholds.collapsed_rooms:g} 间或 {thresholds.collapsed_households:g} 户）")
-    made = notify(
-        pending, "direct_report", title,
-        f"{event.name}：{name}（{county}）因灾死亡 {figures['deaths']:g} 人、失踪 {figures['missing']:g} 人，"
-        f"{reason}，请省级和国家减灾委同时掌握；县须在 {config('REPORT_INITIAL_HOURS')} 小时内直报。",
-        f"/events/{event.id}?region={county}", dedupe_key=key)
+        title = "【灾情直报】%(name)s房屋大量倒塌"
+        body = ("%(event)s：%(name)s（%(county)s）因灾死亡 %(deaths)s 人、失踪 %(missing)s 人，倒塌房屋 "
+                "%(rooms)s 间、%(households)s 户，达到直报标准（%(rooms_limit)s 间或 %(households_limit)s 户），"
+                "请省级和国家减灾委同时掌握；县须在 %(hours)s 小时内直报。")
+    made = notify(pending, "direct_report", title, body, f"/events/{event.id}?region={county}",
+                  dedupe_key=key, params=params)
     db.session.commit()
     return len(made)
 

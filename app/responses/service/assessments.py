@@ -80,13 +80,16 @@ def _tier_notifications(event: Event, evaluations: list[dict], previous: dict,
             continue
         if key in active and active[key].rank <= rank:
             continue
-        triggers = "；".join(f"{t['description']}（当前 {_number(t['value'])}）" for t in ev["triggers"])
+        # The triggers are the plan's own words (plan data), joined as they are written.
+        triggers = "；".join(f"{t['description']}（{_number(t['value'])}）" for t in ev["triggers"])
         made += notify(
             coordinators_covering(ev["region_code"]), NOTIFICATION_KIND,
-            f"{ev['region_name']}达到《{ev['plan_name']}》{level_name(ev['level'])}启动条件",
-            f"灾害过程「{event.name}」：{triggers}。请会商研判是否启动或调整响应。",
+            "%(region)s达到《%(plan)s》%(level)s启动条件",
+            "灾害过程「%(event)s」：%(triggers)s。请会商研判是否启动或调整响应。",
             event_link(event.id),
-            dedupe_key=f"response:{event.id}:{ev['plan_id']}:{ev['region_code']}:{rank}")
+            dedupe_key=f"response:{event.id}:{ev['plan_id']}:{ev['region_code']}:{rank}",
+            params={"region": ev["region_name"], "plan": ev["plan_name"], "level": level_name(ev["level"]),
+                    "event": event.name, "triggers": triggers})
     return made
 
 

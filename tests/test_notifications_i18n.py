@@ -1,0 +1,88 @@
+"""Notifications in the reader's language (issue 20): a notification is stored once, with its
+message and values, and reads in Chinese or English by who reads it; adapters send the Chinese."""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+from flask_babel import force_locale, gettext
+
+from app.extensions import db
+from app.notifications import notify
+from app.notifications.models import Notification
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_a_notification_reads_in_the_readers_language(app, client, auth):
+    name = auth.user("coordinator", "140000", "reader")
+    auth.login("coordinator", "140000", name)
+    with app.app_context():
+        from app.auth import User
+
+        user = db.session.query(User).filter_by(username=name).one()
+        notify([user], "complaint.received", "收到投诉举报 %(ticket)s", "%(subject)s，%(due)s 前答复。",
+               "/complaints/1", params={"ticket": "TS-0001", "subject": "救助资金", "due": "2026-12-14"})
+        db.session.commit()
+        row = db.session.query(Notification).one()
+        assert row.title == "收到投诉举报 TS-0001"  # what the SMS and e-mail adapters send
+        assert row.body == "救助资金，2026-12-14 前答复。"
+    chinese = client.get("/notifications/?lang=zh").get_data(as_text=True)
+    assert "收到投诉举报 TS-0001" in chinese
+    english = client.get("/notifications/?lang=en").get_data(as_text=True)
+    assert "Complaint received: TS-0001" in english and "answer by 2026-12-14" in english
+    assert "收到投诉举报" not in english
+    headers = auth.token("coordinator", "140000", name)
+    listed = client.get("/api/v1/notifications?lang=en", headers=headers).get_json()
+    titles = [n["title"] for n in listed["items"]]
+    assert "Complaint received: TS-0001" in titles
+
+
+def test_an_older_notification_without_a_message_reads_as_stored(app, client, auth):
+    auth.login("coordinator", "140000")
+    with app.app_context():
+        from app.auth import User
+
+        user = db.session.query(User).filter_by(role="coordinator").one()
+        notify([user], "legacy", "灾情告警 某县", "正文")
+        db.session.commit()
+    assert "灾情告警 某县" in client.get("/notifications/?lang=en").get_data(as_text=True)
+
+
+def _notify_messages() -> list[tuple[str, int, str]]:
+    """Every message template passed to ``notify(..., params=...)`` in the app: (file, line, msgid)."""
+    found = []
+    for path in (ROOT / "app").rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Call) and getattr(node.func, "id", None) == "notify"):
+                continue
+            if not any(k.arg == "params" for k in node.keywords):
+                continue
+            for arg in node.args[2:4]:
+                if isinstance(arg, ast.Name):  # a variable: its assigned constants in the function
+                    for assign in ast.walk(tree):
+                        if isinstance(assign, ast.Assign) and any(
+                                getattr(t, "id", None) == arg.id for t in assign.targets):
+                            if isinstance(assign.value, ast.Constant) and isinstance(assign.value.value, str):
+                                found.append((path.name, assign.lineno, assign.value.value))
+                elif isinstance(arg, ast.Constant) and isinstance(arg.value, str) and arg.value:
+                    found.append((path.name, arg.lineno, arg.value))
+    return found
+
+
+def test_every_notification_message_has_its_english(app):
+    messages = _notify_messages()
+    assert len(messages) >= 10  # the reports, responses and complaints areas' messages at least
+    with app.test_request_context("/?lang=en"), force_locale("en"):
+        missing = [f"{name}:{line}: {msgid}" for name, line, msgid in messages if gettext(msgid) == msgid]
+    assert not missing, "\n".join(missing)
+
+
+@pytest.mark.parametrize("label", ["一级", "四级", "Ⅳ"])
+def test_level_names_in_notifications_read_in_english(app, label):
+    from app.responses.service.plans import level_name
+
+    with app.test_request_context("/?lang=en"), force_locale("en"):
+        assert gettext(level_name(label)).startswith("Level ")
