@@ -157,8 +157,9 @@ def upload_photo(event_id: int, report_id: int):
 @bp.get("/events/<int:event_id>/reports/<int:report_id>/photos/<int:photo_id>")
 @doc("照片文件", tag="reports", responses={200: "图片", 404: "不存在"}, media_type="image/*")
 def photo(event_id: int, report_id: int, photo_id: int):
-    path, row = service.photo_file(api_user(), event_id, report_id, photo_id)
-    return send_file(path, mimetype=row.content_type, max_age=3600)
+    content, row = service.photo_file(api_user(), event_id, report_id, photo_id)
+    return send_file(io.BytesIO(content), mimetype=row.content_type, max_age=3600, etag=row.sha256,
+                     last_modified=row.uploaded_at)
 
 
 @bp.get("/events/<int:event_id>/deadlines")
