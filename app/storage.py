@@ -21,7 +21,7 @@ from flask import Flask, current_app
 from sqlalchemy import Integer, LargeBinary, String, select
 from sqlalchemy.orm import Mapped, deferred, mapped_column
 
-from .errors import Conflict
+from .errors import Conflict, ServiceError
 from .extensions import db
 from .models_common import utcnow
 from .types import UTCDateTime
@@ -55,8 +55,11 @@ class Blob:
     size: int
 
 
-class StorageError(RuntimeError):
-    """The bytes of a stored file could not be written or read (bucket down, object missing)."""
+class StorageError(ServiceError):
+    """503: the bytes of a stored file could not be written or read (bucket down, object
+    missing or not what its row says). The same request may succeed later."""
+
+    status, title, retryable = 503, "文件存储暂不可用", True
 
 
 class DatabaseBackend:
@@ -164,7 +167,8 @@ def read(key: str) -> Blob | None:
 
 
 def discard(key: str) -> None:
-    """After a rollback: remove bytes written outside the database for ``key`` (S3)."""
+    """After a rollback: remove bytes written outside the database for ``key`` (S3). Not after
+    losing a race for the key (an ``IntegrityError``): the object is then the winner's too."""
     backend().discard(key)
 
 
