@@ -98,3 +98,23 @@ def test_s3_needs_a_bucket_and_a_known_backend(app):
 
         with pytest.raises(RuntimeError, match="FILE_STORAGE_S3_BUCKET"):
             storage.backend()
+
+
+def test_complaint_photos_go_to_the_bucket_too(app, bucket):
+    from io import BytesIO
+
+    from app.complaints.models import PublicComplaint
+    from tests.factories import make_user
+    from tests.conftest import PASSWORD
+
+    s3 = s3_app(app)
+    client = s3.test_client()
+    assert client.post("/public/complaints/new", data={
+        "kind": "tip", "subject": "misuse", "region_code": "140105", "content": "帐篷被拉走了。",
+        "photos": [(BytesIO(png(66)), "a.png")]}, content_type="multipart/form-data").status_code == 302
+    with s3.app_context():
+        complaint_id = db.session.scalar(select(PublicComplaint.id))
+        name = make_user("coordinator", "140105").username
+    assert [key.split("/")[:2] for key in objects(bucket)] == [["jiuzai", "complaints"]]
+    client.post("/login", data={"username": name, "password": PASSWORD})
+    assert client.get(f"/complaints/{complaint_id}/photos/1").data == png(66)

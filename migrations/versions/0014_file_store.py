@@ -1,12 +1,13 @@
-"""file store and shared rate limits: stored_file (photos every instance sees) and
-rate_limit_counter (Flask-Limiter's counts in the database)
+"""file store and shared rate limits: stored_file (photos every instance sees),
+public_complaint_photo.stored_key, and rate_limit_counter (Flask-Limiter's counts in the database)
 
 Revision ID: 0014_file_store
 Revises: 0011_outbox
 Create Date: 2026-12-07 15:00:00
 
-Photos uploaded before this revision stay on disk until `flask reports import-photos` moves
-them into stored_file (idempotent; see docs/DEPLOY.md).
+Report photos uploaded before this revision stay on disk until `flask reports import-photos`
+moves them into stored_file (idempotent; see docs/DEPLOY.md). Complaint photos filed before it
+keep their bytes in public_complaint_photo.content, read from there.
 """
 from alembic import op
 import sqlalchemy as sa
@@ -40,9 +41,18 @@ def upgrade():
     )
     with op.batch_alter_table('rate_limit_counter', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_rate_limit_counter_expires_at'), ['expires_at'], unique=False)
+    with op.batch_alter_table('public_complaint_photo', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('stored_key', sa.String(length=300), nullable=True))
+        batch_op.alter_column('content', existing_type=sa.LargeBinary(), nullable=True)
 
 
 def downgrade():
+    # complaint photos stored in the database go back into their rows (those in a bucket cannot)
+    op.execute("UPDATE public_complaint_photo SET content = (SELECT content FROM stored_file "
+               "WHERE stored_file.key = public_complaint_photo.stored_key) WHERE content IS NULL")
+    with op.batch_alter_table('public_complaint_photo', schema=None) as batch_op:
+        batch_op.alter_column('content', existing_type=sa.LargeBinary(), nullable=False)
+        batch_op.drop_column('stored_key')
     with op.batch_alter_table('rate_limit_counter', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_rate_limit_counter_expires_at'))
     op.drop_table('rate_limit_counter')
