@@ -73,6 +73,9 @@ def test_upload_store_and_fetch(app, client, report):
     fetched = client.get(body["url"], headers=report["headers"])
     assert fetched.status_code == 200 and fetched.data == png(1) and fetched.mimetype == "image/png"
     assert fetched.headers["ETag"] == f'"{body["sha256"]}"'
+    assert "private" in fetched.headers["Cache-Control"] and "public" not in fetched.headers["Cache-Control"]
+    again = client.get(body["url"], headers={**report["headers"], "If-None-Match": fetched.headers["ETag"]})
+    assert again.status_code == 304 and again.data == b""
     for content, name, kind in ((JPEG, "b.jpg", "image/jpeg"), (WEBP, "c.webp", "image/webp")):
         assert upload(client, report, content, name, kind).get_json()["content_type"] == kind
     detail = client.get(f"/api/v1/events/{report['eid']}/reports/{report['rid']}", headers=report["headers"])

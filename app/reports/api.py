@@ -160,8 +160,12 @@ def upload_photo(event_id: int, report_id: int):
      responses={200: "图片", 404: "不存在", 503: "文件存储暂不可用（S3 存储桶）"}, media_type="image/*")
 def photo(event_id: int, report_id: int, photo_id: int):
     content, row = service.photo_file(api_user(), event_id, report_id, photo_id)
-    return send_file(io.BytesIO(content), mimetype=row.content_type, max_age=3600, etag=row.sha256,
-                     last_modified=row.uploaded_at)
+    response = send_file(io.BytesIO(content), mimetype=row.content_type, max_age=3600, etag=row.sha256,
+                         last_modified=row.uploaded_at)
+    # for those who may see the report only: a browser may keep it, a shared cache may not
+    response.cache_control.public = False
+    response.cache_control.private = True
+    return response
 
 
 @bp.get("/events/<int:event_id>/deadlines")
