@@ -8,7 +8,7 @@ import os
 from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 
-from . import areas, security
+from . import areas, ratelimit, security, storage  # ratelimit registers the database:// storage
 from .config import Defaults
 from .extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
 
@@ -60,7 +60,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..", "migrations"))
     login_manager.init_app(app)
     csrf.init_app(app)
-    limiter.init_app(app)
+    ratelimit.init_app(app, limiter)
     bootstrap.init_app(app)
 
     from . import database, errors, i18n, input_guard, static_assets, templating, uploads
@@ -72,6 +72,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     errors.init_app(app)
     uploads.init_app(app)
     security.init_app(app)
+    storage.init_app(app)
     static_assets.init_app(app)
     templating.init_app(app)
 

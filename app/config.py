@@ -42,8 +42,19 @@ class Defaults:
     PASSWORD_HASH_METHOD = "scrypt"  # the test suite uses a cheap pbkdf2 to stay fast
     API_TOKEN_HOURS = 24
     RATELIMIT_ENABLED = True
-    RATELIMIT_STORAGE_URI = "memory://"
+    # Counted in the database (app/ratelimit.py), so every worker and every instance share the
+    # counts; "memory://" counts per process (one process only), "redis://host" works as well.
+    RATELIMIT_STORAGE_URI = "database://"
     RATELIMIT_HEADERS_ENABLED = True
+
+    # Stored files (app/storage.py: photos and other uploads kept), seen by every instance:
+    # "database" (the default: the bytes in the stored_file table) or "s3" (an S3-compatible
+    # bucket; needs the s3 extra, boto3, and credentials the way boto3 finds them).
+    FILE_STORAGE = "database"
+    FILE_STORAGE_S3_BUCKET = None
+    FILE_STORAGE_S3_ENDPOINT_URL = None  # MinIO, Ceph RGW...; None for AWS itself
+    FILE_STORAGE_S3_REGION = None
+    FILE_STORAGE_S3_PREFIX = ""
 
     # Loss reporting (domain.md §3); all configurable.
     REPORT_INITIAL_HOURS = 2  # 初报: county, after the event starts
@@ -85,7 +96,9 @@ class Defaults:
     }
     REPORT_PHOTO_MAX_BYTES = 8 * 1024 * 1024
     REPORT_PHOTO_TYPES = ["image/jpeg", "image/png", "image/webp"]
-    REPORT_PHOTO_DIR = None  # default: instance/photos
+    # Before stored files: report photos were files under this folder (default instance/photos);
+    # `flask reports import-photos` moves them into the file store (FILE_STORAGE above).
+    REPORT_PHOTO_DIR = None
     HOLIDAYS: list[str] = []  # ISO dates that are not working days
     EXTRA_WORKDAYS: list[str] = []  # weekend dates that are working days (调休)
 

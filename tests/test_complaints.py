@@ -8,6 +8,7 @@ from datetime import date
 
 import pytest
 import time_machine
+from sqlalchemy import select
 
 from app.complaints.models import PublicComplaint
 from app.extensions import db
@@ -213,6 +214,30 @@ def test_photos_are_kept_for_the_staff_only(app, client, auth):
     assert photo.status_code == 200 and photo.mimetype == "image/png" and photo.data == PNG
     auth.login("officer", "140105")
     assert client.get(f"/complaints/{complaint_id}/photos/1").status_code == 403
+
+
+def test_photos_are_in_the_file_store_and_older_ones_still_read(app, client, auth):
+    from io import BytesIO
+
+    from app.complaints.models import ComplaintPhoto
+    from app.storage import StoredFile
+
+    client.post("/public/complaints/new", data={
+        "kind": "tip", "subject": "misuse", "region_code": "140105", "content": "帐篷被拉走了。",
+        "photos": [(BytesIO(PNG), "a.png")]}, content_type="multipart/form-data")
+    complaint_id = the_complaint(app).id
+    with app.app_context():
+        stored = db.session.scalars(select(StoredFile)).one()
+        photo = db.session.scalars(select(ComplaintPhoto)).one()
+        assert stored.key == photo.stored_key and stored.key.startswith(f"complaints/{complaint_id}/")
+        assert (stored.content, stored.content_type, photo.content) == (PNG, "image/png", None)
+        # a photo filed before the file store: its bytes in its own row
+        db.session.add(ComplaintPhoto(complaint_id=complaint_id, content_type="image/png", size=len(PNG) + 1,
+                                      content=PNG + b"\x01"))
+        db.session.commit()
+    auth.login("coordinator", "140105")
+    assert client.get(f"/complaints/{complaint_id}/photos/1").data == PNG
+    assert client.get(f"/complaints/{complaint_id}/photos/2").data == PNG + b"\x01"
 
 
 @pytest.mark.parametrize("photos", [

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.reports.models import ReportPhoto
+from app.storage import StoredFile
 
 SH = ZoneInfo("Asia/Shanghai")
 
@@ -62,10 +63,19 @@ def test_upload_store_and_fetch(app, client, report):
     body = response.get_json()
     assert body["content_type"] == "image/png" and body["size"] == len(png(1))
     assert body["original_name"] == "现场 1.png" and body["report_id"] == report["rid"]
-    folder = os.path.join(app.config["REPORT_PHOTO_DIR"], str(report["eid"]), str(report["rid"]))
-    assert os.listdir(folder) == [body["sha256"][:32] + ".png"]
+    # in the file store every instance sees (the database here), nothing on this host's disk
+    key = f"reports/{report['eid']}/{report['rid']}/{body['sha256'][:32]}.png"
+    with app.app_context():
+        stored = db.session.scalars(select(StoredFile)).all()
+        assert [(f.key, f.backend, f.size, f.sha256, f.content) for f in stored] == [
+            (key, "database", len(png(1)), body["sha256"], png(1))]
+    assert not os.path.exists(app.config["REPORT_PHOTO_DIR"])
     fetched = client.get(body["url"], headers=report["headers"])
     assert fetched.status_code == 200 and fetched.data == png(1) and fetched.mimetype == "image/png"
+    assert fetched.headers["ETag"] == f'"{body["sha256"]}"'
+    assert "private" in fetched.headers["Cache-Control"] and "public" not in fetched.headers["Cache-Control"]
+    again = client.get(body["url"], headers={**report["headers"], "If-None-Match": fetched.headers["ETag"]})
+    assert again.status_code == 304 and again.data == b""
     for content, name, kind in ((JPEG, "b.jpg", "image/jpeg"), (WEBP, "c.webp", "image/webp")):
         assert upload(client, report, content, name, kind).get_json()["content_type"] == kind
     detail = client.get(f"/api/v1/events/{report['eid']}/reports/{report['rid']}", headers=report["headers"])
@@ -104,7 +114,8 @@ def test_size_limit_and_types_are_configurable(app, client, report):
     assert upload(client, report, png(3)).status_code == 422
     assert upload(client, report, JPEG, "a.jpg", "image/jpeg").status_code == 201
     assert photo_count(app) == 1
-    assert not [f for _, _, files in os.walk(app.config["REPORT_PHOTO_DIR"]) for f in files if f.endswith(".png")]
+    with app.app_context():
+        assert [f.content_type for f in db.session.scalars(select(StoredFile))] == ["image/jpeg"]
 
 
 def test_missing_file_and_too_many(app, client, report):
@@ -166,3 +177,99 @@ def test_photo_page_upload(app, client, auth, report):
     shown = client.get(page).get_data(as_text=True)
     assert f"/api/v1/events/{report['eid']}/reports/{report['rid']}/photos/" in shown
     assert "至少 3" in shown
+
+
+# --- the file store every instance sees -----------------------------------------------------------
+
+def test_a_failed_transaction_leaves_no_stored_file(app, client, report, monkeypatch):
+    from app import audit
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("audit down")
+
+    monkeypatch.setattr(audit, "record", broken)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    assert upload(client, report, png(20)).status_code == 500
+    monkeypatch.undo()
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(StoredFile)) == 0
+    assert upload(client, report, png(20)).status_code == 201
+
+
+def test_a_second_instance_reads_the_photo_from_the_database(app, client, report, tmp_path):
+    from app import create_app
+
+    body = upload(client, report, png(21)).get_json()
+    other = create_app({**app.config, "REPORT_PHOTO_DIR": str(tmp_path / "elsewhere")})
+    fetched = other.test_client().get(body["url"], headers=report["headers"])
+    assert fetched.status_code == 200 and fetched.data == png(21)
+
+
+def test_same_key_other_bytes_is_refused(app):
+    from app import storage
+    from app.errors import Conflict
+
+    with app.app_context():
+        first, made = storage.put("x/a.png", png(22), "image/png")
+        db.session.commit()
+        again, made_again = storage.put("x/a.png", png(22), "image/png")
+        assert (made, made_again, again.id) == (True, False, first.id)
+        with pytest.raises(Conflict):
+            storage.put("x/a.png", png(23), "image/png")
+        assert storage.read("x/a.png").content == png(22) and storage.read("x/b.png") is None
+        db.session.execute(StoredFile.__table__.update().values(content=png(24)))
+        db.session.expire_all()
+        with pytest.raises(storage.StorageError):  # the bytes no longer match their hash
+            storage.read("x/a.png")
+
+
+def _disk_photo(app, report, seed, relative_to=None):
+    """A photo as the versions before the file store kept it: a row, and a file on disk."""
+    import hashlib
+
+    content = png(seed)
+    digest = hashlib.sha256(content).hexdigest()
+    relative = f"{report['eid']}/{report['rid']}/{digest[:32]}.png"
+    path = os.path.join(app.config["REPORT_PHOTO_DIR"], relative)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb") as handle:
+        handle.write(content)
+    with app.app_context():
+        row = ReportPhoto(report_id=report["rid"], event_id=report["eid"], path=relative, original_name="old.png",
+                          content_type="image/png", size=len(content), sha256=digest, uploaded_by="officer")
+        db.session.add(row)
+        db.session.commit()
+        return row.id, path, content
+
+
+def test_import_photos_from_disk_is_idempotent(app, client, report, runner):
+    first_id, first_path, first = _disk_photo(app, report, 30)
+    second_id, second_path, second = _disk_photo(app, report, 31)
+    url = f"{report['url']}/{first_id}"
+    assert client.get(url, headers=report["headers"]).status_code == 404  # not in the store yet
+    result = runner.invoke(args=["reports", "import-photos"])
+    assert result.exit_code == 0, result.output
+    assert "迁入 2，已在文件存储 0，缺少文件 0" in result.output
+    fetched = client.get(url, headers=report["headers"])
+    assert fetched.status_code == 200 and fetched.data == first
+    again = runner.invoke(args=["reports", "import-photos", "--remove"])
+    assert again.exit_code == 0 and "迁入 0，已在文件存储 2" in again.output and "已删除磁盘文件 2" in again.output
+    assert not os.path.exists(first_path) and not os.path.exists(second_path)
+    assert client.get(f"{report['url']}/{second_id}", headers=report["headers"]).data == second
+    third = runner.invoke(args=["reports", "import-photos"])
+    assert third.exit_code == 0 and "迁入 0，已在文件存储 2" in third.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(StoredFile)) == 2
+
+
+def test_import_photos_refuses_a_file_that_is_not_its_row(app, report, runner):
+    photo_id, path, _content = _disk_photo(app, report, 32)
+    with open(path, "wb") as handle:
+        handle.write(png(33))  # changed on disk since it was uploaded
+    _disk_photo(app, report, 34)
+    os.remove(_disk_photo(app, report, 35)[1])
+    result = runner.invoke(args=["reports", "import-photos"])
+    assert result.exit_code == 1
+    assert "迁入 1，已在文件存储 0，缺少文件 1，内容与记录不符 1" in result.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(StoredFile)) == 1

@@ -66,7 +66,9 @@ class PublicComplaint(db.Model):
 
 class ComplaintPhoto(db.Model):
     """A photo the complainant attached (JPEG, PNG or WebP); only those who may read the
-    complaint see it, never the public page of the ticket."""
+    complaint see it, never the public page of the ticket. Its bytes are in the file store every
+    instance sees (``stored_key``, :mod:`app.storage`); photos filed before the store keep them
+    in ``content``."""
 
     __tablename__ = "public_complaint_photo"
 
@@ -74,5 +76,6 @@ class ComplaintPhoto(db.Model):
     complaint_id: Mapped[int] = mapped_column(ForeignKey("public_complaint.id"), index=True)
     content_type: Mapped[str] = mapped_column(String(40))
     size: Mapped[int] = mapped_column(Integer)
-    content: Mapped[bytes] = deferred(mapped_column(LargeBinary))
+    content: Mapped[bytes | None] = deferred(mapped_column(LargeBinary, nullable=True))
+    stored_key: Mapped[str | None] = mapped_column(String(300))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

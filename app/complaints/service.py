@@ -7,6 +7,7 @@ officers, who may be the person complained about, see no complaint at all, and t
 complaint that holds a household's payments carries the ticket, never the complainant."""
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 from datetime import date, datetime, timedelta
@@ -17,7 +18,7 @@ from sqlalchemy import select
 
 from gis import codes
 
-from .. import audit
+from .. import audit, storage
 from ..cycles import hold_household, household_choices, release_holds
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
@@ -123,17 +124,27 @@ def file_complaint(data, uploads=None) -> PublicComplaint:
         due_on=add_working_days(_today(), current_app.config["COMPLAINT_WORKING_DAYS"]))
     db.session.add(complaint)
     db.session.flush()
-    for kind, content in photos:
-        db.session.add(ComplaintPhoto(complaint_id=complaint.id, content_type=kind, size=len(content),
-                                      content=content))
-    audit.record(None, "public_complaint.file", "public_complaint", complaint.id,
-                 after={"ticket": complaint.ticket, "region_code": region.code}, region_code=region.code)
-    notify(coordinators_covering(region.code), "complaint.received", "收到投诉举报 %(ticket)s",
-           "%(subject)s，%(due)s 前答复。", f"/complaints/{complaint.id}",
-           dedupe_key=f"public_complaint:{complaint.id}",
-           params={"ticket": complaint.ticket, "subject": SUBJECTS[complaint.subject],
-                   "due": complaint.due_on.isoformat()})
-    db.session.commit()
+    written = []
+    try:
+        for kind, content in photos:
+            key = f"complaints/{complaint.id}/{hashlib.sha256(content).hexdigest()[:32]}.{kind.split('/')[1]}"
+            if storage.put(key, content, kind)[1]:
+                written.append(key)
+            db.session.add(ComplaintPhoto(complaint_id=complaint.id, content_type=kind, size=len(content),
+                                          stored_key=key))
+        audit.record(None, "public_complaint.file", "public_complaint", complaint.id,
+                     after={"ticket": complaint.ticket, "region_code": region.code}, region_code=region.code)
+        notify(coordinators_covering(region.code), "complaint.received", "收到投诉举报 %(ticket)s",
+               "%(subject)s，%(due)s 前答复。", f"/complaints/{complaint.id}",
+               dedupe_key=f"public_complaint:{complaint.id}",
+               params={"ticket": complaint.ticket, "subject": SUBJECTS[complaint.subject],
+                       "due": complaint.due_on.isoformat()})
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        for key in written:  # bytes written outside the database (S3) go with the rows
+            storage.discard(key)
+        raise
     return complaint
 
 
@@ -183,13 +194,18 @@ def get_complaint(user, complaint_id: int, action: str = "complaint.view") -> Pu
     return complaint
 
 
-def photo_of(user, complaint_id: int, photo_id: int) -> ComplaintPhoto:
-    """A photo of a complaint, for those who may read the complaint."""
+def photo_of(user, complaint_id: int, photo_id: int) -> tuple[bytes, ComplaintPhoto]:
+    """A photo of a complaint (its bytes and its row), for those who may read the complaint."""
     complaint = get_complaint(user, complaint_id)
     photo = db.session.get(ComplaintPhoto, photo_id)
     if photo is None or photo.complaint_id != complaint.id:
         raise NotFound(f"照片 {photo_id} 不存在。")
-    return photo
+    if photo.stored_key is None:  # filed before the file store
+        return photo.content, photo
+    blob = storage.read(photo.stored_key)
+    if blob is None:
+        raise NotFound(f"照片 {photo_id} 不存在。")
+    return blob.content, photo
 
 
 def complaint_page(user, complaint_id: int) -> dict:

@@ -85,5 +85,5 @@ def answer(complaint_id: int):
 @bp.get("/complaints/<int:complaint_id>/photos/<int:photo_id>")
 @login_required
 def photo(complaint_id: int, photo_id: int):
-    row = service.photo_of(current_user, complaint_id, photo_id)
-    return send_file(BytesIO(row.content), mimetype=row.content_type, download_name=f"photo-{row.id}")
+    content, row = service.photo_of(current_user, complaint_id, photo_id)
+    return send_file(BytesIO(content), mimetype=row.content_type, download_name=f"photo-{row.id}")

@@ -19,7 +19,8 @@ __all__ = ['BY_FIELD', 'EVENT_MACHINE', 'Event', 'FIELDS', 'HAZARDS', 'LossRepor
 def register(app: Flask) -> None:
     # imported when an application registers the area: reading its tables and helpers (other
     # areas, the scheduler's jobs) does not build its pages
-    from . import api, views
+    from . import api, cli, views
 
     app.register_blueprint(views.bp)
+    app.cli.add_command(cli.reports_cli)
     app.register_blueprint(api.bp, name="reports_api")

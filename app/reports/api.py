@@ -147,7 +147,8 @@ def get_report(event_id: int, report_id: int):
 @upload_limit("REPORT_PHOTO_MAX_BYTES")
 @doc("上传现场照片（multipart 字段 file；JPEG/PNG/WebP，大小受 REPORT_PHOTO_MAX_BYTES 限制）",
      tag="reports", responses={201: "照片", 200: "同一照片已上传过", 409: "灾害过程已结束或照片过多",
-                               413: "请求超过 REPORT_PHOTO_MAX_BYTES", 422: "缺少文件、过大或类型不符"}, schema="Photo")
+                               413: "请求超过 REPORT_PHOTO_MAX_BYTES", 422: "缺少文件、过大或类型不符",
+                               503: "文件存储暂不可用（S3 存储桶）"}, schema="Photo")
 @idempotent
 def upload_photo(event_id: int, report_id: int):
     photo, made = service.add_photo(api_user(), event_id, report_id, request.files.get("file"))
@@ -155,10 +156,16 @@ def upload_photo(event_id: int, report_id: int):
 
 
 @bp.get("/events/<int:event_id>/reports/<int:report_id>/photos/<int:photo_id>")
-@doc("照片文件", tag="reports", responses={200: "图片", 404: "不存在"}, media_type="image/*")
+@doc("照片文件（取自各实例共用的文件存储）", tag="reports",
+     responses={200: "图片", 404: "不存在", 503: "文件存储暂不可用（S3 存储桶）"}, media_type="image/*")
 def photo(event_id: int, report_id: int, photo_id: int):
-    path, row = service.photo_file(api_user(), event_id, report_id, photo_id)
-    return send_file(path, mimetype=row.content_type, max_age=3600)
+    content, row = service.photo_file(api_user(), event_id, report_id, photo_id)
+    response = send_file(io.BytesIO(content), mimetype=row.content_type, max_age=3600, etag=row.sha256,
+                         last_modified=row.uploaded_at)
+    # for those who may see the report only: a browser may keep it, a shared cache may not
+    response.cache_control.public = False
+    response.cache_control.private = True
+    return response
 
 
 @bp.get("/events/<int:event_id>/deadlines")

@@ -184,9 +184,9 @@ make_append_only(ReportForward)
 
 
 class ReportPhoto(db.Model):
-    """A photo attached to a loss report (现场照片), stored as a file under ``REPORT_PHOTO_DIR``
-    (default ``instance/photos``). One file per content hash and report: uploading the same
-    picture again returns the first row."""
+    """A photo attached to a loss report (现场照片); its bytes are in the file store every
+    instance sees (:mod:`app.storage`, key ``reports/`` + ``path``). One file per content hash
+    and report: uploading the same picture again returns the first row."""
 
     __tablename__ = "report_photo"
     __table_args__ = (UniqueConstraint("report_id", "sha256"),)
@@ -194,7 +194,7 @@ class ReportPhoto(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     report_id: Mapped[int] = mapped_column(ForeignKey("loss_report.id"), index=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("event.id"), index=True)
-    path: Mapped[str] = mapped_column(String(300))  # relative to the photo folder
+    path: Mapped[str] = mapped_column(String(300))  # event/report/hash.ext: the store key after reports/
     original_name: Mapped[str] = mapped_column(String(200), default="")
     content_type: Mapped[str] = mapped_column(String(40))
     size: Mapped[int] = mapped_column(Integer)

@@ -1,7 +1,7 @@
 """notification text in the reader's language: the message and its values beside the Chinese text
 
 Revision ID: 0017_notice_text
-Revises: 0011_outbox
+Revises: 0014_file_store
 Create Date: 2026-12-07 15:00:00
 
 Existing rows keep ``message`` empty and read as their stored Chinese title and body.
@@ -10,7 +10,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = '0017_notice_text'
-down_revision = '0011_outbox'
+down_revision = '0014_file_store'
 branch_labels = None
 depends_on = None
 

@@ -21,7 +21,7 @@ from .forwarding import FORWARD_FIELDS, forward, forwarding_panel, forwards_quer
 from .history import get_report, photos_of, report_body, report_dicts, report_page, reports_query
 from .import_export import export_event, import_event, import_reports, import_upload
 from .pages import event_page, events_page, home_panel
-from .photos import add_photo, photo_dir, photo_file, sniff_image
+from .photos import add_photo, import_disk_photos, photo_dir, photo_file, sniff_image, store_key
 from .reports import (REPORT_FIELDS, SEQUENCE_RETRIES, photos_required, region_exists, reopen_final_when,
                       submit_report, submit_report_with_body)
 from .totals import children_totals, totals_of, trend
@@ -36,7 +36,7 @@ __all__ = [
     "concerns", "create_event", "deadline_panel", "direct_report_alert", "event_deadlines", "event_page",
     "event_visible", "events_page", "export_event", "field_form_page", "form_regions", "forward",
     "forwarding_panel", "forwards_query", "get_event", "get_report", "home_panel", "import_event",
-    "import_reports", "import_upload", "overlaps", "photo_dir", "photo_file", "photos_of",
+    "import_reports", "import_upload", "overlaps", "import_disk_photos", "photo_dir", "photo_file", "store_key", "photos_of",
     "photos_required", "region_exists", "region_name", "reopen_final_when", "report_body", "report_dicts", "report_page",
     "reporting_tree", "reports_query", "sniff_image", "stabilise", "submit_report",
     "submit_report_with_body", "timeliness", "top_regions", "totals_of", "trend", "visible_events",

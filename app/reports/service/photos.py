@@ -1,19 +1,22 @@
 """Photos attached to a loss report (现场照片): JPEG, PNG or WebP recognised by their first bytes,
 at most ``REPORT_PHOTO_MAX_BYTES`` each and ``REPORT_PHOTO_MAX_PER_REPORT`` per report, stored
-once per content hash under ``REPORT_PHOTO_DIR`` (the same picture sent again returns the first
-row), and served back to those who may see the report.
+once per content hash and report in the file store every instance sees (:mod:`app.storage`; the
+same picture sent again returns the first row), and served back to those who may see the report.
+
+Photos uploaded before the file store were files under ``REPORT_PHOTO_DIR``:
+:func:`import_disk_photos` (``flask reports import-photos``) moves them in.
 """
 from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
+from dataclasses import dataclass, field
 
 from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from ... import audit
+from ... import audit, storage
 from ...errors import Conflict, Invalid, NotFound
 from ...extensions import db
 from ...permissions import require
@@ -39,6 +42,7 @@ def sniff_image(head: bytes) -> tuple[str, str] | None:
 
 
 def photo_dir() -> str:
+    """Where photos were kept on disk before the file store (read by the import only)."""
     return current_app.config.get("REPORT_PHOTO_DIR") or os.path.join(current_app.instance_path, "photos")
 
 
@@ -57,13 +61,18 @@ def add_photo(user, event_id: int, report_id: int, upload) -> tuple[ReportPhoto,
     count = db.session.scalar(select(func.count()).select_from(ReportPhoto).filter_by(report_id=report.id))
     if count >= int(config("REPORT_PHOTO_MAX_PER_REPORT")):
         raise Conflict(f"每份报告最多 {config('REPORT_PHOTO_MAX_PER_REPORT')} 张照片。")
-    relative = os.path.join(str(event.id), str(report.id), digest[:32] + sniffed[1])
-    target, wrote = _store(relative, content)
+    relative = f"{event.id}/{report.id}/{digest[:32]}{sniffed[1]}"
+    _stored, wrote = storage.put(store_key(relative), content, sniffed[0])
     photo = ReportPhoto(report_id=report.id, event_id=event.id, path=relative,
                         original_name=os.path.basename(upload.filename or "")[:200],
                         content_type=sniffed[0], size=len(content), sha256=digest,
                         uploaded_by_id=user.id, uploaded_by=user.username)
-    return _save(user, report, photo, target, wrote)
+    return _save(user, report, photo, wrote)
+
+
+def store_key(relative: str) -> str:
+    """The file store's key of a photo whose ``ReportPhoto.path`` is ``relative``."""
+    return "reports/" + relative.replace(os.sep, "/")
 
 
 def _open_report(user, event_id: int, report_id: int) -> tuple[Event, LossReport]:
@@ -106,23 +115,10 @@ def _same_photo(report_id: int, digest: str) -> ReportPhoto | None:
     return db.session.scalar(select(ReportPhoto).filter_by(report_id=report_id, sha256=digest))
 
 
-def _store(relative: str, content: bytes) -> tuple[str, bool]:
-    """Write the file under the photo folder (atomically, unless it is there already); its path
-    and whether it was written now."""
-    target = os.path.join(photo_dir(), relative)
-    os.makedirs(os.path.dirname(target), exist_ok=True)
-    wrote = not os.path.exists(target)
-    if wrote:
-        handle, temp = tempfile.mkstemp(dir=os.path.dirname(target), suffix=".part")
-        with os.fdopen(handle, "wb") as out:
-            out.write(content)
-        os.replace(temp, target)
-    return target, wrote
-
-
-def _save(user, report: LossReport, photo: ReportPhoto, target: str, wrote: bool) -> tuple[ReportPhoto, bool]:
-    """The row and its audit line in one transaction. A concurrent upload of the same picture
-    wins: its row is returned. On any other failure the file written now is removed."""
+def _save(user, report: LossReport, photo: ReportPhoto, wrote: bool) -> tuple[ReportPhoto, bool]:
+    """The stored file, the row and its audit line in one transaction. A concurrent upload of
+    the same picture wins: its row is returned (and its stored file kept). On any other failure
+    bytes written outside the database now (S3) are removed."""
     digest = photo.sha256
     db.session.add(photo)
     try:
@@ -139,15 +135,67 @@ def _save(user, report: LossReport, photo: ReportPhoto, target: str, wrote: bool
         return existing, False
     except Exception:
         db.session.rollback()
-        if wrote and os.path.exists(target):
-            os.remove(target)
+        if wrote:
+            storage.discard(store_key(photo.path))
         raise
     return photo, True
 
 
-def photo_file(user, event_id: int, report_id: int, photo_id: int) -> tuple[str, ReportPhoto]:
+def photo_file(user, event_id: int, report_id: int, photo_id: int) -> tuple[bytes, ReportPhoto]:
+    """The photo's bytes (from the file store) and its row, for those who may see the report."""
     report = get_report(user, event_id, report_id)
     photo = db.session.get(ReportPhoto, photo_id)
     if photo is None or photo.report_id != report.id:
         raise NotFound(f"照片 {photo_id} 不存在。")
-    return os.path.join(photo_dir(), photo.path), photo
+    blob = storage.read(store_key(photo.path))
+    if blob is None:
+        # uploaded before the file store and not imported yet: `flask reports import-photos`
+        raise NotFound(f"照片 {photo_id} 的文件尚未迁入文件存储。")
+    return blob.content, photo
+
+
+@dataclass
+class ImportTally:
+    """What :func:`import_disk_photos` did: counts, and the photos it could not import."""
+
+    imported: int = 0
+    already: int = 0
+    missing: list[str] = field(default_factory=list)
+    mismatched: list[str] = field(default_factory=list)
+    removed: int = 0
+
+
+def import_disk_photos(folder: str | None = None, *, remove: bool = False) -> ImportTally:
+    """Move photos kept as files under ``folder`` (default :func:`photo_dir`) into the file
+    store: one commit per photo, each checked against the SHA-256 of its row. Idempotent: a
+    photo already in the store is counted, not stored again; run it as often as needed (a second
+    instance can keep serving meanwhile). ``remove`` deletes each file once it is in the store."""
+    folder = folder or photo_dir()
+    tally = ImportTally()
+    rows = db.session.execute(select(ReportPhoto.id, ReportPhoto.path, ReportPhoto.sha256,
+                                     ReportPhoto.content_type).order_by(ReportPhoto.id)).all()
+    for _id, relative, digest, content_type in rows:
+        path = os.path.join(folder, relative)
+        if storage.find(store_key(relative)) is not None:
+            tally.already += 1
+        elif not os.path.isfile(path):
+            tally.missing.append(relative)
+            continue
+        else:
+            with open(path, "rb") as handle:
+                content = handle.read()
+            if hashlib.sha256(content).hexdigest() != digest:
+                tally.mismatched.append(relative)
+                continue
+            try:
+                storage.put(store_key(relative), content, content_type)
+                db.session.commit()
+            except IntegrityError:  # another import stored it meanwhile
+                db.session.rollback()
+                tally.already += 1
+            else:
+                tally.imported += 1
+        if remove and os.path.isfile(path):
+            os.remove(path)
+            tally.removed += 1
+    return tally
