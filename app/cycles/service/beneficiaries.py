@@ -206,7 +206,8 @@ def _stage_of(user, cycle_id: int, data) -> tuple[Cycle, str | None]:
     """The cycle, once ``user`` may take the stage's step on it (its level: a village user for
     民主评议, a township user for 乡审), and the stage."""
     stage = data.get("stage") if hasattr(data, "get") else None
-    cycle = get_cycle(user, cycle_id, STAGE_PERMISSION.get(stage, "cycle.view"))
+    cycle = get_cycle(user, cycle_id, STAGE_PERMISSION.get(stage, "cycle.view") if isinstance(stage, str)
+                      else "cycle.view")
     return cycle, stage
 
 

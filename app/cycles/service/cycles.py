@@ -218,7 +218,8 @@ def transition(user, cycle_id: int, data) -> Cycle:
     Each action needs its permission (:func:`~app.cycles.models.action_permission`): the township
     ends the notice, the county approves, the county's coordinators organise the rest."""
     action = data.get("action") if hasattr(data, "get") else None
-    cycle = get_cycle(user, cycle_id, action_permission(action) if action in ACTIONS else "cycle.manage")
+    cycle = get_cycle(user, cycle_id, action_permission(action) if isinstance(action, str) and action in ACTIONS
+                      else "cycle.manage")
     values, errors = validate(TRANSITION_FIELDS, data)
     action, reason = values["action"], values["reason"] or ""
     rules = []

@@ -135,7 +135,8 @@ def roll_step(user, roll_id: int, data) -> Roll:
     every village has approved, the notice is posted; when every township has, the roll waits for
     the county (县批). A rejection cancels the roll."""
     stage = data.get("stage") if hasattr(data, "get") else None
-    roll, cycle = get_roll(user, roll_id, STAGE_PERMISSION.get(stage, "cycle.view"))
+    roll, cycle = get_roll(user, roll_id, STAGE_PERMISSION.get(stage, "cycle.view") if isinstance(stage, str)
+                           else "cycle.view")
     values, errors = validate(ROLL_STEP_FIELDS, data)
     rules = []
     if values["decision"] == "reject" and not values["note"]:
