@@ -72,6 +72,9 @@ class Area:
     actions: Mapping[str, frozenset[str]] = field(default_factory=dict)
     anywhere: frozenset[str] = frozenset()
     depot_bound: frozenset[str] = frozenset()
+    #: actions that only a user whose own region is at one level may take (``"village"``,
+    #: ``"township"``, ``"county"``): a step of the official order is done at its level
+    level_bound: Mapping[str, str] = field(default_factory=dict)
 
 
 AREAS: tuple[Area, ...] = (
@@ -169,7 +172,16 @@ AREAS: tuple[Area, ...] = (
                   "payment.manage": STAFF,
                   # the bank's payment file carries full identity numbers: the finance office only
                   "payment.bank_file": frozenset({"finance"}),
-                  "payment.reconcile": frozenset({"finance"})}),
+                  "payment.reconcile": frozenset({"finance"}),
+                  # the official order (domain.md §4): 申请 → 民主评议 (village) → 公示 → 乡审 → 县批,
+                  # each step by a user of that level (a village clerk, the township, the county)
+                  "cycle.village_review": STAFF | {"officer"},
+                  "cycle.township_review": STAFF | {"officer"},
+                  "cycle.county_approve": STAFF,
+                  # 逐户核查: the township checks each damaged house within 15 days of stabilisation
+                  "reconstruction.check": STAFF | {"officer"}},
+         level_bound={"cycle.village_review": "village", "cycle.township_review": "township",
+                      "cycle.county_approve": "county", "reconstruction.check": "township"}),
     Area("releases", _l("统一发布"),
          nav=(NavEntry("releases.index", _l("发布"), "fa-bullhorn", "release.view",
                        _l("灾情统一发布：起草、预览、审核、更正；公众页面、订阅源与 CAP 预警。")),),
@@ -221,6 +233,8 @@ ACTION_LABELS: Mapping[str, str] = {
     "cycle.view": "查看救助周期", "cycle.manage": "管理救助周期", "household.view": "查看受灾户",
     "household.edit": "登记受灾户", "household.view_id_number": "查看完整身份证号码",
     "payment.manage": "管理救助资金发放",
+    "cycle.village_review": "办理村级民主评议", "cycle.township_review": "办理乡镇审核",
+    "cycle.county_approve": "办理县级审批", "reconstruction.check": "逐户核查倒损住房",
     "dashboard.view": "查看灾情地图",
     "casualty.view": "查看死亡失踪人口与倒损住房名册", "casualty.edit": "登记名册",
     "casualty.view_id_number": "查看名册中的完整身份证号码", "casualty.verify": "核查失踪人员", "report.review": "审核或退回下级报告",
@@ -261,6 +275,11 @@ def policy() -> dict[str, frozenset[str]]:
                 raise ValueError(f"action {action!r} names unknown roles {sorted(roles - EVERYONE)}")
             merged[action] = frozenset(roles)
     return merged
+
+
+def level_bound() -> dict[str, str]:
+    """Every action that only a user of one region level may take, with that level."""
+    return {action: level for area in AREAS for action, level in area.level_bound.items()}
 
 
 def resolve(target: str):

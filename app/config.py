@@ -219,6 +219,13 @@ class Defaults:
         "repair": {"completed": 100},
     }
     CYCLE_RECONSTRUCTION_REPORT_DAYS = 20
+    # 逐户核查: the township checks each house within this many days of the event's stabilisation
+    # (domain.md §4, checked); later checks need a reason and are marked late. Photos per check.
+    CYCLE_RECONSTRUCTION_CHECK_DAYS = 15
+    CYCLE_CHECK_MIN_PHOTOS = 1
+    CYCLE_CHECK_PHOTO_COUNT = 6
+    CYCLE_CHECK_PHOTO_MAX_BYTES = 5 * 1024 * 1024
+    CYCLE_CHECK_UPLOAD_MAX_BYTES = 30 * 1024 * 1024  # the whole check form with its photos
     # One-off aid.
     CYCLE_CONDOLENCE_PER_DEATH_CNY = 10000
     CYCLE_DROUGHT_PER_PERSON_CNY = 60

@@ -4,7 +4,9 @@
 in :mod:`app.areas`. A user acts only inside their
 jurisdiction (``region_code`` and its descendants; ``000000`` is national). Actions marked
 ``ANYWHERE`` are reads of reference data (geography, plans, the catalogue) open to every
-signed-in user. A depot manager acts on a depot only when assigned to it.
+signed-in user. A depot manager acts on a depot only when assigned to it. A step of the
+official order (``LEVEL_BOUND``: 民主评议, 乡审, 县批) is taken only by a user whose own region is
+at that step's level: a provincial coordinator does not do a village's review.
 """
 from __future__ import annotations
 
@@ -23,6 +25,9 @@ POLICY: dict[str, frozenset[str]] = areas.policy()
 ANYWHERE = frozenset().union(*(area.anywhere for area in areas.AREAS))
 #: Depot actions that need the depot manager to be assigned to the depot.
 DEPOT_BOUND = frozenset().union(*(area.depot_bound for area in areas.AREAS))
+#: Actions only a user whose own region is at one level may take (a step of the official order:
+#: 民主评议 by a village, 乡审 by a township, 县批 by a county), whatever their role.
+LEVEL_BOUND: dict[str, str] = areas.level_bound()
 
 
 @dataclass(frozen=True)
@@ -42,6 +47,8 @@ def can(user, action: str, target: str | Target | None = None) -> bool:
         raise KeyError(f"unknown action {action!r}")
     if user.role not in roles:
         return False
+    if action in LEVEL_BOUND and not _at_level(user, LEVEL_BOUND[action]):
+        return False
     if target is None or action in ANYWHERE:
         return True
     if isinstance(target, str):
@@ -55,6 +62,13 @@ def can(user, action: str, target: str | Target | None = None) -> bool:
     if user.role == "depot_manager" and action in DEPOT_BOUND and target.assigned_user_ids is not None:
         return user.id in target.assigned_user_ids
     return True
+
+
+def _at_level(user, level: str) -> bool:
+    try:
+        return codes.level_of(user.region_code) == level
+    except codes.CodeError:
+        return False
 
 
 def require(user, action: str, target: str | Target | None = None) -> None:

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
-from tests.test_cycles_support import at, make_event, make_fund, make_household, post, run_due, walk_to_notice
+from tests.test_cycles_support import approve_cycle, at, make_event, make_fund, make_household, post, run_due, walk_to_notice
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 NAMES = ["赵一", "钱二", "孙三", "李四", "周五"]
@@ -35,7 +35,7 @@ def batch(app, client, auth, runner):
                                                   "starts_on": "2025-08-01", "fund_line_id": line}, 201).get_json()["id"]
         walk_to_notice(client, headers, cycle)
     with time_machine.travel(at("2025-08-08 10:00"), tick=False):
-        post(client, headers, f"/cycles/{cycle}/transitions", {"action": "approve"}, 200)
+        approve_cycle(client, headers, cycle, 200)
         post(client, headers, f"/cycles/{cycle}/transitions", {"action": "disburse"}, 200)
     with time_machine.travel(at("2025-08-09 07:00"), tick=False):
         run_due(runner, at("2025-08-09 07:00"), "cycles.rolls")

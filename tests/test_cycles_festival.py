@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from app.cycles.festival import spring_festival
 from app.cycles.rules import Standards, instalments, winter_spring_months, winter_spring_schedule
-from tests.test_cycles_support import at, make_fund, make_household, post, run_due
+from tests.test_cycles_support import approve_cycle, at, make_fund, make_household, post, run_due, village_review
 
 #: Published dates of 春节 (the State Council's holiday notices and the Purple Mountain
 #: Observatory's almanac), 2020–2035.
@@ -90,11 +90,10 @@ def test_the_county_is_warned_three_weeks_ahead_while_winter_money_is_unpaid(app
         post(client, headers, f"/cycles/{cycle}/beneficiaries/propose", {}, 201)
         post(client, headers, f"/cycles/{cycle}/transitions", {"action": "submit_review"}, 200)
         decisions = [{"household_id": household, "decision": "approve"}]
-        post(client, headers, f"/cycles/{cycle}/reviews", {"stage": "village", "decisions": decisions}, 200)
-        post(client, headers, f"/cycles/{cycle}/reviews", {"stage": "township", "decisions": decisions}, 200)
+        village_review(client, headers, cycle, decisions)
         post(client, headers, f"/cycles/{cycle}/transitions", {"action": "start_notice"}, 200)
     with time_machine.travel(at("2024-10-31 09:00"), tick=False):
-        post(client, headers, f"/cycles/{cycle}/transitions", {"action": "approve"}, 200)
+        approve_cycle(client, headers, cycle, 200)
         client.put(f"/api/v1/cycles/{cycle}/fund-line", json={"fund_line_id": line}, headers=headers)
         post(client, headers, f"/cycles/{cycle}/transitions", {"action": "disburse"}, 200)
     for day in ("2024-12-01", "2025-01-01"):

@@ -11,8 +11,8 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from app.cycles import idcard
-from tests.test_cycles_support import (at, id_number, make_event, make_fund, make_household, paid_total, post,
-                                       run_due, walk_to_notice)
+from tests.test_cycles_support import (approve_cycle, at, id_number, make_event, make_fund, make_household, paid_total, post,
+                                       run_due, walk_roll, walk_to_notice)
 
 
 @pytest.fixture
@@ -36,7 +36,7 @@ def _approved(app, client, auth, event, *, fund=True):
         cycle = _transitional(client, headers, event, **extra).get_json()["id"]
         walk_to_notice(client, headers, cycle)
     with time_machine.travel(at("2025-08-08 09:00"), tick=False):
-        post(client, headers, f"/cycles/{cycle}/transitions", {"action": "approve"}, 200)
+        approve_cycle(client, headers, cycle, 200)
     return cycle, headers, a, b, line
 
 
@@ -104,7 +104,7 @@ def test_guards_refuse_with_409(app, client, auth, event):
     headers = auth.token("coordinator", "140105")
     household = make_household(app, members=2, damage_class="collapsed", no_housing=True)
     cycle = _transitional(client, headers, event).get_json()["id"]
-    wrong = post(client, headers, f"/cycles/{cycle}/transitions", {"action": "approve"}, 409)
+    wrong = approve_cycle(client, headers, cycle, 409)
     assert "可执行" in wrong.get_json()["detail"]
     post(client, headers, f"/cycles/{cycle}/transitions", {"action": "open_survey"}, 200)
     empty = post(client, headers, f"/cycles/{cycle}/transitions", {"action": "submit_review"}, 409)
@@ -112,7 +112,7 @@ def test_guards_refuse_with_409(app, client, auth, event):
     post(client, headers, f"/cycles/{cycle}/beneficiaries", {"items": [{"household_id": household}]}, 201)
     post(client, headers, f"/cycles/{cycle}/transitions", {"action": "submit_review"}, 200)
     pending = post(client, headers, f"/cycles/{cycle}/transitions", {"action": "start_notice"}, 409)
-    assert "未完成村评或乡审" in pending.get_json()["detail"]
+    assert "未完成民主评议" in pending.get_json()["detail"]
     bad = post(client, headers, f"/cycles/{cycle}/transitions", {"action": "fly"}, 422)
     assert bad.get_json()["errors"][0]["field"] == "action"
 
@@ -126,11 +126,11 @@ def test_approval_is_refused_before_the_notice_ends(app, client, auth, event):
         assert client.get(f"/api/v1/cycles/{cycle}", headers=headers).get_json()["notice_days"] == 10
         walk_to_notice(client, headers, cycle)
     with time_machine.travel(at("2025-08-11 08:59:59"), tick=False):
-        response = post(client, headers, f"/cycles/{cycle}/transitions", {"action": "approve"}, 409)
+        response = approve_cycle(client, headers, cycle, 409)
         assert response.content_type == "application/problem+json" and "公示期未满" in response.get_json()["detail"]
         assert client.get(f"/api/v1/cycles/{cycle}/rolls", headers=headers).get_json()["items"] == []
     with time_machine.travel(at("2025-08-11 09:00"), tick=False):
-        body = post(client, headers, f"/cycles/{cycle}/transitions", {"action": "approve"}, 200).get_json()
+        body = approve_cycle(client, headers, cycle, 200).get_json()
         assert body["status"] == "approved"
 
 
@@ -145,12 +145,12 @@ def test_an_open_complaint_blocks_approval_until_resolved(app, client, auth, eve
                          {"content": "某户家中另有住房", "complainant": "村民"}, 201).get_json()
         assert post(client, officer, f"/cycles/{cycle}/complaints", {"content": " "}).status_code == 422
     with time_machine.travel(at("2025-08-09 09:00"), tick=False):
-        blocked = post(client, headers, f"/cycles/{cycle}/transitions", {"action": "approve"}, 409)
+        blocked = approve_cycle(client, headers, cycle, 409)
         assert "投诉举报未办结" in blocked.get_json()["detail"]
         assert post(client, officer, f"/complaints/{complaint['id']}/resolve", {"resolution": "x"}).status_code == 403
         post(client, headers, f"/complaints/{complaint['id']}/resolve", {"resolution": "经核实无另有住房"}, 200)
         post(client, headers, f"/complaints/{complaint['id']}/resolve", {"resolution": "again"}, 409)
-        post(client, headers, f"/cycles/{cycle}/transitions", {"action": "approve"}, 200)
+        approve_cycle(client, headers, cycle, 200)
 
 
 def test_return_to_review_withdraws_the_notice(app, client, auth, event):
@@ -162,7 +162,7 @@ def test_return_to_review_withdraws_the_notice(app, client, auth, event):
     notices = client.get(f"/api/v1/cycles/{cycle}/notices", headers=headers).get_json()["items"]
     assert len(notices) == 1 and notices[0]["withdrawn_at"] is not None
     body = client.get(f"/api/v1/cycles/{cycle}", headers=headers).get_json()
-    assert body["status"] == "review" and body["notice_ends_at"] is None
+    assert body["status"] == "village_review" and body["notice_ends_at"] is None
 
 
 def test_reviews_check_eligibility_and_order(app, client, auth, event):
@@ -175,17 +175,22 @@ def test_reviews_check_eligibility_and_order(app, client, auth, event):
         {"household_id": eligible}, {"household_id": not_eligible}]}, 201).get_json()["items"]
     assert [b["eligible"] for b in added] == [True, False]
     assert added[1]["reasons"] == ["住房未倒塌或严重损坏，且能返家、有生活来源"]
-    early = post(client, headers, f"/cycles/{cycle}/reviews", {"stage": "village", "decisions": [
+    village = auth.token("officer", "140105001200")
+    early = post(client, village, f"/cycles/{cycle}/reviews", {"stage": "village", "decisions": [
         {"household_id": eligible, "decision": "approve"}]}, 409)
-    assert "不在评议审核阶段" in early.get_json()["detail"]
+    assert "不在民主评议阶段" in early.get_json()["detail"]
     post(client, headers, f"/cycles/{cycle}/transitions", {"action": "submit_review"}, 200)
-    response = post(client, headers, f"/cycles/{cycle}/reviews", {"stage": "township", "decisions": [
-        {"household_id": eligible, "decision": "approve"}, {"household_id": not_eligible, "decision": "approve"},
-        {"household_id": 9999, "decision": "approve"}, {"household_id": eligible, "decision": "maybe"}]}, 422)
+    response = post(client, village, f"/cycles/{cycle}/reviews", {"stage": "village", "decisions": [
+        {"household_id": not_eligible, "decision": "approve"}, {"household_id": 9999, "decision": "approve"},
+        {"household_id": eligible, "decision": "maybe"}]}, 422)
     assert [e["field"] for e in response.get_json()["errors"]] == [
-        "decisions[0].household_id", "decisions[1].decision", "decisions[2].household_id", "decisions[3].decision"]
-    assert post(client, auth.token("officer", "140105"), f"/cycles/{cycle}/reviews", {
-        "stage": "village", "decisions": [{"household_id": eligible, "decision": "approve"}]}).status_code == 403
+        "decisions[0].decision", "decisions[1].household_id", "decisions[2].decision"]
+    township = post(client, auth.token("officer", "140105001"), f"/cycles/{cycle}/reviews", {
+        "stage": "township", "decisions": [{"household_id": eligible, "decision": "approve"}]}, 409)
+    assert "不在乡镇审核阶段" in township.get_json()["detail"]  # 乡审 follows the notice
+    for role, region in (("officer", "140105"), ("coordinator", "140105"), ("admin", "000000")):
+        assert post(client, auth.token(role, region), f"/cycles/{cycle}/reviews", {
+            "stage": "village", "decisions": [{"household_id": eligible, "decision": "approve"}]}).status_code == 403
 
 
 def test_beneficiary_errors_name_each_item_and_add_nothing(app, client, auth, event):
@@ -259,7 +264,8 @@ def test_supplementary_rolls_are_checked(app, client, auth, event):
         assert roll["total"] == 2 * 20 * 92 and roll["seq"] == 1
         second = post(client, headers, f"/cycles/{cycle}/rolls", {"purpose": "adjust", "reason": "补发",
                                                                   "entries": [{"household_id": a, "amount": 50}]}, 409)
-        assert "公示中" in second.get_json()["detail"]
+        assert "尚未冻结" in second.get_json()["detail"]
+        assert walk_roll(client, headers, roll["id"], until="notice")["status"] == "notice"
         post(client, headers, f"/rolls/{roll['id']}/cancel", {"reason": "重新核实"}, 200)
         post(client, headers, f"/rolls/{roll['id']}/approve", {}, 409)
     notices = client.get(f"/api/v1/cycles/{cycle}/notices", headers=headers).get_json()["items"]
@@ -409,22 +415,27 @@ def test_pages_walk_a_cycle(app, client, auth, event):
             from app.cycles.models import Beneficiary
 
             household = db.session.scalar(select(Beneficiary.household_id))
-        for stage in ("village", "township"):
-            client.post(f"/cycles/{cycle}/review", data={"stage": stage, "household_id": household, "decision": "approve"})
+        auth.login("officer", "140105001200", username="village")  # 民主评议 by the village
+        client.post(f"/cycles/{cycle}/review", data={"stage": "village", "household_id": household, "decision": "approve"})
+        auth.login("coordinator", "140105", username="coord")
         page = client.post(f"/cycles/{cycle}/transition", data={"action": "start_notice", "location": "村委会公开栏"},
                            follow_redirects=True).get_data(as_text=True)
         assert "公示中" in page and number in page  # a coordinator sees the whole number
         refused = client.post(f"/cycles/{cycle}/transition", data={"action": "approve"}, follow_redirects=True)
-        assert "公示期未满" in refused.get_data(as_text=True)
+        assert "可执行" in refused.get_data(as_text=True)  # 乡审 comes first
         notice = client.get(f"/cycles/{cycle}/notice").get_data(as_text=True)
         assert "王*明" in notice and idcard.mask_id(number) in notice and number not in notice
         assert "王小明" not in notice and "村委会公开栏" in notice and "7,360.00" in notice
     with time_machine.travel(at("2025-08-08 09:00"), tick=False):
         auth.login("coordinator", "140105", username="coord")
         home = client.get("/").get_data(as_text=True)
-        assert "公示期满，待县级审定" in home
+        assert "公示期满，待乡镇审核" in home
+        auth.login("officer", "140105001", username="township")  # 乡审 by the township
+        client.post(f"/cycles/{cycle}/transition", data={"action": "end_notice"})
+        client.post(f"/cycles/{cycle}/review", data={"stage": "township", "household_id": household, "decision": "approve"})
+        auth.login("coordinator", "140105", username="coord")
         done = client.post(f"/cycles/{cycle}/transition", data={"action": "approve"}, follow_redirects=True)
-        assert "已审定（县定）" in done.get_data(as_text=True)
+        assert "县级审批（已冻结名册）" in done.get_data(as_text=True)
     auth.login("coordinator", "140105", username="coord")
     for path in ("/cycles/", f"/cycles/{cycle}", f"/cycles/{cycle}/notice", f"/cycles/{cycle}/board",
                  "/cycles/households", "/cycles/funds", "/cycles/winter-spring/2025"):

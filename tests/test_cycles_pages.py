@@ -6,8 +6,8 @@ import pytest
 import time_machine
 from sqlalchemy import func, select
 
-from tests.test_cycles_support import (at, make_event, make_fund, make_household, paid_total, post, run_due,
-                                       walk_to_notice)
+from tests.test_cycles_support import (approve_cycle, at, make_event, make_fund, make_household, paid_total, post, run_due,
+                                       level_token, walk_roll, walk_to_notice)
 
 
 @pytest.fixture
@@ -54,10 +54,17 @@ def test_beneficiary_propose_and_review_forms(app, client, auth, event):
     proposed = client.post(f"/cycles/{cycle}/propose", follow_redirects=True)
     assert "已按规则列入 1 户。" in _page(proposed) and _count(app, Beneficiary, cycle_id=cycle) == 2
     post(client, headers, f"/cycles/{cycle}/transitions", {"action": "submit_review"}, 200)
+    county = client.post(f"/cycles/{cycle}/review", data={"stage": "village", "household_id": other,
+                                                          "decision": "approve"})
+    assert county.status_code == 403  # 民主评议 is the village's
+    auth.login("officer", "140105001", username="township")
     early = client.post(f"/cycles/{cycle}/review", data={"stage": "township", "household_id": other,
                                                          "decision": "approve"}, follow_redirects=True)
-    assert "村评未通过或尚未村评" in _page(early)
+    assert "不在乡镇审核阶段" in _page(early)  # 乡审 follows the notice
     assert _count(app, Beneficiary, cycle_id=cycle, township_decision="approve") == 0
+    auth.login("officer", "140105001200", username="village")
+    page = _page(client.get(f"/cycles/{cycle}"))
+    assert page.count('data-stage="village"') == 4 and 'data-stage="township"' not in page
     done = client.post(f"/cycles/{cycle}/review", data={"stage": "village", "household_id": other,
                                                         "decision": "approve"}, follow_redirects=True)
     assert "已记录评议审核结果。" in _page(done)
@@ -66,6 +73,7 @@ def test_beneficiary_propose_and_review_forms(app, client, auth, event):
     tampered = client.post(f"/cycles/{cycle}/review", data={"stage": "village", "household_id": "1x",
                                                             "decision": "approve"}, follow_redirects=True)
     assert tampered.status_code == 200 and "已记录评议审核结果。" not in _page(tampered)
+    auth.login("coordinator", "140105")
     late = client.post(f"/cycles/{cycle}/propose", follow_redirects=True)
     assert "不能再登记救助对象" in _page(late)
 
@@ -111,7 +119,7 @@ def test_progress_form_on_the_board(app, client, auth, event):
         cycle = _new_cycle(client, headers, event, kind="reconstruction", fund_line_id=line)
         walk_to_notice(client, headers, cycle)
     with time_machine.travel(at("2025-08-20 09:00"), tick=False):
-        post(client, headers, f"/cycles/{cycle}/transitions", {"action": "approve"}, 200)
+        approve_cycle(client, headers, cycle, 200)
         with app.app_context():
             project = db.session.scalar(select(ReconstructionProject.id).filter_by(cycle_id=cycle))
         auth.login("officer", "140105001")
@@ -172,7 +180,7 @@ def _approved(app, client, auth, event):
         walk_to_notice(client, headers, cycle)
     late = make_household(app, head_name="赵五", members=2, damage_class="collapsed", no_housing=True)
     with time_machine.travel(at("2025-08-08 09:00"), tick=False):
-        post(client, headers, f"/cycles/{cycle}/transitions", {"action": "approve"}, 200)
+        approve_cycle(client, headers, cycle, 200)
     return cycle, headers, a, b, late
 
 
@@ -213,18 +221,19 @@ def _audit(app, action) -> list[tuple[str, str, str | None]]:
 def test_rolls_are_listed_and_only_managers_get_the_forms(app, client, auth, event, role, region, manages):
     cycle, headers, a, _b, _late = _approved(app, client, auth, event)
     with time_machine.travel(at("2025-08-10 09:00"), tick=False):
-        post(client, headers, f"/cycles/{cycle}/rolls", {"purpose": "adjust", "reason": "少算一天",
-                                                         "entries": [{"household_id": a, "amount": 80}]}, 201)
+        roll = post(client, headers, f"/cycles/{cycle}/rolls", {"purpose": "adjust", "reason": "少算一天",
+                                                                "entries": [{"household_id": a, "amount": 80}]}, 201)
+        walk_roll(client, headers, roll.get_json()["id"], until="notice")  # the village approved it
         auth.login(role, region)
         page = _page(client.get(f"/cycles/{cycle}"))
         english = _page(client.get(f"/cycles/{cycle}?lang=en"))
-    assert "Main roll" in english and "on notice until" in english
-    assert ("Cancel roll" in english and "A supplementary roll is on public notice" in english) is manages
+    assert "Main roll" in english and "On public notice" in english
+    assert ("Cancel roll" in english and "A supplementary roll is not frozen yet" in english) is manages
     assert "主名册" in page and "补充名册第 1 号" in page and "少算一天" in page
     assert "12,880.00" in page and "80.00" in page and "公示至 2025-08-17 09:00" in page
-    assert ('data-roll-action="approve"' in page) is manages
+    assert 'data-roll-action="approve"' not in page  # 乡审 and 县批 come after the notice
     assert ('data-roll-action="cancel"' in page) is manages
-    assert ("已有一份补充名册在公示中" in page) is manages  # instead of the form for a new one
+    assert ("已有一份补充名册尚未冻结" in page) is manages  # instead of the form for a new one
 
 
 def test_create_cancel_and_approve_a_supplementary_roll_on_the_page(app, client, auth, event):
@@ -236,30 +245,40 @@ def test_create_cancel_and_approve_a_supplementary_roll_on_the_page(app, client,
         made = client.post(f"/cycles/{cycle}/rolls", data={"purpose": "add", "reason": "漏报补录",
                                                            "lines": f"{late}\n", "location": "村务公开栏"},
                            follow_redirects=True)
-        assert "已增列补充名册第 1 号（1 户，3,680.00 元），公示至 2025-08-17 09:00。" in _page(made)
-        assert _rolls(app, cycle) == [main, (1, "add", "notice", 1, 2 * 20 * 92 * 100)]
+        assert "已增列补充名册第 1 号（1 户，3,680.00 元），待各村民主评议后公示。" in _page(made)
+        assert _rolls(app, cycle) == [main, (1, "add", "village", 1, 2 * 20 * 92 * 100)]
         first = _roll_id(app, cycle, 1)
         assert _audit(app, "roll.create") == [("coord", str(first), None)]
         early = client.post(f"/cycles/rolls/{first}/approve", follow_redirects=True)
-        assert "公示期未满" in _page(early) and _rolls(app, cycle)[1][2] == "notice"
+        assert "须经民主评议、公示和乡镇审核" in _page(early) and _rolls(app, cycle)[1][2] == "village"
         no_reason = client.post(f"/cycles/rolls/{first}/cancel", data={"reason": " "}, follow_redirects=True)
-        assert "请填写原因。" in _page(no_reason) and _rolls(app, cycle)[1][2] == "notice"
+        assert "请填写原因。" in _page(no_reason) and _rolls(app, cycle)[1][2] == "village"
         cancelled = client.post(f"/cycles/rolls/{first}/cancel", data={"reason": "户籍有误，重新核实"},
                                 follow_redirects=True)
         assert "补充名册已撤销，公示已撤回。" in _page(cancelled)
         assert _audit(app, "roll.cancel") == [("coord", str(first), "户籍有误，重新核实")]
         again = client.post(f"/cycles/rolls/{first}/cancel", data={"reason": "再撤"}, follow_redirects=True)
-        assert "只有公示中的补充名册可以撤销" in _page(again)
+        assert "只有尚未冻结的补充名册可以撤销" in _page(again)
         adjust = client.post(f"/cycles/{cycle}/rolls", data={"purpose": "adjust", "reason": "少算一天",
                                                              "lines": f"{a}，80.50，8 月少算一天"},
                              follow_redirects=True)
         assert "已增列补充名册第 2 号（1 户，80.50 元）" in _page(adjust)
-    second = _roll_id(app, cycle, 2)
+        second = _roll_id(app, cycle, 2)
+        auth.login("officer", "140105001200", username="village")  # 民主评议 on the page
+        page = _page(client.get(f"/cycles/{cycle}"))
+        assert 'data-roll-action="village-approve"' in page and 'data-roll-action="cancel"' not in page
+        noticed = client.post(f"/cycles/rolls/{second}/step", data={"stage": "village", "decision": "approve",
+                                                                    "location": "村委会"}, follow_redirects=True)
+        assert "名册状态：公示中" in _page(noticed)
     with time_machine.travel(at("2025-08-17 09:00"), tick=False):
+        auth.login("officer", "140105001", username="township")  # 乡审 on the page, once the notice has run
+        reviewed = client.post(f"/cycles/rolls/{second}/step", data={"stage": "township", "decision": "approve"},
+                               follow_redirects=True)
+        assert "名册状态：待县级审批" in _page(reviewed)
         auth.login("coordinator", "140105", username="coord")
         approved = client.post(f"/cycles/rolls/{second}/approve", follow_redirects=True)
         page = _page(approved)
-    assert "补充名册已审定冻结。" in page
+    assert "补充名册已县级审批并冻结。" in page
     assert _rolls(app, cycle) == [main, (1, "add", "cancelled", 1, 368_000), (2, "adjust", "frozen", 1, 8050)]
     assert _audit(app, "roll.approve") == [("coord", str(second), None)]
     assert 'id="owed">{:,.2f}<'.format(7 * 20 * 92 + 80.5) in page  # the frozen roll is now owed
@@ -278,7 +297,7 @@ def test_an_extension_on_the_page(app, client, auth, event):
                                                            "lines": f"{a} {b}"}, follow_redirects=True)
         # November 2025: 30 days for 4 + 3 persons
         assert "已增列补充名册第 1 号（2 户，4,200.00 元）" in _page(made)
-    assert _rolls(app, cycle)[1] == (1, "extend", "notice", 2, 7 * 20 * 30 * 100)
+    assert _rolls(app, cycle)[1] == (1, "extend", "village", 2, 7 * 20 * 30 * 100)
 
 
 @pytest.mark.parametrize("data, field, message", [
@@ -315,7 +334,7 @@ def test_a_second_roll_waits_for_the_one_in_notice(app, client, auth, event):
         auth.login("coordinator", "140105")
         refused = client.post(f"/cycles/{cycle}/rolls", data={"purpose": "adjust", "reason": "补发",
                                                               "lines": f"{a} 50"})
-    assert refused.status_code == 422 and "本周期已有一份补充名册在公示中，请先审定或撤销。" in _page(refused)
+    assert refused.status_code == 422 and "本周期已有一份补充名册尚未冻结（评议、公示或审核中），请先审批或撤销。" in _page(refused)
     assert len(_rolls(app, cycle)) == 2
 
 
@@ -325,7 +344,8 @@ def test_a_second_roll_waits_for_the_one_in_notice(app, client, auth, event):
     ("auditor", "140105", 403),
     ("depot_manager", "140105", 403),
     ("coordinator", "140106", 403),  # another county
-    ("coordinator", "140000", 302),  # the province decides for its counties
+    ("coordinator", "140000", 302),  # the province organises for its counties, but 县批 is the county's
+    ("coordinator", "140105", 302),
 ])
 @pytest.mark.parametrize("action", ["create", "approve", "cancel"])
 def test_who_may_handle_rolls_on_the_page(app, client, auth, event, role, region, status, action):
@@ -335,6 +355,13 @@ def test_who_may_handle_rolls_on_the_page(app, client, auth, event, role, region
                                                          "entries": [{"household_id": late}]}, 201)
         if action == "create":  # a second roll may be listed once the first is gone
             post(client, headers, f"/rolls/{_roll_id(app, cycle, 1)}/cancel", {"reason": "重新核实"}, 200)
+        else:
+            walk_roll(client, headers, _roll_id(app, cycle, 1), until="notice")
+    if action == "approve":
+        status = 403 if region == "140000" else status  # 县批 only by a user of the county
+        with time_machine.travel(at("2025-08-18 08:00"), tick=False):  # the townships have reviewed it
+            post(client, level_token(client, "officer", "140105001"), f"/rolls/{_roll_id(app, cycle, 1)}/steps",
+                 {"stage": "township", "decision": "approve"}, 200)
     before = _rolls(app, cycle)
     paths = {"create": (f"/cycles/{cycle}/rolls", {"purpose": "adjust", "reason": "补发", "lines": f"{a} 50"}),
              "approve": (f"/cycles/rolls/{_roll_id(app, cycle, 1)}/approve", {}),
@@ -368,9 +395,10 @@ def test_roll_forms_need_the_csrf_token(app, client, auth, event):
         made = client.post(f"/cycles/{cycle}/rolls", data={**body, "csrf_token": token})
         assert made.status_code == 302 and len(_rolls(app, cycle)) == 2
         roll = _roll_id(app, cycle, 1)
-        for action, data in (("cancel", {"reason": "重新核实"}), ("approve", {})):
+        for action, data in (("cancel", {"reason": "重新核实"}), ("approve", {}),
+                             ("step", {"stage": "village", "decision": "approve"})):
             assert client.post(f"/cycles/rolls/{roll}/{action}", data=data).status_code == 400
-        assert _rolls(app, cycle)[1][2] == "notice"
+        assert _rolls(app, cycle)[1][2] == "village"
         kept = client.post(f"/cycles/rolls/{roll}/cancel", data={"reason": "重新核实", "csrf_token": token})
         assert kept.status_code == 302 and _rolls(app, cycle)[1][2] == "cancelled"
 

@@ -233,6 +233,10 @@ def _setup_disbursing(app, households=12):
     line = make_fund(app, "transitional", 1_000_000)
     with app.app_context():
         admin = make_user("admin", "000000", username=f"admin-{uuid.uuid4().hex[:6]}")
+        # each step of the official order by a user of its level (民主评议, 乡审, 县批)
+        village = make_user("officer", "140105001200", username=f"village-{uuid.uuid4().hex[:6]}")
+        township = make_user("officer", "140105001", username=f"township-{uuid.uuid4().hex[:6]}")
+        county = make_user("coordinator", "140105", username=f"county-{uuid.uuid4().hex[:6]}")
         with time_machine.travel(at("2025-08-01 09:00"), tick=False):
             cycle = service.create_cycle(admin, {"kind": "transitional", "region_code": "140105", "event_id": event,
                                                  "fund_line_id": line,
@@ -241,11 +245,12 @@ def _setup_disbursing(app, households=12):
             proposed = service.propose(admin, cycle.id)
             service.transition(admin, cycle.id, {"action": "submit_review"})
             decisions = [{"household_id": b.household_id, "decision": "approve"} for b in proposed]
-            service.record_reviews(admin, cycle.id, {"stage": "village", "decisions": decisions})
-            service.record_reviews(admin, cycle.id, {"stage": "township", "decisions": decisions})
+            service.record_reviews(village, cycle.id, {"stage": "village", "decisions": decisions})
             service.transition(admin, cycle.id, {"action": "start_notice"})
         with time_machine.travel(at("2025-08-08 09:00"), tick=False):
-            service.transition(admin, cycle.id, {"action": "approve"})
+            service.transition(township, cycle.id, {"action": "end_notice"})
+            service.record_reviews(township, cycle.id, {"stage": "township", "decisions": decisions})
+            service.transition(county, cycle.id, {"action": "approve"})
             service.transition(admin, cycle.id, {"action": "disburse"})
         persons = sum(b.persons for b in proposed)
         cycle_id = cycle.id

@@ -9,8 +9,8 @@ import pytest
 import time_machine
 from sqlalchemy import func, select
 
-from tests.test_cycles_support import (VILLAGE2, at, make_event, make_fund, make_household,
-                                       paid_total, post, run_due, walk_to_notice)
+from tests.test_cycles_support import (VILLAGE2, approve_cycle, at, make_event, make_fund, make_household,
+                                       paid_total, post, run_due, village_review, walk_roll, walk_to_notice)
 
 ROLLS = "cycles.rolls"
 
@@ -56,13 +56,13 @@ def test_transitional_year_with_extension_addition_and_adjustment(app, client, a
         assert created["months"] == 3 and created["status"] == "draft"
     with time_machine.travel(at("2025-08-05 10:00"), tick=False):
         # 戊 registers late (it is added later through a supplementary roll)
-        approved = walk_to_notice(client, headers, cycle, approve=[a, b, d], reject_township=[d])
-        assert sorted(approved) == sorted([a, b])
+        noticed = walk_to_notice(client, headers, cycle, approve=[a, b, d])
+        assert sorted(noticed) == sorted([a, b, d])
     with time_machine.travel(at("2025-08-12 09:59"), tick=False):
-        early = post(client, headers, f"/cycles/{cycle}/transitions", {"action": "approve"}, 409)
+        early = approve_cycle(client, headers, cycle, 409)
         assert "公示期未满" in early.get_json()["detail"]
     with time_machine.travel(at("2025-08-12 10:00"), tick=False):
-        post(client, headers, f"/cycles/{cycle}/transitions", {"action": "approve"}, 200)
+        approve_cycle(client, headers, cycle, 200, reject_township=[d])  # 乡审 after the notice
         post(client, headers, f"/cycles/{cycle}/transitions", {"action": "disburse"}, 200)
 
     _walk_days(runner, "2025-08-13", "2025-10-19")
@@ -70,20 +70,23 @@ def test_transitional_year_with_extension_addition_and_adjustment(app, client, a
         roll = post(client, headers, f"/cycles/{cycle}/rolls", {
             "purpose": "extend", "reason": "住房未修复", "approval_ref": "小应急〔2025〕12号",
             "months_total": 5, "household_ids": [a]}, 201).get_json()
-        assert roll["status"] == "notice" and roll["entry_count"] == 1
-        post(client, headers, f"/rolls/{roll['id']}/approve", {}, 409)  # the notice has not ended
+        assert roll["status"] == "village" and roll["entry_count"] == 1  # 民主评议 first
+        assert walk_roll(client, headers, roll["id"], until="notice")["status"] == "notice"
+        walk_roll(client, headers, roll["id"], status=409)  # the notice has not ended
     with time_machine.travel(at("2025-10-27 10:00"), tick=False):
-        post(client, headers, f"/rolls/{roll['id']}/approve", {}, 200)
+        walk_roll(client, headers, roll["id"])
     with time_machine.travel(at("2025-10-28 10:00"), tick=False):
         added = post(client, headers, f"/cycles/{cycle}/rolls", {
             "purpose": "add", "reason": "漏报户增补", "entries": [{"household_id": e}]}, 201).get_json()
+        walk_roll(client, headers, added["id"], until="notice")
     with time_machine.travel(at("2025-11-04 10:00"), tick=False):
-        post(client, headers, f"/rolls/{added['id']}/approve", {}, 200)
+        walk_roll(client, headers, added["id"])
     with time_machine.travel(at("2025-11-05 10:00"), tick=False):
         adjust = post(client, headers, f"/cycles/{cycle}/rolls", {
             "purpose": "adjust", "reason": "少发补发", "entries": [{"household_id": b, "amount": 100}]}, 201).get_json()
+        walk_roll(client, headers, adjust["id"], until="notice")
     with time_machine.travel(at("2025-11-12 10:00"), tick=False):
-        post(client, headers, f"/rolls/{adjust['id']}/approve", {}, 200)
+        walk_roll(client, headers, adjust["id"])
     _walk_days(runner, "2025-10-20", "2026-07-31")
 
     # by hand: 2025-08-16 + 3 months = 16 + 30 + 31 + 15 = 92 days at 20 CNY per person per day;
@@ -131,11 +134,10 @@ def test_winter_spring_year_from_survey_to_spring(app, client, auth, runner):
         post(client, headers, "/winter-spring/2025/submissions", {"region_code": "140105"}, 201)
         post(client, headers, f"/cycles/{cycle}/transitions", {"action": "submit_review"}, 200)
         decisions = [{"household_id": h, "decision": "approve"} for h in (f, g)]
-        post(client, headers, f"/cycles/{cycle}/reviews", {"stage": "village", "decisions": decisions}, 200)
-        post(client, headers, f"/cycles/{cycle}/reviews", {"stage": "township", "decisions": decisions}, 200)
+        village_review(client, headers, cycle, decisions)
         post(client, headers, f"/cycles/{cycle}/transitions", {"action": "start_notice"}, 200)
     with time_machine.travel(at("2025-10-31 09:00"), tick=False):
-        post(client, headers, f"/cycles/{cycle}/transitions", {"action": "approve"}, 200)
+        approve_cycle(client, headers, cycle, 200)
         client.put(f"/api/v1/cycles/{cycle}/fund-line", json={"fund_line_id": line}, headers=headers)
         post(client, headers, f"/cycles/{cycle}/transitions", {"action": "disburse"}, 200)
     _walk_days(runner, "2025-11-01", "2026-07-31")
@@ -167,7 +169,7 @@ def test_reconstruction_year_paid_by_stage(app, client, auth, runner):
                                                   "event_id": event, "fund_line_id": line}, 201).get_json()["id"]
         walk_to_notice(client, headers, cycle)
     with time_machine.travel(at("2025-08-20 09:00"), tick=False):
-        post(client, headers, f"/cycles/{cycle}/transitions", {"action": "approve"}, 200)
+        approve_cycle(client, headers, cycle, 200)
         post(client, headers, f"/cycles/{cycle}/transitions", {"action": "disburse"}, 200)
     projects = {p["household_id"]: p["id"] for p in
                 client.get(f"/api/v1/cycles/{cycle}/projects", headers=headers).get_json()["items"]}
@@ -226,7 +228,7 @@ def test_one_off_cycles_pay_once(app, client, auth, runner, kind, hazard, househ
                                                   "fund_line_id": line}, 201).get_json()["id"]
         walk_to_notice(client, headers, cycle, items=items, propose=False)
     with time_machine.travel(at("2025-08-08 09:00"), tick=False):
-        post(client, headers, f"/cycles/{cycle}/transitions", {"action": "approve"}, 200)
+        approve_cycle(client, headers, cycle, 200)
         post(client, headers, f"/cycles/{cycle}/transitions", {"action": "disburse"}, 200)
     _walk_days(runner, "2025-08-09", "2026-08-01", step_days=30)
     assert paid_total(app, cycle) == expected
@@ -247,7 +249,7 @@ def _disbursing_transitional(app, client, auth, n=5):
                                                   "starts_on": "2025-08-01", "fund_line_id": line}, 201).get_json()["id"]
         walk_to_notice(client, headers, cycle)
     with time_machine.travel(at("2025-08-08 09:00"), tick=False):
-        post(client, headers, f"/cycles/{cycle}/transitions", {"action": "approve"}, 200)
+        approve_cycle(client, headers, cycle, 200)
         post(client, headers, f"/cycles/{cycle}/transitions", {"action": "disburse"}, 200)
     return cycle, line
 

@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 from app import spreadsheets
 from app.extensions import db
 from app.regions.models import Region
-from tests.test_cycles_support import at, make_event, make_fund, make_household, post, run_due, walk_to_notice
+from tests.test_cycles_support import approve_cycle, at, make_event, make_fund, make_household, post, run_due, walk_to_notice
 from tests.test_depots_api import API, catalogue, new_dispatch
 
 HOSTILE = ['=HYPERLINK("http://x","y")', "=cmd|' /C calc'!A0", "+1", "-1+2", "@SUM(1)", "\t=1"]
@@ -153,7 +153,7 @@ def test_bank_roll_and_needs_table(app, client, auth, runner):
                                                   "fund_line_id": line}, 201).get_json()["id"]
         walk_to_notice(client, headers, cycle)
     with time_machine.travel(at("2025-08-08 10:00"), tick=False):
-        post(client, headers, f"/cycles/{cycle}/transitions", {"action": "approve"}, 200)
+        approve_cycle(client, headers, cycle, 200)
         post(client, headers, f"/cycles/{cycle}/transitions", {"action": "disburse"}, 200)
     with time_machine.travel(at("2025-08-09 07:00"), tick=False):
         run_due(runner, at("2025-08-09 07:00"), "cycles.rolls")

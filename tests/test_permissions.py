@@ -5,7 +5,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from app.permissions import ANYWHERE, POLICY, ROLES, Target, can, require
+from app.permissions import ANYWHERE, LEVEL_BOUND, POLICY, ROLES, Target, can, require
 from app.errors import Forbidden
 
 INSIDE, OUTSIDE = "140105001200", "650100"
@@ -19,15 +19,34 @@ def user(role, region="140105", id_=7, active=True):
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("where", ["inside", "outside"])
 def test_matrix(role, action, where):
+    """The user sits in a county (140105): a step bound to another level is refused even inside."""
     region = INSIDE if where == "inside" else OUTSIDE
-    allowed = role in POLICY[action] and (where == "inside" or action in ANYWHERE)
+    allowed = role in POLICY[action] and (where == "inside" or action in ANYWHERE) \
+        and LEVEL_BOUND.get(action, "county") == "county"
     assert can(user(role), action, region) is allowed
 
 
 @pytest.mark.parametrize("role", ROLES)
 def test_national_jurisdiction_covers_everything(role):
+    """Everything but the steps of the official order, which only a user of their level takes."""
     for action, roles in POLICY.items():
-        assert can(user(role, "000000"), action, OUTSIDE) is (role in roles)
+        assert can(user(role, "000000"), action, OUTSIDE) is (role in roles and action not in LEVEL_BOUND)
+
+
+#: A user of each level inside 140105 (the county itself, a township, a village).
+LEVELS = {"county": "140105", "township": "140105001", "village": "140105001200"}
+
+
+@pytest.mark.parametrize("action", sorted(LEVEL_BOUND))
+@pytest.mark.parametrize("level", list(LEVELS))
+@pytest.mark.parametrize("role", ROLES)
+def test_steps_of_the_official_order_are_taken_at_their_level(role, level, action):
+    """role × level × step: 民主评议 by a village, 乡审 and 逐户核查 by a township, 县批 by a county."""
+    allowed = role in POLICY[action] and LEVEL_BOUND[action] == level
+    assert can(user(role, LEVELS[level]), action, INSIDE) is allowed
+    if not allowed and role in POLICY[action]:
+        with pytest.raises(Forbidden):
+            require(user(role, LEVELS[level]), action, INSIDE)
 
 
 def test_auditor_is_read_only():

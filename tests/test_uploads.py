@@ -224,7 +224,7 @@ def test_every_upload_route_has_a_family(app):
                       "reports.import_excel", "cycles_api.import_households", "cycles.import_households",
                       "cycles_api.import_bank_return", "cycles.bank_return", "complaints.public_form",
                       "departments.appraisal", "forecast_api.upload_footprint", "forecast.upload",
-                      "rosters.import_roster"}
+                      "rosters.import_roster", "cycles_api.record_check", "cycles.checks"}
     assert unmarked == {"responses.plans"}  # a plan is a small YAML file: the ordinary limit
 
 

@@ -8,10 +8,10 @@ import re
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, MultipleFileField, SelectField, StringField, TextAreaField
 
 from .models import FUND_LEVELS
-from .rules import DAMAGE_CLASSES, FLAGS, KINDS, STAGE_LABELS
+from .rules import DAMAGE_CLASSES, EXCLUSIONS, FLAGS, KINDS, STAGE_LABELS
 
 NUMERIC = {"inputmode": "numeric"}
 
@@ -89,6 +89,25 @@ class SupplementaryRollForm(FlaskForm):
         if field in ("entries", "household_ids"):
             return self.lines.label.text
         return self[field].label.text if field in self else field
+
+
+class RollStepForm(FlaskForm):
+    stage = HiddenField()
+    decision = HiddenField()
+    note = StringField("意见")
+    location = StringField("公示地点")
+
+
+class CheckForm(FlaskForm):
+    """逐户核查 of one house (the page posts it with its photos)."""
+
+    household_id = HiddenField("受灾户编号")
+    found_class = SelectField("核查认定的倒损等级", choices=list(DAMAGE_CLASSES.items()), validate_choice=False)
+    exclusion = SelectField("排除情形", choices=[("", "不排除")] + list(EXCLUSIONS.items()), validate_choice=False)
+    reason = StringField("理由", description="排除或改变等级时必填。")
+    checkers = StringField("核查人员")
+    late_reason = StringField("逾期原因", description="超过核查期限时必填。")
+    photos = MultipleFileField("现场照片")
 
 
 class CancelRollForm(FlaskForm):

@@ -57,18 +57,18 @@ def reconstruction_progress(now, run):
 
 
 def notices_ended(now, run):
-    """``cycles.notices``: tell coordinators which notices ended and await approval (县定)."""
+    """``cycles.notices``: tell coordinators which notices ended and await the township's 乡审."""
     cycles = db.session.scalars(select(Cycle).where(Cycle.status == "notice", Cycle.notice_ends_at <= now)).all()
     rolls = db.session.scalars(select(Roll).where(Roll.status == "notice", Roll.notice_ends_at <= now)).all()
     told = 0
     for cycle in cycles:
         told += len(notify(coordinators_covering(cycle.region_code), "cycle.notice_ended",
-                           f"{cycle.name}：公示期满，待县级审定", "公示期已满，无异议的可审定并冻结名册。",
+                           f"{cycle.name}：公示期满，待乡镇审核", "公示期已满，乡镇审核后由县级审批并冻结名册。",
                            f"/cycles/{cycle.id}", dedupe_key=f"notice-ended:{cycle.id}:{cycle.notice_ends_at.isoformat()}"))
     for roll in rolls:
         cycle = db.session.get(Cycle, roll.cycle_id)
         told += len(notify(coordinators_covering(cycle.region_code), "cycle.notice_ended",
-                           f"{cycle.name}：补充名册第 {roll.seq} 号公示期满", "公示期已满，可审定补充名册。",
+                           f"{cycle.name}：补充名册第 {roll.seq} 号公示期满", "公示期已满，乡镇审核后由县级审批。",
                            f"/cycles/{cycle.id}", dedupe_key=f"roll-notice-ended:{roll.id}"))
     db.session.commit()
     return {"cycles": [c.id for c in cycles], "rolls": [r.id for r in rolls], "notified": told}

@@ -55,6 +55,10 @@ STAGES = ("verified", "started", "main_structure", "completed", "moved_in")
 STAGE_LABELS = {"verified": "已核查", "started": "已开工", "main_structure": "主体完工",
                 "completed": "竣工验收", "moved_in": "已入住"}
 WORK_TYPES = {"rebuild": "重建", "repair": "维修加固"}
+#: What the house-by-house check (逐户核查) excludes from reconstruction (domain.md §4, checked):
+#: long-empty houses, second homes, kitchens, sheds, temporary structures.
+EXCLUSIONS = {"long_empty": "长期空置房屋", "second_home": "非主要居所（第二套住房）", "kitchen": "厨房",
+              "shed": "畜禽圈舍、杂物棚", "temporary": "临时建筑", "other": "其他不属于救助范围的房屋"}
 NEEDS = {"food": "口粮", "clothing": "衣被", "heating": "取暖"}
 LEVELS = ("county", "prefecture", "province")
 LEVEL_LABELS = {"county": "县级", "prefecture": "地市级", "province": "省级"}

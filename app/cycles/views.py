@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 
 from ..api import XLSX, int_arg
@@ -19,7 +19,8 @@ from ..errors import Invalid
 from ..pages import labels_of, perform, refusals_flashed
 from ..uploads import upload_limit
 from . import service
-from .forms import (AllocationForm, AllocationReceivedForm, BankReturnForm, BeneficiaryForm, CancelRollForm, ComplaintForm, ConfirmForm, CycleForm,
+from .forms import (AllocationForm, AllocationReceivedForm, BankReturnForm, BeneficiaryForm, CancelRollForm, CheckForm,
+                    ComplaintForm, ConfirmForm, CycleForm, RollStepForm,
                     FundLineForm, FundSourceForm, HouseholdForm, ImportForm, ProgressForm, ResolveForm,
                     ReviewForm, SubmitNeedsForm, SupplementaryRollForm, TransitionForm)
 from .models import ACTION_LABELS
@@ -138,16 +139,57 @@ def create_roll(cycle_id: int):
     with refusals_flashed(form.label_of):
         roll = service.create_supplementary(current_user, cycle_id, request.form)
         flash(f"已增列补充名册第 {roll.seq} 号（{roll.entry_count} 户，{roll.total_fen / 100:,.2f} 元），"
-              f"公示至 {_local(roll.notice_ends_at)}。", "success")
+              f"待各村民主评议后公示。", "success")
         return redirect(_detail(cycle_id, "#rolls"))
     return _detail_page(cycle_id, roll_form=form), 422
+
+
+@bp.post("/rolls/<int:roll_id>/step")
+@login_required
+def roll_step(roll_id: int):
+    """A village's 民主评议 or a township's 乡审 of a supplementary roll."""
+    roll, _cycle = service.get_roll(current_user, roll_id)
+    return perform(lambda: service.roll_step(current_user, roll_id, request.form),
+                   lambda r: f"已记录。名册状态：{r.to_dict()['status_label']}。", _detail(roll.cycle_id, "#rolls"),
+                   form=RollStepForm())
+
+
+@bp.get("/steps")
+@login_required
+def steps():
+    """我的待办: the steps of the official order waiting for the signed-in user."""
+    return render_template("cycles/steps.html", **service.steps_page(current_user))
+
+
+@bp.route("/<int:cycle_id>/checks", methods=["GET", "POST"])
+@upload_limit("CYCLE_CHECK_UPLOAD_MAX_BYTES", field="photos")
+@login_required
+def checks(cycle_id: int):
+    """逐户核查 (reconstruction): the township checks each house, with photos."""
+    form = CheckForm()
+    if request.method == "POST":
+        with refusals_flashed(labels_of(form)):
+            check = service.record_check(current_user, cycle_id, request.form, request.files.getlist("photos"))
+            flash("已记录核查结果。" if not check.exclusion else "已记录核查结果：该户排除。", "success")
+            return redirect(url_for("cycles.checks", cycle_id=cycle_id))
+    page = service.checks_page(current_user, cycle_id)
+    return render_template("cycles/checks.html", form=form,
+                           photos=service.check_photos(c.id for c in page["checks"].values()), **page)
+
+
+@bp.get("/check-photos/<int:photo_id>")
+@login_required
+def check_photo(photo_id: int):
+    photo = service.check_photo(current_user, photo_id)
+    return Response(photo.content, mimetype=photo.content_type,
+                    headers={"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff"})
 
 
 @bp.post("/rolls/<int:roll_id>/approve")
 @login_required
 def approve_roll(roll_id: int):
-    roll, _cycle = service.get_roll(current_user, roll_id, "cycle.manage")
-    return perform(lambda: service.approve_roll(current_user, roll_id), "补充名册已审定冻结。",
+    roll, _cycle = service.get_roll(current_user, roll_id)
+    return perform(lambda: service.approve_roll(current_user, roll_id), "补充名册已县级审批并冻结。",
                    _detail(roll.cycle_id, "#rolls"), form=ConfirmForm())
 
 

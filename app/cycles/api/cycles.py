@@ -36,8 +36,9 @@ def cycle(cycle_id: int):
 
 
 @bp.post("/cycles/<int:cycle_id>/transitions")
-@doc("状态流转：open_survey 开始调查、submit_review 提交评议、start_notice 开始公示、return_to_review 退回、"
-     "approve 县级审定（公示期满后；冻结名册）、disburse 开始发放、close 结束、cancel 撤销（审定前）",
+@doc("状态流转（申请 → 民主评议 → 公示 → 乡审 → 县批）：open_survey 开始申请、submit_review 提交民主评议、"
+     "start_notice 开始公示、return_to_review 退回民主评议、end_notice 公示期满开始乡镇审核（乡镇用户）、"
+     "approve 县级审批（县级用户；冻结名册）、disburse 开始发放、close 结束、cancel 撤销（审批前）",
      tag="cycles", body=service.TRANSITION_FIELDS,
      responses={200: "已流转", 409: "当前状态不允许或条件不满足（如公示期未满）", 422: "输入有误"}, schema="Cycle")
 def transition(cycle_id: int):
@@ -89,9 +90,19 @@ def remove_beneficiary(cycle_id: int, household_id: int):
 
 
 @bp.post("/cycles/<int:cycle_id>/reviews")
-@doc("记录村评（village）或乡审（township）结果", tag="cycles", body=service.REVIEW_FIELDS,
+@doc("记录民主评议（village，村级用户，公示前）或乡镇审核（township，乡镇用户，公示后）结果", tag="cycles", body=service.REVIEW_FIELDS,
      responses={200: "已记录", 409: "不在评议阶段", 422: "逐项列出错误"}, schema=items_of("Beneficiary"))
 def reviews(cycle_id: int):
     user = api_user()
     rows = service.record_reviews(user, cycle_id, body())
     return jsonify({"items": service.beneficiary_dicts(user, cycle_id, rows)})
+
+
+@bp.get("/cycles/steps")
+@doc("我的待办：按本人所在区划的级别（村、乡镇、县），等待本人办理的民主评议、逐户核查、乡镇审核和县级审批",
+     tag="cycles", schema=items_of("Step"))
+def my_steps():
+    return jsonify({"items": [{"step": s.step, "label": s.label, "cycle_id": s.cycle.id,
+                               "roll_id": s.roll.id if s.roll else None, "count": s.count,
+                               "due": s.due.isoformat() if s.due else None, "overdue": s.overdue}
+                              for s in service.my_steps(api_user())]})

@@ -17,8 +17,8 @@ def rolls(cycle_id: int):
 
 @bp.post("/cycles/<int:cycle_id>/rolls")
 @idempotent
-@doc("增列补充名册（增补、补发或延长过渡期救助；公示期满后审定冻结）", tag="rolls", body=service.SUPPLEMENTARY_FIELDS,
-     responses={201: "已公示", 409: "周期未审定或已有补充名册在公示", 422: "输入有误"}, schema="Roll")
+@doc("增列补充名册（增补、补发或延长过渡期救助；随后民主评议、公示、乡镇审核、县级审批）", tag="rolls", body=service.SUPPLEMENTARY_FIELDS,
+     responses={201: "待民主评议", 409: "周期未审批或已有补充名册未完成", 422: "输入有误"}, schema="Roll")
 def create_supplementary(cycle_id: int):
     return created(service.create_supplementary(api_user(), cycle_id, body()).to_dict())
 
@@ -29,14 +29,24 @@ def roll(roll_id: int):
     return jsonify(service.roll_view(api_user(), roll_id))
 
 
+@bp.post("/rolls/<int:roll_id>/steps")
+@doc("补充名册的民主评议（村级用户，本村的户）或乡镇审核（乡镇用户，公示期满后）；各村通过后开始公示，"
+     "各乡镇通过后待县级审批；不通过则名册撤销", tag="rolls", body=service.ROLL_STEP_FIELDS,
+     responses={200: "已记录", 403: "级别或管辖范围不符", 409: "不在该阶段、公示期未满或已决定", 422: "输入有误"},
+     schema="Roll")
+def roll_step(roll_id: int):
+    return jsonify(service.roll_step(api_user(), roll_id, body()).to_dict())
+
+
 @bp.post("/rolls/<int:roll_id>/approve")
-@doc("审定补充名册（公示期满后）并冻结", tag="rolls", responses={200: "已冻结", 409: "公示期未满或不在公示中"}, schema="Roll")
+@doc("县级审批补充名册（民主评议、公示、乡镇审核之后）并冻结", tag="rolls",
+     responses={200: "已冻结", 403: "非县级用户", 409: "尚未经乡镇审核或公示期未满"}, schema="Roll")
 def approve_roll(roll_id: int):
     return jsonify(service.approve_roll(api_user(), roll_id).to_dict())
 
 
 @bp.post("/rolls/<int:roll_id>/cancel")
-@doc("撤销公示中的补充名册（已冻结的名册不能修改）", tag="rolls", body=service.CANCEL_ROLL_FIELDS,
+@doc("撤销尚未冻结的补充名册（已冻结的名册不能修改）", tag="rolls", body=service.CANCEL_ROLL_FIELDS,
      responses={200: "已撤销", 409: "名册已冻结"}, schema="Roll")
 def cancel_roll(roll_id: int):
     return jsonify(service.cancel_roll(api_user(), roll_id, body()).to_dict())

@@ -8,16 +8,17 @@ whose status is final refuses every change.
 """
 from __future__ import annotations
 
-from .cycles import ACTION_LABELS, CYCLE_MACHINE, STATUS_LABELS, Beneficiary, Cycle
+from .cycles import ACTION_LABELS, CYCLE_MACHINE, STATUS_LABELS, Beneficiary, Cycle, action_permission
 from .funds import FUND_LEVELS, FundEntry, FundLine, FundSource
 from .households import Household
 from .notices import Complaint, PublicNotice
 from .payments import OUTCOMES, PAYMENT_STATES, BankReturn, Payment, PaymentOutcome, PaymentRoll
-from .reconstruction import ProgressReport, ReconstructionProject
-from .rolls import Roll, RollEntry
+from .reconstruction import HouseCheck, HouseCheckPhoto, ProgressReport, ReconstructionProject
+from .rolls import ROLL_OPEN, ROLL_STATUS_LABELS, Roll, RollEntry, RollStep
 from .winter import NeedsSubmission
 
-__all__ = ["ACTION_LABELS", "CYCLE_MACHINE", "FUND_LEVELS", "OUTCOMES", "PAYMENT_STATES", "STATUS_LABELS",
+__all__ = ["ACTION_LABELS", "CYCLE_MACHINE", "FUND_LEVELS", "OUTCOMES", "PAYMENT_STATES", "ROLL_OPEN",
+           "ROLL_STATUS_LABELS", "STATUS_LABELS", "HouseCheck", "HouseCheckPhoto", "RollStep", "action_permission",
            "BankReturn", "Beneficiary", "PaymentOutcome", "Complaint", "Cycle",
            "FundEntry", "FundLine", "FundSource", "Household", "NeedsSubmission", "Payment", "PaymentRoll",
            "ProgressReport", "PublicNotice", "ReconstructionProject", "Roll", "RollEntry"]

@@ -28,9 +28,11 @@ class Roll(db.Model):
     seq: Mapped[int] = mapped_column(Integer)  # 0: the main roll
     kind: Mapped[str] = mapped_column(String(14))  # main | supplementary
     purpose: Mapped[str] = mapped_column(String(10))  # approval | add | adjust | extend
-    status: Mapped[str] = mapped_column(String(10))  # notice | frozen | cancelled
+    #: village (民主评议) → notice (公示) → township (乡审) → county (待县批) → frozen; or cancelled
+    status: Mapped[str] = mapped_column(String(10))
     reason: Mapped[str] = mapped_column(Text, default="")
     approval_ref: Mapped[str | None] = mapped_column(String(100))
+    notice_location: Mapped[str] = mapped_column(String(200), default="")  # where the notice is posted
     months_total: Mapped[int | None] = mapped_column(Integer)
     notice_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     notice_ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -47,8 +49,38 @@ class Roll(db.Model):
                 "purpose": self.purpose, "status": self.status, "reason": self.reason,
                 "approval_ref": self.approval_ref, "months_total": self.months_total,
                 "notice_started_at": iso(self.notice_started_at), "notice_ends_at": iso(self.notice_ends_at),
+                "status_label": ROLL_STATUS_LABELS.get(self.status, self.status),
                 "frozen_at": iso(self.frozen_at), "total": self.total_fen / 100,
                 "entry_count": self.entry_count}
+
+
+#: A supplementary roll's states in the official order (the main roll is frozen at approval).
+ROLL_STATUS_LABELS = {"village": "待民主评议", "notice": "公示中", "township": "乡镇审核中", "county": "待县级审批",
+                      "frozen": "已冻结", "cancelled": "已撤销"}
+#: The states of a roll not yet frozen nor cancelled: one at a time per cycle.
+ROLL_OPEN = ("village", "notice", "township", "county")
+
+
+class RollStep(db.Model):
+    """A village's 民主评议 or a township's 乡审 of a supplementary roll, for the roll's households in
+    that village or township. Append-only; one per roll, stage and region."""
+
+    __tablename__ = "relief_roll_step"
+    __table_args__ = (UniqueConstraint("roll_id", "stage", "region_code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    roll_id: Mapped[int] = mapped_column(ForeignKey("relief_roll.id"), index=True)
+    stage: Mapped[str] = mapped_column(String(10))  # village | township
+    region_code: Mapped[str] = mapped_column(String(12))
+    decision: Mapped[str] = mapped_column(String(10))  # approve | reject
+    note: Mapped[str] = mapped_column(Text, default="")
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    username: Mapped[str] = mapped_column(String(80))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "roll_id": self.roll_id, "stage": self.stage, "region_code": self.region_code,
+                "decision": self.decision, "note": self.note, "username": self.username, "at": self.at.isoformat()}
 
 
 @event.listens_for(Roll, "before_update")
@@ -100,3 +132,4 @@ class RollEntry(db.Model):
 
 
 make_append_only(RollEntry)
+make_append_only(RollStep)

@@ -10,7 +10,9 @@
 - :mod:`.disbursement` (the scheduler's payment batches) and :mod:`.payments` (reading them);
 - :mod:`.estimate`: what an event needs by relief kind and county, and the fund request (资金申请);
 - :mod:`.reconcile`: the bank's payment file, its return file (回盘), credit back and reconciliation;
-- :mod:`.funds` (救灾资金), :mod:`.winter` (冬春救助), :mod:`.reconstruction` (倒损住房重建);
+- :mod:`.funds` (救灾资金), :mod:`.winter` (冬春救助), :mod:`.reconstruction` (倒损住房重建) and
+  :mod:`.checks` (its house-by-house check, 逐户核查);
+- :mod:`.steps`: what awaits a village, township or county user in the official order (我的待办);
 - :mod:`.pages` (what the cycle pages show) and :mod:`.schedule` (the jobs, for the API).
 
 Each function that a page or the API calls takes the user first and checks permission first
@@ -20,6 +22,7 @@ declared beside it, runs one transaction and writes the audit log.
 from __future__ import annotations
 
 from .base import get_cycle, show_id
+from .checks import CHECK_FIELDS, check_photo, check_photos, checks_page, record_check
 from .beneficiaries import (BENEFICIARY_FIELDS, REVIEW_FIELDS, add_beneficiaries, add_beneficiary,
                             beneficiary_dicts, beneficiary_listing, propose, record_review, record_reviews,
                             remove_beneficiary)
@@ -36,11 +39,14 @@ from .reconcile import (bank_file, batch_page, batch_reconciliation, batch_workb
                         line_reconciliation, line_workbook)
 from .reconstruction import (PROGRESS_FIELDS, board_page, get_project, progress_reports, project_dict, project_dicts,
                              report_progress)
-from .rolls import CANCEL_ROLL_FIELDS, approve_roll, cancel_roll, get_roll, roll_view, rolls
+from .rolls import CANCEL_ROLL_FIELDS, ROLL_STEP_FIELDS, approve_roll, cancel_roll, get_roll, roll_step, roll_view, rolls
+from .steps import my_steps, steps_page
 from .schedule import jobs_overview
 from .supplementary import SUPPLEMENTARY_FIELDS, create_supplementary
 
-__all__ = ["BENEFICIARY_FIELDS", "CANCEL_ROLL_FIELDS", "COMPLAINT_FIELDS", "CYCLE_FIELDS", "HOUSEHOLD_FIELDS",
+__all__ = ["CHECK_FIELDS", "ROLL_STEP_FIELDS", "check_photo", "check_photos", "checks_page", "my_steps",
+           "record_check", "roll_step", "steps_page",
+           "BENEFICIARY_FIELDS", "CANCEL_ROLL_FIELDS", "COMPLAINT_FIELDS", "CYCLE_FIELDS", "HOUSEHOLD_FIELDS",
            "HOUSEHOLD_PATCH_FIELDS", "PROGRESS_FIELDS", "RESOLVE_FIELDS", "REVIEW_FIELDS", "SUPPLEMENTARY_FIELDS",
            "TRANSITION_FIELDS", "add_beneficiaries", "add_beneficiary", "add_complaint", "approve_roll", "bank_file", "bank_roll",
            "batch_page", "batch_reconciliation", "batch_workbook", "import_return", "line_reconciliation",

@@ -59,10 +59,11 @@ def preview_yuan(cycle: Cycle, beneficiary: Beneficiary) -> float:
 
 
 def roll_entry(cycle: Cycle, roll: Roll, household: Household, *, persons: int, deceased: int,
-               found: list[Instalment], basis: dict, work_type: str | None) -> RollEntry:
+               found: list[Instalment], basis: dict, work_type: str | None,
+               damage_class: str | None = None) -> RollEntry:
     """One household on a roll, as it stands now, with what it is owed."""
     return RollEntry(roll_id=roll.id, cycle_id=cycle.id, household_id=household.id,
                      head_name=household.head_name, id_number=household.id_number,
                      village_code=household.village_code, persons=persons, deceased=deceased,
-                     damage_class=household.damage_class, work_type=work_type, basis=basis,
+                     damage_class=damage_class or household.damage_class, work_type=work_type, basis=basis,
                      instalments=[i.to_dict() for i in found], total_fen=sum(i.amount_fen for i in found))

@@ -33,8 +33,10 @@ YEAR_FIELD = Field("int", min=YEAR_RANGE[0], max=YEAR_RANGE[1], description="冬
 ID = Field("int", min=1)
 
 #: Actions that users of a township or village inside a cycle's county may take on the cycle
-#: (seeing it, putting their own households forward); deciding stays with the county.
-BELOW_COUNTY = ("cycle.view", "household.edit")
+#: (seeing it, putting their own households forward, their step of the official order: 民主评议,
+#: 逐户核查, 乡审); approving stays with the county.
+BELOW_COUNTY = ("cycle.view", "household.edit", "cycle.village_review", "cycle.township_review",
+                "reconstruction.check")
 
 
 def tz() -> ZoneInfo:

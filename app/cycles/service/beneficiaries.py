@@ -1,6 +1,8 @@
-"""Households put forward in a cycle (救助对象): registering them (户报) during draft or survey,
-eligibility assessed by the rules and kept with its reasons, proposing every eligible household of
-the county, removing one, and the village (村评) and township (乡审) reviews.
+"""Households put forward in a cycle (救助对象): registering them (申请, 户报) during draft or
+survey, eligibility assessed by the rules and kept with its reasons, proposing every eligible
+household of the county, removing one, and the two reviews of the official order: the village's
+民主评议 (before the notice, by a user of that village) and the township's 乡审 (after the notice,
+by a user of that township).
 
 The API registers a list (``items``) and records a list of decisions (``decisions``); a page
 posts one household or one decision with the same fields (:data:`ITEM_FIELDS`,
@@ -37,7 +39,10 @@ BENEFICIARY_FIELDS = {
     "items": Field("list", items="dict", max_items=5000,
                    description="[{household_id, persons?, deceased?, needs?: {food, clothing, heating}}]"),
 }
-STAGE = Field("str", choices=("village", "township"), description="village 村评 / township 乡审")
+STAGE = Field("str", choices=("village", "township"), description="village 民主评议（村级，公示前）/ township 乡审（公示后）")
+#: The permission and the cycle state of each review.
+STAGE_PERMISSION = {"village": "cycle.village_review", "township": "cycle.township_review"}
+STAGE_STATUS = {"village": "village_review", "township": "township_review"}
 #: One decision (an element of ``decisions``, or the page's form with ``stage``).
 DECISION_FIELDS = {
     "household_id": Field("int", min=1, description="受灾户"),
@@ -197,10 +202,20 @@ def remove_beneficiary(user, cycle_id: int, household_id: int) -> None:
 
 # --- reviews (村评, 乡审) ------------------------------------------------------------------------------
 
+def _stage_of(user, cycle_id: int, data) -> tuple[Cycle, str | None]:
+    """The cycle, once ``user`` may take the stage's step on it (its level: a village user for
+    民主评议, a township user for 乡审), and the stage."""
+    stage = data.get("stage") if hasattr(data, "get") else None
+    cycle = get_cycle(user, cycle_id, STAGE_PERMISSION.get(stage, "cycle.view") if isinstance(stage, str)
+                      else "cycle.view")
+    return cycle, stage
+
+
 def record_reviews(user, cycle_id: int, data) -> list[Beneficiary]:
-    """Record the village review (村评, ``stage="village"``) or the township review (乡审,
-    ``"township"``) of households in a cycle under review (``{"stage", "decisions": [...]}``)."""
-    cycle = get_cycle(user, cycle_id, "cycle.manage")
+    """Record the village's 民主评议 (``stage="village"``, before the notice) or the township's
+    乡审 (``"township"``, after it) of households in the cycle (``{"stage", "decisions": [...]}``);
+    each household must lie in the user's village or township."""
+    cycle, _stage = _stage_of(user, cycle_id, data)
     values, errors = validate(REVIEW_FIELDS, data)
     if values["decisions"] == []:
         errors.append({"field": "decisions", "message": "必须是非空数组"})
@@ -210,7 +225,7 @@ def record_reviews(user, cycle_id: int, data) -> list[Beneficiary]:
 
 def record_review(user, cycle_id: int, data) -> list[Beneficiary]:
     """One decision from the cycle page's form (``stage`` and :data:`DECISION_FIELDS`)."""
-    cycle = get_cycle(user, cycle_id, "cycle.manage")
+    cycle, _stage = _stage_of(user, cycle_id, data)
     values, errors = validate({"stage": STAGE}, data)
     refuse(errors, "评议审核有误。")
     return _review(user, cycle, values["stage"], [("", data)])
@@ -219,8 +234,9 @@ def record_review(user, cycle_id: int, data) -> list[Beneficiary]:
 def _review(user, cycle: Cycle, stage: str, decisions: list[tuple[str, Mapping]]) -> list[Beneficiary]:
     """Each decision checked by :data:`DECISION_FIELDS` and the order of the reviews (its first
     problem named), all of them recorded or none."""
-    if cycle.status != "review":
-        raise Conflict(f"救助周期处于「{cycle.status_label}」状态，不在评议审核阶段。")
+    if cycle.status != STAGE_STATUS[stage]:
+        step = "民主评议" if stage == "village" else "乡镇审核"
+        raise Conflict(f"救助周期处于「{cycle.status_label}」状态，不在{step}阶段。")
     rows = {b.household_id: b for b in cycle_beneficiaries(cycle.id)}
     errors: list[dict] = []
     changes = []
@@ -229,6 +245,8 @@ def _review(user, cycle: Cycle, stage: str, decisions: list[tuple[str, Mapping]]
         if item is None:
             continue
         row = rows.get(item["household_id"])
+        if row is not None:
+            require(user, STAGE_PERMISSION[stage], row.household.village_code)
         problem = _decision_problem(stage, row, item["decision"])
         if problem:
             errors.append({"field": where + problem[0], "message": problem[1]})
@@ -252,8 +270,6 @@ def _decision_problem(stage: str, row: Beneficiary | None, decision: str) -> tup
         return "household_id", "该户未登记在本周期"
     if decision == "approve" and not row.eligible:
         return "decision", "不符合救助条件：" + "；".join(row.reasons)
-    if stage == "village" and row.township_decision is not None:
-        return "household_id", "乡镇已审核，不能再改村评结果"
     if stage == "township" and row.village_decision != "approve":
-        return "household_id", "村评未通过或尚未村评"
+        return "household_id", "未通过民主评议，不在公示名单中"
     return None

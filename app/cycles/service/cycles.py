@@ -1,8 +1,8 @@
 """Relief cycles (救助周期) and their state machine: listing them (county-level; users below the
 county see their county's), creating one in ``draft`` with its terms checked against the
-standards in force, and firing a transition (开始调查, 提交评议, 开始公示, 退回, 县级审定 with
-the main roll frozen, 开始发放, 结束, 撤销) under a row lock, its effects and audit in one
-transaction."""
+standards in force, and firing a transition in the official order (开始申请, 提交民主评议, 开始公示,
+退回, 公示期满开始乡审 by a township, 县级审批 by the county with the main roll frozen, 开始发放,
+结束, 撤销) under a row lock, its effects and audit in one transaction."""
 from __future__ import annotations
 
 from dataclasses import replace
@@ -23,7 +23,7 @@ from ...permissions import require
 from ...regions import Region
 from ...reports import Event
 from ...validation import Field, validate
-from ..models import CYCLE_MACHINE, Beneficiary, Cycle, PublicNotice
+from ..models import CYCLE_MACHINE, Beneficiary, Cycle, PublicNotice, action_permission
 from ..rules import EVENT_KINDS, KINDS, Standards, due_day, is_single_crop, notice_ends, winter_spring_months
 from .amounts import preview
 from .base import YEAR_FIELD, get_cycle, local_today, refuse, tz, within_clause
@@ -49,7 +49,8 @@ CYCLE_FIELDS = {
     "fund_line_id": Field("int", required=False, min=1, description="资金指标（专款专用）"),
     "note": Field("str", required=False, default="", max_length=4000, multiline=True),
 }
-ACTIONS = ("open_survey", "submit_review", "start_notice", "return_to_review", "approve", "disburse", "close", "cancel")
+ACTIONS = ("open_survey", "submit_review", "start_notice", "return_to_review", "end_notice", "approve", "disburse",
+           "close", "cancel")
 TRANSITION_FIELDS = {
     "action": Field("str", choices=ACTIONS),
     "reason": Field("str", required=False, default="", max_length=4000, multiline=True, description="撤销或退回的原因"),
@@ -213,8 +214,12 @@ def _default_name(kind, region, event, year) -> str:
 
 def transition(user, cycle_id: int, data) -> Cycle:
     """Fire ``data["action"]`` on a cycle's state machine (409 when not allowed or a guard
-    refuses); ``reason`` is required to cancel or return, ``location`` says where a notice is posted."""
-    cycle = get_cycle(user, cycle_id, "cycle.manage")
+    refuses); ``reason`` is required to cancel or return, ``location`` says where a notice is posted.
+    Each action needs its permission (:func:`~app.cycles.models.action_permission`): the township
+    ends the notice, the county approves, the county's coordinators organise the rest."""
+    action = data.get("action") if hasattr(data, "get") else None
+    cycle = get_cycle(user, cycle_id, action_permission(action) if isinstance(action, str) and action in ACTIONS
+                      else "cycle.manage")
     values, errors = validate(TRANSITION_FIELDS, data)
     action, reason = values["action"], values["reason"] or ""
     rules = []
@@ -240,7 +245,7 @@ def _start_notice(user, cycle: Cycle, now: datetime, values: dict) -> None:
     """公示: the households approved so far, with what each would be owed, posted until the notice ends."""
     cycle.notice_started_at = now
     cycle.notice_ends_at = notice_ends(now, cycle.notice_days)
-    rows = [b for b in cycle_beneficiaries(cycle.id) if b.approved]
+    rows = [b for b in cycle_beneficiaries(cycle.id) if b.noticed]
     total = sum(sum(i.amount_fen for i in preview(cycle, b)) for b in rows)
     db.session.add(PublicNotice(cycle_id=cycle.id, posted_at=now, ends_at=cycle.notice_ends_at,
                                 location=(values["location"] or "")[:200], household_count=len(rows),
@@ -259,7 +264,7 @@ def _withdraw_notice(user, cycle: Cycle, now: datetime, values: dict) -> None:
 
 
 def _approve(user, cycle: Cycle, now: datetime, values: dict) -> None:
-    """县定: the main roll frozen."""
+    """县批: the main roll frozen with the households that passed 民主评议 and 乡审."""
     cycle.approved_at, cycle.approved_by_id = now, getattr(user, "id", None)
     freeze_main_roll(user, cycle, now)
 
@@ -276,6 +281,6 @@ def _nothing(user, cycle: Cycle, now: datetime, values: dict) -> None:
     pass
 
 
-EFFECTS = {"open_survey": _nothing, "submit_review": _nothing, "start_notice": _start_notice,
+EFFECTS = {"open_survey": _nothing, "submit_review": _nothing, "start_notice": _start_notice, "end_notice": _nothing,
            "return_to_review": _withdraw_notice, "cancel": _withdraw_notice, "approve": _approve,
            "disburse": _disburse, "close": _close}

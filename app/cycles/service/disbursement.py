@@ -34,7 +34,7 @@ from ...extensions import db
 from ...models_common import utcnow
 from ...notifications import coordinators_covering, notify
 from .complaints import held_households
-from ..models import (CYCLE_MACHINE, Cycle, FundEntry, FundLine, Household, Payment, PaymentRoll,
+from ..models import (CYCLE_MACHINE, ROLL_OPEN, Cycle, FundEntry, FundLine, Household, Payment, PaymentRoll,
                      ReconstructionProject, Roll, RollEntry)
 from ..rules import Instalment, is_due
 from .reconcile import unpaid_payment_ids
@@ -240,11 +240,11 @@ def relief_over(cycle_id: int, cutoff: datetime) -> bool:
 def close_if_complete(cycle_id: int, cutoff: datetime) -> bool:
     """Close a disbursing cycle when everything owed is paid and its relief period is over
     (reconstruction: every house moved in). Nothing is closed while a supplementary roll is in
-    notice."""
+    notice or another step of the official order."""
     cycle = db.session.get(Cycle, cycle_id)
     if cycle.status != "disbursing" or outstanding(cycle_id):
         return False
-    if db.session.scalar(select(func.count(Roll.id)).where(Roll.cycle_id == cycle_id, Roll.status == "notice")):
+    if db.session.scalar(select(func.count(Roll.id)).where(Roll.cycle_id == cycle_id, Roll.status.in_(ROLL_OPEN))):
         return False
     if not relief_over(cycle_id, cutoff):
         return False

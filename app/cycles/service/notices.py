@@ -49,7 +49,7 @@ def notice_rows(cycle: Cycle, roll: Roll | None = None) -> list[dict]:
     return [{"village": village_name(b.household.village_code), "name": idcard.mask_name(b.household.head_name),
              "id_number": idcard.mask_id(b.household.id_number), "persons": b.persons,
              "deceased": b.deceased, "reasons": b.reasons, "amount": preview_yuan(cycle, b)}
-            for b in cycle_beneficiaries(cycle.id) if b.approved]
+            for b in cycle_beneficiaries(cycle.id) if b.noticed]
 
 
 def current_notice_roll(cycle: Cycle) -> Roll | None:

@@ -6,8 +6,9 @@
 - ``extend`` (延长) carries transitional relief on up to the maximum months, with the approval's
   reference recorded.
 
-The roll is published for notice at once and frozen by :func:`.rolls.approve_roll` once the notice
-has run. The request is checked in two steps: first the request itself (its fields, and the
+The roll then follows the official order like the main roll (:mod:`.rolls`): each village on it
+does its 民主评议, the notice (公示) runs, each township on it does its 乡审, and the county approves
+it (县批, :func:`.rolls.approve_roll`), which freezes it. The request is checked in two steps: first the request itself (its fields, and the
 rules of its mode that need nothing else), then, once the cycle is approved with no other roll in
 notice, each household against the frozen rolls. A page types the households one per line
 (``lines``: ``household id [persons] [deaths]``, ``household id amount [note]`` or household ids);
@@ -31,7 +32,7 @@ from ...errors import Conflict, Invalid
 from ...extensions import db
 from ...models_common import utcnow
 from ...validation import Field, validate
-from ..models import Cycle, Household, PublicNotice, Roll, RollEntry
+from ..models import ROLL_OPEN, Cycle, Household, Roll, RollEntry
 from ..rules import Instalment, assess, notice_ends
 from .amounts import plan, roll_entry, standards_of
 from .base import check_item, get_cycle, refuse, tz
@@ -190,8 +191,8 @@ def _entry_of_line(purpose: str | None, parts: list[str]) -> tuple[dict, str | N
 def _check_open_for_rolls(cycle: Cycle) -> None:
     if cycle.status not in ("approved", "disbursing"):
         raise Conflict("只有已审定或发放中的救助周期才能增列补充名册。")
-    if db.session.scalar(select(Roll.id).where(Roll.cycle_id == cycle.id, Roll.status == "notice")) is not None:
-        raise Conflict("本周期已有一份补充名册在公示中，请先审定或撤销。")
+    if db.session.scalar(select(Roll.id).where(Roll.cycle_id == cycle.id, Roll.status.in_(ROLL_OPEN))) is not None:
+        raise Conflict("本周期已有一份补充名册尚未冻结（评议、公示或审核中），请先审批或撤销。")
 
 
 def _context(cycle: Cycle) -> _Context:
@@ -312,11 +313,12 @@ MODES: dict[str, Callable[[Cycle, _Request, _Context, list[dict]], list[_Planned
 # --- publishing --------------------------------------------------------------------------------------
 
 def _publish(user, cycle: Cycle, request: _Request, context: _Context, planned: list[_Planned]) -> Roll:
-    """The roll, its entries and its notice, in one transaction with the audit line."""
-    roll = Roll(cycle_id=cycle.id, seq=context.seq, kind="supplementary", purpose=request.purpose, status="notice",
+    """The roll and its entries, waiting for the villages' 民主评议, in one transaction with the
+    audit line (the notice is posted once every village on it has approved it)."""
+    roll = Roll(cycle_id=cycle.id, seq=context.seq, kind="supplementary", purpose=request.purpose, status="village",
                 reason=request.reason, approval_ref=request.approval_ref,
                 months_total=request.months_total if request.purpose == "extend" else None,
-                notice_started_at=context.now, notice_ends_at=context.ends, created_by_id=getattr(user, "id", None))
+                notice_location=request.location[:200], created_by_id=getattr(user, "id", None))
     db.session.add(roll)
     db.session.flush()
     total = 0
@@ -326,9 +328,6 @@ def _publish(user, cycle: Cycle, request: _Request, context: _Context, planned: 
         db.session.add(entry)
         total += entry.total_fen
     roll.total_fen, roll.entry_count = total, len(planned)
-    db.session.add(PublicNotice(cycle_id=cycle.id, roll_id=roll.id, posted_at=context.now, ends_at=context.ends,
-                                location=request.location[:200], household_count=len(planned), total_fen=total,
-                                posted_by_id=getattr(user, "id", None)))
     audit.record(user, "roll.create", "relief_roll", roll.id, after=roll.to_dict(), region_code=cycle.region_code)
     db.session.commit()
     return roll
