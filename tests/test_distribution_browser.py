@@ -37,6 +37,7 @@ def _handouts(app):
 
 
 def _sign(page):
+    page.locator("#signature").scroll_into_view_if_needed()
     box = page.locator("#signature").bounding_box()
     x, y = box["x"], box["y"]
     page.mouse.move(x + 20, y + box["height"] / 2)

@@ -102,7 +102,7 @@ def _checked_lines(data, errors: list[dict]) -> list[dict]:
     if not isinstance(raw, list) or any(e["field"] == "lines" for e in errors):
         return []
     out, seen = [], set()
-    catalogue = {item.code for item in list_items()}
+    catalogue = _item_names()
     for index, element in enumerate(raw):
         if not isinstance(element, dict):
             continue
@@ -119,7 +119,16 @@ def _checked_lines(data, errors: list[dict]) -> list[dict]:
 
 
 def _item_names() -> dict[str, str]:
-    return {item.code: item.name for item in list_items()}
+    """The catalogue's names by code, read once per request (a hand-out checks and names its
+    lines with it several times)."""
+    from flask import g, has_request_context
+
+    if has_request_context() and "distribution_items" in g:
+        return g.distribution_items
+    names = {item.code: item.name for item in list_items()}
+    if has_request_context():
+        g.distribution_items = names
+    return names
 
 
 def get_point(user, point_id: int, action: str = "distribution.view", *, lock: bool = False) -> DistributionPoint:

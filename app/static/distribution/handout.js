@@ -18,6 +18,9 @@
     Object.keys(params || {}).forEach(function (k) { out = out.split('%(' + k + ')s').join(String(params[k])); });
     return out;
   }
+  // the script's own joins, in the page's language (the server turns the page's punctuation)
+  var EN = document.documentElement.lang === 'en';
+  var SEP = EN ? ', ' : '、', COLON = EN ? ': ' : '：';
   var csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || '';
   var DB_NAME = 'jiuzai-distribution';
   var STORE = 'queue';
@@ -141,7 +144,7 @@
       button.dataset.household = h.household_id;
       button.appendChild(el('span', '', h.name + ' · ' + t('%(n)s 人', {n: h.members})));
       button.appendChild(el('span', got.length ? 'badge bg-success' : 'text-muted', got.length ?
-        got.map(function (i) { return itemNames[i] || i; }).join('、') : h.id_number.slice(-4)));
+        got.map(function (i) { return itemNames[i] || i; }).join(SEP) : h.id_number.slice(-4)));
       if (chosen && chosen.household_id === h.household_id) button.classList.add('active');
       button.addEventListener('click', function () { chosen = h; refresh(); });
       listBox.appendChild(button);
@@ -167,7 +170,7 @@
     if (!spotMode() && chosen) {
       chosenBox.textContent = t('已选：%(name)s', {name: chosen.name + ' (' + chosen.id_number + ')'});
       var names = Object.keys(got).map(function (i) { return itemNames[i] || i; });
-      if (names.length) chosenBox.appendChild(el('div', 'text-success', t('本轮已领：%(items)s', {items: names.join('、')})));
+      if (names.length) chosenBox.appendChild(el('div', 'text-success', t('本轮已领：%(items)s', {items: names.join(SEP)})));
     }
   }
   function spotMode() { return document.getElementById('who-spot').checked; }
@@ -264,7 +267,7 @@
       else if (n > leftOf(item)) errors.push(t('%(item)s：现有 %(left)s，不够发放', {item: name, left: leftOf(item)}));
       else body.lines.push({item: item, quantity: n});
     });
-    if (!body.lines.length && !errors.some(function (e) { return e.indexOf('：') > 0; })) {
+    if (!body.lines.length && !errors.some(function (e) { return e.indexOf(COLON) > 0; })) {
       errors.push(t('请至少填写一种物资的数量'));
     }
     body.proof_kind = photoMode() ? 'photo' : 'signature';
@@ -279,7 +282,7 @@
     if (errors.length) return;
     body.proof = body.proof_kind === 'signature' ? canvas.toDataURL('image/png') : await photoDataUrl(photoInput.files[0]);
     body.handed_at = new Date().toISOString();
-    var label = body.household_id ? chosen.name : body.person.name + '（' + t('现场登记') + '）';
+    var label = body.household_id ? chosen.name : body.person.name + (EN ? ' (' : '（') + t('现场登记') + (EN ? ')' : '）');
     var item = {key: newKey(), pointId: cfg.pointId, url: cfg.handoutUrl, body: body, bodyText: JSON.stringify(body),
                 recipient: keyOf(body), round: cfg.round, label: label, status: 'pending',
                 createdAt: new Date().toISOString()};
@@ -323,11 +326,11 @@
     queued.slice().reverse().forEach(function (item) {
       var li = el('li', 'list-group-item');
       li.dataset.status = item.status;
-      var what = item.body.lines.map(function (l) { return (itemNames[l.item] || l.item) + ' × ' + l.quantity; }).join('、');
+      var what = item.body.lines.map(function (l) { return (itemNames[l.item] || l.item) + ' × ' + l.quantity; }).join(SEP);
       var badge = {pending: 'bg-secondary', sent: 'bg-success', failed: 'bg-danger'}[item.status];
       var word = {pending: t('待发送'), sent: t('已发送'), failed: t('未被接受')}[item.status];
       li.appendChild(el('span', 'badge ' + badge + ' me-1', word));
-      li.appendChild(el('span', '', item.label + '：' + what));
+      li.appendChild(el('span', '', item.label + COLON + what));
       if (item.lastError && item.status === 'pending') li.appendChild(el('div', 'text-muted', item.lastError));
       if (item.status === 'failed') {
         problemMessages(item.problem).forEach(function (m) { li.appendChild(el('div', 'text-danger', m)); });
