@@ -381,3 +381,65 @@ def test_point_stock_never_below_zero_and_every_unit_is_traceable(app, operation
                 == brought
             assert sum(m.quantity for m in depot if m.kind == "return") == returned
             assert all(m.document_type == "distribution_return" for m in depot if m.kind == "return")
+
+
+# --- two clerks at once ------------------------------------------------------------------------
+
+def test_two_points_handing_the_same_item_to_one_household_at_once_file_it_once(app, auth, live_server):
+    """Two clerks at two points of one village hand the same household a quilt at the same
+    moment: one hand-out is filed, the other is a 409, and both points' books stay right (the
+    database's unique constraint, whatever the interleaving; on PostgreSQL with
+    ``JIUZAI_TEST_DB=postgresql``)."""
+    import json
+    import threading
+    import urllib.error
+    import urllib.request
+
+    from app.distribution.service import receive_goods
+    from tests.factories import make_user
+
+    with app.app_context():
+        event_id = make_event()
+        dispatch_id = received_dispatch(event_id, {"quilt": 40})
+        households = make_households(8)
+        points = [make_point(event_id), make_point(event_id, name="示例一村二号点")]
+        clerk = make_user("officer", TOWNSHIP, "race-clerk")
+        for point in points:
+            receive_goods(clerk, point, {"dispatch_id": dispatch_id, "lines": [{"item": "quilt", "quantity": 20}]})
+    headers = [auth.token("officer", VILLAGE, username=f"race{n}") for n in range(2)]
+    jobs = [(household, point, header) for household in households for point, header in zip(points, headers)]
+    barrier = threading.Barrier(2)
+    results: dict[int, list[int]] = {household: [] for household in households}
+    lock = threading.Lock()
+
+    def post(household, point, header):
+        body = json.dumps({"household_id": household, "lines": [{"item": "quilt", "quantity": 1}],
+                           "proof_kind": "signature", "proof": png()}).encode()
+        request = urllib.request.Request(f"{live_server.url}{API}/points/{point}/handouts", data=body, method="POST",
+                                         headers={**header, "Content-Type": "application/json"})
+        barrier.wait()
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                status = response.status
+        except urllib.error.HTTPError as exc:
+            status = exc.code
+        with lock:
+            results[household].append(status)
+
+    for household in households:
+        pair = [threading.Thread(target=post, args=job) for job in jobs if job[0] == household]
+        for thread in pair:
+            thread.start()
+        for thread in pair:
+            thread.join(90)
+    assert all(sorted(statuses) == [201, 409] for statuses in results.values()), results
+    from app.distribution.models import HandOut
+
+    with app.app_context():
+        db.session.expire_all()
+        assert db.session.scalar(select(func.count(HandOut.id))) == len(households)
+        from app.distribution.service import check_point_ledger, point_stock
+
+        assert check_point_ledger(points[0]) == check_point_ledger(points[1]) == []
+        left = sum(point_stock(p)[0]["on_hand"] for p in points)
+        assert left == 40 - len(households)
