@@ -15,6 +15,7 @@ from gis import codes
 from ... import audit
 from ...cycles import IdNumberError, households_brief, mask_id, normalise_id_number
 from ...errors import Conflict, NotFound
+from ...database import commit_keeping_loaded
 from ...extensions import db
 from ...i18n import translate as _t
 from ...models_common import utcnow
@@ -166,7 +167,7 @@ def hand_out(user, point_id: int, data, before_commit=None) -> list[HandOut]:
                  region_code=point.region_code)
     if before_commit:
         before_commit(handout_body(made))
-    db.session.commit()
+    commit_keeping_loaded()  # the API answers from the rows just written, without reading them back
     return made
 
 
