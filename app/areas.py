@@ -182,6 +182,15 @@ AREAS: tuple[Area, ...] = (
                   "reconstruction.check": STAFF | {"officer"}},
          level_bound={"cycle.village_review": "village", "cycle.township_review": "township",
                       "cycle.county_approve": "county", "reconstruction.check": "township"}),
+    Area("distribution", _l("发放签领"),
+         nav=(NavEntry("distribution.index", _l("发放"), "fa-people-carry", "distribution.view",
+                       _l("救灾物资发放到户：发放点接收、逐户签领（可离线）、退回物资库、谁领了什么、谁还没领。")),),
+         # the village and township clerks (灾害信息员) hand out and run their points; opening a
+         # second round is a decision of the coordinators
+         actions={"distribution.view": ALL,
+                  "distribution.manage": STAFF | {"officer"},
+                  "distribution.handout": STAFF | {"officer"},
+                  "distribution.round": STAFF}),
     Area("releases", _l("统一发布"),
          nav=(NavEntry("releases.index", _l("发布"), "fa-bullhorn", "release.view",
                        _l("灾情统一发布：起草、预览、审核、更正；公众页面、订阅源与 CAP 预警。")),),
@@ -245,10 +254,12 @@ ACTION_LABELS: Mapping[str, str] = {
     "complaint.view_identity": "查看投诉人身份",
     "department.view": "查看部门共享数据", "department.export": "导出部门共享数据",
     "department.import": "导入房屋安全鉴定",
+    "distribution.view": "查看物资发放", "distribution.manage": "管理发放点（接收、退回）",
+    "distribution.handout": "发放物资到户", "distribution.round": "开启新一轮发放",
 }
 
 #: The order of the navigation bar (by endpoint), which is not the order of registration.
-NAV_ORDER = ("reports.events", "rosters.index", "dashboard.index", "forecast.index", "responses.plans", "depots.index", "cycles.index",
+NAV_ORDER = ("reports.events", "rosters.index", "dashboard.index", "forecast.index", "responses.plans", "depots.index", "cycles.index", "distribution.index",
              "releases.index", "complaints.index", "departments.index",
              "regions.browse", "auth.users", "audit.index", "auth.account")
 

@@ -111,6 +111,9 @@ class Defaults:
     COMPLAINT_RATE_LIMIT = "5 per hour"
     COMPLAINT_PHOTO_COUNT = 3
     COMPLAINT_PHOTO_MAX_BYTES = 5 * 1024 * 1024
+    # 发放签领 (app/distribution): a hand-out's signature (PNG) or photo (JPEG/PNG), sent inside
+    # the JSON body as a data URL, so it also fits under MAX_CONTENT_LENGTH
+    DISTRIBUTION_PROOF_MAX_BYTES = 1024 * 1024
     COMPLAINT_UPLOAD_MAX_BYTES = 15 * 1024 * 1024  # the whole form with its photos
     # Department sharing: the largest house-safety appraisal document 住建 may attach.
     APPRAISAL_MAX_BYTES = 5 * 1024 * 1024

@@ -306,6 +306,16 @@ BENCHES: tuple[Bench, ...] = (
         Figure("a depot is never overdrawn", "never_overdrawn", target=Target("==", True, "yes")),
         Figure("concurrent clients", "concurrent.clients", target=Target(">=", 20, "≥ 20")),
     )),
+    Bench("distribution", "distribution.py", timeout=300, pg_database_option="--database-url",
+          what="hand-outs to 1,000 households through the API (PostgreSQL)", figures=(
+        Figure("hand-outs/s through POST …/handouts, one phone after another", "per_second",
+               baseline="baseline_service_per_second", baseline_label="the service, no HTTP",
+               target=Target(">=", 100, "≥ 100/s"), fmt=per_s),
+        Figure("resent under the same keys: all replayed", "resend_all_replayed", target=Target("==", True, "yes")),
+        Figure("nothing handed out twice, ledger consistent",
+               lambda f: None if get(f, "nothing_doubled") is None else
+               bool(get(f, "nothing_doubled") and get(f, "ledger_consistent")), target=Target("==", True, "yes")),
+    )),
     Bench("worker_rss", "worker_rss.py", timeout=420, what="gunicorn worker memory", figures=(
         Figure("peak RSS of one gunicorn worker (national dataset)", "worker_peak_rss_mb",
                baseline="baseline_worker_peak_rss_mb", baseline_label="bare gunicorn, trivial app", fmt=mb),

@@ -6,7 +6,9 @@ Other areas read the names below. ``list_items``, ``depot_stock_table`` and
 ``dispatches_in_transit`` take no user: they are for other areas' services that checked
 permission themselves (the dashboard checks ``dashboard.view``; ``needs_allocation`` proposes
 an allocation for estimated figures, after the forecast area checked ``forecast.view``); this area's own pages and API
-use the variants that take the user (``items_for`` …, in :mod:`.service`).
+use the variants that take the user (``items_for`` …, in :mod:`.service`). The distribution
+points (:mod:`app.distribution`) take in received dispatches and return what they did not hand
+out through ``received_dispatch``, ``received_dispatches`` and ``return_to_depot``.
 """
 from __future__ import annotations
 
@@ -15,9 +17,10 @@ from flask import Flask
 from . import api, cli, views
 from .models import TIERS, Item
 from .service import PLAN_FIELDS, depot_stock_table, dispatches_in_transit, list_items, needs_allocation
+from .service.handover import received_dispatch, received_dispatches, return_to_depot
 
 __all__ = ['Item', 'PLAN_FIELDS', 'TIERS', 'depot_stock_table', 'dispatches_in_transit', 'list_items',
-           'needs_allocation', 'register']
+           'needs_allocation', 'received_dispatch', 'received_dispatches', 'register', 'return_to_depot']
 
 
 def register(app: Flask) -> None:

@@ -33,7 +33,8 @@ MOVEMENT_KINDS = {
     "expiry_writeoff": "过期核销",
 }
 DOCUMENT_TYPES = {"receipt": "入库单", "dispatch": "调拨单", "adjustment": "盘点调整单",
-                  "writeoff": "核销单", "supply_request": "申请"}
+                  "writeoff": "核销单", "supply_request": "申请",
+                  "distribution_return": "发放点退回单"}
 
 #: 调拨单 status: requested (已申请) → approved (已审批，库存已扣减) → shipped (已发运) →
 #: received (已签收); cancelled (已撤销) from any state before receipt. Recording the shipment is

@@ -46,3 +46,20 @@ def set_damage_class(user, household_id: int, damage_class: str, note: str) -> t
 def household_region(household_id: int) -> str | None:
     household = db.session.get(Household, household_id)
     return household.village_code if household else None
+
+
+def households_brief(*, region_code: str | None = None, ids=None, id_number: str | None = None,
+                     limit: int = 20000) -> list[dict]:
+    """Households of the registry as the distribution points (发放签领, :mod:`app.distribution`)
+    read them, once that area checked its permission: id, village, head, identity number and
+    size; of a region, of some ids, or with one identity number."""
+    stmt = select(Household)
+    if region_code is not None:
+        stmt = stmt.where(within_clause(Household.village_code, region_code))
+    if ids is not None:
+        stmt = stmt.where(Household.id.in_(list(ids)))
+    if id_number is not None:
+        stmt = stmt.where(Household.id_number == id_number)
+    rows = db.session.scalars(stmt.order_by(Household.village_code, Household.id).limit(limit)).all()
+    return [{"id": h.id, "village_code": h.village_code, "head_name": h.head_name, "id_number": h.id_number,
+             "members": h.members} for h in rows]
