@@ -6,7 +6,8 @@ Other areas read the names below. ``list_items``, ``depot_stock_table`` and
 ``dispatches_in_transit`` take no user: they are for other areas' services that checked
 permission themselves (the dashboard checks ``dashboard.view``; ``needs_allocation`` proposes
 an allocation for estimated figures, after the forecast area checked ``forecast.view``); this area's own pages and API
-use the variants that take the user (``items_for`` …, in :mod:`.service`).
+use the variants that take the user (``items_for`` …, in :mod:`.service`). ``event_goods`` (goods
+dispatched and signed for, by item) is for the relief-work table (:mod:`app.relief`).
 """
 from __future__ import annotations
 
@@ -15,8 +16,9 @@ from flask import Flask
 from . import api, cli, views
 from .models import TIERS, Item
 from .service import PLAN_FIELDS, depot_stock_table, dispatches_in_transit, list_items, needs_allocation
+from .service.relief_work import event_goods
 
-__all__ = ['Item', 'PLAN_FIELDS', 'TIERS', 'depot_stock_table', 'dispatches_in_transit', 'list_items',
+__all__ = ['Item', 'PLAN_FIELDS', 'TIERS', 'depot_stock_table', 'dispatches_in_transit', 'event_goods', 'list_items',
            'needs_allocation', 'register']
 
 
