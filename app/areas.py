@@ -167,9 +167,17 @@ AREAS: tuple[Area, ...] = (
                   "household.edit": STAFF | {"officer"},
                   "household.view_id_number": frozenset({"admin", "coordinator"}),
                   "payment.manage": STAFF,
+                  # 抚慰金: the county turns the roster's dead into condolence lines
+                  "condolence.generate": STAFF,
                   # the bank's payment file carries full identity numbers: the finance office only
                   "payment.bank_file": frozenset({"finance"}),
                   "payment.reconcile": frozenset({"finance"})}),
+    Area("relief", _l("救灾工作情况"),
+         nav=(NavEntry("relief.index", _l("救灾工作"), "fa-people-carry-box", "relief_work.view",
+                       _l("救灾工作情况统计快报表：转移安置、资金、物资与救援力量，按单位统计。")),),
+         # every staff role reads the table; those who report (officers, coordinators) file
+         # their unit's typed-in figures
+         actions={"relief_work.view": ALL, "relief_work.edit": STAFF | {"officer"}}),
     Area("releases", _l("统一发布"),
          nav=(NavEntry("releases.index", _l("发布"), "fa-bullhorn", "release.view",
                        _l("灾情统一发布：起草、预览、审核、更正；公众页面、订阅源与 CAP 预警。")),),
@@ -221,6 +229,8 @@ ACTION_LABELS: Mapping[str, str] = {
     "cycle.view": "查看救助周期", "cycle.manage": "管理救助周期", "household.view": "查看受灾户",
     "household.edit": "登记受灾户", "household.view_id_number": "查看完整身份证号码",
     "payment.manage": "管理救助资金发放",
+    "condolence.generate": "从名册生成抚慰金发放对象",
+    "relief_work.view": "查看救灾工作情况统计快报表", "relief_work.edit": "填报救灾工作情况",
     "dashboard.view": "查看灾情地图",
     "casualty.view": "查看死亡失踪人口与倒损住房名册", "casualty.edit": "登记名册",
     "casualty.view_id_number": "查看名册中的完整身份证号码", "casualty.verify": "核查失踪人员", "report.review": "审核或退回下级报告",
@@ -234,7 +244,7 @@ ACTION_LABELS: Mapping[str, str] = {
 }
 
 #: The order of the navigation bar (by endpoint), which is not the order of registration.
-NAV_ORDER = ("reports.events", "rosters.index", "dashboard.index", "forecast.index", "responses.plans", "depots.index", "cycles.index",
+NAV_ORDER = ("reports.events", "rosters.index", "relief.index", "dashboard.index", "forecast.index", "responses.plans", "depots.index", "cycles.index",
              "releases.index", "complaints.index", "departments.index",
              "regions.browse", "auth.users", "audit.index", "auth.account")
 

@@ -3,7 +3,8 @@ and drought relief, with rolls, public notices, payments and funds kept apart.
 
 Only the public complaints (:mod:`app.complaints`) call the cycles, to hold a household's
 payments while a complaint about it is open, and the departments (:mod:`app.departments`), to
-read households and record house-safety appraisals; the shell reaches them through :mod:`app.areas` (pages, home
+read households and record house-safety appraisals, and the relief-work table
+(:mod:`app.relief`), to read the money of an event's cycles by source (:func:`event_money`); the shell reaches them through :mod:`app.areas` (pages, home
 panel, demo step) and :mod:`app.jobs` (the scheduled jobs in :mod:`app.cycles.jobs`).
 """
 from __future__ import annotations
@@ -11,16 +12,24 @@ from __future__ import annotations
 from flask import Flask
 
 from . import api, views
+from .models.funds import FUND_LEVELS
 from .rules import DAMAGE_CLASSES
 from .service.complaints import hold_household, household_choices, release_holds
+from .service.relief_work import event_money
 from .service.sharing import household_region, household_rows, set_damage_class
 
 #: what the public complaints (app.complaints) and the departments (app.departments) call once
 #: they have checked permission
-__all__ = ["DAMAGE_CLASSES", "hold_household", "household_choices", "household_region", "household_rows",
+__all__ = ["DAMAGE_CLASSES", "FUND_LEVELS", "event_money", "hold_household", "household_choices", "household_region", "household_rows",
            "register", "release_holds", "set_damage_class"]
 
 
 def register(app: Flask) -> None:
+    from ..rosters import when_status_changes
+    from . import condolence_views
+    from .service.condolence import on_casualty_change
+
+    when_status_changes(on_casualty_change)  # a person recorded dead found alive
     app.register_blueprint(views.bp)
+    app.register_blueprint(condolence_views.bp)
     app.register_blueprint(api.bp, name="cycles_api")

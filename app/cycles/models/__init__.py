@@ -8,6 +8,7 @@ whose status is final refuses every change.
 """
 from __future__ import annotations
 
+from .condolence import CLAIM_STATUSES, CondolenceClaim
 from .cycles import ACTION_LABELS, CYCLE_MACHINE, STATUS_LABELS, Beneficiary, Cycle
 from .funds import FUND_LEVELS, FundEntry, FundLine, FundSource
 from .households import Household
@@ -18,6 +19,6 @@ from .rolls import Roll, RollEntry
 from .winter import NeedsSubmission
 
 __all__ = ["ACTION_LABELS", "CYCLE_MACHINE", "FUND_LEVELS", "OUTCOMES", "PAYMENT_STATES", "STATUS_LABELS",
-           "BankReturn", "Beneficiary", "PaymentOutcome", "Complaint", "Cycle",
+           "BankReturn", "Beneficiary", "CLAIM_STATUSES", "CondolenceClaim", "PaymentOutcome", "Complaint", "Cycle",
            "FundEntry", "FundLine", "FundSource", "Household", "NeedsSubmission", "Payment", "PaymentRoll",
            "ProgressReport", "PublicNotice", "ReconstructionProject", "Roll", "RollEntry"]
