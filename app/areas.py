@@ -172,11 +172,10 @@ AREAS: tuple[Area, ...] = (
                   # the bank's payment file carries full identity numbers: the finance office only
                   "payment.bank_file": frozenset({"finance"}),
                   "payment.reconcile": frozenset({"finance"})}),
+    # no navigation entry (the bar is full): the event page links to the table
+    # (templates/relief/_event_panel.html); every staff role reads the table, those who
+    # report (officers, coordinators) file their unit's typed-in figures
     Area("relief", _l("救灾工作情况"),
-         nav=(NavEntry("relief.index", _l("救灾工作"), "fa-people-carry-box", "relief_work.view",
-                       _l("救灾工作情况统计快报表：转移安置、资金、物资与救援力量，按单位统计。")),),
-         # every staff role reads the table; those who report (officers, coordinators) file
-         # their unit's typed-in figures
          actions={"relief_work.view": ALL, "relief_work.edit": STAFF | {"officer"}}),
     Area("releases", _l("统一发布"),
          nav=(NavEntry("releases.index", _l("发布"), "fa-bullhorn", "release.view",
@@ -244,7 +243,7 @@ ACTION_LABELS: Mapping[str, str] = {
 }
 
 #: The order of the navigation bar (by endpoint), which is not the order of registration.
-NAV_ORDER = ("reports.events", "rosters.index", "relief.index", "dashboard.index", "forecast.index", "responses.plans", "depots.index", "cycles.index",
+NAV_ORDER = ("reports.events", "rosters.index", "dashboard.index", "forecast.index", "responses.plans", "depots.index", "cycles.index",
              "releases.index", "complaints.index", "departments.index",
              "regions.browse", "auth.users", "audit.index", "auth.account")
 

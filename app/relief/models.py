@@ -19,7 +19,7 @@ TYPED = (
     ("rescuers", "投入救援人员", "人次"),
     ("rescue_vehicles", "出动救援车辆", "辆次"),
     ("boats", "出动舟艇", "艘次"),
-    ("aircraft", "出动直升机等航空器", "架次"),
+    ("aircraft", "出动航空器", "架次"),
     ("equipment", "投入大型救援装备", "台套"),
     ("shelters_opened", "启用应急避难场所", "处"),
     ("centralised_relocated", "集中安置人口", "人"),

@@ -37,6 +37,8 @@ def table_page(user, event_id: int, region_code=None) -> dict:
     return {**table, "fund_levels": sources.FUND_LEVELS, "typed": TYPED, "typed_fields": TYPED_FIELDS, "editable": editable,
             "standing": {row["region_code"]: standing[row["region_code"]].figures
                          for row in editable if row["region_code"] in standing},
+            "standing_note": standing[editable[0]["region_code"]].note
+            if editable and editable[0]["region_code"] in standing else "",
             "may_edit": bool(editable) and can(user, "relief_work.edit")}
 
 
