@@ -170,6 +170,8 @@ AREAS: tuple[Area, ...] = (
                   "household.edit": STAFF | {"officer"},
                   "household.view_id_number": frozenset({"admin", "coordinator"}),
                   "payment.manage": STAFF,
+                  # 抚慰金: the county turns the roster's dead into condolence lines
+                  "condolence.generate": STAFF,
                   # the bank's payment file carries full identity numbers: the finance office only
                   "payment.bank_file": frozenset({"finance"}),
                   "payment.reconcile": frozenset({"finance"}),
@@ -191,6 +193,11 @@ AREAS: tuple[Area, ...] = (
                   "distribution.manage": STAFF | {"officer"},
                   "distribution.handout": STAFF | {"officer"},
                   "distribution.round": STAFF}),
+    # no navigation entry (the bar is full): the event page links to the table
+    # (templates/relief/_event_panel.html); every staff role reads the table, those who
+    # report (officers, coordinators) file their unit's typed-in figures
+    Area("relief", _l("救灾工作情况"),
+         actions={"relief_work.view": ALL, "relief_work.edit": STAFF | {"officer"}}),
     Area("releases", _l("统一发布"),
          nav=(NavEntry("releases.index", _l("发布"), "fa-bullhorn", "release.view",
                        _l("灾情统一发布：起草、预览、审核、更正；公众页面、订阅源与 CAP 预警。")),),
@@ -244,6 +251,8 @@ ACTION_LABELS: Mapping[str, str] = {
     "payment.manage": "管理救助资金发放",
     "cycle.village_review": "办理村级民主评议", "cycle.township_review": "办理乡镇审核",
     "cycle.county_approve": "办理县级审批", "reconstruction.check": "逐户核查倒损住房",
+    "condolence.generate": "从名册生成抚慰金发放对象",
+    "relief_work.view": "查看救灾工作情况统计快报表", "relief_work.edit": "填报救灾工作情况",
     "dashboard.view": "查看灾情地图",
     "casualty.view": "查看死亡失踪人口与倒损住房名册", "casualty.edit": "登记名册",
     "casualty.view_id_number": "查看名册中的完整身份证号码", "casualty.verify": "核查失踪人员", "report.review": "审核或退回下级报告",

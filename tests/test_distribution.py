@@ -69,6 +69,21 @@ def test_hand_out_records_who_what_when_and_the_signature(app, client, setup, cl
     assert ledger_problems(app, setup["point_id"]) == []
 
 
+def test_what_was_handed_out_is_summed_for_the_relief_work_table(app, client, setup, clerk):
+    from app.distribution import handed_out_by_item
+
+    first, second = setup["households"][:2]
+    assert hand(client, clerk, setup["point_id"], first,
+                [{"item": "quilt", "quantity": 2}, {"item": "tent", "quantity": 1}]).status_code == 201
+    assert hand(client, clerk, setup["point_id"], second, [{"item": "quilt", "quantity": 3}]).status_code == 201
+    with app.app_context():
+        event = setup["event_id"]
+        assert handed_out_by_item(event, TOWNSHIP) == {"quilt": 5, "tent": 1}
+        assert handed_out_by_item(event, VILLAGE) == {"quilt": 5, "tent": 1}
+        assert handed_out_by_item(event, "140106") == {}  # another county: none of these points
+        assert handed_out_by_item(event + 1, TOWNSHIP) == {}
+
+
 def test_the_same_item_twice_in_one_event_is_refused_until_a_second_round(app, client, auth, setup, clerk):
     household = setup["households"][0]
     assert hand(client, clerk, setup["point_id"], household).status_code == 201

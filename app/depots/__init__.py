@@ -8,7 +8,8 @@ permission themselves (the dashboard checks ``dashboard.view``; ``needs_allocati
 an allocation for estimated figures, after the forecast area checked ``forecast.view``); this area's own pages and API
 use the variants that take the user (``items_for`` …, in :mod:`.service`). The distribution
 points (:mod:`app.distribution`) take in received dispatches and return what they did not hand
-out through ``received_dispatch``, ``received_dispatches`` and ``return_to_depot``.
+out through ``received_dispatch``, ``received_dispatches`` and ``return_to_depot``; ``event_goods``
+(goods dispatched and signed for, by item) is for the relief-work table (:mod:`app.relief`).
 """
 from __future__ import annotations
 
@@ -18,8 +19,9 @@ from . import api, cli, views
 from .models import TIERS, Item
 from .service import PLAN_FIELDS, depot_stock_table, dispatches_in_transit, list_items, needs_allocation
 from .service.handover import received_dispatch, received_dispatches, return_to_depot
+from .service.relief_work import event_goods
 
-__all__ = ['Item', 'PLAN_FIELDS', 'TIERS', 'depot_stock_table', 'dispatches_in_transit', 'list_items',
+__all__ = ['Item', 'PLAN_FIELDS', 'TIERS', 'depot_stock_table', 'dispatches_in_transit', 'event_goods', 'list_items',
            'needs_allocation', 'received_dispatch', 'received_dispatches', 'register', 'return_to_depot']
 
 

@@ -2,13 +2,16 @@
 distribution point (a village or a shelter), handed to households of the registry or to people
 registered on the spot, each hand-out signed for (a signature drawn on the phone, or a photo);
 what was not handed out goes back to its depot. A point's stock is an append-only ledger like a
-depot's, each line naming the dispatch its units came with. No other area reads this one.
+depot's, each line naming the dispatch its units came with. The relief-work table
+(:mod:`app.relief`) reads what was handed out through :func:`handed_out_by_item`.
 """
 from __future__ import annotations
 
 from flask import Flask
 
-__all__ = ["register"]
+from .service.totals import handed_out_by_item
+
+__all__ = ["handed_out_by_item", "register"]
 
 
 def register(app: Flask) -> None:

@@ -5,7 +5,8 @@ report (审核/退回), as ``domain.md`` §3a has it.
 
 Other areas read the tables and counts named in ``__all__`` (the condolence payment reads the
 roster of the dead; the 公安 department account checks the missing through
-:func:`missing_persons` and :func:`verify_missing`); its services are in :mod:`app.rosters.service`.
+:func:`missing_persons` and :func:`verify_missing`; the cycles hear of status changes through
+:func:`when_status_changes`); its services are in :mod:`app.rosters.service`.
 """
 from __future__ import annotations
 
@@ -13,10 +14,11 @@ from flask import Flask
 
 from .models import Casualty, DamagedHouse, ReportReview
 from .service import roster_counts
+from .service.casualties import when_status_changes
 from .service.verification import OUTCOMES, VERIFY_FIELDS, missing_persons, verify_missing
 
 __all__ = ["Casualty", "DamagedHouse", "OUTCOMES", "ReportReview", "VERIFY_FIELDS", "missing_persons", "register",
-           "roster_counts", "verify_missing"]
+           "roster_counts", "verify_missing", "when_status_changes"]
 
 
 def register(app: Flask) -> None:

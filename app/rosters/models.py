@@ -27,13 +27,16 @@ from ..types import JSONType, UTCDateTime
 SEXES = {"male": "男", "female": "女"}
 #: 死亡 / 失踪, and 失踪后生还 (counted in neither).
 CASUALTY_STATUSES = {"dead": "死亡", "missing": "失踪", "found_alive": "失踪后生还"}
-#: A missing person found dead or alive (找到遗体 / 生还): each change records why.
+#: A missing person found dead or alive (找到遗体 / 生还), or a person recorded dead found alive:
+#: each change records why.
 CASUALTY_MACHINE = StateMachine(
     "因灾死亡失踪人员",
-    {("missing", "found_dead"): "dead", ("missing", "found_alive"): "found_alive"},
+    {("missing", "found_dead"): "dead", ("missing", "found_alive"): "found_alive",
+     # a death recorded in error: the person is alive (cancels an unpaid condolence line)
+     ("dead", "death_disproved"): "found_alive"},
     labels=CASUALTY_STATUSES,
 )
-CHANGE_LABELS = {"found_dead": "确认死亡", "found_alive": "生还"}
+CHANGE_LABELS = {"found_dead": "确认死亡", "found_alive": "生还", "death_disproved": "死亡登记有误，人员生还"}
 #: 倒塌 / 严重损坏 / 一般损坏, with the report's indicators they count towards.
 DAMAGE_CLASSES = {"collapsed": "倒塌", "severe": "严重损坏", "general": "一般损坏"}
 DAMAGE_FIGURES = {"collapsed": ("collapsed_households", "collapsed_rooms"),

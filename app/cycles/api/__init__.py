@@ -10,7 +10,7 @@ document). Identity numbers and bank accounts are masked unless the caller may s
 """
 from __future__ import annotations
 
-from . import cycles, funds, households, payments, reconstruction, rolls, winter  # noqa: F401 (routes)
+from . import condolence, cycles, funds, households, payments, reconstruction, rolls, winter  # noqa: F401 (routes)
 from .common import bp
 
 __all__ = ["bp"]

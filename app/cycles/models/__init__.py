@@ -8,6 +8,7 @@ whose status is final refuses every change.
 """
 from __future__ import annotations
 
+from .condolence import CLAIM_STATUSES, CondolenceClaim
 from .cycles import ACTION_LABELS, CYCLE_MACHINE, STATUS_LABELS, Beneficiary, Cycle, action_permission
 from .funds import FUND_LEVELS, FundEntry, FundLine, FundSource
 from .households import Household
@@ -19,6 +20,6 @@ from .winter import NeedsSubmission
 
 __all__ = ["ACTION_LABELS", "CYCLE_MACHINE", "FUND_LEVELS", "OUTCOMES", "PAYMENT_STATES", "ROLL_OPEN",
            "ROLL_STATUS_LABELS", "STATUS_LABELS", "HouseCheck", "HouseCheckPhoto", "RollStep", "action_permission",
-           "BankReturn", "Beneficiary", "PaymentOutcome", "Complaint", "Cycle",
+           "BankReturn", "Beneficiary", "CLAIM_STATUSES", "CondolenceClaim", "PaymentOutcome", "Complaint", "Cycle",
            "FundEntry", "FundLine", "FundSource", "Household", "NeedsSubmission", "Payment", "PaymentRoll",
            "ProgressReport", "PublicNotice", "ReconstructionProject", "Roll", "RollEntry"]

@@ -41,11 +41,20 @@ CASUALTY_FIELDS = {
     "status": Field("str", choices=("dead", "missing"), description="dead 死亡 | missing 失踪"),
 }
 STATUS_FIELDS = {
-    "action": Field("str", choices=tuple(CHANGE_LABELS), description="found_dead 确认死亡 | found_alive 生还"),
+    "action": Field("str", choices=tuple(CHANGE_LABELS), description="found_dead 确认死亡 | found_alive 生还（失踪人员）| death_disproved 死亡登记有误，人员生还"),
     "reason": Field("str", max_length=2000, multiline=True, description="变更原因（必填）"),
 }
 #: The roster page lists at most this many people of a unit (the API pages through all).
 PAGE_ROWS = 300
+#: Called as ``listener(user, row, before, after)`` inside the transaction of each status change
+#: (the cycles cancel an unpaid condolence line when a person is found alive).
+_STATUS_LISTENERS: list = []
+
+
+def when_status_changes(listener) -> None:
+    """Register ``listener`` for every status change of a roster row (once per listener)."""
+    if listener not in _STATUS_LISTENERS:
+        _STATUS_LISTENERS.append(listener)
 
 
 def local_today() -> date:
@@ -148,6 +157,8 @@ def change_status(user, casualty_id: int, data: Any) -> Casualty:
                                   changed_by=user.username, changed_at=utcnow()))
     audit.record(user, f"casualty.{values['action']}", "casualty", row.id, region_code=row.region_code,
                  before={"status": before}, after={"status": after, "reason": values["reason"].strip()})
+    for listener in _STATUS_LISTENERS:
+        listener(user, row, before, after)
     db.session.commit()
     return row
 
