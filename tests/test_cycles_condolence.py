@@ -9,7 +9,7 @@ import time_machine
 from sqlalchemy import select
 
 from app.cycles import idcard
-from tests.test_cycles_support import at, make_event, make_fund, post, run_due, walk_to_notice
+from tests.test_cycles_support import approve_cycle, at, make_event, make_fund, post, run_due, walk_to_notice
 
 COUNTY, TOWN, VILLAGE = "140105", "140105001", "140105001200"
 _numbers = iter(range(1, 999))
@@ -156,7 +156,7 @@ def test_found_alive_after_the_notice_holds_the_household(client, world):
         walk_to_notice(client, world["county"], world["cycle"], propose=False)
         assert disprove(client, world, "a").status_code == 200
     with time_machine.travel(at("2025-08-20 09:00"), tick=False):
-        refused = post(client, world["county"], f"/cycles/{world['cycle']}/transitions", {"action": "approve"}, 409)
+        refused = approve_cycle(client, world["county"], world['cycle'], 409)
     assert "投诉" in refused.get_json()["detail"]
     assert state(client, world)["claims"][0]["status"] == "cancelled"
 
@@ -172,7 +172,7 @@ def test_paid_once_and_a_paid_line_is_kept_and_flagged(app, client, world, runne
         generate(client, world, line(world, "a", village_code=VILLAGE), line(world, "b"))
         walk_to_notice(client, world["county"], world["cycle"], propose=False)
     with time_machine.travel(at("2025-08-09 09:00"), tick=False):
-        post(client, world["county"], f"/cycles/{world['cycle']}/transitions", {"action": "approve"}, 200)
+        approve_cycle(client, world["county"], world['cycle'], 200)
         post(client, world["county"], f"/cycles/{world['cycle']}/transitions", {"action": "disburse"}, 200)
     with time_machine.travel(at("2025-08-10 07:00"), tick=False):
         run_due(runner, at("2025-08-10 07:00"), "cycles.rolls")

@@ -163,7 +163,7 @@ def test_goods_dispatched_signed_for_and_handed_out_by_item(app, client, auth, w
 # --- computed from the cycles -----------------------------------------------------------------
 
 def test_money_received_and_paid_by_source(app, client, auth, runner):
-    from tests.test_cycles_support import at, make_event, make_fund, make_household, post, run_due, walk_to_notice
+    from tests.test_cycles_support import approve_cycle, at, make_event, make_fund, make_household, post, run_due, walk_to_notice
 
     event = make_event(app, stabilised=at("2025-07-31 18:00"))
     make_household(app, head_name="王小明", members=4, damage_class="collapsed", no_housing=True)
@@ -176,7 +176,7 @@ def test_money_received_and_paid_by_source(app, client, auth, runner):
                                                   "starts_on": "2025-08-01", "fund_line_id": line}, 201).get_json()["id"]
         walk_to_notice(client, headers, cycle)
     with time_machine.travel(at("2025-08-08 09:00"), tick=False):
-        post(client, headers, f"/cycles/{cycle}/transitions", {"action": "approve"}, 200)
+        approve_cycle(client, headers, cycle, 200)
         before = client.get(f"/api/v1/events/{event}/relief-work?region_code={COUNTY}", headers=headers).get_json()
         post(client, headers, f"/cycles/{cycle}/transitions", {"action": "disburse"}, 200)
     assert row(before, COUNTY)["money"] == {"received": {"central": 50000.0}, "paid": {},
