@@ -84,7 +84,7 @@ def depot_page(user, depot_code: str) -> dict:
     return {"depot": depot, "region": db.session.get(Region, depot.region_code), "stock": levels(depot.code),
             "dispatches": dispatches, "actions": depot_actions(user, depot), "tiers": TIERS, "today": today(),
             "item_choices": item_choices(), "area": area_check(depot),
-            "owed": [obligation_dict(r) for r in owed]}
+            "owed": [obligation_dict(r) for r in owed], "item_names": {i.code: i.name for i in list_items()}}
 
 
 def ledger_page(user, depot_code: str, item: str | None = None, page_no: int = 1) -> dict:
