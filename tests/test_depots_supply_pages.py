@@ -68,6 +68,7 @@ def test_replenish_from_the_page_with_a_depot_picked(app, client, auth):
     auth.login("coordinator", "140000", username="prov")
     page = client.get("/depots/replenishments").get_data(as_text=True)
     assert '<option value="PROV2">' in page and 'name="qty-tent"' in page and 'value="40"' in page
+    assert '<option value="CENTRAL">' not in page  # the central depots are not the province's own
     token = _csrf(client, "/depots/replenishments")
     too_many = client.post("/depots/replenishments/1/replenish",
                            data={"csrf_token": token, "from_depot": "PROV2", "qty-tent": "41"}, follow_redirects=True)

@@ -362,7 +362,7 @@ class SupplyRequestLine(db.Model):
 
 
 #: What a level did with a supply request, as its requester reads it.
-STEP_ACTIONS = {"raise": "提出申请", "fill": "本级调拨", "forward": "转报上级", "reject": "不予调拨",
+STEP_ACTIONS = {"raise": "发起申请", "fill": "本级调拨", "forward": "转报上级", "reject": "不予调拨",
                 "complete": "已全部满足", "reopen": "重新待调拨"}
 
 

@@ -174,7 +174,7 @@ def owing_depots(obligation: Replenishment) -> list[Depot]:
     if obligation.owed_by == codes.NATIONAL:
         stmt = stmt.where(Depot.tier == "central")
     else:
-        stmt = stmt.where(Depot.region_code == obligation.owed_by)
+        stmt = stmt.where(Depot.region_code == obligation.owed_by, Depot.tier != "central")
     return [d for d in db.session.scalars(stmt) if d.code != obligation.depot_code]
 
 
