@@ -96,3 +96,28 @@ def test_rotation_page_in_both_languages(app, client, auth):
     assert 'data-action="rotate"' in page and "W1" in page
     english = client.get("/depots/rotation?horizon_days=30&lang=en").get_data(as_text=True)
     assert "Rotation proposals" in english and "Rotate (use and restock)" in english
+
+
+def test_a_double_submit_never_forwards_twice_nor_replenishes_twice(app, client, auth):
+    from tests.test_depots_api import make_depot
+
+    keeper = _tiers(app, auth)
+    rid = _raise(client, auth)
+    auth.login("coordinator", "140000", username="prov")  # covers the prefecture the request is addressed to
+    url = f"/depots/supply-requests/{rid}"
+    form = {"csrf_token": _csrf(client, url), "level": "140100"}
+    client.post(f"{url}/forward", data=form)
+    again = client.post(f"{url}/forward", data=form, follow_redirects=True).get_data(as_text=True)
+    assert "未再转报" in again
+    assert _ok(client.get(f"{API}/supply-requests/{rid}", headers=auth.token("coordinator", "140000",
+                                                                              username="prov")))["to_central"] is False
+
+    make_depot(app, "PROV2", region="140000", tier="provincial", lon=112.55, lat=37.87, stock={"tent": 100})
+    _draw(app, client, auth, keeper)
+    token = _csrf(client, "/depots/replenishments")
+    body = {"csrf_token": token, "from_depot": "PROV2", "qty-tent": "10", "seen": "0"}
+    client.post("/depots/replenishments/1/replenish", data=body)
+    twice = client.post("/depots/replenishments/1/replenish", data=body, follow_redirects=True).get_data(as_text=True)
+    assert "未再生成" in twice
+    owed = _ok(client.get(f"{API}/replenishments/1", headers=auth.token("coordinator", "140000", username="prov")))
+    assert len(owed["dispatch_ids"]) == 1 and owed["lines"][0]["in_transit"] == 10

@@ -41,7 +41,9 @@ from .levels import depot_stock_table
 
 REPLENISH_FIELDS = {"from_depot": DEPOT,
                     "lines": lines_field(LINE, "[{item, quantity}]；省略时回补全部尚欠数量", required=False),
-                    "note": NOTE}
+                    "note": NOTE,
+                    "seen": Field("int", required=False, min=0,
+                                  description="页面所示的回补调拨单数；已有新的回补调拨单时 409（重复提交不会回补两次）")}
 MOVING = ("requested", "approved", "shipped")
 #: Horizons the rotation page offers (days before expiry).
 HORIZONS = (30, 60, 90, 180, 365)
@@ -187,6 +189,8 @@ def replenish(user, obligation_id: int, data) -> Dispatch:
     if obligation.status != "open":
         raise Conflict(f"回补 #{obligation.id} {REPLENISHMENT_MACHINE.labels.get(obligation.status)}，无需再回补。")
     values, errors = validate(REPLENISH_FIELDS, data)
+    if values["seen"] is not None and values["seen"] != len(obligation.dispatches):
+        raise Conflict(f"回补 #{obligation.id} 已有新的回补调拨单（可能是重复提交），未再生成。")
     source = known_depot(values["from_depot"], "from_depot", errors)
     if source is not None and source.code not in {d.code for d in owing_depots(obligation)}:
         errors.append({"field": "from_depot", "message": "只能从回补责任级别本级的物资库调出"})

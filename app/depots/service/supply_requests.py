@@ -41,7 +41,9 @@ FILL_LINES_MESSAGE = "至少需要一行（物资库、物资、数量）"
 FILL_FIELDS = {"lines": lines_field(FILL_LINE, "[{from_depot, item, quantity}]", message=FILL_LINES_MESSAGE),
                "note": NOTE}
 REJECT_FIELDS = {"reason": Field("str", max_length=4000, multiline=True)}
-FORWARD_FIELDS = {"note": NOTE}
+FORWARD_FIELDS = {"note": NOTE,
+                  "level": Field("str", required=False, max_length=12,
+                                 description="转报的级别（页面所示的当前受理级别）；已不是该级别时 409，重复提交不会再转报一次")}
 #: What the requester's page and notifications call the central level.
 CENTRAL = "中央"
 
@@ -254,6 +256,9 @@ def forward_supply_request(user, request_id: int, data) -> SupplyRequest:
     SUPPLY_REQUEST_MACHINE.next_state(request.status, "forward")
     values, errors = validate(FORWARD_FIELDS, data)
     raise_if(errors)
+    if values["level"] and values["level"] != request.addressee_code:
+        raise Conflict(f"物资申请 #{request.id} 已由{level_name(values['level'])}转报{level_name(request.addressee_code)}，"
+                       "未再转报。")
     target = _next_level(request)
     if target is None:
         raise Conflict(f"物资申请 #{request.id} 已在中央级，无法再转报。")
