@@ -313,7 +313,7 @@ def replenish(obligation_id: int):
 @doc("临近过期批次的轮换建议：调往尚缺该物资的物资申请（就近）、轮换或核销", tag=TAG,
      query={"region_code": "区划（含下级），默认本人辖区", "depot": "只看一个物资库",
             "horizon_days": "距过期天数以内（默认 90）"},
-     schema=list_of("RotationProposal"))
+     responses={200: "轮换建议", 404: "物资库不存在", 422: "参数有误"}, schema=list_of("RotationProposal"))
 def rotation_proposals():
     from ..validation import Field
 
