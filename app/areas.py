@@ -151,6 +151,10 @@ AREAS: tuple[Area, ...] = (
                   "dispatch.cancel": STAFF | {"depot_manager"},
                   "supply_request.raise": STAFF | {"depot_manager"},
                   "supply_request.fill": STAFF,
+                  # 转报上级: the addressed level sends what it cannot fill to the next level up
+                  "supply_request.forward": STAFF,
+                  # 回补: the level that drew on a lower level's depot sends the goods back
+                  "replenishment.make": STAFF,
                   "allocation.accept": STAFF | {"depot_manager"}},
          anywhere=frozenset({"item.view", "depot.view"}),
          depot_bound=frozenset({"stock.receive", "stock.adjust", "dispatch.approve", "dispatch.ship",
@@ -245,7 +249,8 @@ ACTION_LABELS: Mapping[str, str] = {
     "stock.configure": "设置保底储备和需求定额", "dispatch.request": "申请调拨",
     "dispatch.approve": "审批调拨单", "dispatch.ship": "调拨发货", "dispatch.receive": "签收调拨物资",
     "dispatch.cancel": "撤销调拨单", "supply_request.raise": "提出物资申请",
-    "supply_request.fill": "受理物资申请",
+    "supply_request.fill": "受理物资申请", "supply_request.forward": "转报上级物资申请",
+    "replenishment.make": "回补下级物资库",
     "cycle.view": "查看救助周期", "cycle.manage": "管理救助周期", "household.view": "查看受灾户",
     "household.edit": "登记受灾户", "household.view_id_number": "查看完整身份证号码",
     "payment.manage": "管理救助资金发放",

@@ -263,6 +263,12 @@ BENCHES: tuple[Bench, ...] = (
                baseline="greedy_total_distance_quantity", target=Target("<=baseline", text="≤ greedy")),
         Figure("unmet units", "lp_unmet", baseline="greedy_unmet", target=Target("<=baseline", text="≤ greedy")),
     )),
+    Bench("allocation_page", "allocation_page.py", timeout=240, what="the allocation page", figures=(
+        Figure("allocation page, 2,000 affected villages × 130 depots (median of 3)", "page_seconds",
+               baseline="plan_seconds", baseline_label="plan alone (service call)",
+               target=Target("<", 3.0, "< 3 s"), fmt=seconds),
+        Figure("allocation page size", "page_bytes", fmt=megabytes),
+    )),
     Bench("reports", "reports.py", timeout=420, what="report ingest through gunicorn", figures=(
         Figure("ingest on PostgreSQL, reports/s", _run("postgresql", "served.per_second"),
                baseline=_run("postgresql", "baseline_raw_insert.per_second"), baseline_label="raw INSERT",

@@ -68,3 +68,22 @@ __all__ = [
     "greedy_allocate", "items_by_code", "lot_balances", "norms_from_config", "post", "prefix_contains",
     "replay", "reverse", "tier_rank",
 ]
+from stockpile._supply import (
+    AREA_BANDS,
+    ROTATION_HORIZON_DAYS,
+    AreaBand,
+    AreaCheck,
+    RotationProposal,
+    Settlement,
+    StockLot,
+    Want,
+    area_standard,
+    creates_obligation,
+    rotation_proposals,
+    settle,
+)
+
+__all__ += [
+    "AREA_BANDS", "ROTATION_HORIZON_DAYS", "AreaBand", "AreaCheck", "RotationProposal", "Settlement", "StockLot",
+    "Want", "area_standard", "creates_obligation", "rotation_proposals", "settle",
+]

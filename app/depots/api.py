@@ -264,9 +264,65 @@ def fill_request(request_id: int):
     return created(service.fill_supply_request(api_user(), request_id, _body()).to_dict())
 
 
+@bp.post("/supply-requests/<int:request_id>/forward")
+@idempotent
+@doc("转报上级：本级无法满足的部分报下一级（市 → 省 → 中央）；已调拨的保留，申请人可见每一步", tag=TAG,
+     body=service.FORWARD_FIELDS,
+     responses={200: "申请（受理级别已上移）", 403: "无权", 404: "不存在", 409: "已在中央级、已无尚缺或状态不符"},
+     schema="SupplyRequest")
+def forward_request(request_id: int):
+    return jsonify(service.forward_supply_request(api_user(), request_id, _body(optional=True)).to_dict())
+
+
 @bp.post("/supply-requests/<int:request_id>/reject")
 @idempotent
 @doc("不予调拨（须说明理由）", tag=TAG, body=service.REJECT_FIELDS,
      responses={200: "申请", 403: "无权", 404: "不存在", 409: "状态不符", 422: "输入有误"}, schema="SupplyRequest")
 def reject_request(request_id: int):
     return jsonify(service.reject_supply_request(api_user(), request_id, _body()).to_dict())
+
+
+# --- replenishment (回补), rotation (轮换), area standard (建标121-2009) ------------------------------
+
+@bp.get("/replenishments")
+@doc("回补责任列表（分页）：上级动用下级物资库库存后应回补的数量，直至签收", tag=TAG,
+     query={"status": "状态 open|settled|cancelled", "depot": "被动用的物资库", "limit": "每页条数", "offset": "偏移"},
+     schema=page_of("Replenishment"))
+def list_replenishments():
+    stmt = service.replenishments_for(api_user(), status=request.args.get("status"), depot=request.args.get("depot"))
+    return jsonify(page(stmt, service.obligation_dict))
+
+
+@bp.get("/replenishments/<int:obligation_id>")
+@doc("回补责任详情", tag=TAG, responses={200: "回补", 403: "不在管辖范围内", 404: "不存在"}, schema="Replenishment")
+def get_replenishment(obligation_id: int):
+    return jsonify(service.obligation_dict(service.replenishment_for(api_user(), obligation_id)))
+
+
+@bp.post("/replenishments/<int:obligation_id>/replenish")
+@idempotent
+@doc("回补：从回补责任级别本级的物资库向被动用的物资库调拨（生成调拨单，照常审批、发运、签收）", tag=TAG,
+     body=service.REPLENISH_FIELDS,
+     responses={201: "调拨单（requested）", 403: "无权", 404: "不存在", 409: "已回补或已撤销", 422: "输入有误"},
+     schema="Dispatch")
+def replenish(obligation_id: int):
+    return created(service.dispatch_detail(service.replenish(api_user(), obligation_id, _body(optional=True))))
+
+
+@bp.get("/rotation-proposals")
+@doc("临近过期批次的轮换建议：调往尚缺该物资的物资申请（就近）、轮换或核销", tag=TAG,
+     query={"region_code": "区划（含下级），默认本人辖区", "depot": "只看一个物资库",
+            "horizon_days": "距过期天数以内（默认 90）"},
+     responses={200: "轮换建议", 404: "物资库不存在", 422: "参数有误"}, schema=list_of("RotationProposal"))
+def rotation_proposals():
+    from ..validation import Field
+
+    horizon = int_arg("horizon_days", Field("int", required=False, min=0, max=3650))
+    return jsonify(service.rotation_proposals(api_user(), horizon, code_arg(), request.args.get("depot") or None))
+
+
+@bp.get("/depots/<code>/area-standard")
+@doc("物资库建筑面积对照《救灾物资储备库建设标准》（建标121-2009）", tag=TAG,
+     responses={200: "对照结果", 404: "不存在"}, schema="AreaStandard")
+def area_standard(code: str):
+    return jsonify(service.area_standard_for(api_user(), code))

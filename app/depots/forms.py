@@ -76,6 +76,14 @@ class RejectForm(FlaskForm):
     reason = TextAreaField("不予调拨的理由")
 
 
+class ReplenishForm(FlaskForm):
+    """Sending goods back to a depot a higher level drew on (回补): from which depot, how many
+    of each item (``qty-<item>``), a note."""
+
+    from_depot = SelectField("回补调出库", choices=[], validate_choice=False)
+    note = StringField("说明")
+
+
 def unprefixed(form, prefix: str) -> MultiDict:
     """The inputs of one form of a page that holds several (``r-item`` → ``item``)."""
     head = f"{prefix}-"

@@ -22,7 +22,7 @@ from ..auth import User
 from ..extensions import db
 from ..models_common import make_append_only, utcnow
 from ..statemachine import StateMachine
-from ..types import UTCDateTime
+from ..types import JSONType, UTCDateTime
 
 TIERS = {"central": "中央", "provincial": "省级", "prefecture": "市级", "county": "县级",
          "township": "乡镇级"}
@@ -50,10 +50,13 @@ DISPATCH_MACHINE = StateMachine(
 
 #: 申请 status: open (待处理) → in_progress (调拨中) → filled (已满足); open or in_progress →
 #: rejected (不予调拨, with a reason); a filled request reopens when one of its dispatches is
-#: cancelled.
+#: cancelled. ``forward`` (转报上级) sends what is still short to the next level up (prefecture →
+#: province → central) and keeps the state: the addressed level changes, each step is kept in
+#: :class:`SupplyRequestStep`.
 SUPPLY_REQUEST_MACHINE = StateMachine(
     "物资申请",
     {("open", "fill"): "in_progress", ("in_progress", "fill"): "in_progress",
+     ("open", "forward"): "open", ("in_progress", "forward"): "in_progress",
      ("in_progress", "complete"): "filled", ("filled", "reopen"): "in_progress",
      ("open", "reject"): "rejected", ("in_progress", "reject"): "rejected"},
     labels={"open": "待处理", "in_progress": "调拨中", "filled": "已满足", "rejected": "不予调拨"},
@@ -303,7 +306,12 @@ class SupplyRequest(db.Model):
     closed_by: Mapped[str | None] = mapped_column(String(80))
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     close_reason: Mapped[str | None] = mapped_column(Text)
+    #: Forwarded to the central level (中央): ``to_region_code`` is then the province that
+    #: forwarded it (there is no region row for the nation).
+    to_central: Mapped[bool] = mapped_column(Boolean, default=False)
     lines = relationship("SupplyRequestLine", order_by="SupplyRequestLine.id", lazy="selectin",
+                         cascade="all, delete-orphan")
+    steps = relationship("SupplyRequestStep", order_by="SupplyRequestStep.id", lazy="selectin",
                          cascade="all, delete-orphan")
     dispatches = relationship("Dispatch", order_by="Dispatch.id", lazy="selectin",
                               foreign_keys=[Dispatch.supply_request_id])
@@ -311,6 +319,11 @@ class SupplyRequest(db.Model):
     @property
     def status_label(self) -> str:
         return SUPPLY_REQUEST_MACHINE.labels.get(self.status, self.status)
+
+    @property
+    def addressee_code(self) -> str:
+        """The level that acts on the request now: a region code, ``000000`` for central."""
+        return "000000" if self.to_central else self.to_region_code
 
     def filled(self) -> dict[str, int]:
         """Units of each item in the request's dispatches that were not cancelled."""
@@ -325,7 +338,8 @@ class SupplyRequest(db.Model):
     def to_dict(self) -> dict:
         filled = self.filled()
         return {"id": self.id, "event_id": self.event_id, "from_region_code": self.from_region_code,
-                "to_region_code": self.to_region_code, "to_depot": self.to_depot_code,
+                "to_region_code": self.to_region_code, "to_central": bool(self.to_central),
+                "addressee_code": self.addressee_code, "to_depot": self.to_depot_code,
                 "status": self.status, "status_label": self.status_label, "reason": self.reason,
                 "lines": [{"item": line.item_code, "quantity": line.quantity,
                            "filled": filled.get(line.item_code, 0),
@@ -335,7 +349,7 @@ class SupplyRequest(db.Model):
                 "raised_by": self.raised_by, "raised_at": self.raised_at.isoformat(),
                 "closed_by": self.closed_by,
                 "closed_at": self.closed_at.isoformat() if self.closed_at else None,
-                "close_reason": self.close_reason}
+                "close_reason": self.close_reason, "steps": [step.to_dict() for step in self.steps]}
 
 
 class SupplyRequestLine(db.Model):
@@ -346,3 +360,78 @@ class SupplyRequestLine(db.Model):
     supply_request_id: Mapped[int] = mapped_column(ForeignKey("supply_request.id"))
     item_code: Mapped[str] = mapped_column(ForeignKey("item.code"))
     quantity: Mapped[int] = mapped_column(Integer)
+
+
+#: What a level did with a supply request, as its requester reads it.
+STEP_ACTIONS = {"raise": "发起申请", "fill": "本级调拨", "forward": "转报上级", "reject": "不予调拨",
+                "complete": "已全部满足", "reopen": "重新待调拨"}
+
+
+class SupplyRequestStep(db.Model):
+    """One step of a supply request up the tiers (append-only): who, at which level
+    (``level_code``, ``000000`` for central), did what, with which quantities and note. The
+    requester reads the whole trail on the request's page."""
+
+    __tablename__ = "supply_request_step"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    supply_request_id: Mapped[int] = mapped_column(ForeignKey("supply_request.id"), index=True)
+    action: Mapped[str] = mapped_column(String(12))
+    level_code: Mapped[str] = mapped_column(String(12))
+    to_level_code: Mapped[str | None] = mapped_column(String(12))
+    lines: Mapped[list | None] = mapped_column(JSONType)
+    note: Mapped[str | None] = mapped_column(Text)
+    username: Mapped[str] = mapped_column(String(80))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def action_label(self) -> str:
+        return STEP_ACTIONS.get(self.action, self.action)
+
+    def to_dict(self) -> dict:
+        return {"action": self.action, "action_label": self.action_label, "level_code": self.level_code,
+                "to_level_code": self.to_level_code, "lines": self.lines or [], "note": self.note,
+                "user": self.username, "at": self.at.isoformat()}
+
+
+make_append_only(SupplyRequestStep)
+
+
+#: 回补 status: open (待回补) → settled (已回补); cancelled (已撤销) when the draw is cancelled
+#: before anything was sent back.
+REPLENISHMENT_MACHINE = StateMachine(
+    "回补",
+    {("open", "settle"): "settled", ("open", "cancel"): "cancelled"},
+    labels={"open": "待回补", "settled": "已回补", "cancelled": "已撤销"},
+)
+
+replenishment_dispatch = Table(
+    "replenishment_dispatch", db.metadata,
+    Column("replenishment_id", ForeignKey("replenishment.id"), primary_key=True),
+    Column("dispatch_id", ForeignKey("dispatch.id"), primary_key=True, unique=True),
+)
+
+
+class Replenishment(db.Model):
+    """A replenishment obligation (回补): a higher level (``owed_by``, ``000000`` for central)
+    drew on a lower level's depot through dispatch ``dispatch_id`` and owes the depot what was
+    taken (the dispatch's lines), until dispatches from its own depots into that depot
+    (``dispatches``) are received."""
+
+    __tablename__ = "replenishment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dispatch_id: Mapped[int] = mapped_column(ForeignKey("dispatch.id"), unique=True)
+    depot_code: Mapped[str] = mapped_column(ForeignKey("depot.code"), index=True)
+    owed_by: Mapped[str] = mapped_column(String(12), index=True)
+    status: Mapped[str] = mapped_column(String(12), default="open", index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    draw = relationship("Dispatch", foreign_keys=[dispatch_id], lazy="selectin")
+    depot = relationship("Depot", foreign_keys=[depot_code], lazy="selectin")
+    dispatches = relationship("Dispatch", secondary=replenishment_dispatch, order_by="Dispatch.id",
+                              lazy="selectin")
+
+    @property
+    def status_label(self) -> str:
+        return REPLENISHMENT_MACHINE.labels.get(self.status, self.status)

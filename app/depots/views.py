@@ -256,3 +256,38 @@ def reject(request_id: int):
     return perform(lambda: service.reject_supply_request(current_user, request_id, request.form),
                    "已作不予调拨处理，已通知申请人。", url_for("depots.supply_request_page", request_id=request_id),
                    form=forms.RejectForm(), refusals=REFUSED)
+
+
+@bp.post("/supply-requests/<int:request_id>/forward")
+@login_required
+def forward(request_id: int):
+    return perform(lambda: service.forward_supply_request(current_user, request_id, request.form),
+                   lambda made: f"已转报{service.level_name(made.addressee_code)}，已通知该级协调员和申请人。",
+                   url_for("depots.supply_request_page", request_id=request_id), form=forms.ActionForm(),
+                   refusals=REFUSED)
+
+
+# --- replenishment (回补) and rotation (轮换) ------------------------------------------------------
+
+@bp.get("/replenishments")
+@login_required
+def replenishments():
+    return render_template("depots/replenishments.html", form=forms.ActionForm(),
+                           **service.replenishments_page(current_user, request.args.get("status") or None))
+
+
+@bp.post("/replenishments/<int:obligation_id>/replenish")
+@login_required
+def replenish(obligation_id: int):
+    lines = forms.quantity_lines(request.form)
+    body = forms.with_lines(request.form, service.REPLENISH_FIELDS, lines) if lines else request.form
+    return perform(lambda: service.replenish(current_user, obligation_id, body),
+                   lambda made: f"已生成回补调拨单 #{made.id}，等待物资库审批。",
+                   url_for("depots.replenishments"), form=forms.ReplenishForm(), refusals=REFUSED)
+
+
+@bp.get("/rotation")
+@login_required
+def rotation():
+    horizon = int_arg("horizon_days", Field("int", required=False, min=0, max=3650))
+    return render_template("depots/rotation.html", **service.rotation_page(current_user, horizon))

@@ -2,7 +2,7 @@
 and the condolence lines (抚慰金) made from the roster of the dead, one standing line per person
 
 Revision ID: 0016_relief_work
-Revises: 0012_distribution
+Revises: 0015_distribution
 Create Date: 2026-12-07 14:42:44.928165
 
 """
@@ -14,7 +14,7 @@ from app.migration_support import append_only
 from sqlalchemy.dialects import postgresql
 
 revision = '0016_relief_work'
-down_revision = '0012_distribution'
+down_revision = '0015_distribution'
 branch_labels = None
 depends_on = None
 

@@ -33,9 +33,12 @@ from .screens import (depot_index, depot_page, dispatch_list, dispatch_page, hom
                       supply_request_list, supply_request_page)
 from .stock import (ADJUSTMENT_FIELDS, RECEIPT_FIELDS, WRITEOFF_FIELDS, post_adjustment, post_receipt,
                     post_writeoff, receive_stock)
-from .supply_requests import (FILL_FIELDS, REJECT_FIELDS, SUPPLY_FIELDS, fill_supply_request,
-                              raise_supply_request, reject_supply_request, supply_request_for,
-                              supply_requests_for)
+from .supply_requests import (FILL_FIELDS, FORWARD_FIELDS, REJECT_FIELDS, SUPPLY_FIELDS, fill_supply_request,
+                              forward_supply_request, level_name, raise_supply_request, reject_supply_request,
+                              supply_request_for, supply_requests_for)
+from .replenishment import (AREA_VERDICTS, HORIZONS, REPLENISH_FIELDS, ROTATION_ACTIONS, area_check,
+                            area_standard_for, obligation_dict, replenish, replenishment_for, replenishments_for,
+                            replenishments_page, rotation_page, rotation_proposals)
 from .warnings import stock_warnings
 
 __all__ = [
@@ -54,4 +57,7 @@ __all__ = [
     "remove_manager", "set_norms", "set_reserve", "ship_dispatch", "stock_levels", "stock_warnings",
     "supply_request_for", "supply_request_list", "supply_request_page", "supply_requests_for", "today",
     "update_depot",
+    "AREA_VERDICTS", "FORWARD_FIELDS", "HORIZONS", "REPLENISH_FIELDS", "ROTATION_ACTIONS", "area_check",
+    "area_standard_for", "forward_supply_request", "level_name", "obligation_dict", "replenish",
+    "replenishment_for", "replenishments_for", "replenishments_page", "rotation_page", "rotation_proposals",
 ]

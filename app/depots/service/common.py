@@ -18,7 +18,7 @@ from ...database import lock_for_update
 from ...errors import Forbidden, Invalid, NotFound
 from ...extensions import db
 from ...permissions import Target, require
-from ..models import Depot, Dispatch, SupplyRequest
+from ..models import Depot, Dispatch, Replenishment, SupplyRequest
 
 #: Dispatches whose goods count as sent to their region (demand is net of them).
 SENT_STATUSES = ("approved", "shipped", "received")
@@ -28,7 +28,7 @@ IN_TRANSIT_STATUSES = ("approved", "shipped")
 WAITING_STATUSES = ("requested", "approved")
 
 #: What a 404 or 403 calls a row of each model.
-_NOUNS = {Depot: "物资库", Dispatch: "调拨单", SupplyRequest: "物资申请"}
+_NOUNS = {Depot: "物资库", Dispatch: "调拨单", SupplyRequest: "物资申请", Replenishment: "回补"}
 
 
 def today() -> date:

@@ -25,7 +25,9 @@ from ..models import DISPATCH_MACHINE, SUPPLY_REQUEST_MACHINE, Depot, Dispatch, 
 from .book import Book, insufficient, taken_by
 from .common import allow, depot_target, get_depot, get_dispatch, get_supply_request, raise_if, today, who
 from .inputs import ITEM, MAX_QUANTITY, NOTE, checked_lines, line_field
+from . import replenishment
 from .levels import reserves
+from .supply_requests import add_step
 
 RECEIVED_LINE = {"item": ITEM, "quantity": Field("int", min=0, max=MAX_QUANTITY), "note": NOTE}
 SHIP_FIELDS = {"note": NOTE}
@@ -60,6 +62,7 @@ def approve_dispatch(user, dispatch_id: int) -> Dispatch:
     before, after = DISPATCH_MACHINE.fire(dispatch, "approve")
     dispatch.approved_by, dispatch.approved_at = who(user), utcnow()
     db.session.flush()
+    replenishment.record_draw(dispatch, depot)
     audit.record(user, "dispatch.approve", "dispatch", dispatch.id, before={"status": before},
                  after={"status": after, "movements": [m.id for m in book.made]}, region_code=depot.region_code)
     db.session.commit()
@@ -152,6 +155,7 @@ def receive_dispatch(user, dispatch_id: int, data) -> Dispatch:
     if note:
         dispatch.note = f"{dispatch.note}\n签收：{note}".strip()
     db.session.flush()
+    replenishment.on_received(dispatch)
     audit.record(user, "dispatch.receive", "dispatch", dispatch.id, before={"status": before},
                  after={"status": after, "lines": [l.to_dict() for l in dispatch.lines],
                         "transfer_in": [m.id for m in made]},
@@ -210,7 +214,9 @@ def cancel_dispatch(user, dispatch_id: int, data) -> Dispatch:
         request = get_supply_request(dispatch.supply_request_id, lock=True)
         if request.status == "filled":
             SUPPLY_REQUEST_MACHINE.fire(request, "reopen")
+            add_step(request, user, "reopen", request.addressee_code, note=f"调拨单 #{dispatch.id} 已撤销")
     db.session.flush()
+    replenishment.on_cancelled(dispatch)
     audit.record(user, "dispatch.cancel", "dispatch", dispatch.id, before={"status": before},
                  after={"status": after, "reversals": [m.id for m in made]},
                  region_code=depot.region_code, note=reason)

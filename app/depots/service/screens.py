@@ -22,7 +22,8 @@ from .dispatches import dispatch_detail, dispatch_for, dispatches_query
 from .inputs import region_names
 from .pickers import event_choices, stock_by_item
 from .levels import depot_stock_table, ledger_query, levels
-from .supply_requests import supply_request_for, supply_requests_query
+from .replenishment import area_check, obligation_dict, replenishments_query
+from .supply_requests import serves_level, supply_request_for, supply_requests_query
 from .warnings import stock_warnings
 
 #: Rows on one page of a ledger, and on a list page.
@@ -79,9 +80,11 @@ def depot_page(user, depot_code: str) -> dict:
     dispatches = db.session.scalars(select(Dispatch).where(
         Dispatch.from_depot_code == depot.code, Dispatch.status.in_(("requested", "approved", "shipped")))
         .order_by(Dispatch.id)).all()
+    owed = db.session.scalars(replenishments_query(None, status="open", depot=depot.code)).all()
     return {"depot": depot, "region": db.session.get(Region, depot.region_code), "stock": levels(depot.code),
             "dispatches": dispatches, "actions": depot_actions(user, depot), "tiers": TIERS, "today": today(),
-            "item_choices": item_choices()}
+            "item_choices": item_choices(), "area": area_check(depot),
+            "owed": [obligation_dict(r) for r in owed], "item_names": {i.code: i.name for i in list_items()}}
 
 
 def ledger_page(user, depot_code: str, item: str | None = None, page_no: int = 1) -> dict:
@@ -129,15 +132,24 @@ def supply_request_list(user, status: str | None = None) -> dict:
 
 
 def supply_request_page(user, request_id: int) -> dict:
-    """A supply request the user may read; for a coordinator who may fill it, the depots of the
-    filling level with their available stock."""
+    """A supply request the user may read, with its trail up the tiers; for a coordinator of
+    the addressed level, the depots of that level with their available stock and whether they
+    may forward it to the next level up."""
     made = supply_request_for(user, request_id)
-    can_fill = can(user, "supply_request.fill", made.to_region_code)
-    depots = db.session.scalars(depots_query(made.to_region_code, active_only=True)).all() if can_fill else []
-    stock = depot_stock_table(region_code=made.to_region_code) if can_fill else []
+    level = made.addressee_code
+    can_fill = can(user, "supply_request.fill", level)
+    depots = []
+    if can_fill:
+        stmt = depots_query(None if made.to_central else made.to_region_code, active_only=True)
+        depots = [d for d in db.session.scalars(stmt) if serves_level(d, made)]
+    stock = depot_stock_table(region_code=None if made.to_central else made.to_region_code) if can_fill else []
+    step_levels = {c for step in made.steps for c in (step.level_code, step.to_level_code) if c}
+    names = region_names({made.from_region_code, made.to_region_code, *step_levels} - {codes.NATIONAL})
+    names[codes.NATIONAL] = "中央"
     return {"req": made, "body": made.to_dict(), "can_fill": can_fill, "depots": depots,
             "stock": {row["code"]: row["stock"] for row in stock}, "items": {i.code: i for i in list_items()},
-            "names": region_names([made.from_region_code, made.to_region_code]),
+            "names": names, "level": level, "level_name": names.get(level, level),
+            "can_forward": can(user, "supply_request.forward", level) and not made.to_central,
             "allowed": SUPPLY_REQUEST_MACHINE.allowed(made.status)}
 
 

@@ -1,6 +1,8 @@
 """Supply requests (物资申请): a written request to the level above when local stock is short,
-which that level's coordinators fill from their own depots (one dispatch order per depot) or
-refuse with a reason (不予调拨); which requests a user sees.
+which that level's coordinators fill from their own depots (one dispatch order per depot),
+forward (转报) to the next level up with what is still short (prefecture → province → central),
+or refuse with a reason (不予调拨); which requests a user sees. Every step is kept on the request
+(:class:`..models.SupplyRequestStep`) and the requester is told of each one.
 """
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from sqlalchemy import select
 from gis import codes
 
 from ... import audit
+from ...errors import Conflict
 from ...auth import User
 from ...extensions import db
 from ...models_common import utcnow
@@ -18,7 +21,7 @@ from ...notifications import coordinators_covering, notify
 from ...permissions import Target
 from ...regions import Region
 from ...validation import Field, validate
-from ..models import SUPPLY_REQUEST_MACHINE, SupplyRequest, SupplyRequestLine
+from ..models import SUPPLY_REQUEST_MACHINE, Depot, SupplyRequest, SupplyRequestLine, SupplyRequestStep
 from .common import allow, get_supply_request, raise_if, readable, who
 from .depots import depots_query
 from .dispatches import create_dispatch
@@ -38,6 +41,11 @@ FILL_LINES_MESSAGE = "至少需要一行（物资库、物资、数量）"
 FILL_FIELDS = {"lines": lines_field(FILL_LINE, "[{from_depot, item, quantity}]", message=FILL_LINES_MESSAGE),
                "note": NOTE}
 REJECT_FIELDS = {"reason": Field("str", max_length=4000, multiline=True)}
+FORWARD_FIELDS = {"note": NOTE,
+                  "level": Field("str", required=False, max_length=12,
+                                 description="转报的级别（页面所示的当前受理级别）；已不是该级别时 409，重复提交不会再转报一次")}
+#: What the requester's page and notifications call the central level.
+CENTRAL = "中央"
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -123,6 +131,8 @@ def raise_supply_request(user, data) -> SupplyRequest:
     request.lines = [SupplyRequestLine(item_code=item.code, quantity=q) for item, q in lines]
     db.session.add(request)
     db.session.flush()
+    add_step(request, user, "raise", source.code, to_level=target.code,
+             lines=[{"item": i.code, "quantity": q} for i, q in lines], note=request.reason)
     audit.record(user, "supply_request.raise", "supply_request", request.id, after=request.to_dict(),
                  region_code=source.code)
     coordinators = coordinators_covering(target.code, levels=[codes.level_of(target.code)])
@@ -146,7 +156,7 @@ def _fill_lines(request: SupplyRequest, data, errors: list[dict]) -> dict[str, l
         depot = known_depot(line["from_depot"], f"{where}.from_depot", errors)
         if depot is None:
             pass
-        elif not codes.is_within(depot.region_code, request.to_region_code):
+        elif not serves_level(depot, request):
             errors.append({"field": f"{where}.from_depot", "message": "只能从受理级别辖区内的物资库调拨"})
         elif not depot.active:
             errors.append({"field": f"{where}.from_depot", "message": "物资库已停用"})
@@ -170,7 +180,7 @@ def fill_supply_request(user, request_id: int, data) -> SupplyRequest:
     "item", "quantity"}]`` become one dispatch per depot (status requested) to the requesting
     region, with the optional ``data["note"]``."""
     request = get_supply_request(request_id, lock=True)
-    allow(user, "supply_request.fill", request.to_region_code)
+    allow(user, "supply_request.fill", request.addressee_code)
     SUPPLY_REQUEST_MACHINE.next_state(request.status, "fill")
     values, errors = validate(FILL_FIELDS, data)
     per_depot = _fill_lines(request, data, errors)
@@ -186,11 +196,21 @@ def fill_supply_request(user, request_id: int, data) -> SupplyRequest:
     before, _ = SUPPLY_REQUEST_MACHINE.fire(request, "fill")
     db.session.flush()
     db.session.expire(request, ["dispatches"])
-    if all(line["outstanding"] == 0 for line in request.to_dict()["lines"]):
+    add_step(request, user, "fill", request.addressee_code, note=note,
+             lines=[{"from_depot": d.from_depot_code, "item": l.item_code, "quantity": l.quantity, "dispatch_id": d.id}
+                    for d in made for l in d.lines])
+    complete = all(line["outstanding"] == 0 for line in request.to_dict()["lines"])
+    if complete:
         SUPPLY_REQUEST_MACHINE.fire(request, "complete")
+        add_step(request, user, "complete", request.addressee_code)
     audit.record(user, "supply_request.fill", "supply_request", request.id, before={"status": before},
                  after={"status": request.status, "dispatches": [d.id for d in made]},
                  region_code=request.from_region_code, note=note)
+    _tell_requester(request, "supply_request.filled",
+                    f"物资申请 #{request.id}：{level_name(request.addressee_code)}已安排调拨"
+                    + ("，已全部满足" if complete else ""),
+                    "，".join(f"{d.from_depot_code}：" + "，".join(f"{l.item_code} {l.quantity}" for l in d.lines)
+                             for d in made))
     db.session.commit()
     return request
 
@@ -198,17 +218,109 @@ def fill_supply_request(user, request_id: int, data) -> SupplyRequest:
 def reject_supply_request(user, request_id: int, data) -> SupplyRequest:
     """Refuse a request (不予调拨) with ``data["reason"]``; the one who raised it is told."""
     request = get_supply_request(request_id, lock=True)
-    allow(user, "supply_request.fill", request.to_region_code)
+    allow(user, "supply_request.fill", request.addressee_code)
     values, errors = validate(REJECT_FIELDS, data)
     raise_if(errors)
     reason = values["reason"]
     before, after = SUPPLY_REQUEST_MACHINE.fire(request, "reject")
     request.closed_by, request.closed_at, request.close_reason = who(user), utcnow(), reason
+    add_step(request, user, "reject", request.addressee_code, note=reason)
     audit.record(user, "supply_request.reject", "supply_request", request.id, before={"status": before},
                  after={"status": after}, region_code=request.from_region_code, note=reason)
-    raiser = db.session.scalar(select(User).filter_by(username=request.raised_by))
-    if raiser is not None:
-        notify([raiser], "supply_request.rejected", f"物资申请 #{request.id} 不予调拨", reason,
-               link=f"/depots/supply-requests/{request.id}")
+    _tell_requester(request, "supply_request.rejected",
+                    f"物资申请 #{request.id}：{level_name(request.addressee_code)}不予调拨", reason)
     db.session.commit()
     return request
+
+
+# --- up the tiers (转报上级) ----------------------------------------------------------------------
+
+def _next_level(request: SupplyRequest) -> str | None:
+    """The level above the one addressed now: the nearest existing ancestor region, else the
+    central level (``000000``); ``None`` above central."""
+    if request.to_central:
+        return None
+    for code in codes.ancestors(request.to_region_code):
+        if db.session.get(Region, code) is not None:
+            return code
+    return codes.NATIONAL
+
+
+def forward_supply_request(user, request_id: int, data) -> SupplyRequest:
+    """The addressed level forwards what it cannot fill to the next level up (转报上级):
+    prefecture → province → central, with an optional ``data["note"]``. What was filled stays
+    filled; the request keeps its state and its trail; the next level's coordinators and the
+    requester are told. ``409`` above central or with nothing left to send."""
+    request = get_supply_request(request_id, lock=True)
+    allow(user, "supply_request.forward", request.addressee_code)
+    SUPPLY_REQUEST_MACHINE.next_state(request.status, "forward")
+    values, errors = validate(FORWARD_FIELDS, data)
+    raise_if(errors)
+    if values["level"] and values["level"] != request.addressee_code:
+        raise Conflict(f"物资申请 #{request.id} 已由{level_name(values['level'])}转报{level_name(request.addressee_code)}，"
+                       "未再转报。")
+    target = _next_level(request)
+    if target is None:
+        raise Conflict(f"物资申请 #{request.id} 已在中央级，无法再转报。")
+    short = [line for line in request.to_dict()["lines"] if line["outstanding"] > 0]
+    if not short:
+        raise Conflict(f"物资申请 #{request.id} 已没有尚缺的物资，无需转报。")
+    note = values["note"] or None
+    level = request.addressee_code
+    if target == codes.NATIONAL:
+        request.to_central = True
+    else:
+        request.to_region_code = target
+    before, after = SUPPLY_REQUEST_MACHINE.fire(request, "forward")
+    add_step(request, user, "forward", level, to_level=target, note=note,
+             lines=[{"item": line["item"], "quantity": line["outstanding"]} for line in short])
+    audit.record(user, "supply_request.forward", "supply_request", request.id,
+                 before={"status": before, "addressee": level}, after={"status": after, "addressee": target},
+                 region_code=request.from_region_code, note=note)
+    listed = "，".join(f"{line['item']} {line['outstanding']}" for line in short)
+    body = f"尚缺：{listed}。" + (f"说明：{note}" if note else "")
+    notify(addressee_coordinators(request), "supply_request.raised",
+           f"{level_name(level)}转报物资申请 #{request.id}（{level_name(request.from_region_code)}）", body,
+           link=f"/depots/supply-requests/{request.id}")
+    _tell_requester(request, "supply_request.forwarded",
+                    f"物资申请 #{request.id}：{level_name(level)}已转报{level_name(target)}", body)
+    db.session.commit()
+    return request
+
+
+# --- the trail ------------------------------------------------------------------------------------
+
+def add_step(request: SupplyRequest, user, action: str, level: str, *, to_level: str | None = None,
+             lines: list | None = None, note: str | None = None) -> SupplyRequestStep:
+    step = SupplyRequestStep(action=action, level_code=level, to_level_code=to_level, lines=lines, note=note,
+                             username=who(user), at=utcnow())
+    request.steps.append(step)
+    return step
+
+
+def level_name(code: str) -> str:
+    """A level as people call it: the region's name, 中央 for the nation."""
+    if code == codes.NATIONAL:
+        return CENTRAL
+    region = db.session.get(Region, code)
+    return region.name if region is not None else code
+
+
+def serves_level(depot: Depot, request: SupplyRequest) -> bool:
+    """Whether a depot belongs to the level a request is addressed to (the central depots for
+    central; those inside the region otherwise)."""
+    if request.to_central:
+        return depot.tier == "central"
+    return codes.is_within(depot.region_code, request.to_region_code)
+
+
+def addressee_coordinators(request: SupplyRequest) -> list:
+    if request.to_central:
+        return coordinators_covering(request.from_region_code, levels=["nation"])
+    return coordinators_covering(request.to_region_code, levels=[codes.level_of(request.to_region_code)])
+
+
+def _tell_requester(request: SupplyRequest, kind: str, title: str, body: str) -> None:
+    raiser = db.session.scalar(select(User).filter_by(username=request.raised_by))
+    if raiser is not None:
+        notify([raiser], kind, title, body, link=f"/depots/supply-requests/{request.id}")

@@ -1,7 +1,7 @@
 """notification text in the reader's language: the message and its values beside the Chinese text
 
-Revision ID: 0017_notice_text
-Revises: 0014_file_store
+Revision ID: 0013_notice_text
+Revises: 0012_file_store
 Create Date: 2026-12-07 15:00:00
 
 Existing rows keep ``message`` empty and read as their stored Chinese title and body.
@@ -9,8 +9,8 @@ Existing rows keep ``message`` empty and read as their stored Chinese title and 
 from alembic import op
 import sqlalchemy as sa
 
-revision = '0017_notice_text'
-down_revision = '0014_file_store'
+revision = '0013_notice_text'
+down_revision = '0012_file_store'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """file store and shared rate limits: stored_file (photos every instance sees),
 public_complaint_photo.stored_key, and rate_limit_counter (Flask-Limiter's counts in the database)
 
-Revision ID: 0014_file_store
+Revision ID: 0012_file_store
 Revises: 0011_outbox
 Create Date: 2026-12-07 15:00:00
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 import app.types
 
-revision = '0014_file_store'
+revision = '0012_file_store'
 down_revision = '0011_outbox'
 branch_labels = None
 depends_on = None

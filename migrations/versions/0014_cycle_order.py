@@ -1,7 +1,7 @@
 """cycles in the official order (申请 → 民主评议 → 公示 → 乡审 → 县批) and the house-by-house check
 
-Revision ID: 0013_cycle_order
-Revises: 0017_notice_text
+Revision ID: 0014_cycle_order
+Revises: 0013_notice_text
 Create Date: 2026-12-07 15:00:00
 
 The rules (domain.md §4) give 申请 → 民主评议 (village) → 公示 (at least 7 days) → 乡审 → 县批;
@@ -35,8 +35,8 @@ import sqlalchemy as sa
 
 import app.types
 
-revision = '0013_cycle_order'
-down_revision = '0017_notice_text'
+revision = '0014_cycle_order'
+down_revision = '0013_notice_text'
 branch_labels = None
 depends_on = None
 

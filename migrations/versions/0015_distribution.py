@@ -1,8 +1,8 @@
 """distribution to households (发放签领): points, their stock ledger, rounds, people registered
 on the spot, hand-outs and their proofs, returns to depots
 
-Revision ID: 0012_distribution
-Revises: 0013_cycle_order
+Revision ID: 0015_distribution
+Revises: 0014_cycle_order
 Create Date: 2026-12-07 14:43:16.441453
 
 """
@@ -14,8 +14,8 @@ from app.migration_support import append_only
 
 
 # revision identifiers, used by Alembic.
-revision = '0012_distribution'
-down_revision = '0013_cycle_order'
+revision = '0015_distribution'
+down_revision = '0014_cycle_order'
 branch_labels = None
 depends_on = None
 
