@@ -7,8 +7,14 @@ English, so no page reads "User：admin（140000）".
 """
 from __future__ import annotations
 
+import re
+
 from flask import Flask, Response, has_request_context, request, session
 from flask_babel import Babel, get_locale, gettext
+
+#: The parts of a page a form submits as they are: textareas and value attributes.
+_FORM_VALUES = re.compile(r"""(<textarea\b[^>]*>.*?</textarea>|\svalue="[^"]*"|\svalue='[^']*')""",
+                          re.IGNORECASE | re.DOTALL)
 
 #: Full-width punctuation and its English form (the ideographic space indents options).
 _ENGLISH_PUNCTUATION = str.maketrans({
@@ -52,7 +58,12 @@ def english_punctuation(response: Response) -> Response:
             or str(get_locale()) != "en"):
         return response
     text = response.get_data(as_text=True)
-    english = text.translate(_ENGLISH_PUNCTUATION).replace(" ( ", " (").replace("  (", " (")
+    # What a form sends back (a textarea's text, an input's value) is the user's own text: changing
+    # its punctuation would change the data on the next save.
+    parts = _FORM_VALUES.split(text)
+    english = "".join(part if index % 2 else
+                      part.translate(_ENGLISH_PUNCTUATION).replace(" ( ", " (").replace("  (", " (")
+                      for index, part in enumerate(parts))
     if english != text:
         response.set_data(english)
     return response

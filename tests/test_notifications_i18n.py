@@ -28,7 +28,7 @@ def test_a_notification_reads_in_the_readers_language(app, client, auth):
         row = db.session.query(Notification).one()
         assert row.title == "收到投诉举报 TS-0001"  # what the SMS and e-mail adapters send
         assert row.body == "救助资金，2026-12-14 前答复。"
-    chinese = client.get("/notifications/?lang=zh").get_data(as_text=True)
+    chinese = client.get("/notifications/?lang=zh_CN").get_data(as_text=True)
     assert "收到投诉举报 TS-0001" in chinese
     english = client.get("/notifications/?lang=en").get_data(as_text=True)
     assert "Complaint received: TS-0001" in english and "answer by 2026-12-14" in english
