@@ -106,7 +106,7 @@ def test_the_county_is_warned_three_weeks_ahead_while_winter_money_is_unpaid(app
     with time_machine.travel(at("2025-01-08 09:00"), tick=False):
         run_due(runner, at("2025-01-08 09:00"), job)
     warned = _notes(app, "winter_spring.festival")
-    assert warned and all("2025年01月29日" in body and "97.50 元" in body for body in warned)
+    assert warned and all("2025-01-29" in body and "97.50 元" in body for body in warned)
 
 
 def test_the_winter_page_names_the_festival_and_the_warning_day(client, auth):

@@ -3,6 +3,7 @@ message and values, and reads in Chinese or English by who reads it; adapters se
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -50,33 +51,51 @@ def test_an_older_notification_without_a_message_reads_as_stored(app, client, au
     assert "灾情告警 某县" in client.get("/notifications/?lang=en").get_data(as_text=True)
 
 
+#: Functions that pass their message to ``notify`` with its values: (name, index of the title).
+MESSAGE_CALLS = {"notify": 2, "_tell_requester": 2}
+
+
+def _constants(node, tree) -> list[tuple[int, str]]:
+    """The string constants an argument can be: a literal, either branch of ``a if c else b``, or
+    the constants assigned to a variable of that name in the module."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return [(node.lineno, node.value)] if node.value else []
+    if isinstance(node, ast.IfExp):
+        return _constants(node.body, tree) + _constants(node.orelse, tree)
+    if isinstance(node, ast.Name):
+        found = []
+        for assign in ast.walk(tree):
+            if isinstance(assign, ast.Assign) and any(getattr(t, "id", None) == node.id for t in assign.targets):
+                found += _constants(assign.value, tree)
+        return found
+    return []
+
+
 def _notify_messages() -> list[tuple[str, int, str]]:
-    """Every message template passed to ``notify(..., params=...)`` in the app: (file, line, msgid)."""
+    """Every message template passed with its values (``params``) in the app: (file, line, msgid)."""
     found = []
     for path in (ROOT / "app").rglob("*.py"):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
-            if not (isinstance(node, ast.Call) and getattr(node.func, "id", None) == "notify"):
+            name = getattr(node.func, "id", None) if isinstance(node, ast.Call) else None
+            if name not in MESSAGE_CALLS:
                 continue
-            if not any(k.arg == "params" for k in node.keywords):
+            with_values = any(k.arg == "params" for k in node.keywords) or (
+                name != "notify" and len(node.args) > MESSAGE_CALLS[name] + 2)
+            if not with_values:
                 continue
-            for arg in node.args[2:4]:
-                if isinstance(arg, ast.Name):  # a variable: its assigned constants in the function
-                    for assign in ast.walk(tree):
-                        if isinstance(assign, ast.Assign) and any(
-                                getattr(t, "id", None) == arg.id for t in assign.targets):
-                            if isinstance(assign.value, ast.Constant) and isinstance(assign.value.value, str):
-                                found.append((path.name, assign.lineno, assign.value.value))
-                elif isinstance(arg, ast.Constant) and isinstance(arg.value, str) and arg.value:
-                    found.append((path.name, arg.lineno, arg.value))
+            start = MESSAGE_CALLS[name]
+            for arg in node.args[start:start + 2]:
+                found += [(path.name, line, text) for line, text in _constants(arg, tree)]
     return found
 
 
 def test_every_notification_message_has_its_english(app):
     messages = _notify_messages()
-    assert len(messages) >= 10  # the reports, responses and complaints areas' messages at least
+    assert len(messages) >= 25  # reports, responses, complaints, depots (and cycles) at least
     with app.test_request_context("/?lang=en"), force_locale("en"):
-        missing = [f"{name}:{line}: {msgid}" for name, line, msgid in messages if gettext(msgid) == msgid]
+        missing = [f"{name}:{line}: {msgid}" for name, line, msgid in messages
+                   if gettext(msgid) == msgid and re.search(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]", msgid)]
     assert not missing, "\n".join(missing)
 
 
@@ -86,3 +105,14 @@ def test_level_names_in_notifications_read_in_english(app, label):
 
     with app.test_request_context("/?lang=en"), force_locale("en"):
         assert gettext(level_name(label)).startswith("Level ")
+
+
+def test_every_notify_call_keeps_its_message_and_values():
+    """A message composed before ``notify`` (an f-string) could only ever read in Chinese."""
+    bare = []
+    for path in (ROOT / "app").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Call) and getattr(node.func, "id", None) == "notify"
+                    and not any(k.arg == "params" for k in node.keywords)):
+                bare.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert not bare, bare

@@ -48,9 +48,9 @@ def reconstruction_progress(now, run):
         names = "、".join(p.household.head_name for p in late[:10]) + ("等" if len(late) > 10 else "")
         day = now.astimezone(tz).date().isoformat()
         made = notify(coordinators_covering(cycle.region_code), "reconstruction.overdue",
-                      f"{cycle.name}：{len(late)} 户重建进度报告逾期",
-                      f"每 {days} 天应报告一次进度：{names}。", f"/cycles/{cycle.id}/board",
-                      dedupe_key=f"rc-overdue:{cycle.id}:{day}")
+                      "%(cycle)s：%(count)s 户重建进度报告逾期", "每 %(days)s 天应报告一次进度：%(names)s。",
+                      f"/cycles/{cycle.id}/board", dedupe_key=f"rc-overdue:{cycle.id}:{day}",
+                      params={"cycle": cycle.name, "count": len(late), "days": days, "names": names})
         alerts += len(made)
     db.session.commit()
     return {"overdue_projects": sum(len(v) for v in overdue.values()), "alerts": alerts}
@@ -63,12 +63,14 @@ def notices_ended(now, run):
     told = 0
     for cycle in cycles:
         told += len(notify(coordinators_covering(cycle.region_code), "cycle.notice_ended",
-                           f"{cycle.name}：公示期满，待乡镇审核", "公示期已满，乡镇审核后由县级审批并冻结名册。",
-                           f"/cycles/{cycle.id}", dedupe_key=f"notice-ended:{cycle.id}:{cycle.notice_ends_at.isoformat()}"))
+                           "%(cycle)s：公示期满，待乡镇审核", "公示期已满，乡镇审核后由县级审批并冻结名册。",
+                           f"/cycles/{cycle.id}", dedupe_key=f"notice-ended:{cycle.id}:{cycle.notice_ends_at.isoformat()}",
+                           params={"cycle": cycle.name}))
     for roll in rolls:
         cycle = db.session.get(Cycle, roll.cycle_id)
         told += len(notify(coordinators_covering(cycle.region_code), "cycle.notice_ended",
-                           f"{cycle.name}：补充名册第 {roll.seq} 号公示期满", "公示期已满，乡镇审核后由县级审批。",
-                           f"/cycles/{cycle.id}", dedupe_key=f"roll-notice-ended:{roll.id}"))
+                           "%(cycle)s：补充名册第 %(seq)s 号公示期满", "公示期已满，乡镇审核后由县级审批。",
+                           f"/cycles/{cycle.id}", dedupe_key=f"roll-notice-ended:{roll.id}",
+                           params={"cycle": cycle.name, "seq": roll.seq}))
     db.session.commit()
     return {"cycles": [c.id for c in cycles], "rolls": [r.id for r in rolls], "notified": told}

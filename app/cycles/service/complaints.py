@@ -56,8 +56,9 @@ def add_complaint(user, cycle_id: int, data) -> Complaint:
     db.session.flush()
     audit.record(user, "complaint.create", "cycle_complaint", complaint.id, after={"cycle_id": cycle.id},
                  region_code=cycle.region_code)
-    notify(coordinators_covering(cycle.region_code), "cycle.complaint", f"{cycle.name}：收到投诉举报",
-           content[:200], f"/cycles/{cycle.id}", dedupe_key=f"complaint:{complaint.id}")
+    notify(coordinators_covering(cycle.region_code), "cycle.complaint", "%(cycle)s：收到投诉举报", "%(content)s",
+           f"/cycles/{cycle.id}", dedupe_key=f"complaint:{complaint.id}",
+           params={"cycle": cycle.name, "content": content[:200]})
     db.session.commit()
     return complaint
 

@@ -222,9 +222,9 @@ def on_casualty_change(user, person, before: str, after: str) -> None:
     cycle = db.session.get(Cycle, claim.cycle_id)
     if _paid(claim):
         audit.record(user, "condolence.paid_but_alive", "condolence_claim", claim.id, region_code=cycle.region_code)
-        notify(coordinators_covering(cycle.region_code), "cycle.condolence", f"{cycle.name}：抚慰金需追回",
-               f"{person.name} 已登记生还，但抚慰金已发放，请依规追回。", f"/cycles/{cycle.id}/condolence",
-               dedupe_key=f"condolence-alive:{claim.id}")
+        notify(coordinators_covering(cycle.region_code), "cycle.condolence", "%(cycle)s：抚慰金需追回",
+               "%(person)s 已登记生还，但抚慰金已发放，请依规追回。", f"/cycles/{cycle.id}/condolence",
+               dedupe_key=f"condolence-alive:{claim.id}", params={"cycle": cycle.name, "person": person.name})
         return
     _cancel(claim, f"名册更正：{person.name} 生还")
     household = db.session.get(Household, claim.household_id)

@@ -171,9 +171,10 @@ def _generate_for_cycle(cycle_id, cutoff, period, heartbeat, counter):
         db.session.commit()
     if shortfall:
         cycle = db.session.get(Cycle, cycle_id)
-        notify(coordinators_covering(cycle.region_code), "cycle.funds_short",
-               f"{cycle.name}：资金不足", f"发放批次 {period} 有 {shortfall / 100:.2f} 元因资金指标余额不足未发放，"
-               "请追加资金后由下一批次补发。", f"/cycles/{cycle_id}", dedupe_key=f"cycle-short:{roll.id}")
+        notify(coordinators_covering(cycle.region_code), "cycle.funds_short", "%(cycle)s：资金不足",
+               "发放批次 %(period)s 有 %(amount)s 元因资金指标余额不足未发放，请追加资金后由下一批次补发。",
+               f"/cycles/{cycle_id}", dedupe_key=f"cycle-short:{roll.id}",
+               params={"cycle": cycle.name, "period": period, "amount": f"{shortfall / 100:.2f}"})
         db.session.commit()
     return roll, made, shortfall
 

@@ -78,9 +78,11 @@ def open_surveys(now: datetime) -> dict:
                      region_code=county.code, note="年度冬春救助调查自动开启")
         due = winter_spring_deadlines(year, config["CYCLE_WINTER_SPRING_DEADLINES"], _tz())["county"]
         notify(coordinators_covering(county.code, levels=["county"]), "winter_spring.survey",
-               f"{year}—{year + 1}年度冬春生活救助调查已开启",
-               f"{county.name}：请组织调查摸底，{due.astimezone(_tz()) - timedelta(days=1):%m月%d日}前报送台账和需救助情况统计表。",
-               f"/cycles/{cycle.id}", dedupe_key=f"ws-open:{year}:{county.code}")
+               "%(year)s—%(next)s年度冬春生活救助调查已开启",
+               "%(county)s：请组织调查摸底，%(due)s 前报送台账和需救助情况统计表。",
+               f"/cycles/{cycle.id}", dedupe_key=f"ws-open:{year}:{county.code}",
+               params={"year": year, "next": year + 1, "county": county.name,
+                       "due": f"{due.astimezone(_tz()) - timedelta(days=1):%Y-%m-%d}"})
         opened.append(county.code)
         db.session.commit()
     return {"year": year, "opened": opened}
@@ -238,18 +240,20 @@ def check_deadlines(now: datetime) -> dict:
         local_due = (deadline - timedelta(days=1)).astimezone(tz)
         if deadline - remind <= now < deadline:
             made = notify(coordinators_covering(code, levels=[level]), "winter_spring.reminder",
-                          f"冬春救助：{name}需救助情况统计表即将到期",
-                          f"请于 {local_due:%m月%d日} 前报送{year}—{year + 1}年度台账和需救助情况统计表。",
-                          "/cycles/winter-spring/%d" % year, dedupe_key=f"ws-remind:{year}:{code}")
+                          "冬春救助：%(name)s需救助情况统计表即将到期",
+                          "请于 %(due)s 前报送%(year)s—%(next)s年度台账和需救助情况统计表。",
+                          "/cycles/winter-spring/%d" % year, dedupe_key=f"ws-remind:{year}:{code}",
+                          params={"name": name, "due": f"{local_due:%Y-%m-%d}", "year": year, "next": year + 1})
             reminders += len(made)
         elif now >= deadline:
             parent = codes.parent_of(code)
             users = coordinators_covering(code, levels=[level])
             if parent:
                 users += [u for u in coordinators_covering(code, levels=[codes.level_of(parent)]) if u not in users]
-            made = notify(users, "winter_spring.overdue", f"冬春救助：{name}需救助情况统计表逾期未报",
-                          f"{LEVEL_LABELS[level]}报送时限为 {local_due:%m月%d日}，至今未报送。",
-                          "/cycles/winter-spring/%d" % year, dedupe_key=f"ws-overdue:{year}:{code}")
+            made = notify(users, "winter_spring.overdue", "冬春救助：%(name)s需救助情况统计表逾期未报",
+                          "%(level)s报送时限为 %(due)s，至今未报送。",
+                          "/cycles/winter-spring/%d" % year, dedupe_key=f"ws-overdue:{year}:{code}",
+                          params={"name": name, "level": LEVEL_LABELS[level], "due": f"{local_due:%Y-%m-%d}"})
             alerts += len(made)
     festival = spring_festival_check(now)
     db.session.commit()
@@ -288,12 +292,14 @@ def spring_festival_check(now: datetime) -> dict:
             if owed == 0:
                 continue
             late = today >= festival
-            what = f"尚有 {owed / 100:,.2f} 元春节前应发款项未发放到户" if disbursing else f"尚未开始发放（{cycle.status_label}）"
+            body = ("春节为 %(festival)s；冬季救助款应在春节前发放到户，尚有 %(owed)s 元春节前应发款项未发放到户。"
+                    if disbursing else "春节为 %(festival)s；冬季救助款应在春节前发放到户，尚未开始发放（%(status)s）。")
             made = notify(coordinators_covering(cycle.region_code), "winter_spring.festival",
-                          f"{cycle.name}：{'春节前未发放' if late else '春节前尚未发放完毕'}",
-                          f"春节为 {festival:%Y年%m月%d日}；冬季救助款应在春节前发放到户，{what}。",
+                          "%(cycle)s：春节前未发放" if late else "%(cycle)s：春节前尚未发放完毕", body,
                           f"/cycles/{cycle.id}",
-                          dedupe_key=f"ws-festival:{cycle.id}:{'late' if late else 'warn'}")
+                          dedupe_key=f"ws-festival:{cycle.id}:{'late' if late else 'warn'}",
+                          params={"cycle": cycle.name, "festival": f"{festival:%Y-%m-%d}", "status": cycle.status_label,
+                                  "owed": f"{owed / 100:,.2f}" if owed is not None else ""})
             if late:
                 overdue += len(made)
             else:

@@ -142,9 +142,10 @@ def create_dispatch(user, data, *, supply_request: SupplyRequest | None = None, 
     audit.record(user, "dispatch.request", "dispatch", dispatch.id, after=dispatch.to_dict(),
                  region_code=region.code)
     if depot.managers:
-        notify(depot.managers, "dispatch.requested", f"调拨单 #{dispatch.id} 待审批",
-               f"{depot.name} → {region.name}：" + "，".join(f"{i.name} {q}{i.unit}" for i, q in lines),
-               link=f"/depots/dispatches/{dispatch.id}")
+        notify(depot.managers, "dispatch.requested", "调拨单 #%(id)s 待审批", "%(depot)s → %(region)s：%(lines)s",
+               link=f"/depots/dispatches/{dispatch.id}",
+               params={"id": dispatch.id, "depot": depot.name, "region": region.name,
+                       "lines": "，".join(f"{i.name} {q}{i.unit}" for i, q in lines)})
     if commit:
         db.session.commit()
     return dispatch

@@ -67,10 +67,11 @@ def record_draw(dispatch: Dispatch, depot: Depot) -> Replenishment | None:
     db.session.flush()
     audit.record(None, "replenishment.open", "replenishment", obligation.id, after=obligation_dict(obligation),
                  region_code=depot.region_code)
-    owed = "，".join(f"{line.item_code} {line.quantity}" for line in dispatch.lines)
-    title = f"{_level_name(drawer)}动用{depot.name}库存，待回补（#{obligation.id}）"
-    notify([*depot.managers, *_owing_coordinators(drawer)], "replenishment.opened", title,
-           f"调拨单 #{dispatch.id}：{owed}", link="/depots/replenishments")
+    notify([*depot.managers, *_owing_coordinators(drawer)], "replenishment.opened",
+           "%(level)s动用%(depot)s库存，待回补（#%(id)s）", "调拨单 #%(dispatch)s：%(owed)s",
+           link="/depots/replenishments",
+           params={"level": _level_name(drawer), "depot": depot.name, "id": obligation.id, "dispatch": dispatch.id,
+                   "owed": "，".join(f"{line.item_code} {line.quantity}" for line in dispatch.lines)})
     return obligation
 
 
@@ -109,7 +110,8 @@ def on_received(dispatch: Dispatch) -> None:
         audit.record(None, "replenishment.settle", "replenishment", obligation.id, before={"status": before},
                      after={"status": after, "dispatch": dispatch.id}, region_code=obligation.depot.region_code)
         notify([*obligation.depot.managers, *_owing_coordinators(obligation.owed_by)], "replenishment.settled",
-               f"回补 #{obligation.id} 已完成（{obligation.depot.name}）", "", link="/depots/replenishments")
+               "回补 #%(id)s 已完成（%(depot)s）", "", link="/depots/replenishments",
+               params={"id": obligation.id, "depot": obligation.depot.name})
 
 
 def on_cancelled(dispatch: Dispatch) -> None:

@@ -136,9 +136,10 @@ def raise_supply_request(user, data) -> SupplyRequest:
     audit.record(user, "supply_request.raise", "supply_request", request.id, after=request.to_dict(),
                  region_code=source.code)
     coordinators = coordinators_covering(target.code, levels=[codes.level_of(target.code)])
-    notify(coordinators, "supply_request.raised", f"{source.name}申请调拨物资（#{request.id}）",
-           "，".join(f"{i.name} {q}{i.unit}" for i, q in lines) + f"。理由：{request.reason}",
-           link=f"/depots/supply-requests/{request.id}")
+    notify(coordinators, "supply_request.raised", "%(source)s申请调拨物资（#%(id)s）", "%(lines)s。理由：%(reason)s",
+           link=f"/depots/supply-requests/{request.id}",
+           params={"source": source.name, "id": request.id, "reason": request.reason,
+                   "lines": "，".join(f"{i.name} {q}{i.unit}" for i, q in lines)})
     db.session.commit()
     return request
 
@@ -207,10 +208,10 @@ def fill_supply_request(user, request_id: int, data) -> SupplyRequest:
                  after={"status": request.status, "dispatches": [d.id for d in made]},
                  region_code=request.from_region_code, note=note)
     _tell_requester(request, "supply_request.filled",
-                    f"物资申请 #{request.id}：{level_name(request.addressee_code)}已安排调拨"
-                    + ("，已全部满足" if complete else ""),
-                    "，".join(f"{d.from_depot_code}：" + "，".join(f"{l.item_code} {l.quantity}" for l in d.lines)
-                             for d in made))
+                    "物资申请 #%(id)s：%(level)s已安排调拨，已全部满足" if complete else "物资申请 #%(id)s：%(level)s已安排调拨",
+                    "%(lines)s", {"id": request.id, "level": level_name(request.addressee_code),
+                                  "lines": "，".join(f"{d.from_depot_code}：" + "，".join(
+                                      f"{l.item_code} {l.quantity}" for l in d.lines) for d in made)})
     db.session.commit()
     return request
 
@@ -227,8 +228,8 @@ def reject_supply_request(user, request_id: int, data) -> SupplyRequest:
     add_step(request, user, "reject", request.addressee_code, note=reason)
     audit.record(user, "supply_request.reject", "supply_request", request.id, before={"status": before},
                  after={"status": after}, region_code=request.from_region_code, note=reason)
-    _tell_requester(request, "supply_request.rejected",
-                    f"物资申请 #{request.id}：{level_name(request.addressee_code)}不予调拨", reason)
+    _tell_requester(request, "supply_request.rejected", "物资申请 #%(id)s：%(level)s不予调拨", "%(reason)s",
+                    {"id": request.id, "level": level_name(request.addressee_code), "reason": reason})
     db.session.commit()
     return request
 
@@ -277,13 +278,14 @@ def forward_supply_request(user, request_id: int, data) -> SupplyRequest:
     audit.record(user, "supply_request.forward", "supply_request", request.id,
                  before={"status": before, "addressee": level}, after={"status": after, "addressee": target},
                  region_code=request.from_region_code, note=note)
-    listed = "，".join(f"{line['item']} {line['outstanding']}" for line in short)
-    body = f"尚缺：{listed}。" + (f"说明：{note}" if note else "")
+    params = {"id": request.id, "level": level_name(level), "target": level_name(target),
+              "requester": level_name(request.from_region_code), "note": note or "",
+              "listed": "，".join(f"{line['item']} {line['outstanding']}" for line in short)}
+    body = "尚缺：%(listed)s。说明：%(note)s" if note else "尚缺：%(listed)s。"
     notify(addressee_coordinators(request), "supply_request.raised",
-           f"{level_name(level)}转报物资申请 #{request.id}（{level_name(request.from_region_code)}）", body,
-           link=f"/depots/supply-requests/{request.id}")
-    _tell_requester(request, "supply_request.forwarded",
-                    f"物资申请 #{request.id}：{level_name(level)}已转报{level_name(target)}", body)
+           "%(level)s转报物资申请 #%(id)s（%(requester)s）", body,
+           link=f"/depots/supply-requests/{request.id}", params=params)
+    _tell_requester(request, "supply_request.forwarded", "物资申请 #%(id)s：%(level)s已转报%(target)s", body, params)
     db.session.commit()
     return request
 
@@ -320,7 +322,8 @@ def addressee_coordinators(request: SupplyRequest) -> list:
     return coordinators_covering(request.to_region_code, levels=[codes.level_of(request.to_region_code)])
 
 
-def _tell_requester(request: SupplyRequest, kind: str, title: str, body: str) -> None:
+def _tell_requester(request: SupplyRequest, kind: str, title: str, body: str, params: dict) -> None:
+    """Notify who raised the request; ``title`` and ``body`` are messages with ``params``."""
     raiser = db.session.scalar(select(User).filter_by(username=request.raised_by))
     if raiser is not None:
-        notify([raiser], kind, title, body, link=f"/depots/supply-requests/{request.id}")
+        notify([raiser], kind, title, body, link=f"/depots/supply-requests/{request.id}", params=params)
