@@ -7,9 +7,9 @@ from __future__ import annotations
 from flask import Flask
 
 from .models import Region
-from .service import descendant_codes, find_region, get_region, import_regions
+from .service import descendant_codes, find_region, get_region, import_regions, subtree_condition
 
-__all__ = ["Region", "descendant_codes", "find_region", "get_region", "import_regions", "register"]
+__all__ = ["Region", "descendant_codes", "find_region", "get_region", "import_regions", "register", "subtree_condition"]
 
 
 def register(app: Flask) -> None:

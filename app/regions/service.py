@@ -201,3 +201,13 @@ def _upsert(chunk: list[dict]) -> None:
     stmt = insert(Region)
     update = {c: getattr(stmt.excluded, c) for c in columns if c != "code"}
     db.session.execute(stmt.on_conflict_do_update(index_elements=["code"], set_=update), full)
+
+
+def subtree_condition(column, code: str):
+    """A SQL condition: ``column`` (a region code) is ``code`` or one of its descendants; every
+    code for the national code. A range on the code, so an index on ``column`` serves it."""
+    prefix = codes.prefix_of(code)
+    if not prefix:
+        return column.isnot(None)
+    high = str(int(prefix) + 1).zfill(len(prefix))
+    return (column >= prefix) & (column < high)

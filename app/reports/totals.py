@@ -9,7 +9,7 @@ from sqlalchemy import Text, cast, func, select
 from gis import codes
 
 from ..extensions import db
-from ..regions import Region
+from ..regions import Region, subtree_condition
 from .models import LossReport
 from .rollup import Latest, Total, roll_up, total_for
 
@@ -100,10 +100,8 @@ def code_range(code: str) -> tuple[str, str]:
     return prefix, str(int(prefix) + 1).zfill(len(prefix))
 
 
-def within_clause(column, code: str):
-    """A SQL condition: ``column`` is ``code`` or one of its descendants."""
-    lo, hi = code_range(code)
-    return (column >= lo) & (column < hi)
+#: A SQL condition: ``column`` is ``code`` or one of its descendants.
+within_clause = subtree_condition
 
 
 def subtree_latest(event_id: int, code: str) -> dict[str, LossReport]:

@@ -22,7 +22,7 @@ from ...errors import Invalid, NotFound
 from ...extensions import db
 from ...models_common import utcnow
 from ...permissions import can, require
-from ...regions import Region
+from ...regions import Region, subtree_condition
 from ...validation import YEAR_RANGE, Field, merged, validate
 from ..models import Cycle
 
@@ -52,10 +52,8 @@ def show_id(user, region_code: str) -> bool:
     return can(user, "household.view_id_number", region_code)
 
 
-def within_clause(column, region_code: str):
-    """``column`` (a region code) inside ``region_code`` (everything for the national code)."""
-    prefix = codes.prefix_of(region_code)
-    return column.like(prefix + "%") if prefix else column.isnot(None)
+#: ``column`` (a region code) inside ``region_code`` (everything for the national code).
+within_clause = subtree_condition
 
 
 def may_act_on_cycle(user, cycle: Cycle, action: str) -> bool:

@@ -10,30 +10,20 @@ from ...errors import Invalid, NotFound
 from ...extensions import db
 from ...i18n import translate
 from ...permissions import require
-from ...regions import Region
+from ...regions import Region, subtree_condition
+from ...reports import event_covers
 from ...validation import Field, validate
 
 CODE_ARG = Field("code", required=False, description="区划代码（6、9 或 12 位）")
 
 
-def within(column, code: str):
-    """A SQL condition: ``column`` is ``code`` or one of its descendants."""
-    prefix = codes.prefix_of(code)
-    if not prefix:
-        return column.isnot(None)
-    high = str(int(prefix) + 1).zfill(len(prefix))
-    return (column >= prefix) & (column < high)
+#: A SQL condition: the column is the code or one of its descendants.
+within = subtree_condition
 
 
 def inside_event(event, code: str, strict: bool = False) -> bool:
     """``code`` lies in one of the event's affected regions (or, unless ``strict``, contains one)."""
-    for region in event.region_codes:
-        try:
-            if codes.is_within(code, region) or (not strict and codes.is_within(region, code)):
-                return True
-        except codes.CodeError:
-            return False
-    return False
+    return event_covers(event, code, strict)
 
 
 def code_arg(value, name: str = "region_code") -> str | None:

@@ -5,6 +5,8 @@ permission first; a change is one transaction with its audit line.
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import re
 from datetime import datetime
 from typing import Any, Callable
@@ -230,3 +232,20 @@ def affected_counties(event: Event) -> list[str]:
             if county is not None:
                 out.add(county.code)
     return sorted(out)
+
+
+def event_covers(event, code: str, strict: bool = False) -> bool:
+    """``code`` lies in one of the event's affected regions (or, unless ``strict``, contains one:
+    a prefecture over an affected county)."""
+    return _covers(tuple(event.region_codes), code, strict)
+
+
+@lru_cache(maxsize=8192)
+def _covers(regions: tuple[str, ...], code: str, strict: bool) -> bool:
+    for region in regions:
+        try:
+            if codes.is_within(code, region) or (not strict and codes.is_within(region, code)):
+                return True
+        except codes.CodeError:
+            return False
+    return False

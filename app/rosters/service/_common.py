@@ -2,8 +2,6 @@
 codes, the unit a page or query is about, and region names."""
 from __future__ import annotations
 
-from functools import lru_cache
-
 from sqlalchemy import select
 
 from gis import codes
@@ -11,37 +9,20 @@ from gis import codes
 from ...errors import Invalid, NotFound
 from ...extensions import db
 from ...permissions import require
-from ...regions import Region
-from ...reports import get_event
+from ...regions import Region, subtree_condition
+from ...reports import event_covers, get_event
 from ...validation import Field, validate
 
 CODE_ARG = Field("code", required=False, description="区划代码（6、9 或 12 位）")
 
 
-def within(column, code: str):
-    """A SQL condition: ``column`` is ``code`` or one of its descendants."""
-    prefix = codes.prefix_of(code)
-    if not prefix:
-        return column.isnot(None)
-    high = str(int(prefix) + 1).zfill(len(prefix))
-    return (column >= prefix) & (column < high)
+#: A SQL condition: the column is the code or one of its descendants.
+within = subtree_condition
 
 
 def inside_event(event, code: str, strict: bool = False) -> bool:
-    """``code`` lies in one of the event's affected regions (or, unless ``strict``, contains one:
-    a prefecture over an affected county)."""
-    return _inside(tuple(event.region_codes), code, strict)
-
-
-@lru_cache(maxsize=8192)
-def _inside(regions: tuple[str, ...], code: str, strict: bool) -> bool:
-    for region in regions:
-        try:
-            if codes.is_within(code, region) or (not strict and codes.is_within(region, code)):
-                return True
-        except codes.CodeError:
-            return False
-    return False
+    """``code`` lies in one of the event's affected regions (or, unless ``strict``, contains one)."""
+    return event_covers(event, code, strict)
 
 
 def unknown_region(code: str | None, field: str, errors: list[dict]) -> None:
