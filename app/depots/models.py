@@ -315,6 +315,7 @@ class SupplyRequest(db.Model):
                          cascade="all, delete-orphan")
     dispatches = relationship("Dispatch", order_by="Dispatch.id", lazy="selectin",
                               foreign_keys=[Dispatch.supply_request_id])
+    to_depot = relationship("Depot", foreign_keys=[to_depot_code], lazy="select")
 
     @property
     def status_label(self) -> str:
