@@ -11,7 +11,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Callable
 
-from flask import flash, redirect
+from flask import current_app, flash, redirect, send_from_directory
 
 from .errors import Conflict, Invalid, ServiceError
 from .extensions import db
@@ -112,3 +112,12 @@ def perform(action: Callable[[], object], success: str | Callable[[object], str 
         text, category = message if isinstance(message, tuple) else (message, "success")
         flash(text, category)
     return redirect(to)
+
+
+def service_worker_script(path: str, scope: str):
+    """The static script ``path`` served as a service worker for ``scope`` (a page's own URL
+    prefix): never cached by the browser, allowed to control that scope."""
+    response = send_from_directory(current_app.static_folder, path, mimetype="text/javascript", max_age=0)
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["Service-Worker-Allowed"] = scope
+    return response

@@ -4,15 +4,14 @@ in IndexedDB and sends them through the JSON API under their Idempotency-Key) an
 from __future__ import annotations
 
 import io
-import os
 
-from flask import Blueprint, current_app, render_template, request, send_file, send_from_directory, url_for
+from flask import Blueprint, render_template, request, send_file, url_for
 from flask_babel import gettext as t
 from flask_login import current_user, login_required
 
 from ..api import XLSX
 from ..models_common import utcnow
-from ..pages import perform
+from ..pages import perform, service_worker_script
 from . import service
 
 bp = Blueprint("distribution", __name__, url_prefix="/distribution")
@@ -88,8 +87,4 @@ def report_xlsx(point_id: int):
 @bp.get("/sw.js")
 def service_worker():
     """The hand-out page's service worker, served under ``/distribution/`` so its scope covers it."""
-    folder = os.path.join(current_app.static_folder, "distribution")
-    response = send_from_directory(folder, "sw.js", mimetype="text/javascript", max_age=0)
-    response.headers["Cache-Control"] = "no-cache"
-    response.headers["Service-Worker-Allowed"] = url_for("distribution.index")
-    return response
+    return service_worker_script("distribution/sw.js", url_for("distribution.index"))

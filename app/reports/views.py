@@ -7,14 +7,13 @@ body) and renders what it returns.
 """
 from __future__ import annotations
 
-import os
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, send_from_directory, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from ..errors import ServiceError
-from ..pages import labels_of, perform, refusals_flashed
+from ..pages import labels_of, perform, refusals_flashed, service_worker_script
 from ..uploads import upload_limit
 from . import chart, service
 from .forms import AddRegionForm, AtForm, EventForm, ForwardForm, ImportForm, StabiliseUnitForm, WithdrawForm
@@ -177,8 +176,4 @@ def field_form(event_id: int):
 @bp.get("/field-sw.js")
 def service_worker():
     """The field form's service worker, served under ``/events/`` so its scope covers the form."""
-    folder = os.path.join(current_app.static_folder, "reports")
-    response = send_from_directory(folder, "field-sw.js", mimetype="text/javascript", max_age=0)
-    response.headers["Cache-Control"] = "no-cache"
-    response.headers["Service-Worker-Allowed"] = url_for("reports.events") + "/"
-    return response
+    return service_worker_script("reports/field-sw.js", url_for("reports.events") + "/")

@@ -12,18 +12,11 @@
   'use strict';
 
   var cfg = JSON.parse(document.getElementById('form-config').textContent);
-  var MESSAGES = JSON.parse((document.getElementById('form-messages') || {}).textContent || '{}');
-  function t(text, params) {
-    var out = MESSAGES[text] || text;
-    Object.keys(params || {}).forEach(function (k) { out = out.split('%(' + k + ')s').join(String(params[k])); });
-    return out;
-  }
+  var t = JiuzaiOffline.translator();  // the page's words in the reader's language
   // the script's own joins, in the page's language (the server turns the page's punctuation)
   var EN = document.documentElement.lang === 'en';
   var SEP = EN ? ', ' : '、', COLON = EN ? ': ' : '：';
   var csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || '';
-  var DB_NAME = 'jiuzai-distribution';
-  var STORE = 'queue';
   var form = document.getElementById('handout-form');
   var errorBox = document.getElementById('form-errors');
   var listBox = document.getElementById('household-list');
@@ -40,49 +33,14 @@
     itemNames[s.item] = label ? label.childNodes[0].textContent.trim() : s.name;
   });
 
-  // --- IndexedDB -----------------------------------------------------------------------------
-  var dbPromise = new Promise(function (resolve, reject) {
-    var request = indexedDB.open(DB_NAME, 1);
-    request.onupgradeneeded = function () {
-      if (!request.result.objectStoreNames.contains(STORE)) request.result.createObjectStore(STORE, {keyPath: 'key'});
-    };
-    request.onsuccess = function () { resolve(request.result); };
-    request.onerror = function () { reject(request.error); };
-  });
-  function allItems() {
-    return dbPromise.then(function (db) {
-      return new Promise(function (resolve, reject) {
-        var r = db.transaction(STORE).objectStore(STORE).getAll();
-        r.onsuccess = function () { resolve(r.result); };
-        r.onerror = function () { reject(r.error); };
-      });
-    }).then(function (items) {
-      return items.filter(function (i) { return i.pointId === cfg.pointId; })
-        .sort(function (a, b) { return a.createdAt < b.createdAt ? -1 : 1; });
-    });
+  // --- The queue of hand-outs waiting to be sent (IndexedDB; offline.js) ---------------------
+  var queue = JiuzaiOffline.queue('jiuzai-distribution');
+  function allItems() {  // this point's only: one phone may serve several points
+    return queue.all().then(function (items) { return items.filter(function (i) { return i.pointId === cfg.pointId; }); });
   }
-  function write(method, value) {
-    return dbPromise.then(function (db) {
-      return new Promise(function (resolve, reject) {
-        var tx = db.transaction(STORE, 'readwrite');
-        tx.objectStore(STORE)[method](value);
-        tx.oncomplete = function () { resolve(); };
-        tx.onerror = function () { reject(tx.error); };
-        tx.onabort = function () { reject(tx.error); };
-      });
-    });
-  }
-  function putItem(item) { return write('put', item); }
-  function deleteItem(key) { return write('delete', key); }
+  var putItem = queue.put, deleteItem = queue.remove, newKey = JiuzaiOffline.newKey;
 
   // --- Helpers -------------------------------------------------------------------------------
-  function newKey() {
-    var b = crypto.getRandomValues(new Uint8Array(16));
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    var h = Array.prototype.map.call(b, function (x) { return x.toString(16).padStart(2, '0'); }).join('');
-    return h.slice(0, 8) + '-' + h.slice(8, 12) + '-' + h.slice(12, 16) + '-' + h.slice(16, 20) + '-' + h.slice(20);
-  }
   function el(tag, className, content) {
     var node = document.createElement(tag);
     if (className) node.className = className;
@@ -416,28 +374,6 @@
     if (navigator.onLine) flush();
   });
 
-  // The service worker serves the page offline; the page puts itself into its cache.
-  var CACHE = 'jiuzai-distribution-v1';
-  function precache() {
-    var urls = [location.href];
-    document.querySelectorAll('script[src], link[rel=stylesheet][href]').forEach(function (node) {
-      var url = new URL(node.src || node.href, location.href);
-      if (url.origin === location.origin) urls.push(url.href);
-    });
-    (performance.getEntriesByType ? performance.getEntriesByType('resource') : []).forEach(function (entry) {
-      var url = new URL(entry.name, location.href);
-      if (url.origin === location.origin && /^\/(static|bootstrap|xstatic)\//.test(url.pathname)) urls.push(url.href);
-    });
-    urls = urls.filter(function (url, i) { return urls.indexOf(url) === i; });
-    return caches.open(CACHE).then(function (cache) { return cache.addAll(urls); }).then(function () {
-      document.body.dataset.offlineReady = '1';
-    });
-  }
-  if ('serviceWorker' in navigator && cfg.swUrl) {
-    navigator.serviceWorker.register(cfg.swUrl, {scope: cfg.swScope}).then(function () {
-      return navigator.serviceWorker.ready;
-    }).then(function () {
-      return navigator.onLine ? precache() : null;
-    }).catch(function (e) { console.warn('service worker not registered', e); });
-  }
+  // The service worker serves the page offline (offline.js, offline-sw.js).
+  JiuzaiOffline.serveOffline(cfg.swUrl, cfg.swScope, 'jiuzai-distribution-v1');
 })();

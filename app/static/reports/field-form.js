@@ -17,16 +17,8 @@
   var cfg = JSON.parse(document.getElementById('form-config').textContent);
   var T = JSON.parse(document.getElementById('form-text').textContent);
   var csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || '';
-  var DB_NAME = 'jiuzai-field';
-  var STORE = 'queue';
-  // The page's words in the reader's language: #form-messages maps each Chinese text to its
-  // translation (the catalogs'); %(name)s placeholders are filled in by t().
-  var MESSAGES = JSON.parse((document.getElementById('form-messages') || {}).textContent || '{}');
-  function t(text, params) {
-    var out = MESSAGES[text] || text;
-    Object.keys(params || {}).forEach(function (k) { out = out.split('%(' + k + ')s').join(String(params[k])); });
-    return out;
-  }
+  // The page's words in the reader's language (#form-messages; offline.js)
+  var t = JiuzaiOffline.translator();
   var KIND_LABELS = {initial: t('初报'), update: t('续报'), final: t('核报')};
   var form = document.getElementById('field-form');
   var regionSelect = document.getElementById('region');
@@ -37,57 +29,11 @@
   var errorBox = document.getElementById('form-errors');
   var carriedPhotos = [];
 
-  // --- IndexedDB ---------------------------------------------------------------------------
-  var dbPromise = new Promise(function (resolve, reject) {
-    var request = indexedDB.open(DB_NAME, 1);
-    request.onupgradeneeded = function () {
-      if (!request.result.objectStoreNames.contains(STORE)) {
-        request.result.createObjectStore(STORE, {keyPath: 'key'});
-      }
-    };
-    request.onsuccess = function () { resolve(request.result); };
-    request.onerror = function () { reject(request.error); };
-  });
-
-  function done(request) {
-    return new Promise(function (resolve, reject) {
-      request.onsuccess = function () { resolve(request.result); };
-      request.onerror = function () { reject(request.error); };
-    });
-  }
-
-  function allItems() {
-    return dbPromise.then(function (db) {
-      return done(db.transaction(STORE).objectStore(STORE).getAll());
-    }).then(function (items) {
-      return items.sort(function (a, b) { return a.createdAt < b.createdAt ? -1 : 1; });
-    });
-  }
-
-  function write(method, value) {
-    return dbPromise.then(function (db) {
-      return new Promise(function (resolve, reject) {
-        var tx = db.transaction(STORE, 'readwrite');
-        tx.objectStore(STORE)[method](value);
-        tx.oncomplete = function () { resolve(); };
-        tx.onerror = function () { reject(tx.error); };
-        tx.onabort = function () { reject(tx.error); };
-      });
-    });
-  }
-
-  function putItem(item) { return write('put', item); }
-  function deleteItem(key) { return write('delete', key); }
+  // --- The queue of reports waiting to be sent (IndexedDB; offline.js) ------------------------
+  var queue = JiuzaiOffline.queue('jiuzai-field');
+  var allItems = queue.all, putItem = queue.put, deleteItem = queue.remove, newKey = JiuzaiOffline.newKey;
 
   // --- Helpers ------------------------------------------------------------------------------
-  function newKey() {
-    var b = crypto.getRandomValues(new Uint8Array(16));
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    var h = Array.prototype.map.call(b, function (x) { return x.toString(16).padStart(2, '0'); }).join('');
-    return h.slice(0, 8) + '-' + h.slice(8, 12) + '-' + h.slice(12, 16) + '-' + h.slice(16, 20) + '-' + h.slice(20);
-  }
-
   function shanghaiNow() {
     var parts = {};
     new Intl.DateTimeFormat('en-GB', {timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit',
@@ -612,34 +558,6 @@
     if (navigator.onLine) flush();
   });
 
-  // The service worker serves the form offline. The page itself was loaded before the worker
-  // existed, so it is put into the worker's cache here: the first offline reload works.
-  var CACHE = 'jiuzai-field-v1';
-
-  function precache() {
-    var urls = [location.href];
-    document.querySelectorAll('script[src], link[rel=stylesheet][href]').forEach(function (node) {
-      var url = new URL(node.src || node.href, location.href);
-      if (url.origin === location.origin) urls.push(url.href);
-    });
-    // what the stylesheets loaded in turn (icon fonts), as far as the worker caches such files
-    (performance.getEntriesByType ? performance.getEntriesByType('resource') : []).forEach(function (entry) {
-      var url = new URL(entry.name, location.href);
-      if (url.origin === location.origin && /^\/(static|bootstrap|xstatic)\//.test(url.pathname)) urls.push(url.href);
-    });
-    urls = urls.filter(function (url, i) { return urls.indexOf(url) === i; });
-    return caches.open(CACHE).then(function (cache) { return cache.addAll(urls); }).then(function () {
-      document.body.dataset.offlineReady = '1';
-    });
-  }
-
-  if ('serviceWorker' in navigator && cfg.swUrl) {
-    navigator.serviceWorker.register(cfg.swUrl, {scope: cfg.swScope}).then(function () {
-      return navigator.serviceWorker.ready;
-    }).then(function () {
-      return navigator.onLine ? precache() : null;
-    }).catch(function (e) {
-      console.warn('service worker not registered', e);
-    });
-  }
+  // The service worker serves the form offline (offline.js, offline-sw.js).
+  JiuzaiOffline.serveOffline(cfg.swUrl, cfg.swScope, 'jiuzai-field-v1');
 })();

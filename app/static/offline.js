@@ -1,0 +1,97 @@
+/* What the pages that work offline share (the field form 现场填报, the hand-out page 逐户发放):
+ * a queue of submissions in IndexedDB, idempotency keys, the page's words in the reader's
+ * language, and the service worker that serves the page when the network is gone
+ * (offline-sw.js). Each page keeps its own form, sending and rendering.
+ */
+window.JiuzaiOffline = (function () {
+  'use strict';
+
+  /* The page's words: #form-messages maps each Chinese text to its translation (the catalogs');
+   * %(name)s placeholders are filled in. */
+  function translator() {
+    var messages = JSON.parse((document.getElementById('form-messages') || {}).textContent || '{}');
+    return function t(text, params) {
+      var out = messages[text] || text;
+      Object.keys(params || {}).forEach(function (k) { out = out.split('%(' + k + ')s').join(String(params[k])); });
+      return out;
+    };
+  }
+
+  /* A queue in the IndexedDB database ``name`` (one object store, keyed by ``key``), oldest first. */
+  function queue(name) {
+    var STORE = 'queue';
+    var dbPromise = new Promise(function (resolve, reject) {
+      var request = indexedDB.open(name, 1);
+      request.onupgradeneeded = function () {
+        if (!request.result.objectStoreNames.contains(STORE)) request.result.createObjectStore(STORE, {keyPath: 'key'});
+      };
+      request.onsuccess = function () { resolve(request.result); };
+      request.onerror = function () { reject(request.error); };
+    });
+    function write(method, value) {
+      return dbPromise.then(function (db) {
+        return new Promise(function (resolve, reject) {
+          var tx = db.transaction(STORE, 'readwrite');
+          tx.objectStore(STORE)[method](value);
+          tx.oncomplete = function () { resolve(); };
+          tx.onerror = function () { reject(tx.error); };
+          tx.onabort = function () { reject(tx.error); };
+        });
+      });
+    }
+    return {
+      all: function () {
+        return dbPromise.then(function (db) {
+          return new Promise(function (resolve, reject) {
+            var request = db.transaction(STORE).objectStore(STORE).getAll();
+            request.onsuccess = function () { resolve(request.result); };
+            request.onerror = function () { reject(request.error); };
+          });
+        }).then(function (items) {
+          return items.sort(function (a, b) { return a.createdAt < b.createdAt ? -1 : 1; });
+        });
+      },
+      put: function (item) { return write('put', item); },
+      remove: function (key) { return write('delete', key); }
+    };
+  }
+
+  /* A random UUID (version 4): the Idempotency-Key a queued submission is sent under, every time. */
+  function newKey() {
+    var b = crypto.getRandomValues(new Uint8Array(16));
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    var h = Array.prototype.map.call(b, function (x) { return x.toString(16).padStart(2, '0'); }).join('');
+    return h.slice(0, 8) + '-' + h.slice(8, 12) + '-' + h.slice(12, 16) + '-' + h.slice(16, 20) + '-' + h.slice(20);
+  }
+
+  /* Register the page's service worker and, online, put the page and its local assets into the
+   * worker's cache ``cacheName``: the page was loaded before the worker existed, so without this
+   * the first offline reload would fail. Sets body[data-offline-ready] when done. */
+  function serveOffline(swUrl, scope, cacheName) {
+    if (!('serviceWorker' in navigator) || !swUrl) return;
+    function precache() {
+      var urls = [location.href];
+      document.querySelectorAll('script[src], link[rel=stylesheet][href]').forEach(function (node) {
+        var url = new URL(node.src || node.href, location.href);
+        if (url.origin === location.origin) urls.push(url.href);
+      });
+      // what the stylesheets loaded in turn (icon fonts), as far as the worker caches such files
+      (performance.getEntriesByType ? performance.getEntriesByType('resource') : []).forEach(function (entry) {
+        var url = new URL(entry.name, location.href);
+        if (url.origin === location.origin && /^\/(static|bootstrap|xstatic)\//.test(url.pathname)) urls.push(url.href);
+      });
+      urls = urls.filter(function (url, i) { return urls.indexOf(url) === i; });
+      return caches.open(cacheName).then(function (cache) { return cache.addAll(urls); }).then(function () {
+        document.body.dataset.offlineReady = '1';
+      });
+    }
+    navigator.serviceWorker.register(swUrl, {scope: scope}).then(function () {
+      return navigator.serviceWorker.ready;
+    }).then(function () {
+      return navigator.onLine ? precache() : null;
+    }).catch(function (e) { console.warn('service worker not registered', e); });
+  }
+
+  return {translator: translator, queue: queue, newKey: newKey, serveOffline: serveOffline};
+})();
