@@ -30,6 +30,45 @@ FORM_OVERHEAD = 64 * 1024
 F = TypeVar("F", bound=Callable)
 
 
+#: The first bytes of the images an upload may be: the type is read from the bytes, not the name.
+IMAGE_SIGNATURES = ((b"\xff\xd8\xff", "image/jpeg"), (b"\x89PNG\r\n\x1a\n", "image/png"))
+
+
+def image_type(head: bytes) -> str | None:
+    """``image/jpeg``, ``image/png`` or ``image/webp`` by the first bytes; ``None`` otherwise."""
+    for signature, kind in IMAGE_SIGNATURES:
+        if head.startswith(signature):
+            return kind
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+def read_images(uploads, errors: list[dict], *, count: int, max_bytes: int, at_least: int = 0,
+                field: str = "photos") -> list[tuple[str, bytes]]:
+    """The attached images as ``(type, bytes)``: ``at_least`` to ``count`` files, each a JPEG, PNG
+    or WebP of at most ``max_bytes`` (read no further). A refusal names ``field`` and returns ``[]``."""
+    from .i18n import translate
+
+    files = [f for f in (uploads or []) if getattr(f, "filename", "")]
+    if len(files) < at_least:
+        errors.append({"field": field, "message": translate("至少附 %(n)s 张照片", n=at_least)})
+        return []
+    if len(files) > count:
+        errors.append({"field": field, "message": translate("最多附 %(n)s 张照片", n=count)})
+        return []
+    images = []
+    for upload in files:
+        content = upload.read(max_bytes + 1)
+        kind = image_type(content)
+        if len(content) > max_bytes or kind is None:
+            errors.append({"field": field, "message": translate(
+                "照片须为 JPEG、PNG 或 WebP，每张不超过 %(size)s", size=human_size(max_bytes))})
+            return []
+        images.append((kind, content))
+    return images
+
+
 class TooLarge(ServiceError):
     """A file over its configured size, found by a service (the request itself was allowed)."""
 

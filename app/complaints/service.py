@@ -27,6 +27,7 @@ from ..notifications import coordinators_covering, notify
 from ..permissions import can, require
 from ..regions import Region
 from ..validation import Field, validate
+from ..uploads import read_images
 from .models import COMPLAINT_MACHINE, KINDS, PROGRAMMES, SUBJECTS, ComplaintPhoto, PublicComplaint
 
 FILE_FIELDS = {
@@ -73,37 +74,12 @@ def county_choices() -> list[tuple[str, str]]:
     return [(r.code, r.name) for r in rows]
 
 
-#: What an attached photo must start with (the type is read from the bytes, not the name).
-PHOTO_MAGIC = {b"\xff\xd8\xff": "image/jpeg", b"\x89PNG\r\n\x1a\n": "image/png"}
-
-
-def _photo_type(content: bytes) -> str | None:
-    for magic, kind in PHOTO_MAGIC.items():
-        if content.startswith(magic):
-            return kind
-    if content[:4] == b"RIFF" and content[8:12] == b"WEBP":
-        return "image/webp"
-    return None
-
-
 def read_photos(uploads, errors: list[dict]) -> list[tuple[str, bytes]]:
     """The attached photos as ``(type, bytes)``: at most ``COMPLAINT_PHOTO_COUNT``, each an image
     of at most ``COMPLAINT_PHOTO_MAX_BYTES``; a refusal names ``photos``."""
     config = current_app.config
-    files = [f for f in (uploads or []) if getattr(f, "filename", "")]
-    if len(files) > config["COMPLAINT_PHOTO_COUNT"]:
-        errors.append({"field": "photos", "message": f"最多附 {config['COMPLAINT_PHOTO_COUNT']} 张照片"})
-        return []
-    photos = []
-    for upload in files:
-        content = upload.read(config["COMPLAINT_PHOTO_MAX_BYTES"] + 1)
-        kind = _photo_type(content)
-        if len(content) > config["COMPLAINT_PHOTO_MAX_BYTES"] or kind is None:
-            limit = config["COMPLAINT_PHOTO_MAX_BYTES"] // (1024 * 1024)
-            errors.append({"field": "photos", "message": f"照片须为 JPEG、PNG 或 WebP，每张不超过 {limit} MB"})
-            return []
-        photos.append((kind, content))
-    return photos
+    return read_images(uploads, errors, count=config["COMPLAINT_PHOTO_COUNT"],
+                       max_bytes=config["COMPLAINT_PHOTO_MAX_BYTES"])
 
 
 def file_complaint(data, uploads=None) -> PublicComplaint:

@@ -20,6 +20,7 @@ from ...models_common import utcnow
 from ...permissions import can, require
 from ...reports import Event
 from ...validation import Field, validate
+from ...uploads import read_images
 from ..models import Beneficiary, Cycle, HouseCheck, HouseCheckPhoto
 from ..rules import DAMAGE_CLASSES, EXCLUSIONS, assess
 from .base import get_cycle, may_act_on_cycle, refuse, region_names, show_id
@@ -37,7 +38,6 @@ CHECK_FIELDS = {
     "late_reason": Field("str", required=False, default="", max_length=2000, multiline=True,
                          description="超过核查期限的原因（期满后必填）"),
 }
-PHOTO_MAGIC = {b"\xff\xd8\xff": "image/jpeg", b"\x89PNG\r\n\x1a\n": "image/png"}
 
 
 def check_deadline(cycle: Cycle) -> datetime | None:
@@ -49,34 +49,10 @@ def check_deadline(cycle: Cycle) -> datetime | None:
     return event.stabilised_at + timedelta(days=current_app.config["CYCLE_RECONSTRUCTION_CHECK_DAYS"])
 
 
-def _photo_type(content: bytes) -> str | None:
-    for magic, kind in PHOTO_MAGIC.items():
-        if content.startswith(magic):
-            return kind
-    if content[:4] == b"RIFF" and content[8:12] == b"WEBP":
-        return "image/webp"
-    return None
-
-
 def _read_photos(uploads, errors: list[dict]) -> list[tuple[str, bytes]]:
     config = current_app.config
-    files = [f for f in (uploads or []) if getattr(f, "filename", "")]
-    if len(files) < config["CYCLE_CHECK_MIN_PHOTOS"]:
-        errors.append({"field": "photos", "message": f"至少 {config['CYCLE_CHECK_MIN_PHOTOS']} 张现场照片"})
-        return []
-    if len(files) > config["CYCLE_CHECK_PHOTO_COUNT"]:
-        errors.append({"field": "photos", "message": f"最多 {config['CYCLE_CHECK_PHOTO_COUNT']} 张照片"})
-        return []
-    photos = []
-    for upload in files:
-        content = upload.read(config["CYCLE_CHECK_PHOTO_MAX_BYTES"] + 1)
-        kind = _photo_type(content)
-        if len(content) > config["CYCLE_CHECK_PHOTO_MAX_BYTES"] or kind is None:
-            limit = config["CYCLE_CHECK_PHOTO_MAX_BYTES"] // (1024 * 1024)
-            errors.append({"field": "photos", "message": f"照片须为 JPEG、PNG 或 WebP，每张不超过 {limit} MB"})
-            return []
-        photos.append((kind, content))
-    return photos
+    return read_images(uploads, errors, count=config["CYCLE_CHECK_PHOTO_COUNT"],
+                       max_bytes=config["CYCLE_CHECK_PHOTO_MAX_BYTES"], at_least=config["CYCLE_CHECK_MIN_PHOTOS"])
 
 
 def record_check(user, cycle_id: int, data, uploads=None) -> HouseCheck:

@@ -20,6 +20,7 @@ from ...extensions import db
 from ...i18n import translate as _t
 from ...models_common import utcnow
 from ...validation import validate
+from ...uploads import image_type
 from ..models import DistributionPoint, HandOut, HandOutProof, SpotRecipient
 
 from .common import (PERSON_FIELDS, HANDOUT_FIELDS, _who, _raise_if, _checked_lines, _item_names, get_point, PointBook,
@@ -41,8 +42,7 @@ def _decode_proof(kind: str, text: str, errors: list[dict]) -> tuple[str, bytes]
     if len(data) > limit:
         errors.append({"field": "proof", "message": _t("图片超过 %(kb)s KB", kb=limit // 1024)})
         return None
-    magic = {"image/png": b"\x89PNG\r\n\x1a\n", "image/jpeg": b"\xff\xd8\xff"}[types[head]]
-    if not data.startswith(magic) or len(data) < 64:
+    if image_type(data) != types[head] or len(data) < 64:
         errors.append({"field": "proof", "message": _t("图片内容与类型不符或为空白")})
         return None
     return types[head], data

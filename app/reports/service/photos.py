@@ -20,25 +20,19 @@ from ... import audit, storage
 from ...errors import Conflict, Invalid, NotFound
 from ...extensions import db
 from ...permissions import require
+from ...uploads import image_type
 from ..models import Event, LossReport, ReportPhoto
 from ._common import config
 from .events import get_event
 from .history import get_report
 
-_SIGNATURES = (
-    (b"\xff\xd8\xff", "image/jpeg", ".jpg"),
-    (b"\x89PNG\r\n\x1a\n", "image/png", ".png"),
-)
+_EXTENSIONS = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp"}
 
 
 def sniff_image(head: bytes) -> tuple[str, str] | None:
     """``(content type, extension)`` of a JPEG, PNG or WebP by its first bytes."""
-    for signature, content_type, ext in _SIGNATURES:
-        if head.startswith(signature):
-            return content_type, ext
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "image/webp", ".webp"
-    return None
+    kind = image_type(head)
+    return (kind, _EXTENSIONS[kind]) if kind else None
 
 
 def photo_dir() -> str:
