@@ -466,6 +466,20 @@ def code_arg(name: str = "region_code", *, required: bool = False) -> str | None
     return value
 
 
+def code_value(value, name: str = "region_code") -> str | None:
+    """An optional region code given as ``value`` (a page's or a service's argument), normalised:
+    ``None`` when blank, a 422 naming ``name`` when malformed."""
+    from .i18n import translate
+
+    if value in (None, ""):
+        return None
+    out, errors = validate({name: Field("code", required=False, description=QUERY_FIELDS["region_code"].description)},
+                           {name: value})
+    if errors:
+        raise Invalid(translate("查询参数有误。"), errors)
+    return out[name]
+
+
 def int_arg(name: str, spec: Field | None = None) -> int | None:
     """An optional integer query argument (``?event_id=7``): ``None`` when absent or empty, a
     422 naming it when it is not an integer or lies beyond its column (32-bit by default)."""

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
-from stockpile._regions import NATIONAL, canonical_code, prefix_contains
+from stockpile._regions import canonical_code, prefix_contains
 
 # --- replenishment obligations (回补) -------------------------------------------------------------
 

@@ -4,7 +4,6 @@ of a village, and a point in that village that took the goods in."""
 from __future__ import annotations
 
 import base64
-import io
 import struct
 import zlib
 from datetime import datetime, timezone

@@ -4,7 +4,7 @@ named, every new page readable in English."""
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timezone
+from datetime import date
 
 import time_machine
 

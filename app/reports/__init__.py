@@ -10,11 +10,11 @@ from flask import Flask
 from .indicators import BY_FIELD, FIELDS
 from .models import EVENT_MACHINE, HAZARDS, Event, LossReport, ReportPhoto
 from .rollup import total_for
-from .service import event_covers, get_event, import_reports, reopen_final_when, visible_events
+from .service import event_covers, event_unit, get_event, import_reports, reopen_final_when, visible_events
 from .signals import report_submitted
 from .totals import event_totals, parent_lookup
 
-__all__ = ['BY_FIELD', 'EVENT_MACHINE', 'Event', 'FIELDS', 'HAZARDS', 'LossReport', 'ReportPhoto', 'event_covers', 'event_totals', 'get_event', 'import_reports', 'parent_lookup', 'register', 'reopen_final_when', 'report_submitted', 'total_for', 'visible_events']
+__all__ = ['BY_FIELD', 'EVENT_MACHINE', 'Event', 'FIELDS', 'HAZARDS', 'LossReport', 'ReportPhoto', 'event_covers', 'event_totals', 'event_unit', 'get_event', 'import_reports', 'parent_lookup', 'register', 'reopen_final_when', 'report_submitted', 'total_for', 'visible_events']
 
 def register(app: Flask) -> None:
     # imported when an application registers the area: reading its tables and helpers (other

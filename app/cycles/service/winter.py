@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from gis import codes
 
@@ -21,7 +21,7 @@ from ...regions import Region
 from ...validation import Field, check, validate
 from .. import excel
 from ..festival import spring_festival as festival_of
-from ..models import CYCLE_MACHINE, Beneficiary, Cycle, NeedsSubmission, Payment
+from ..models import CYCLE_MACHINE, Beneficiary, Cycle, NeedsSubmission
 from ..rules import (KINDS, LEVEL_LABELS, LEVELS, NEEDS_COLUMNS, Standards, aggregate_needs,
                      deadline_status, is_single_crop, winter_spring_deadlines)
 from .base import YEAR_FIELD, refuse, region_names

@@ -33,7 +33,7 @@ from ...validation import Field, validate
 from ..models import (REPLENISHMENT_MACHINE, TIERS, Depot, Dispatch, Replenishment, StockBalance, SupplyRequest,
                       replenishment_dispatch)
 from .catalogue import list_items
-from .common import allow, get_depot, get_row, raise_if, today, who
+from .common import allow, get_depot, get_row, raise_if, today
 from .depots import depots_query
 from .dispatches import create_dispatch
 from .inputs import DEPOT, LINE, NOTE, checked_lines, known_depot, lines_field, region_names

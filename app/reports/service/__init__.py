@@ -15,7 +15,7 @@ from .alerts import direct_report_alert, region_name
 from .deadlines import (compute_deadlines, concerns, deadline_panel, event_deadlines, reporting_tree,
                         timeliness)
 from .events import (AT_FIELDS, EVENT_FIELDS, EVENT_STATUSES, affected_counties, close, create_event,
-                     event_covers, event_visible, get_event, overlaps, stabilise, top_regions, visible_events)
+                     event_covers, event_unit, event_visible, get_event, overlaps, stabilise, top_regions, visible_events)
 from .field_form import FORM_REGION_LIMIT, field_form_page, form_regions
 from .forwarding import FORWARD_FIELDS, forward, forwarding_panel, forwards_query
 from .history import get_report, photos_of, report_body, report_dicts, report_page, reports_query
@@ -34,7 +34,7 @@ __all__ = [
     "AT_FIELDS", "EVENT_FIELDS", "EVENT_STATUSES", "FORM_REGION_LIMIT", "FORWARD_FIELDS", "REPORT_FIELDS",
     "SEQUENCE_RETRIES", "add_photo", "affected_counties", "children_totals", "close", "compute_deadlines",
     "concerns", "create_event", "deadline_panel", "direct_report_alert", "event_deadlines", "event_page",
-    "event_covers", "event_visible", "events_page", "export_event", "field_form_page", "form_regions", "forward",
+    "event_covers", "event_unit", "event_visible", "events_page", "export_event", "field_form_page", "form_regions", "forward",
     "forwarding_panel", "forwards_query", "get_event", "get_report", "home_panel", "import_event",
     "import_reports", "import_upload", "overlaps", "import_disk_photos", "photo_dir", "photo_file", "store_key", "photos_of",
     "photos_required", "region_exists", "region_name", "reopen_final_when", "report_body", "report_dicts", "report_page",

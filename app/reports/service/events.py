@@ -18,10 +18,11 @@ from gis import codes
 from ... import audit
 from ...errors import Forbidden, Invalid, NotFound
 from ...extensions import db
+from ...i18n import translate
 from ...models_common import utcnow
 from ...permissions import can, require
 from ...regions import Region, descendant_codes
-from ...validation import Field, merged, validate
+from ...validation import Field, code_value, merged, validate
 from ..models import EVENT_MACHINE, HAZARDS, Event, event_region
 from ..totals import within_clause
 from ._common import body_of
@@ -249,3 +250,21 @@ def _covers(regions: tuple[str, ...], code: str, strict: bool) -> bool:
         except codes.CodeError:
             return False
     return False
+
+
+def event_unit(user, event, region_code, action: str) -> str:
+    """The unit a page or query about ``event`` is for: ``region_code`` (it exists and ``user`` may
+    do ``action`` there) or, absent, the user's jurisdiction when it lies in the event, else the
+    event's first affected region inside the jurisdiction."""
+    code = code_value(region_code)
+    if code is None:
+        mine = user.region_code
+        if mine != codes.NATIONAL and event_covers(event, mine):
+            code = mine
+        else:
+            inside = [c for c in event.region_codes if codes.is_within(c, mine)]
+            code = (inside or event.region_codes or [mine])[0]
+    require(user, action, code)
+    if db.session.get(Region, code) is None:
+        raise NotFound(translate("区划 %(code)s 不存在。", code=code))
+    return code

@@ -4,16 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from gis import codes
-
-from ...errors import Invalid, NotFound
 from ...extensions import db
-from ...permissions import require
 from ...regions import Region, subtree_condition
-from ...reports import event_covers, get_event
-from ...validation import Field, validate
-
-CODE_ARG = Field("code", required=False, description="区划代码（6、9 或 12 位）")
+from ...reports import event_covers, event_unit, get_event
+from ...validation import code_value
 
 
 #: A SQL condition: the column is the code or one of its descendants.
@@ -31,32 +25,13 @@ def unknown_region(code: str | None, field: str, errors: list[dict]) -> None:
         errors.append({"field": field, "message": f"区划 {code} 不存在"})
 
 
-def code_arg(value, name: str = "region_code") -> str | None:
-    """An optional region-code argument, normalised (a 422 naming it when malformed)."""
-    if value in (None, ""):
-        return None
-    out, errors = validate({name: CODE_ARG}, {name: value})
-    if errors:
-        raise Invalid("查询参数有误。", errors)
-    return out[name]
+#: An optional region code given as a value, normalised (a 422 naming it when malformed).
+code_arg = code_value
 
 
 def unit_of(user, event, region_code) -> str:
-    """The unit a page or query is about: ``region_code`` (checked: it exists, the user may see
-    it) or, absent, the user's jurisdiction when it lies in the event, else the event's first
-    affected region inside the jurisdiction."""
-    code = code_arg(region_code)
-    if code is None:
-        mine = user.region_code
-        if mine != codes.NATIONAL and inside_event(event, mine):
-            code = mine
-        else:
-            inside = [c for c in event.region_codes if codes.is_within(c, mine)]
-            code = (inside or event.region_codes or [mine])[0]
-    require(user, "casualty.view", code)
-    if db.session.get(Region, code) is None:
-        raise NotFound(f"区划 {code} 不存在。")
-    return code
+    """The unit a page or query is about (:func:`app.reports.event_unit`)."""
+    return event_unit(user, event, region_code, "casualty.view")
 
 
 def names_of(region_codes) -> dict[str, str]:
