@@ -289,7 +289,9 @@ def test_service_worker_route(client):
     assert response.status_code == 200
     assert response.mimetype == "text/javascript"
     assert response.headers["Service-Worker-Allowed"] == "/events/"
-    assert "caches.open" in response.get_data(as_text=True)
+    worker = response.get_data(as_text=True)
+    assert "importScripts('/static/offline-sw.js')" in worker and "jiuzaiOfflineWorker(" in worker
+    assert "caches.open" in client.get("/static/offline-sw.js").get_data(as_text=True)
     assert client.get("/static/reports/field-form.js").status_code == 200
 
 
