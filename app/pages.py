@@ -106,11 +106,14 @@ def perform(action: Callable[[], object], success: str | Callable[[object], str 
     """Call ``action`` (a service call with the posted form), flash ``success`` (text, or a
     function of what ``action`` returned giving the text or ``(text, category)``) or the
     refusal with every field named by its label in ``form``, and redirect to ``to``."""
+    from .i18n import translate
+
     with refusals_flashed(labels_of(form), refusals=refusals):
         result = action()
         message = success(result) if callable(success) else success
         text, category = message if isinstance(message, tuple) else (message, "success")
-        flash(text, category)
+        # a message of the catalogue reads in the reader's language (values: translate(…, n=…))
+        flash(translate(text), category)
     return redirect(to)
 
 

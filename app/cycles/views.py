@@ -16,6 +16,7 @@ from flask_login import current_user, login_required
 
 from ..api import XLSX, int_arg
 from ..errors import Invalid
+from ..i18n import translate
 from ..pages import labels_of, perform, refusals_flashed
 from ..uploads import upload_limit
 from . import service
@@ -55,7 +56,7 @@ def index():
     if request.method == "POST":
         with refusals_flashed(labels_of(form)):
             cycle = service.create_cycle(current_user, request.form)
-            flash(f"已新建救助周期「{cycle.name}」。", "success")
+            flash(translate("已新建救助周期「%(name)s」。", name=cycle.name), "success")
             return redirect(url_for("cycles.detail", cycle_id=cycle.id))
     page = service.index_page(current_user, kind=request.args.get("kind") or None,
                               status=request.args.get("status") or None)
@@ -83,7 +84,8 @@ def _detail_page(cycle_id: int, roll_form: SupplementaryRollForm | None = None) 
 def transition(cycle_id: int):
     done = ACTION_LABELS.get(request.form.get("action"), request.form.get("action"))
     return perform(lambda: service.transition(current_user, cycle_id, request.form),
-                   lambda cycle: f"已{done}：当前状态「{cycle.status_label}」。", _detail(cycle_id),
+                   lambda cycle: translate("已%(done)s：当前状态「%(status)s」。", done=translate(done),
+                                            status=translate(cycle.status_label)), _detail(cycle_id),
                    form=TransitionForm())
 
 
@@ -98,7 +100,7 @@ def add_beneficiary(cycle_id: int):
 @login_required
 def propose(cycle_id: int):
     return perform(lambda: service.propose(current_user, cycle_id),
-                   lambda made: f"已按规则列入 {len(made)} 户。", _detail(cycle_id), form=ConfirmForm())
+                   lambda made: translate("已按规则列入 %(n)s 户。", n=len(made)), _detail(cycle_id), form=ConfirmForm())
 
 
 @bp.post("/<int:cycle_id>/review")
@@ -138,8 +140,8 @@ def create_roll(cycle_id: int):
     form = SupplementaryRollForm()
     with refusals_flashed(form.label_of):
         roll = service.create_supplementary(current_user, cycle_id, request.form)
-        flash(f"已增列补充名册第 {roll.seq} 号（{roll.entry_count} 户，{roll.total_fen / 100:,.2f} 元），"
-              f"待各村民主评议后公示。", "success")
+        flash(translate("已增列补充名册第 %(seq)s 号（%(n)s 户，%(yuan)s 元），待各村民主评议后公示。",
+                        seq=roll.seq, n=roll.entry_count, yuan=f"{roll.total_fen / 100:,.2f}"), "success")
         return redirect(_detail(cycle_id, "#rolls"))
     return _detail_page(cycle_id, roll_form=form), 422
 
@@ -150,7 +152,7 @@ def roll_step(roll_id: int):
     """A village's 民主评议 or a township's 乡审 of a supplementary roll."""
     roll, _cycle = service.get_roll(current_user, roll_id)
     return perform(lambda: service.roll_step(current_user, roll_id, request.form),
-                   lambda r: f"已记录。名册状态：{r.to_dict()['status_label']}。", _detail(roll.cycle_id, "#rolls"),
+                   lambda r: translate("已记录。名册状态：%(status)s。", status=translate(r.to_dict()["status_label"])), _detail(roll.cycle_id, "#rolls"),
                    form=RollStepForm())
 
 
@@ -247,8 +249,9 @@ def bank_return(roll_id: int):
     except Invalid as exc:
         return render_template("cycles/import_errors.html", detail=exc.detail, errors=exc.errors,
                                back=url_for("cycles.payment_roll", roll_id=roll_id)), 422
-    flash(f"已导入回盘：入账 {result['paid']} 笔，失败 {result['failed']} 笔，退回 {result['returned']} 笔，"
-          f"退回资金 {result['credited']:,.2f} 元，未变 {result['unchanged']} 笔。", "success")
+    flash(translate("已导入回盘：入账 %(paid)s 笔，失败 %(failed)s 笔，退回 %(returned)s 笔，退回资金 %(credited)s 元，"
+                    "未变 %(unchanged)s 笔。", paid=result["paid"], failed=result["failed"], returned=result["returned"],
+                    credited=f"{result['credited']:,.2f}", unchanged=result["unchanged"]), "success")
     return redirect(url_for("cycles.payment_roll", roll_id=roll_id))
 
 
@@ -267,7 +270,7 @@ def households():
     if request.method == "POST":
         with refusals_flashed(labels_of(form)):
             household = service.create_household(current_user, request.form)
-            flash(f"已登记受灾户 {household.head_name}（编号 {household.id}）。", "success")
+            flash(translate("已登记受灾户 %(name)s（编号 %(id)s）。", name=household.head_name, id=household.id), "success")
             return redirect(url_for("cycles.households"))
     page = service.households_page(current_user, q=request.args.get("q") or None,
                                    damage_class=request.args.get("damage_class") or None)
@@ -282,7 +285,8 @@ def import_households():
         result = service.import_ledger(current_user, request.form, request.files.get("file"))
     except Invalid as exc:
         return render_template("cycles/import_errors.html", detail=exc.detail, errors=exc.errors), 422
-    flash(f"已导入：新增 {result['created']} 户，更新 {result['updated']} 户。", "success")
+    flash(translate("已导入：新增 %(created)s 户，更新 %(updated)s 户。", created=result["created"],
+                    updated=result["updated"]), "success")
     return redirect(url_for("cycles.households"))
 
 

@@ -46,7 +46,7 @@ def export():
 def appraisal():
     with pages.refusals_flashed():
         row = service.record_appraisal(current_user, request.form, request.files.get("file"))
-        flash(f"已登记鉴定 {row.appraisal_no}，该户房屋损坏等级已更新。", "success")
+        flash(t("已登记鉴定 %(no)s，该户房屋损坏等级已更新。", no=row.appraisal_no), "success")
     return redirect(url_for("departments.index"))
 
 

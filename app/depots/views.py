@@ -14,6 +14,7 @@ from flask_login import current_user, login_required
 from gis import codes
 
 from ..errors import Invalid, ServiceError
+from ..i18n import translate
 from ..pages import flash_refusal, labels_of, perform, refusals_flashed
 from ..validation import Field, form_data, int_arg
 from . import excel, forms, service
@@ -139,8 +140,9 @@ def allocation():
 def accept_allocation(event_id: int):
     body = forms.accept_body(request.form)
     return perform(lambda: service.accept_plan(current_user, event_id, body),
-                   lambda done: ("该方案已提交过，未重复生成调拨单：" if done["replayed"] else "已生成调拨单，等待物资库审批：")
-                   + "、".join(f"#{i}" for i in done["dispatch_ids"]) + "。",
+                   lambda done: translate("该方案已提交过，未重复生成调拨单：%(ids)s。" if done["replayed"]
+                                          else "已生成调拨单，等待物资库审批：%(ids)s。",
+                                          ids="、".join(f"#{i}" for i in done["dispatch_ids"])),
                    url_for("depots.allocation", event_id=event_id), form=forms.AcceptForm(), refusals=REFUSED)
 
 
@@ -167,7 +169,7 @@ def dispatches():
         lines = forms.quantity_lines(request.form)
         with refusals_flashed(_line_labels(form, lines), refusals=REFUSED):
             made = service.create_dispatch(current_user, forms.with_lines(request.form, service.DISPATCH_FIELDS, lines))
-            flash(f"已提交调拨单 #{made.id}，等待物资库审批。", "success")
+            flash(translate("已提交调拨单 #%(id)s，等待物资库审批。", id=made.id), "success")
             return redirect(url_for("depots.dispatch_page", dispatch_id=made.id))
     page = service.dispatch_list(current_user, request.args.get("status") or None, request.args.get("depot") or None)
     form.from_depot.choices = page.pop("depot_choices")
@@ -226,7 +228,7 @@ def supply_requests():
         with refusals_flashed(_line_labels(form, lines), refusals=REFUSED):
             made = service.raise_supply_request(current_user, forms.with_lines(request.form, service.SUPPLY_FIELDS,
                                                                                lines))
-            flash(f"已提交物资申请 #{made.id}，已通知上级协调员。", "success")
+            flash(translate("已提交物资申请 #%(id)s，已通知上级协调员。", id=made.id), "success")
             return redirect(url_for("depots.supply_request_page", request_id=made.id))
     page = service.supply_request_list(current_user, request.args.get("status") or None)
     form.event_id.choices = page.pop("event_choices")
@@ -245,7 +247,7 @@ def supply_request_page(request_id: int):
 def fill(request_id: int):
     body = forms.with_lines(request.form, service.FILL_FIELDS, forms.fill_lines(request.form))
     return perform(lambda: service.fill_supply_request(current_user, request_id, body),
-                   lambda made: f"已生成调拨单：{', '.join('#' + str(i) for i in made.to_dict()['dispatch_ids'])}。",
+                   lambda made: translate("已生成调拨单：%(ids)s。", ids="、".join(f"#{i}" for i in made.to_dict()["dispatch_ids"])),
                    url_for("depots.supply_request_page", request_id=request_id), form=forms.ActionForm(),
                    refusals=REFUSED)
 
@@ -262,7 +264,8 @@ def reject(request_id: int):
 @login_required
 def forward(request_id: int):
     return perform(lambda: service.forward_supply_request(current_user, request_id, request.form),
-                   lambda made: f"已转报{service.level_name(made.addressee_code)}，已通知该级协调员和申请人。",
+                   lambda made: translate("已转报%(level)s，已通知该级协调员和申请人。",
+                                          level=translate(service.level_name(made.addressee_code))),
                    url_for("depots.supply_request_page", request_id=request_id), form=forms.ActionForm(),
                    refusals=REFUSED)
 
@@ -282,7 +285,7 @@ def replenish(obligation_id: int):
     lines = forms.quantity_lines(request.form)
     body = forms.with_lines(request.form, service.REPLENISH_FIELDS, lines) if lines else request.form
     return perform(lambda: service.replenish(current_user, obligation_id, body),
-                   lambda made: f"已生成回补调拨单 #{made.id}，等待物资库审批。",
+                   lambda made: translate("已生成回补调拨单 #%(id)s，等待物资库审批。", id=made.id),
                    url_for("depots.replenishments"), form=forms.ReplenishForm(), refusals=REFUSED)
 
 

@@ -13,6 +13,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import current_user, login_required
 
 from ..errors import ServiceError
+from ..i18n import translate
 from ..pages import labels_of, perform, refusals_flashed, service_worker_script
 from ..uploads import upload_limit
 from . import chart, service
@@ -59,7 +60,7 @@ def events():
     if request.method == "POST":
         with refusals_flashed(labels_of(form), FLASHED):
             event = service.create_event(current_user, request.form)
-            flash(f"已创建灾害过程「{event.name}」。", "success")
+            flash(translate("已创建灾害过程「%(name)s」。", name=event.name), "success")
             return redirect(_to_event(event.id))
     status = request.args.get("status") or None
     return render_template("reports/events.html", form=form, status=status,
@@ -109,8 +110,9 @@ def stabilise_region(event_id: int):
 @login_required
 def forward(event_id: int):
     return perform(lambda: service.forward(current_user, event_id, request.form),
-                   lambda row: f"已上报{REPORT_KINDS[row.kind]}（第 {row.sequence} 次），"
-                               f"汇总 {row.reporting_units} 个报送单位。",
+                   lambda row: translate("已上报%(kind)s（第 %(n)s 次），汇总 %(units)s 个报送单位。",
+                                         kind=translate(REPORT_KINDS[row.kind]), n=row.sequence,
+                                         units=row.reporting_units),
                    _to_event(event_id, "#forwarding"), form=ForwardForm(), refusals=FLASHED)
 
 
@@ -138,7 +140,7 @@ def import_excel(event_id: int):
         reports = service.import_upload(current_user, event_id, request.files.get("file"))
     except ServiceError as exc:  # every row's refusal on a page of its own
         return render_template("reports/import_result.html", event=event, error=exc, **_common()), exc.status
-    flash(f"已导入 {len(reports)} 份报告。", "success")
+    flash(translate("已导入 %(n)s 份报告。", n=len(reports)), "success")
     return redirect(_to_event(event_id))
 
 

@@ -42,7 +42,8 @@ def plans():
         # a refused upload shows the page again, the pasted text kept for correcting
         with pages.refusals_flashed(pages.labels_of(form), refusals=REFUSALS):
             row = service.upload_plan(current_user, request.form, request.files.get("file"))
-            flash(f"已上传预案 {row.plan_id} 的版本 {row.version}，并已生效。", "success")
+            flash(gettext("已上传预案《%(name)s》的版本 %(version)s，并已生效。", name=row.name, version=row.version),
+                  "success")
             return redirect(url_for("responses.plan", plan_id=row.plan_id))
     page = service.plans_page(current_user, include_inactive=request.args.get("all") == "1")
     return render_template("responses/plans.html", form=form, **page)

@@ -10,6 +10,7 @@ from flask import Blueprint, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 
 from ..errors import ServiceError
+from ..i18n import translate
 from ..pages import perform
 from ..uploads import upload_limit
 from ..reports import HAZARDS
@@ -57,7 +58,7 @@ def casualties(event_id: int):
 @login_required
 def add_casualty(event_id: int):
     return perform(lambda: service.add_casualty(current_user, event_id, request.form),
-                   lambda row: f"已登记 {row.name}。", _back("rosters.casualties", event_id),
+                   lambda row: translate("已登记 %(name)s。", name=row.name), _back("rosters.casualties", event_id),
                    form=CasualtyForm(), refusals=FLASHED)
 
 
@@ -65,7 +66,8 @@ def add_casualty(event_id: int):
 @login_required
 def change_status(event_id: int, casualty_id: int):
     return perform(lambda: service.change_status(current_user, casualty_id, request.form),
-                   lambda row: f"{row.name} 的状态已变更为「{CASUALTY_STATUSES[row.status]}」。",
+                   lambda row: translate("%(name)s 的状态已变更为「%(status)s」。", name=row.name,
+                                         status=translate(CASUALTY_STATUSES[row.status])),
                    _back("rosters.casualties", event_id), form=StatusForm(), refusals=FLASHED)
 
 
@@ -82,7 +84,7 @@ def explain(event_id: int):
 @upload_limit("SPREADSHEET_MAX_BYTES")
 def import_roster(event_id: int, kind: str):
     return perform(lambda: service.import_upload(current_user, event_id, ROSTER_OF[kind], request.files.get("file")),
-                   lambda count: f"已导入 {count} 行。", _back(f"rosters.{kind}", event_id),
+                   lambda count: translate("已导入 %(n)s 行。", n=count), _back(f"rosters.{kind}", event_id),
                    form=ImportForm(), refusals=FLASHED)
 
 
@@ -116,7 +118,7 @@ def housing(event_id: int):
 @login_required
 def add_house(event_id: int):
     return perform(lambda: service.add_house(current_user, event_id, request.form),
-                   lambda row: f"已登记 {row.head_name} 户。", _back("rosters.housing", event_id),
+                   lambda row: translate("已登记 %(name)s 户。", name=row.head_name), _back("rosters.housing", event_id),
                    form=HouseForm(), refusals=FLASHED)
 
 
