@@ -41,19 +41,18 @@ YEAR_RANGE = (1900, 2199)
 CODE_PATTERN = r"^\d{6}(\d{3}){0,2}$"
 
 
+_REFUSED_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+_REFUSED_IN_MULTILINE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
 def control_character(text: str, multiline: bool = False) -> str | None:
     """The first character of ``text`` that no text field accepts, as ``U+XXXX``: a control
     character (NUL, the C0 and C1 sets, DEL; tab, CR and LF only where ``multiline``) or half
-    of a surrogate pair (invalid UTF-8 that no database stores). ``None`` when the text is clean."""
-    for char in text:
-        code = ord(char)
-        if code < 0x20 or 0x7F <= code <= 0x9F:
-            if multiline and char in "\t\n\r":
-                continue
-            return f"U+{code:04X}"
-        if 0xD800 <= code <= 0xDFFF:
-            return f"U+{code:04X}"
-    return None
+    of a surrogate pair (invalid UTF-8 that no database stores). ``None`` when the text is clean.
+
+    One regular-expression scan: a character loop cost a hand-out 0.5 ms on its signature."""
+    found = (_REFUSED_IN_MULTILINE if multiline else _REFUSED_CHARACTERS).search(text)
+    return None if found is None else f"U+{ord(found.group()):04X}"
 
 
 @dataclass

@@ -12,9 +12,20 @@ a point in that village that took the goods in. Then it times:
 2. the same 1,000 sent again under their keys (a phone resending its whole queue): every answer
    a replay, nothing handed out twice;
 3. the baseline: 1,000 hand-outs through the service function directly (no HTTP, no key), at a
-   second point.
+   second point;
+4. on PostgreSQL, as deployed: 1,000 more hand-outs at a third point through gunicorn (``--workers``
+   processes × 4 threads), sent by ``--clerks`` phones at once (several tables at one point, each
+   with its own clerk): the issue's figure, ≥ 100 per second. The point's lock serialises their
+   transactions; what runs side by side is everything around them (HTTP, token, validation, the
+   signature's check, the answer).
 
-Checks: 1,000 hand-outs of each item, none doubled, the point's ledger consistent
+Where the time of one hand-out goes (profiled on PostgreSQL, one phone): about 70 % in the
+service, of which a third is the commit (the point's balances, ledger lines, audit and stored
+answer written together) and the rest the eleven statements of the transaction; the rest is the
+token check and the ``Idempotency-Key`` claim. The savepoint around the hand-out rows and a
+character-by-character scan of the signature's base64 were removed after that profile.
+
+Checks, at each point: 1,000 hand-outs of each item, none doubled, the point's ledger consistent
 (``check_point_ledger``) and its stock at zero.
 
 Run ``python bench/distribution.py`` (``--json`` for one JSON line of figures; ``--households N``).
@@ -24,11 +35,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
+import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.request
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
@@ -47,21 +64,77 @@ def _world(app, households: int) -> dict:
     seed_geography()
     clerk = make_user("officer", "140105001200", "bench-clerk", password="bench-password-1")
     event_id = make_event()
-    goods = {"quilt": households * 2, "tent": households * 2}
+    goods = {"quilt": households * 3, "tent": households * 3}
     dispatch_id = received_dispatch(event_id, goods)
     ids = make_households(households)
     more = make_households(households, start=100_000)
+    served = make_households(households, start=200_000)
     point_id = make_point(event_id)
     other_id = make_point(event_id, name="基线发放点")
-    half = {"lines": [{"item": i, "quantity": q // 2} for i, q in goods.items()]}
-    receive_goods(clerk, point_id, {"dispatch_id": dispatch_id, **half})
-    receive_goods(clerk, other_id, {"dispatch_id": dispatch_id, **half})
+    served_id = make_point(event_id, name="多台发放点")
+    third = {"lines": [{"item": i, "quantity": q // 3} for i, q in goods.items()]}
+    for point in (point_id, other_id, served_id):
+        receive_goods(clerk, point, {"dispatch_id": dispatch_id, **third})
     db.session.commit()
-    return {"point_id": point_id, "other_id": other_id, "households": ids, "baseline_households": more,
-            "clerk_id": clerk.id}
+    return {"point_id": point_id, "other_id": other_id, "served_id": served_id, "households": ids,
+            "baseline_households": more, "served_households": served, "clerk_id": clerk.id}
 
 
-def run(households: int, database_url: str | None) -> dict:
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _post_json(url: str, body: bytes, headers: dict) -> int:
+    request = urllib.request.Request(url, data=body, method="POST",
+                                     headers={**headers, "Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=120) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def _through_gunicorn(url: str, point_id: int, households: list[int], token: str, signature: str,
+                      clerks: int, workers: int) -> dict:
+    """The hand-outs sent by ``clerks`` phones at once to gunicorn serving ``url``, each under its
+    own ``Idempotency-Key`` as the phone's queue sends them."""
+    port = _free_port()
+    process = subprocess.Popen(
+        [os.path.join(os.path.dirname(sys.executable), "gunicorn"), "--workers", str(workers), "--threads", "4",
+         "--bind", f"127.0.0.1:{port}", "wsgi:app"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env={**os.environ, "DATABASE_URL": url, "JIUZAI_SECRET_KEY": secrets.token_hex(32),
+             "JIUZAI_RATELIMIT_ENABLED": "false"})
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/healthz", timeout=5):
+                    break
+            except (urllib.error.URLError, OSError):
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("gunicorn did not start") from None
+                time.sleep(0.3)
+        path = f"{base}/api/v1/distribution/points/{point_id}/handouts"
+        sends = [(json.dumps({"household_id": h, "lines": [{"item": "quilt", "quantity": 1},
+                                                           {"item": "tent", "quantity": 1}],
+                              "proof_kind": "signature", "proof": signature}).encode(),
+                  {"Authorization": f"Bearer {token}", "Idempotency-Key": str(uuid.uuid4())}) for h in households]
+        started = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=clerks) as pool:
+            statuses = list(pool.map(lambda send: _post_json(path, *send), sends))
+        elapsed = time.perf_counter() - started
+    finally:
+        process.terminate()
+        process.wait(30)
+    return {"seconds": round(elapsed, 3), "per_second": round(len(households) / elapsed, 1),
+            "all_created": statuses.count(201) == len(households),
+            "other_statuses": sorted(set(statuses) - {201})}
+
+
+def run(households: int, database_url: str | None, clerks: int = 4, workers: int = 2) -> dict:
     from sqlalchemy import func, select, text
 
     from app import create_app
@@ -98,7 +171,7 @@ def run(households: int, database_url: str | None) -> dict:
         durations.append((time.perf_counter() - one) * 1000)
     elapsed = time.perf_counter() - started
     figures["api_seconds"] = round(elapsed, 3)
-    figures["per_second"] = round(households / elapsed, 1)
+    figures["serial_per_second"] = round(households / elapsed, 1)
     # this process's CPU time (client and server are both in it): what the hand-outs cost on a
     # machine nobody else is using, which a busy shared machine does not inflate (PostgreSQL's own
     # work is not in it)
@@ -126,12 +199,24 @@ def run(households: int, database_url: str | None) -> dict:
                 {"item": "quilt", "quantity": 1}, {"item": "tent", "quantity": 1}],
                 "proof_kind": "signature", "proof": signature})
         figures["baseline_service_per_second"] = round(households / (time.perf_counter() - started), 1)
-        counted = dict(db.session.execute(select(HandOut.item_code, func.count(HandOut.id)).where(
-            HandOut.point_id == world["point_id"]).group_by(HandOut.item_code)).all())
-        figures["handouts"] = counted
-        figures["nothing_doubled"] = counted == {"quilt": households, "tent": households}
-        figures["ledger_consistent"] = check_point_ledger(world["point_id"]) == []
+    points = ["point_id", "other_id"]
+    if url.startswith("postgresql"):
+        served = _through_gunicorn(url, world["served_id"], world["served_households"], headers["Authorization"][7:],
+                                   signature, clerks, workers)
+        figures["gunicorn"] = {"clerks": clerks, "workers": workers, **served}
+        figures["per_second"] = served["per_second"]
+        figures["all_created"] = figures["all_created"] and served["all_created"]
+        points.append("served_id")
+    else:  # SQLite: no gunicorn phase; the in-process figure stands
+        figures["per_second"] = figures["serial_per_second"]
+    with app.app_context():
+        counted = {name: dict(db.session.execute(select(HandOut.item_code, func.count(HandOut.id)).where(
+            HandOut.point_id == world[name]).group_by(HandOut.item_code)).all()) for name in points}
+        figures["handouts"] = counted[points[0]]
+        figures["nothing_doubled"] = all(c == {"quilt": households, "tent": households} for c in counted.values())
+        figures["ledger_consistent"] = all(check_point_ledger(world[name]) == [] for name in points)
         figures["stock_left"] = {row["item"]: row["on_hand"] for row in point_stock(world["point_id"])}
+        figures["all_points_empty"] = all(row["on_hand"] == 0 for name in points for row in point_stock(world[name]))
     figures["meets_target"] = figures["per_second"] >= TARGET_PER_SECOND
     return figures
 
@@ -141,14 +226,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print one JSON line of figures")
     parser.add_argument("--households", type=int, default=1000)
     parser.add_argument("--database-url", default=None, help="an empty database (default: a throwaway SQLite file)")
+    parser.add_argument("--clerks", type=int, default=4, help="phones sending at once to gunicorn (PostgreSQL)")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (PostgreSQL)")
     args = parser.parse_args(argv)
-    figures = run(args.households, args.database_url)
+    figures = run(args.households, args.database_url, args.clerks, args.workers)
     if args.json:
         print(json.dumps(figures, ensure_ascii=False))
     else:
-        print(f"{figures['households']:,} hand-outs through the API on {figures['database']}: "
-              f"{figures['api_seconds']:.2f} s, {figures['per_second']:.0f}/s "
-              f"(target ≥ {TARGET_PER_SECOND}/s on PostgreSQL; the service without HTTP: "
+        if "gunicorn" in figures:
+            served = figures["gunicorn"]
+            print(f"{figures['households']:,} hand-outs through gunicorn ({served['workers']} workers × 4 threads), "
+                  f"{served['clerks']} phones at once: {served['seconds']:.2f} s, {served['per_second']:.0f}/s "
+                  f"(target ≥ {TARGET_PER_SECOND}/s on PostgreSQL); all created: {served['all_created']}")
+        print(f"{figures['households']:,} hand-outs through the API in process, one phone: "
+              f"{figures['api_seconds']:.2f} s, {figures['serial_per_second']:.0f}/s "
+              f"(the service without HTTP: "
               f"{figures['baseline_service_per_second']:.0f}/s); {figures['per_cpu_second']:.0f} per CPU second; "
               f"median {figures['median_ms_first_tenth']} ms (first tenth) → {figures['median_ms_last_tenth']} ms "
               f"(last tenth)")
@@ -156,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{figures['resend_all_replayed']}; nothing doubled: {figures['nothing_doubled']}; "
               f"ledger consistent: {figures['ledger_consistent']}; left: {figures['stock_left']}")
     ok = figures["all_created"] and figures["resend_all_replayed"] and figures["nothing_doubled"] and \
-        figures["ledger_consistent"]
+        figures["ledger_consistent"] and figures["all_points_empty"]
     return 0 if ok else 1
 
 

@@ -154,7 +154,7 @@ def visible_points(user, event_id: int | None = None):
 
 
 class PointBook:
-    """The balances of one locked point while one transaction posts to it: the only writer of
+    """The balances of one point, locked (FOR UPDATE) while one transaction posts to it: the only writer of
     :class:`PointBalance` and :class:`PointMovement` rows. Outgoing units leave the oldest
     dispatch's units first (FIFO by dispatch)."""
 

@@ -99,8 +99,8 @@ def _refuse_twice_or_short(point: DistributionPoint, key: str, round_number: int
                            book: PointBook) -> None:
     """409 naming each line the household already received this round, else each line beyond
     the point's stock."""
-    already = {row.item_code for row in db.session.scalars(select(HandOut).where(
-        HandOut.event_id == point.event_id, HandOut.recipient_key == key, HandOut.round_number == round_number))}
+    already = set(db.session.scalars(select(HandOut.item_code).where(
+        HandOut.event_id == point.event_id, HandOut.recipient_key == key, HandOut.round_number == round_number)))
     names = _item_names()
     twice = [{"field": f"lines[{l['index']}].item",
               "message": _t("%(item)s：该户本轮（第 %(n)s 轮）已领取", item=_t(names.get(l['item'], l['item'])),
@@ -121,7 +121,7 @@ def hand_out(user, point_id: int, data, before_commit=None) -> list[HandOut]:
 
     Refused as a whole (nothing handed out): a line beyond the point's stock (409), or an item
     the household already received in this event's current round (409, naming the line)."""
-    point = get_point(user, point_id, "distribution.handout", lock=True)
+    point = get_point(user, point_id, "distribution.handout")
     values, errors = validate(HANDOUT_FIELDS, data)
     lines = _checked_lines(data, errors)
     recipient = _recipient(user, point, values, data, errors) if not any(
@@ -135,6 +135,9 @@ def hand_out(user, point_id: int, data, before_commit=None) -> list[HandOut]:
     _raise_if(errors)
     key, household_id, person, _region = recipient
     round_number = current_round(point.event_id, point.region_code)
+    # the lock on the point's balances is taken only now, after every check that needs no lock, so
+    # that several clerks at one point wait for each other only while their rows are written; it
+    # also orders two hand-outs to one household here, so the second sees the first's rows
     book = PointBook(point, user)
     _refuse_twice_or_short(point, key, round_number, lines, book)
     mimetype, blob = proof
@@ -152,14 +155,14 @@ def hand_out(user, point_id: int, data, before_commit=None) -> list[HandOut]:
         db.session.add(row)
         made.append(row)
     try:
-        with db.session.begin_nested():
-            db.session.flush()
+        # no savepoint (two round trips on every hand-out): the point's balances are locked, so only
+        # a clerk at another point can race this one; the transaction is then dead, the caller rolls back
+        db.session.flush()
     except IntegrityError:  # another clerk handed the same item to the same household just now
         raise Conflict(_t("该户本轮已领取这些物资（刚由他人登记）。"), [{"field": "lines", "message": _t("重复领取")}],
                        title=_t("重复领取")) from None
     for row in made:
         book.take_out(row.item_code, row.quantity, "handout", handout_id=row.id)
-    db.session.flush()
     audit.record(user, "distribution.handout", "distribution_point", point.id,
                  after={"recipient": key if household_id else f"P{mask_id(key[1:])}", "round": round_number,
                         "handouts": [r.id for r in made], "lines": [{"item": r.item_code, "quantity": r.quantity}
