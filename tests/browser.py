@@ -9,13 +9,23 @@ inline script.
 from __future__ import annotations
 
 import os
+import tempfile
 import threading
+from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 from werkzeug.serving import make_server
 
 CHROMIUM = os.environ.get("JIUZAI_CHROMIUM", "/usr/bin/chromium")
+
+
+def screenshots(journey: str) -> Path:
+    """Where a journey's screenshots go, for a person to look at: ``$JIUZAI_SHOTS/<journey>``,
+    by default under the system's temporary folder (``/tmp/jiuzai-shots/<journey>``)."""
+    folder = Path(os.environ.get("JIUZAI_SHOTS") or Path(tempfile.gettempdir()) / "jiuzai-shots") / journey
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
                  "--disable-dev-shm-usage"]

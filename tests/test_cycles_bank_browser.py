@@ -2,23 +2,21 @@
 return file with three failures and sees them listed for re-issue (desktop and phone widths)."""
 from __future__ import annotations
 
-import io
 import os
 
 import pytest
 from openpyxl import load_workbook
 
-from tests.browser import sign_in
+from tests.browser import sign_in, screenshots
 from tests.conftest import PASSWORD
 from tests.test_cycles_bank import batch, return_file  # noqa: F401 (the fixture)
 
 pytestmark = pytest.mark.browser
-SHOTS = os.environ.get("JIUZAI_SHOTS", "")
+SHOTS = str(screenshots("bank"))
 
 
 def shot(page, name):
-    if SHOTS:
-        page.screenshot(path=os.path.join(SHOTS, name), full_page=True)
+    page.screenshot(path=os.path.join(SHOTS, name), full_page=True)
 
 
 @pytest.mark.parametrize("width", [1366, 375])

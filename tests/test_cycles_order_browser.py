@@ -1,7 +1,7 @@
 """One roll walked through the official order in a real browser, each step by a user of its level:
 the county opens the applications, the village holds its 民主评议, the county posts the notice,
 the township ends it and does its 乡审, the county approves (县批). Desktop and phone widths;
-with ``JIUZAI_SHOTS`` set, a screenshot of each step is saved there for a person to look at."""
+a screenshot of each step is saved for a person to look at (``tests.browser.screenshots``)."""
 from __future__ import annotations
 
 import os
@@ -9,17 +9,16 @@ from datetime import timedelta
 
 import pytest
 
-from tests.browser import sign_in
+from tests.browser import sign_in, screenshots
 from tests.conftest import PASSWORD
 from tests.test_cycles_support import VILLAGE2, at, make_event, make_fund, make_household
 
 pytestmark = pytest.mark.browser
-SHOTS = os.environ.get("JIUZAI_SHOTS", "")
+SHOTS = str(screenshots("order"))
 
 
 def shot(page, name):
-    if SHOTS:
-        page.screenshot(path=os.path.join(SHOTS, name), full_page=True)
+    page.screenshot(path=os.path.join(SHOTS, name), full_page=True)
 
 
 def submit(page, selector):

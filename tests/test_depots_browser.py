@@ -7,19 +7,17 @@ import os
 
 import pytest
 
-from tests.browser import sign_in
+from tests.browser import sign_in, screenshots
 from tests.conftest import PASSWORD
 from tests.test_depots_allocation import _world
 
 pytestmark = pytest.mark.browser
 
-SHOTS = os.environ.get("JIUZAI_SHOTS", "/work/wt/shots/c-depots")
+SHOTS = str(screenshots("depots"))
 
 
 def _shot(page, name: str) -> None:
-    if os.path.isdir(os.path.dirname(SHOTS)):
-        os.makedirs(SHOTS, exist_ok=True)
-        page.screenshot(path=os.path.join(SHOTS, name), full_page=True)
+    page.screenshot(path=os.path.join(SHOTS, name), full_page=True)
 
 
 def _submit(page, selector: str) -> None:

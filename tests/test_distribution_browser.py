@@ -1,24 +1,22 @@
 """A village clerk hands out on a phone (issue 15 point 3), in Chromium at 1366 and 375 px: five
 households sign on the screen, the first one again is refused, then offline (the page reloaded
 from the service worker's cache) two more hand-outs wait on the phone and are sent once when the
-connection returns: nothing lost, nothing doubled. Screenshots go to ``/work/wt/shots/dist/``
-(or ``$JIUZAI_SHOTS``)."""
+connection returns: nothing lost, nothing doubled. Screenshots go to
+``tests.browser.screenshots("distribution")``."""
 from __future__ import annotations
 
-import os
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from tests.browser import sign_in
+from tests.browser import sign_in, screenshots
 from tests.conftest import PASSWORD
 from tests.distribution_support import VILLAGE, stocked_point
 
 pytestmark = pytest.mark.browser
 
-SHOTS = Path(os.environ.get("JIUZAI_SHOTS", "/work/wt/shots/dist"))
+SHOTS = screenshots("distribution")
 WIDTHS = [1366, 375]
 
 

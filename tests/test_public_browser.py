@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser import sign_in
+from tests.browser import screenshots, sign_in
 from tests.conftest import PASSWORD
 from tests.factories import make_user
 from tests.test_responses_support import Reporter, create_event, load_plans
 
 pytestmark = pytest.mark.browser
-SHOTS = Path("/work/wt/shots/c-public")
+SHOTS = screenshots("public")
 
 
 def tiny_png(path: Path) -> Path:
@@ -31,9 +31,7 @@ def tiny_png(path: Path) -> Path:
 
 
 def shot(page, name: str) -> None:
-    if SHOTS.parent.exists():
-        SHOTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
 def submit(page, selector):

@@ -2,22 +2,20 @@
 Playwright): the county files its rescuers and people sheltered and sees them beside the people
 relocated, the goods and the money; the table reads in English; the county coordinator makes a
 condolence line for a person on the roster of the dead. Screenshots at 1366 and 375 px go to
-``JIUZAI_SHOTS`` (default ``/tmp/jiuzai-shots``)."""
+``tests.browser.screenshots``."""
 from __future__ import annotations
 
-import os
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 
 from app.rosters import idcard
-from tests.browser import sign_in
+from tests.browser import sign_in, screenshots
 from tests.conftest import PASSWORD
 from tests.test_depots_api import make_depot
 
 pytestmark = pytest.mark.browser
-SHOTS = Path(os.environ.get("JIUZAI_SHOTS", "/tmp/jiuzai-shots"))
+SHOTS = screenshots("relief")
 
 
 def shoot(page, name: str) -> None:

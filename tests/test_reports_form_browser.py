@@ -2,12 +2,10 @@
 village reports shows their sum and asks the clerk to choose (汇总下级 / 本级填报); an update starts
 from the previous figures and a blank box keeps them; a double click files one report; the form
 opens offline after a single visit and its report is sent once. Screenshots of each state go to
-``/work/wt/shots/c-form/`` (or ``$JIUZAI_SHOTS``)."""
+``tests.browser.screenshots('field-form')``."""
 from __future__ import annotations
 
-import os
 from datetime import timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -16,14 +14,14 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models_common import utcnow
 from app.reports.models import LossReport
-from tests.browser import sign_in
+from tests.browser import sign_in, screenshots
 from tests.conftest import PASSWORD
 from tests.test_reports_photos import png
 
 pytestmark = pytest.mark.browser
 
 SH = ZoneInfo("Asia/Shanghai")
-SHOTS = Path(os.environ.get("JIUZAI_SHOTS", "/work/wt/shots/c-form"))
+SHOTS = screenshots("field-form")
 WIDTHS = [1366, 375]
 VILLAGE_A = {"affected_population": 200, "deaths": 8, "missing": 2, "relocated_population": 200}
 VILLAGE_B = {"affected_population": 150, "deaths": 5, "missing": 1, "relocated_population": 140}

@@ -12,12 +12,12 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models_common import utcnow
 from app.reports.models import EventUnit
-from tests.browser import sign_in
+from tests.browser import sign_in, screenshots
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
 
-SHOTS = os.environ.get("JIUZAI_SHOTS", "/work/wt/shots/c-clocks")
+SHOTS = str(screenshots("unit-clocks"))
 
 
 def _event(app, username):
@@ -33,10 +33,8 @@ def _event(app, username):
 
 def _shot(page, name, selector=None):
     """A screenshot to look at: the whole page, or one section of it."""
-    if os.path.isdir(os.path.dirname(SHOTS)):
-        os.makedirs(SHOTS, exist_ok=True)
-        target = page.locator(selector) if selector else page
-        target.screenshot(path=os.path.join(SHOTS, name), **({} if selector else {"full_page": True}))
+    target = page.locator(selector) if selector else page
+    target.screenshot(path=os.path.join(SHOTS, name), **({} if selector else {"full_page": True}))
 
 
 @pytest.mark.parametrize("width", [1366, 375])

@@ -1,21 +1,19 @@
 """The rosters and review upward in a real browser (Debian chromium via Playwright): a township
 clerk adds three casualties, the county sees its counts change, the prefecture returns the
 county's report with a reason, the county corrects and resends, the prefecture accepts.
-Screenshots at 1366 and 375 px go to ``JIUZAI_SHOTS`` (default ``/tmp/jiuzai-shots``)."""
+Screenshots at 1366 and 375 px go to ``tests.browser.screenshots``."""
 from __future__ import annotations
 
-import os
 from datetime import date, datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 
 from app.rosters import idcard
-from tests.browser import sign_in
+from tests.browser import sign_in, screenshots
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
-SHOTS = Path(os.environ.get("JIUZAI_SHOTS", "/tmp/jiuzai-shots"))
+SHOTS = screenshots("rosters")
 
 
 def shoot(page, name: str) -> None:
