@@ -294,7 +294,7 @@ def import_households():
 @login_required
 def households_xlsx():
     return _xlsx(service.export_ledger(current_user, unit_default="全国"),
-                 f"受灾户台账-{current_user.region_code}.xlsx")
+                 translate("受灾户台账-%(region)s.xlsx", region=current_user.region_code))
 
 
 # --- funds ------------------------------------------------------------------------------------------------
@@ -344,7 +344,7 @@ def fund_request(event_id: int):
                        form=AllocationReceivedForm())
     page = service.estimate_page(current_user, event_id, region_code)
     form = AllocationReceivedForm(formdata=None, year=page["event"]["year"],
-                                  name=f"{page['event']['name']}救灾资金")
+                                  name=translate("%(event)s救灾资金", event=page['event']['name']))
     form.region_code.choices = [(r["region_code"], page["names"].get(r["region_code"], r["region_code"]))
                                 for r in page["rows"]]
     form.relief_item.choices = list(page["kinds"].items())

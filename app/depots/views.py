@@ -70,8 +70,9 @@ def _on_depot(code: str, form_class, prefix: str, call, success):
 @login_required
 def receipt(code: str):
     return _on_depot(code, forms.ReceiptForm, "r", lambda posted: service.post_receipt(current_user, code, posted),
-                     lambda rows: f"已入库 {sum(r['quantity'] for r in rows)}，入库单号 {rows[0]['document_id']}，"
-                                  f"结存 {rows[-1]['balance_after']}。")
+                     lambda rows: translate("已入库 %(n)s，入库单号 %(document)s，结存 %(balance)s。",
+                                            n=sum(r['quantity'] for r in rows), document=rows[0]['document_id'],
+                                            balance=rows[-1]['balance_after']))
 
 
 @bp.post("/<code>/adjustments")
@@ -79,7 +80,8 @@ def receipt(code: str):
 def adjustment(code: str):
     return _on_depot(code, forms.AdjustmentForm, "a",
                      lambda posted: service.post_adjustment(current_user, code, posted),
-                     lambda rows: f"已调整 {sum(r['quantity'] for r in rows)}，结存 {rows[-1]['balance_after']}。")
+                     lambda rows: translate("已调整 %(n)s，结存 %(balance)s。", n=sum(r['quantity'] for r in rows),
+                                            balance=rows[-1]['balance_after']))
 
 
 @bp.post("/<code>/reserves")
@@ -95,7 +97,8 @@ def reserve(code: str):
 def writeoff(code: str):
     return _on_depot(code, forms.WriteOffForm, "w",
                      lambda posted: service.post_writeoff(current_user, code, posted),
-                     lambda rows: (f"已核销 {len(rows)} 个过期批次。", "success") if rows else ("没有过期批次。", "info"))
+                     lambda rows: (translate("已核销 %(n)s 个过期批次。", n=len(rows)), "success") if rows
+                     else ("没有过期批次。", "info"))
 
 
 @bp.get("/<code>/ledger")

@@ -66,6 +66,19 @@ def get_region(code: str) -> Region:
     return region
 
 
+def region_names(region_codes) -> dict[str, str]:
+    """``{code: name}`` of these regions, in one query (全国 for the national code): for pages
+    and workbooks that show names where the rows hold codes."""
+    from ..i18n import translate
+
+    wanted = {c for c in region_codes if c}
+    names = {codes.NATIONAL: translate("全国")} if codes.NATIONAL in wanted else {}
+    wanted.discard(codes.NATIONAL)
+    if wanted:
+        names.update(db.session.execute(select(Region.code, Region.name).where(Region.code.in_(wanted))).all())
+    return names
+
+
 def find_region(code: str) -> Region | None:
     """The region with this (canonical) code, or ``None``: for other areas' services."""
     return db.session.get(Region, code)

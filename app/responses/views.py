@@ -14,6 +14,7 @@ from flask_babel import format_decimal, gettext
 
 from .. import pages
 from ..errors import ServiceError
+from ..regions import find_region
 from ..reports import BY_FIELD
 from . import service
 from .forms import ActivationForm, PlanUploadForm, ResponseActionForm
@@ -68,7 +69,9 @@ def download(plan_id: str):
 @login_required
 def activation(plan_id: str):
     def done(row) -> str:
-        return f"预案 {plan_id} 的版本 {row.version} 已生效。" if row.active else f"预案 {plan_id} 已停用。"
+        if row.active:
+            return gettext("预案《%(name)s》的版本 %(version)s 已生效。", name=row.name, version=row.version)
+        return gettext("预案《%(name)s》已停用。", name=row.name)
 
     return pages.perform(lambda: service.set_plan_activation(current_user, plan_id, request.form), done,
                          url_for("responses.plan", plan_id=plan_id), form=ActivationForm(),
@@ -90,8 +93,11 @@ def act(event_id: int):
     anchor = f"#resp-{request.form.get('plan_id', '')}-{request.form.get('region_code', '')}"
 
     def done(decision) -> str:
-        return (f"已{ACTIONS[decision.action]}{decision.level}响应（{decision.plan_id}，"
-                f"版本 {decision.plan_version}，{decision.region_code}）。")
+        region = find_region(decision.region_code)
+        return gettext("已%(action)s%(level)s响应（%(plan)s，版本 %(version)s，%(region)s）。",
+                       action=gettext(ACTIONS[decision.action]), level=gettext(decision.level),
+                       plan=decision.plan_id, version=decision.plan_version,
+                       region=region.name if region else decision.region_code)
 
     return pages.perform(lambda: service.record_action(current_user, event_id, request.form), done,
                          back + anchor, form=ResponseActionForm(), refusals=REFUSALS)

@@ -9,22 +9,12 @@ from gis import codes
 
 from ...errors import Forbidden, Invalid
 from ...extensions import db
-from ...regions import Region
+from ...regions import Region, region_names
 from ..models import User
 from .common import t
 
 #: Regions offered in the new-user form's list, at most.
 REGION_CHOICES = 500
-
-
-def region_names(region_codes) -> dict[str, str]:
-    """``{code: name}`` of these regions (全国 for the national code)."""
-    wanted = {c for c in region_codes if c}
-    names = {codes.NATIONAL: t("全国")} if codes.NATIONAL in wanted else {}
-    wanted.discard(codes.NATIONAL)
-    if wanted:
-        names.update(db.session.execute(select(Region.code, Region.name).where(Region.code.in_(wanted))).all())
-    return names
 
 
 def _refused(field: str, message: str) -> Invalid:

@@ -14,7 +14,6 @@ from typing import Mapping
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import select
 
 from gis import codes
 
@@ -22,7 +21,7 @@ from ...errors import Invalid, NotFound
 from ...extensions import db
 from ...models_common import utcnow
 from ...permissions import can, require
-from ...regions import Region, subtree_condition
+from ...regions import region_names, subtree_condition
 from ...validation import YEAR_RANGE, Field, merged, validate
 from ..models import Cycle
 
@@ -74,14 +73,6 @@ def get_cycle(user, cycle_id: int, action: str = "cycle.view") -> Cycle:
     if not may_act_on_cycle(user, cycle, action):
         require(user, action, cycle.region_code)
     return cycle
-
-
-def region_names(wanted) -> dict[str, str]:
-    """Names of the regions whose codes are given (for pages and workbooks)."""
-    wanted = set(wanted)
-    if not wanted:
-        return {}
-    return dict(db.session.execute(select(Region.code, Region.name).where(Region.code.in_(wanted))).all())
 
 
 def check_item(fields: dict[str, Field], item: Mapping, where: str, errors: list[dict]) -> dict | None:

@@ -6,10 +6,9 @@ API documents those very sets, and pages post forms that the same sets read.
 """
 from __future__ import annotations
 
-from sqlalchemy import select
 
 from ...extensions import db
-from ...regions import Region
+from ...regions import Region, region_names
 from ...reports import Event
 from ...validation import Field, validate
 from ..models import Depot, Item
@@ -112,6 +111,3 @@ def known_event(event_id: int | None, field: str, errors: list[dict]) -> int | N
     return event_id
 
 
-def region_names(region_codes) -> dict[str, str]:
-    return dict(db.session.execute(select(Region.code, Region.name)
-                                   .where(Region.code.in_(list(region_codes)))).all())

@@ -84,7 +84,8 @@ def depot_page(user, depot_code: str) -> dict:
     return {"depot": depot, "region": db.session.get(Region, depot.region_code), "stock": levels(depot.code),
             "dispatches": dispatches, "actions": depot_actions(user, depot), "tiers": TIERS, "today": today(),
             "item_choices": item_choices(), "area": area_check(depot),
-            "owed": [obligation_dict(r) for r in owed], "item_names": {i.code: i.name for i in list_items()}}
+            "owed": [obligation_dict(r) for r in owed], "item_names": {i.code: i.name for i in list_items()},
+            "region_names": region_names({d.to_region_code for d in dispatches})}
 
 
 def ledger_page(user, depot_code: str, item: str | None = None, page_no: int = 1) -> dict:
@@ -104,7 +105,7 @@ def dispatch_list(user, status: str | None = None, depot: str | None = None) -> 
     allow(user, "depot.view")
     visible = db.session.scalars(depots_query(_home_region(user), active_only=True)).all()
     rows = db.session.scalars(dispatches_query(user, status=status, depot=depot).limit(LIST_ROWS)).all()
-    return {"rows": rows, "depot_choices": sorted((d.code, f"{d.name}（{d.code}）")
+    return {"rows": rows, **_names_of_rows(rows, []), "depot_choices": sorted((d.code, f"{d.name}（{d.code}）")
                                                   for d in {*visible, *managed_depots(user)}),
             "items": list_items(), "statuses": DISPATCH_MACHINE.labels, "status": status or "",
             "can_request": can(user, "dispatch.request"), "stock": stock_by_item(),
@@ -125,7 +126,8 @@ def supply_request_list(user, status: str | None = None) -> dict:
     allow(user, "depot.view")
     rows = db.session.scalars(supply_requests_query(user, status=status).limit(LIST_ROWS)).all()
     home = db.session.get(Region, user.region_code) if user is not None else None
-    return {"rows": rows, "items": list_items(), "statuses": SUPPLY_REQUEST_MACHINE.labels, "status": status or "",
+    return {"rows": rows, **_names_of_rows([], rows), "items": list_items(), "statuses": SUPPLY_REQUEST_MACHINE.labels,
+            "status": status or "",
             "can_raise": can(user, "supply_request.raise"), "stock": stock_by_item(),
             "event_choices": event_choices(user),
             "home_label": f"{home.name}（{home.code}）" if home is not None and home.code != codes.NATIONAL else ""}
@@ -174,7 +176,8 @@ def _manager_panel(user) -> dict:
         Dispatch.from_depot_code.in_(depot_codes), Dispatch.status.in_(WAITING_STATUSES))
         .order_by(Dispatch.id)).all()
     return {"template": "depots/_home_panel.html", "depots": depots,
-            "warnings": stock_warnings(depot_codes), "waiting": waiting, "requests": []}
+            "warnings": stock_warnings(depot_codes), "waiting": waiting, "requests": [],
+            **_names_of_rows(waiting, [])}
 
 
 def _coordinator_panel(user) -> dict | None:
@@ -186,4 +189,14 @@ def _coordinator_panel(user) -> dict | None:
     if not requests and not waiting:
         return None
     return {"template": "depots/_home_panel.html", "depots": [], "warnings": {}, "waiting": waiting,
-            "requests": requests}
+            "requests": requests, **_names_of_rows(waiting, requests)}
+
+
+def _names_of_rows(dispatches, requests) -> dict:
+    """The names a list of dispatches and supply requests shows where its rows hold codes."""
+    depot_codes = {d.from_depot_code for d in dispatches}
+    depot_names = dict(db.session.execute(select(Depot.code, Depot.name).where(Depot.code.in_(depot_codes))).all()) \
+        if depot_codes else {}
+    regions = {d.to_region_code for d in dispatches} | {r.from_region_code for r in requests} | \
+        {r.to_region_code for r in requests}
+    return {"depot_names": depot_names, "region_names": region_names(regions)}

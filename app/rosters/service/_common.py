@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from ...extensions import db
-from ...regions import Region, subtree_condition
+from ...regions import Region, region_names as names_of, subtree_condition
 from ...reports import event_covers, event_unit, get_event
 from ...validation import code_value
 
@@ -32,13 +32,6 @@ code_arg = code_value
 def unit_of(user, event, region_code) -> str:
     """The unit a page or query is about (:func:`app.reports.event_unit`)."""
     return event_unit(user, event, region_code, "casualty.view")
-
-
-def names_of(region_codes) -> dict[str, str]:
-    wanted = sorted(set(region_codes))
-    if not wanted:
-        return {}
-    return dict(db.session.execute(select(Region.code, Region.name).where(Region.code.in_(wanted))).all())
 
 
 def children_in_event(event, code: str) -> list[Region]:
