@@ -461,3 +461,26 @@ def test_two_clerks_handing_the_same_item_to_one_household_at_once_file_it_once(
         assert check_point_ledger(points[0]) == check_point_ledger(points[1]) == []
         left = sum(point_stock(p)[0]["on_hand"] for p in points)
         assert left == 40 - len(households)
+
+
+# --- where a point may be set up: the form's picker -----------------------------------------------
+
+def test_the_point_form_offers_the_townships_and_villages_of_the_users_jurisdiction(app, client, auth):
+    with app.app_context():
+        make_event()
+    auth.login("officer", TOWNSHIP)
+    page = client.get("/distribution/").get_data(as_text=True)
+    assert 'data-picker-url="/distribution/places"' in page and "区划代码" not in page
+    found = client.get("/distribution/places?q=示例").get_json()
+    assert [row["code"] for row in found] == [TOWNSHIP, VILLAGE, "140105001201"]
+    assert found[1]["label"] == "示例镇示例一村（140105001200）"
+    assert client.get("/distribution/places?q=1401050012").get_json()[0]["code"] == VILLAGE
+    assert client.get("/distribution/places?q=迎泽").get_json() == []  # outside the jurisdiction
+    assert client.get("/distribution/places?q=小店").get_json() == []  # a county: no point there
+    assert client.get("/distribution/places?q=").get_json() == []
+    auth.logout()
+    auth.login("officer", VILLAGE)
+    assert [row["code"] for row in client.get("/distribution/places?q=示例").get_json()] == [VILLAGE]
+    auth.logout()
+    auth.login("auditor", "140000")
+    assert client.get("/distribution/places?q=示例").status_code == 403

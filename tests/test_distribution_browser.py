@@ -148,3 +148,26 @@ def test_village_clerk_hands_out_twice_refused_and_offline_nothing_lost_or_doubl
     page.goto(f"{page.base_url}/distribution/points/{setup['point_id']}/handout?lang=en")
     _shot(page, "handout-en", width)
     _fits(page, width)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_township_officer_sets_up_a_point_by_choosing_the_village_by_name(app, auth, browser_page, width):
+    from tests.distribution_support import TOWNSHIP, make_event
+
+    with app.app_context():
+        make_event()
+    page = browser_page
+    sign_in(page, auth.user("officer", TOWNSHIP), PASSWORD)
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(f"{page.base_url}/distribution/")
+    page.fill("#region_code-search", "一村")
+    page.click("#region_code-results button:has-text('示例一村')")
+    assert page.input_value("#region_code") == VILLAGE
+    page.fill("#name", "示例一村小学发放点")
+    _shot(page, "point-form", width)
+    _fits(page, width)
+    page.click("form[action$='/distribution/points'] button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    assert "已设立发放点「示例一村小学发放点」" in page.inner_text("body")
+    assert "示例一村小学发放点" in page.inner_text("table")
+    _shot(page, "point-created", width)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 
-from flask import Blueprint, render_template, request, send_file, url_for
+from flask import Blueprint, jsonify, render_template, request, send_file, url_for
 from flask_babel import gettext as t
 from flask_login import current_user, login_required
 
@@ -21,6 +21,13 @@ bp = Blueprint("distribution", __name__, url_prefix="/distribution")
 @login_required
 def index():
     return render_template("distribution/index.html", **service.index_page(current_user))
+
+
+@bp.get("/places")
+@login_required
+def places():
+    """The form's picker: townships and villages of the user's jurisdiction by name or code."""
+    return jsonify(service.places(current_user, request.args.get("q")))
 
 
 @bp.post("/points")

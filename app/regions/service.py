@@ -66,6 +66,33 @@ def get_region(code: str) -> Region:
     return region
 
 
+#: What a region search ranks first: the upper levels (fewer, more often meant).
+_LEVEL_ORDER = {"province": 0, "prefecture": 1, "county": 2, "township": 3, "village": 4}
+
+
+def search_regions(query: str | None, *, within: str | None = None, levels: Iterable[str] | None = None,
+                   limit: int = 20) -> list[dict]:
+    """Regions whose name holds ``query`` or whose code starts with it (a picker's search):
+    ``[{code, name, level, label}]``, the label prefixed with the parent's name (two villages
+    of one name apart), upper levels first; only inside ``within`` (a region code) and of
+    ``levels`` when given. No permission: callers checked."""
+    text = (query or "").strip()[:40]
+    if not text:
+        return []
+    like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    stmt = select(Region).where(Region.code.like(text + "%") if text.isdigit()
+                                else Region.name.like(like, escape="\\"))
+    if within and within != codes.NATIONAL:
+        stmt = stmt.where(subtree_condition(Region.code, within))
+    if levels is not None:
+        stmt = stmt.where(Region.level.in_(list(levels)))
+    rows = db.session.scalars(stmt.order_by(Region.code).limit(limit * 5)).all()
+    rows = sorted(rows, key=lambda r: (_LEVEL_ORDER.get(r.level, 9), r.code))[:limit]
+    parents = region_names({r.parent_code for r in rows if r.parent_code})
+    return [{"code": r.code, "name": r.name, "level": r.level,
+             "label": f"{parents.get(r.parent_code, '')}{r.name}（{r.code}）"} for r in rows]
+
+
 def region_names(region_codes) -> dict[str, str]:
     """``{code: name}`` of these regions, in one query (全国 for the national code): for pages
     and workbooks that show names where the rows hold codes."""

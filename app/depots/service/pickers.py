@@ -12,7 +12,7 @@ from sqlalchemy import or_, select
 from gis import codes
 
 from ...extensions import db
-from ...regions import Region
+from ...regions import search_regions
 from ...reports import visible_events
 from ..models import Depot, Item
 from .common import allow
@@ -22,8 +22,6 @@ from .levels import usable_stock
 SEARCH_LIMIT = 20
 #: A quantity more than this many times the event's demand there needs a written reason.
 FAR_BEYOND = 2
-#: What the search ranks first: the upper levels (fewer, more often meant).
-_LEVEL_ORDER = {"province": 0, "prefecture": 1, "county": 2, "township": 3, "village": 4}
 
 
 def _like(text: str) -> str:
@@ -43,13 +41,7 @@ def destinations(user, query: str | None, kind: str = "region") -> list[dict]:
                                                                Depot.name.ilike(_like(text), escape="\\")))
         return [{"code": d.code, "name": d.name, "label": f"{d.name}（{d.code}）", "region_code": d.region_code}
                 for d in db.session.scalars(stmt.order_by(Depot.code).limit(SEARCH_LIMIT))]
-    match = Region.code.like(text + "%") if text.isdigit() else Region.name.like(_like(text), escape="\\")
-    rows = db.session.scalars(select(Region).where(match).order_by(Region.code).limit(SEARCH_LIMIT * 5)).all()
-    rows = sorted(rows, key=lambda r: (_LEVEL_ORDER.get(r.level, 9), r.code))[:SEARCH_LIMIT]
-    parents = dict(db.session.execute(select(Region.code, Region.name).where(
-        Region.code.in_({r.parent_code for r in rows if r.parent_code}))).all())
-    return [{"code": r.code, "name": r.name, "level": r.level,
-             "label": f"{parents.get(r.parent_code, '')}{r.name}（{r.code}）"} for r in rows]
+    return search_regions(text, limit=SEARCH_LIMIT)
 
 
 def event_choices(user) -> list[tuple[str, str]]:

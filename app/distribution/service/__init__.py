@@ -18,12 +18,12 @@ from .points import (create_point, stock_for, ledger_for, receivable_dispatches,
                      return_from_form, create_point_from_form)
 from .handouts import hand_out, handout_body, proof_for
 from .reports import (report_for, household_report, report_workbook, check_point_ledger, index_page, point_page,
-                     handout_page, home_panel)
+                     handout_page, home_panel, places)
 
 __all__ = ['HANDOUT_FIELDS', 'ITEM', 'LINE', 'MAX_QUANTITY', 'PERSON_FIELDS', 'POINT_FIELDS', 'PROOF_KINDS',
            'PointBook', 'RECEIVE_FIELDS', 'RETURN_FIELDS', 'ROUND_FIELDS', 'check_point_ledger',
            'create_point', 'create_point_from_form', 'current_round', 'get_point', 'hand_out',
            'handout_body', 'handout_page', 'home_panel', 'household_report', 'index_page',
-           'ledger_for', 'open_round', 'point_page', 'point_stock', 'proof_for',
+           'ledger_for', 'open_round', 'places', 'point_page', 'point_stock', 'proof_for',
            'receivable_dispatches', 'receive_goods', 'report_for', 'report_workbook',
            'return_from_form', 'return_goods', 'stock_for', 'visible_points']

@@ -14,7 +14,7 @@ from ...errors import NotFound
 from ...extensions import db
 from ...i18n import translate as _t
 from ...permissions import can, require
-from ...regions import Region
+from ...regions import Region, search_regions
 from ...reports import visible_events
 from ...spreadsheets import new_workbook, put, workbook_bytes
 from ..models import (POINT_KINDS, DistributionPoint, DistributionRound, HandOut, PointBalance, PointMovement,
@@ -140,6 +140,13 @@ def index_page(user) -> dict:
         Region.code.in_({p.region_code for p in points}))).all())
     return {"points": points, "events": events, "region_names": names, "kinds": POINT_KINDS,
             "may_manage": can(user, "distribution.manage")}
+
+
+def places(user, query: str | None) -> list[dict]:
+    """Where the user may set up a point (the picker of the page's form): the townships and
+    villages of their jurisdiction whose name holds ``query`` or whose code starts with it."""
+    require(user, "distribution.manage")
+    return search_regions(query, within=user.region_code, levels=("township", "village"))
 
 
 def point_page(user, point_id: int) -> dict:
