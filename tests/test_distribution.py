@@ -108,6 +108,37 @@ def test_the_same_item_twice_in_one_event_is_refused_until_a_second_round(app, c
     assert hand(client, clerk, setup["point_id"], household).status_code == 409
 
 
+def test_a_round_opened_twice_opens_one_and_a_lost_race_is_a_409(app, client, auth, setup, monkeypatch):
+    from app.distribution.models import DistributionRound
+
+    def rounds() -> list[int]:
+        with app.app_context():
+            return db.session.scalars(select(DistributionRound.number).order_by(DistributionRound.id)).all()
+
+    coordinator = auth.token("coordinator", "140105")
+    url = f"{API}/points/{setup['point_id']}/rounds"
+    body = {"reason": "寒潮，第二批棉被", "expected_round": 1}
+    first = client.post(url, json=body, headers=coordinator)
+    assert first.status_code == 201 and first.get_json()["number"] == 2
+    again = client.post(url, json=body, headers=coordinator)  # the same submit twice
+    assert again.status_code == 409 and "第 2 轮发放已经开启" in again.get_json()["detail"]
+    assert rounds() == [2]
+    # the page's form sends the round it showed; submitted twice, the second is refused
+    auth.login("coordinator", "140105")
+    page = client.get(f"/distribution/points/{setup['point_id']}").get_data(as_text=True)
+    assert 'name="expected_round" value="2"' in page
+    twice = [client.post(f"/distribution/points/{setup['point_id']}/rounds", data={"reason": "第三批",
+                                                                                "expected_round": "2"},
+                         follow_redirects=True).get_data(as_text=True) for _ in range(2)]
+    assert "已开启第 3 轮发放" in twice[0] and "第 3 轮发放已经开启" in twice[1]
+    assert rounds() == [2, 3]
+    # a race: the other request's round was not yet seen, the unique number refuses it, a 409 not a 500
+    monkeypatch.setattr("app.distribution.service.points.current_round", lambda *_args: 2)
+    raced = client.post(url, json={"reason": "并发"}, headers=coordinator)
+    assert raced.status_code == 409 and "第 3 轮发放已经开启" in raced.get_json()["detail"]
+    assert rounds() == [2, 3]
+
+
 def test_idempotency_key_never_hands_out_twice(app, client, setup, clerk):
     household = setup["households"][1]
     first = hand(client, clerk, setup["point_id"], household, key="k-1")
