@@ -180,11 +180,77 @@ def test_a_person_registered_on_the_spot(app, client, setup, clerk):
     first = hand(client, clerk, setup["point_id"], person=person)
     assert first.status_code == 201, first.get_json()
     assert first.get_json()["household_id"] is None and first.get_json()["spot_recipient_id"]
-    assert hand(client, clerk, setup["point_id"], person=person).status_code == 409
+    # the same person registered again: the same row, and the same item twice is refused
+    again = hand(client, clerk, setup["point_id"], person={**person, "id_number": id_number(9001)})
+    assert again.status_code == 409 and [e["field"] for e in again.get_json()["errors"]] == ["lines[0].item"]
+    assert hand(client, clerk, setup["point_id"], person=person, lines=[{"item": "tent", "quantity": 1}]) \
+        .status_code == 201
     # someone of the registry "registered on the spot" receives as their household: never twice
     registered = {"name": "户主1", "id_number": id_number(1), "household_size": 2}
     assert hand(client, clerk, setup["point_id"], setup["households"][0]).status_code == 201
     assert hand(client, clerk, setup["point_id"], person=registered).status_code == 409
+    # the person's hand-outs are keyed by their spot row, never by their identity number, nor is
+    # the number in the audit record
+    from app.distribution.models import HandOut, SpotRecipient
+    from app.models_common import AuditEntry
+
+    with app.app_context():
+        (spot,) = db.session.scalars(select(SpotRecipient)).all()
+        keys = db.session.execute(select(HandOut.recipient_key, HandOut.spot_recipient_id)).all()
+        audits = [str(a.after) for a in db.session.scalars(select(AuditEntry)
+                                                          .where(AuditEntry.action == "distribution.handout"))]
+    assert sorted(key for key, spot_id in keys if spot_id) == [f"S{spot.id}"] * 2
+    assert not [key for key, _ in keys if id_number(9001) in key or id_number(1) in key]
+    assert len(audits) == 3 and not [a for a in audits if id_number(9001) in a]
+
+
+@pytest.mark.parametrize("database", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_the_migration_keys_spot_hand_outs_by_their_row(tmp_path, request, database):
+    """Hand-outs recorded before 0018 under ``P<identity number>`` are keyed ``S<spot row id>``."""
+    import sqlalchemy as sa
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import inspect
+
+    from app import create_app
+    from tests.test_cycles_order import _fill
+
+    url = f"sqlite:///{tmp_path / 'old.sqlite'}" if database == "sqlite" else request.getfixturevalue("pg_url")
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url})
+    person = id_number(9002)
+    with app.app_context():
+        upgrade(revision="0017_supply")
+        meta = sa.MetaData()
+        meta.reflect(db.engine)
+
+        def add(conn, table, **values):
+            return conn.execute(meta.tables[table].insert().values(
+                **_fill(inspect(conn), table, values))).inserted_primary_key[0]
+
+        with db.engine.begin() as conn:
+            for code, level, parent in (("140000", "province", None), ("140100", "prefecture", "140000"),
+                                        ("140105", "county", "140100"), ("140105001", "township", "140105"),
+                                        (VILLAGE, "village", TOWNSHIP)):
+                add(conn, "region", code=code, level=level, parent_code=parent, name=code)
+            event = add(conn, "event", name="旧洪涝", hazard="flood", status="active")
+            add(conn, "item", code="quilt", name="棉被", unit="床")
+            point = add(conn, "distribution_point", event_id=event, region_code=VILLAGE, name="一村")
+            spot = add(conn, "spot_recipient", id_number=person, name="李四", household_size=3, region_code=VILLAGE)
+            proof = add(conn, "handout_proof", kind="signature", mimetype="image/png", sha256="0" * 64, data=b"x")
+            household = add(conn, "household", village_code=VILLAGE, id_number=id_number(9003), members=2)
+            for key, spot_id, household_id in ((f"P{person}", spot, None), (f"H{household}", None, household)):
+                add(conn, "handout", point_id=point, event_id=event, round_number=1, recipient_key=key,
+                    household_id=household_id, spot_recipient_id=spot_id, item_code="quilt", quantity=1,
+                    proof_id=proof, proof_kind="signature", handed_by="clerk")
+
+        def keys():
+            with db.engine.connect() as conn:
+                return sorted(conn.execute(sa.text("SELECT recipient_key FROM handout")).scalars())
+
+        upgrade()
+        assert keys() == [f"H{household}", f"S{spot}"]
+        downgrade(revision="0017_supply")
+        assert keys() == [f"H{household}", f"P{person}"]
+        db.engine.dispose()
 
 
 def test_a_household_of_another_village_is_refused(app, client, setup, clerk):
