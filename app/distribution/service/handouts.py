@@ -72,7 +72,7 @@ def _recipient(user, point: DistributionPoint, values: dict, data, errors: list[
         try:
             checked["id_number"] = normalise_id_number(checked["id_number"])
         except IdNumberError as exc:
-            errors.append({"field": "person.id_number", "message": str(exc)})
+            errors.append({"field": "person.id_number", "message": _t(exc.message, **exc.params)})
             return None
     if found:
         return None
