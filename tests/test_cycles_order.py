@@ -308,8 +308,13 @@ def test_a_supplementary_roll_follows_the_same_order(app, client, auth, event):
         assert "须经民主评议、公示和乡镇审核" in premature.get_json()["detail"]
         assert post(client, level_token(client, "coordinator", "140000"), f"/rolls/{roll['id']}/steps",
                     {"stage": "village", "decision": "approve"}).status_code == 403
-        assert post(client, village, f"/rolls/{roll['id']}/steps",  # a village acts on its own households
-                    {"stage": "village", "decision": "approve"}).status_code == 403
+        not_on_roll = post(client, village, f"/rolls/{roll['id']}/steps",  # a village acts on its own households
+                           {"stage": "village", "decision": "approve"}, 403).get_json()["detail"]
+        assert not_on_roll == f"名册中没有本村的户（{VILLAGE}）：民主评议由名册所列各村办理。"
+        english = client.post(f"/api/v1/rolls/{roll['id']}/steps?lang=en", headers=village,
+                              json={"stage": "village", "decision": "approve"})
+        assert english.status_code == 403 and english.get_json()["detail"].startswith(
+            f"The roll has no household of your village ({VILLAGE})")
         early = post(client, township, f"/rolls/{roll['id']}/steps", {"stage": "township", "decision": "approve"}, 409)
         assert "不在乡镇审核阶段" in early.get_json()["detail"]
         noticed = post(client, village2, f"/rolls/{roll['id']}/steps",

@@ -17,10 +17,10 @@ from gis import codes
 
 from ... import audit
 from ...database import lock_for_update
-from ...errors import Conflict, NotFound
+from ...errors import Conflict, Forbidden, NotFound
 from ...extensions import db
+from ...i18n import translate
 from ...models_common import utcnow
-from ...permissions import require
 from ...validation import Field, validate
 from ..models import ROLL_OPEN, Complaint, Cycle, PublicNotice, ReconstructionProject, Roll, RollEntry, RollStep
 from ..rules import notice_ends
@@ -165,8 +165,10 @@ def roll_step(user, roll_id: int, data) -> Roll:
     now = utcnow()
     _check_step_open(roll, stage, now)
     region = user.region_code
-    if region not in roll_regions(roll, stage):
-        require(user, STAGE_PERMISSION[stage], next(iter(roll_regions(roll, stage))))
+    if region not in roll_regions(roll, stage):  # a village (township) decides on its own households only
+        raise Forbidden(translate("名册中没有本村的户（%(region)s）：民主评议由名册所列各村办理。", region=region)
+                        if stage == "village" else
+                        translate("名册中没有本乡镇的户（%(region)s）：乡镇审核由名册所列各乡镇办理。", region=region))
     if region not in roll_waiting(roll)[stage]:
         raise Conflict("本村（乡镇）已对该名册作出决定。")
     db.session.add(RollStep(roll_id=roll.id, stage=stage, region_code=region, decision=values["decision"],
