@@ -104,6 +104,15 @@ def test_views_and_api_check_no_permission_and_touch_no_session(area):
 
 
 @pytest.mark.parametrize("area", AREA_NAMES)
+def test_the_subtree_condition_is_written_once(area):
+    """A region's subtree in SQL is ``regions.subtree_condition``; no area keeps its own copy of
+    the code range it compares with."""
+    copies = [str(p.relative_to(APP.parent)) for p in area_modules(area)
+              if p != APP / "regions" / "service.py" and "int(prefix) + 1" in p.read_text(encoding="utf-8")]
+    assert copies == [], "use regions.subtree_condition:\n" + "\n".join(copies)
+
+
+@pytest.mark.parametrize("area", AREA_NAMES)
 def test_each_area_names_its_public_surface(area):
     init = APP / area / "__init__.py"
     tree = parse(init)

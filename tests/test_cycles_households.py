@@ -57,6 +57,10 @@ def test_id_number_check_digit_and_uniqueness(app, client, auth):
         "village_code": VILLAGE, "head_name": "李", "id_number": bad, "members": 2})
     assert response.status_code == 422
     assert response.get_json()["errors"] == [{"field": "id_number", "message": f"校验码错误：最后一位应为 {number[17]}"}]
+    english = client.post("/api/v1/households?lang=en", headers=headers, json={  # in the reader's language
+        "village_code": VILLAGE, "head_name": "李", "id_number": bad, "members": 2})
+    assert english.get_json()["errors"] == [
+        {"field": "id_number", "message": f"wrong check character: the last character should be {number[17]}"}]
     first = client.post("/api/v1/households", headers=headers, json={
         "village_code": VILLAGE, "head_name": "李", "id_number": number.lower(), "members": 2})
     assert first.status_code == 201

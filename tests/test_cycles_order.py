@@ -201,6 +201,87 @@ def test_what_awaits_each_level(app, client, auth, event):
         assert steps(county) == [("approve", 1)]
 
 
+def _waiting_everywhere(app, event) -> None:
+    """One of each thing waiting for the village, the township and the county: cycles in
+    民主评议, in the house-by-house check, at the end of their notice, in 乡审 and ready for 县批,
+    and supplementary rolls at each level's step."""
+    from app.cycles.models import Beneficiary, Cycle, Roll, RollEntry
+    from app.extensions import db
+
+    households = [make_household(app, members=2, damage_class="collapsed") for _ in range(5)]
+    with app.app_context():
+        def cycle(kind, status, **extra):
+            row = Cycle(kind=kind, name=f"{kind}-{status}", region_code=COUNTY, event_id=event, status=status,
+                        standards={}, notice_days=7, **extra)
+            db.session.add(row)
+            db.session.flush()
+            return row
+
+        def put_forward(row, household, **decisions):
+            db.session.add(Beneficiary(cycle_id=row.id, household_id=household, persons=2, eligible=True,
+                                       **decisions))
+
+        put_forward(cycle("transitional", "village_review"), households[0])
+        put_forward(cycle("reconstruction", "survey"), households[1])
+        cycle("transitional", "notice", notice_ends_at=at("2025-08-01 09:00"))
+        put_forward(cycle("transitional", "township_review"), households[2], village_decision="approve")
+        put_forward(cycle("transitional", "township_review"), households[3], village_decision="approve",
+                    township_decision="approve")
+        approved = cycle("transitional", "approved")
+        for seq, status in enumerate(("village", "township", "county"), start=1):
+            roll = Roll(cycle_id=approved.id, seq=seq, kind="supplementary", purpose="add", status=status,
+                        notice_ends_at=at("2025-08-01 09:00") if status != "village" else None, entry_count=1)
+            db.session.add(roll)
+            db.session.flush()
+            db.session.add(RollEntry(roll_id=roll.id, cycle_id=approved.id, household_id=households[4],
+                                     head_name="王某", id_number="140105197001010000", village_code=VILLAGE,
+                                     persons=2, damage_class="collapsed", basis={}, instalments=[], total_fen=0))
+        db.session.commit()
+
+
+def test_what_awaits_costs_the_same_queries_for_one_cycle_or_many(app, client, auth, event):
+    """The home page's 我的待办 reads a fixed number of queries, not some per cycle or roll."""
+    from sqlalchemy import event as sa_event
+
+    from app.auth.models import User
+    from app.cycles.service import my_steps
+    from app.extensions import db
+    from tests.factories import make_user
+
+    with app.app_context():
+        users = [make_user("officer", VILLAGE).id, make_user("officer", TOWNSHIP).id,
+                 make_user("coordinator", COUNTY).id]
+
+    def read(user_id):
+        statements = []
+
+        def record(_conn, _cursor, statement, *_args):
+            statements.append(statement)
+
+        with app.app_context():
+            user = db.session.get(User, user_id)
+            sa_event.listen(db.engine, "before_cursor_execute", record)
+            try:
+                steps = my_steps(user)
+            finally:
+                sa_event.remove(db.engine, "before_cursor_execute", record)
+            return len(statements), sorted((s.step, s.count, s.roll is not None) for s in steps)
+
+    with time_machine.travel(at("2025-08-10 09:00"), tick=False):
+        _waiting_everywhere(app, event)
+        one = [read(user) for user in users]
+        assert [steps for _n, steps in one] == [
+            [("village_review", 0, True), ("village_review", 1, False)],
+            [("check", 1, False), ("end_notice", 0, False), ("township_review", 0, True),
+             ("township_review", 1, False)],
+            [("approve", 1, False), ("approve", 1, True)]]
+        _waiting_everywhere(app, event)
+        _waiting_everywhere(app, event)
+        many = [read(user) for user in users]
+    assert [len(steps) for _n, steps in many] == [3 * len(steps) for _n, steps in one]
+    assert [n for n, _steps in many] == [n for n, _steps in one]
+
+
 # --- supplementary rolls follow the same order ------------------------------------------------------
 
 def _approved_cycle(app, client, auth, event):
@@ -227,8 +308,13 @@ def test_a_supplementary_roll_follows_the_same_order(app, client, auth, event):
         assert "须经民主评议、公示和乡镇审核" in premature.get_json()["detail"]
         assert post(client, level_token(client, "coordinator", "140000"), f"/rolls/{roll['id']}/steps",
                     {"stage": "village", "decision": "approve"}).status_code == 403
-        assert post(client, village, f"/rolls/{roll['id']}/steps",  # a village acts on its own households
-                    {"stage": "village", "decision": "approve"}).status_code == 403
+        not_on_roll = post(client, village, f"/rolls/{roll['id']}/steps",  # a village acts on its own households
+                           {"stage": "village", "decision": "approve"}, 403).get_json()["detail"]
+        assert not_on_roll == f"名册中没有本村的户（{VILLAGE}）：民主评议由名册所列各村办理。"
+        english = client.post(f"/api/v1/rolls/{roll['id']}/steps?lang=en", headers=village,
+                              json={"stage": "village", "decision": "approve"})
+        assert english.status_code == 403 and english.get_json()["detail"].startswith(
+            f"The roll has no household of your village ({VILLAGE})")
         early = post(client, township, f"/rolls/{roll['id']}/steps", {"stage": "township", "decision": "approve"}, 409)
         assert "不在乡镇审核阶段" in early.get_json()["detail"]
         noticed = post(client, village2, f"/rolls/{roll['id']}/steps",

@@ -49,6 +49,29 @@ def test_invalid_numbers_say_why(number, message):
     assert not idcard.is_valid(number)
 
 
+def test_every_reason_an_id_number_is_refused_reads_in_english(app):
+    """The messages are catalogue messages with placeholders: Chinese from ``str()`` (no request,
+    no Flask: the module stays pure), English where the reader reads English."""
+    import ast
+    from pathlib import Path
+
+    from flask_babel import force_locale
+
+    from app.i18n import translate
+
+    tree = ast.parse(Path(idcard.__file__).read_text(encoding="utf-8"))
+    messages = [node.args[0].value for node in ast.walk(tree) if isinstance(node, ast.Call)
+                and getattr(node.func, "id", None) == "IdNumberError" and isinstance(node.args[0], ast.Constant)]
+    assert len(messages) == 6 and not [m for m in messages if "{" in m]
+    with pytest.raises(idcard.IdNumberError) as info:
+        idcard.normalise("1401")
+    assert str(info.value) == "身份证号码必须是 18 位（当前 4 位）" and info.value.params == {"n": 4}
+    with app.test_request_context("/?lang=en"), force_locale("en"):
+        missing = [m for m in messages if translate(m) == m]
+        shown = translate(info.value.message, **info.value.params)
+    assert missing == [] and shown == "an ID card number has 18 characters (this one has 4)"
+
+
 def test_a_future_birth_date_is_refused():
     number = idcard.with_check_character("14010520991231001")
     with pytest.raises(idcard.IdNumberError, match="不合理"):

@@ -255,7 +255,7 @@ MAY_READ = {"admin", "coordinator_province", "coordinator_prefecture", "coordina
 
 @pytest.mark.parametrize("actor", sorted(ROLES))
 @pytest.mark.parametrize("action", ["forward", "replenish", "read_obligation", "rotation"])
-def test_permission_matrix(app, client, auth, actor, action):
+def test_permission_matrix(app, client, auth, monkeypatch, actor, action):
     keeper = _tiers(app, auth)
     make_depot(app, "PROV2", region="140000", tier="provincial", lon=112.55, lat=37.87, stock={"tent": 100})
     role, region = ROLES[actor]
@@ -267,8 +267,13 @@ def test_permission_matrix(app, client, auth, actor, action):
         assert response.status_code == (200 if actor in MAY_FORWARD else 403), response.get_json()
     elif action == "replenish":
         _draw(app, client, auth, keeper)
+        from app.depots.service import common
+
+        locks, lock = [], common.lock_for_update
+        monkeypatch.setattr(common, "lock_for_update", lambda stmt: locks.append(stmt) or lock(stmt))
         response = client.post(f"{API}/replenishments/1/replenish", json={"from_depot": "PROV2"}, headers=headers)
         assert response.status_code == (201 if actor in MAY_REPLENISH else 403), response.get_json()
+        assert bool(locks) == (actor in MAY_REPLENISH)  # permission first: a refused user locks no row
     elif action == "read_obligation":
         _draw(app, client, auth, keeper)
         response = client.get(f"{API}/replenishments/1", headers=headers)

@@ -73,6 +73,8 @@ def test_what_was_handed_out_is_summed_for_the_relief_work_table(app, client, se
     from app.distribution import handed_out_by_item
 
     first, second = setup["households"][:2]
+    with app.app_context():  # a point and nothing handed out yet: a true 0 for every item
+        assert handed_out_by_item(setup["event_id"], TOWNSHIP) == {}
     assert hand(client, clerk, setup["point_id"], first,
                 [{"item": "quilt", "quantity": 2}, {"item": "tent", "quantity": 1}]).status_code == 201
     assert hand(client, clerk, setup["point_id"], second, [{"item": "quilt", "quantity": 3}]).status_code == 201
@@ -80,8 +82,9 @@ def test_what_was_handed_out_is_summed_for_the_relief_work_table(app, client, se
         event = setup["event_id"]
         assert handed_out_by_item(event, TOWNSHIP) == {"quilt": 5, "tent": 1}
         assert handed_out_by_item(event, VILLAGE) == {"quilt": 5, "tent": 1}
-        assert handed_out_by_item(event, "140106") == {}  # another county: none of these points
-        assert handed_out_by_item(event + 1, TOWNSHIP) == {}
+        # no point of the event there: nothing recorded (None, shown blank), not 0
+        assert handed_out_by_item(event, "140106") is None  # another county: none of these points
+        assert handed_out_by_item(event + 1, TOWNSHIP) is None
 
 
 def test_the_same_item_twice_in_one_event_is_refused_until_a_second_round(app, client, auth, setup, clerk):
@@ -103,6 +106,37 @@ def test_the_same_item_twice_in_one_event_is_refused_until_a_second_round(app, c
     second = hand(client, clerk, setup["point_id"], household)
     assert second.status_code == 201 and second.get_json()["round"] == 2
     assert hand(client, clerk, setup["point_id"], household).status_code == 409
+
+
+def test_a_round_opened_twice_opens_one_and_a_lost_race_is_a_409(app, client, auth, setup, monkeypatch):
+    from app.distribution.models import DistributionRound
+
+    def rounds() -> list[int]:
+        with app.app_context():
+            return db.session.scalars(select(DistributionRound.number).order_by(DistributionRound.id)).all()
+
+    coordinator = auth.token("coordinator", "140105")
+    url = f"{API}/points/{setup['point_id']}/rounds"
+    body = {"reason": "寒潮，第二批棉被", "expected_round": 1}
+    first = client.post(url, json=body, headers=coordinator)
+    assert first.status_code == 201 and first.get_json()["number"] == 2
+    again = client.post(url, json=body, headers=coordinator)  # the same submit twice
+    assert again.status_code == 409 and "第 2 轮发放已经开启" in again.get_json()["detail"]
+    assert rounds() == [2]
+    # the page's form sends the round it showed; submitted twice, the second is refused
+    auth.login("coordinator", "140105")
+    page = client.get(f"/distribution/points/{setup['point_id']}").get_data(as_text=True)
+    assert 'name="expected_round" value="2"' in page
+    twice = [client.post(f"/distribution/points/{setup['point_id']}/rounds", data={"reason": "第三批",
+                                                                                "expected_round": "2"},
+                         follow_redirects=True).get_data(as_text=True) for _ in range(2)]
+    assert "已开启第 3 轮发放" in twice[0] and "第 3 轮发放已经开启" in twice[1]
+    assert rounds() == [2, 3]
+    # a race: the other request's round was not yet seen, the unique number refuses it, a 409 not a 500
+    monkeypatch.setattr("app.distribution.service.points.current_round", lambda *_args: 2)
+    raced = client.post(url, json={"reason": "并发"}, headers=coordinator)
+    assert raced.status_code == 409 and "第 3 轮发放已经开启" in raced.get_json()["detail"]
+    assert rounds() == [2, 3]
 
 
 def test_idempotency_key_never_hands_out_twice(app, client, setup, clerk):
@@ -146,11 +180,77 @@ def test_a_person_registered_on_the_spot(app, client, setup, clerk):
     first = hand(client, clerk, setup["point_id"], person=person)
     assert first.status_code == 201, first.get_json()
     assert first.get_json()["household_id"] is None and first.get_json()["spot_recipient_id"]
-    assert hand(client, clerk, setup["point_id"], person=person).status_code == 409
+    # the same person registered again: the same row, and the same item twice is refused
+    again = hand(client, clerk, setup["point_id"], person={**person, "id_number": id_number(9001)})
+    assert again.status_code == 409 and [e["field"] for e in again.get_json()["errors"]] == ["lines[0].item"]
+    assert hand(client, clerk, setup["point_id"], person=person, lines=[{"item": "tent", "quantity": 1}]) \
+        .status_code == 201
     # someone of the registry "registered on the spot" receives as their household: never twice
     registered = {"name": "户主1", "id_number": id_number(1), "household_size": 2}
     assert hand(client, clerk, setup["point_id"], setup["households"][0]).status_code == 201
     assert hand(client, clerk, setup["point_id"], person=registered).status_code == 409
+    # the person's hand-outs are keyed by their spot row, never by their identity number, nor is
+    # the number in the audit record
+    from app.distribution.models import HandOut, SpotRecipient
+    from app.models_common import AuditEntry
+
+    with app.app_context():
+        (spot,) = db.session.scalars(select(SpotRecipient)).all()
+        keys = db.session.execute(select(HandOut.recipient_key, HandOut.spot_recipient_id)).all()
+        audits = [str(a.after) for a in db.session.scalars(select(AuditEntry)
+                                                          .where(AuditEntry.action == "distribution.handout"))]
+    assert sorted(key for key, spot_id in keys if spot_id) == [f"S{spot.id}"] * 2
+    assert not [key for key, _ in keys if id_number(9001) in key or id_number(1) in key]
+    assert len(audits) == 3 and not [a for a in audits if id_number(9001) in a]
+
+
+@pytest.mark.parametrize("database", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_the_migration_keys_spot_hand_outs_by_their_row(tmp_path, request, database):
+    """Hand-outs recorded before 0018 under ``P<identity number>`` are keyed ``S<spot row id>``."""
+    import sqlalchemy as sa
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import inspect
+
+    from app import create_app
+    from tests.test_cycles_order import _fill
+
+    url = f"sqlite:///{tmp_path / 'old.sqlite'}" if database == "sqlite" else request.getfixturevalue("pg_url")
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url})
+    person = id_number(9002)
+    with app.app_context():
+        upgrade(revision="0017_supply")
+        meta = sa.MetaData()
+        meta.reflect(db.engine)
+
+        def add(conn, table, **values):
+            return conn.execute(meta.tables[table].insert().values(
+                **_fill(inspect(conn), table, values))).inserted_primary_key[0]
+
+        with db.engine.begin() as conn:
+            for code, level, parent in (("140000", "province", None), ("140100", "prefecture", "140000"),
+                                        ("140105", "county", "140100"), ("140105001", "township", "140105"),
+                                        (VILLAGE, "village", TOWNSHIP)):
+                add(conn, "region", code=code, level=level, parent_code=parent, name=code)
+            event = add(conn, "event", name="旧洪涝", hazard="flood", status="active")
+            add(conn, "item", code="quilt", name="棉被", unit="床")
+            point = add(conn, "distribution_point", event_id=event, region_code=VILLAGE, name="一村")
+            spot = add(conn, "spot_recipient", id_number=person, name="李四", household_size=3, region_code=VILLAGE)
+            proof = add(conn, "handout_proof", kind="signature", mimetype="image/png", sha256="0" * 64, data=b"x")
+            household = add(conn, "household", village_code=VILLAGE, id_number=id_number(9003), members=2)
+            for key, spot_id, household_id in ((f"P{person}", spot, None), (f"H{household}", None, household)):
+                add(conn, "handout", point_id=point, event_id=event, round_number=1, recipient_key=key,
+                    household_id=household_id, spot_recipient_id=spot_id, item_code="quilt", quantity=1,
+                    proof_id=proof, proof_kind="signature", handed_by="clerk")
+
+        def keys():
+            with db.engine.connect() as conn:
+                return sorted(conn.execute(sa.text("SELECT recipient_key FROM handout")).scalars())
+
+        upgrade()
+        assert keys() == [f"H{household}", f"S{spot}"]
+        downgrade(revision="0017_supply")
+        assert keys() == [f"H{household}", f"P{person}"]
+        db.engine.dispose()
 
 
 def test_a_household_of_another_village_is_refused(app, client, setup, clerk):

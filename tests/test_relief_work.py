@@ -156,7 +156,15 @@ def test_goods_dispatched_signed_for_and_handed_out_by_item(app, client, auth, w
     goods = {g["item"]: g for g in row(result, TOWN)["goods"]}
     assert (goods["quilt"]["dispatched"], goods["quilt"]["received"]) == (40, 38)
     assert goods["tent"]["received"] == 10
-    # hand-outs come from the distribution points: none yet at this township, a true 0
+    # hand-outs come from the distribution points: the event has none here, so nothing is
+    # recorded and the table shows blank (未记录), never 0
+    assert goods["quilt"]["handed_out"] is None and result["handed_out_recorded"] is False
+    point = client.post("/api/v1/distribution/points", headers=world["clerk"],
+                        json={"event_id": world["event"], "region_code": VILLAGE, "name": "一村发放点"})
+    assert point.status_code == 201, point.get_json()
+    # a point exists and nothing was handed out there yet: a true 0
+    result = table(client, world)
+    goods = {g["item"]: g for g in row(result, TOWN)["goods"]}
     assert goods["quilt"]["handed_out"] == 0 and result["handed_out_recorded"] is True
 
 

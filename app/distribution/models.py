@@ -142,7 +142,8 @@ class HandOutProof(db.Model):
 class HandOut(db.Model):
     """One item handed to one household (签领): unique per (event, household, item, round), which
     is the rule "not the same item twice in one event unless a second round is opened" held by
-    the database itself. ``recipient_key`` is ``H<household id>`` or ``P<identity number>``."""
+    the database itself. ``recipient_key`` is ``H<household id>``, or ``S<spot_recipient id>``
+    for a person registered on the spot (never the identity number)."""
 
     __tablename__ = "handout"
     __table_args__ = (UniqueConstraint("event_id", "recipient_key", "item_code", "round_number",

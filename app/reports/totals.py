@@ -6,8 +6,6 @@ import json
 
 from sqlalchemy import Text, cast, func, select
 
-from gis import codes
-
 from ..extensions import db
 from ..regions import Region, subtree_condition
 from .models import LossReport
@@ -87,18 +85,6 @@ def region_total(event_id: int, region_code: str) -> Total:
 
 
 # --- Subtrees (added by the loss-reporting area; the functions above are unchanged) ------------
-
-def code_range(code: str) -> tuple[str, str]:
-    """``(lo, hi)`` such that ``lo <= c < hi`` holds exactly for the codes starting with the
-    region's prefix (:func:`gis.codes.prefix_of`): an index-friendly ``LIKE 'prefix%'``.
-
-    Codes are digit strings, so the upper bound is the prefix plus one, as digits.
-    """
-    prefix = codes.prefix_of(code)
-    if not prefix:
-        return "", "~"
-    return prefix, str(int(prefix) + 1).zfill(len(prefix))
-
 
 #: A SQL condition: ``column`` is ``code`` or one of its descendants.
 within_clause = subtree_condition

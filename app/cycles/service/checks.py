@@ -44,6 +44,17 @@ def check_deadline(cycle: Cycle) -> datetime | None:
     """The end of the check period: the event's stabilisation plus the configured days (``None``
     while the event is not yet stable)."""
     event = db.session.get(Event, cycle.event_id) if cycle.event_id else None
+    return _deadline_after(event)
+
+
+def check_deadlines_of(cycles: list[Cycle]) -> dict[int, datetime | None]:
+    """:func:`check_deadline` of each of ``cycles`` by cycle id, their events read in one query."""
+    event_ids = {c.event_id for c in cycles if c.event_id}
+    events = {e.id: e for e in db.session.scalars(select(Event).where(Event.id.in_(event_ids)))} if event_ids else {}
+    return {c.id: _deadline_after(events.get(c.event_id)) for c in cycles}
+
+
+def _deadline_after(event: Event | None) -> datetime | None:
     if event is None or event.stabilised_at is None:
         return None
     return event.stabilised_at + timedelta(days=current_app.config["CYCLE_RECONSTRUCTION_CHECK_DAYS"])

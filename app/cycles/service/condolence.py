@@ -113,7 +113,7 @@ def _check_line(cycle: Cycle, where: str, item: dict, errors: list[dict], seen: 
     try:
         item["kin_id_number"] = idcard.normalise(item["kin_id_number"])
     except idcard.IdNumberError as exc:
-        return bad("kin_id_number", str(exc))
+        return bad("kin_id_number", translate(exc.message, **exc.params))
     if item["kin_id_number"] == person.id_number:
         return bad("kin_id_number", translate("领款人不能是遇难人员本人"))
     kin_on_roster = db.session.scalar(select(Casualty.status).where(Casualty.id_number == item["kin_id_number"]))

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from ... import audit
 from ...errors import Conflict, Invalid, NotFound
 from ...extensions import db
+from ...i18n import translate
 from ...permissions import can, require
 from ...regions import Region
 from ...validation import Field, validate
@@ -71,7 +72,7 @@ def _rule_errors(clean: dict) -> list[dict]:
         try:
             clean["id_number"] = idcard.normalise(clean["id_number"])
         except idcard.IdNumberError as exc:
-            errors.append({"field": "id_number", "message": str(exc)})
+            errors.append({"field": "id_number", "message": translate(exc.message, **exc.params)})
             del clean["id_number"]
     if clean.get("bank_account"):
         account = clean["bank_account"].replace(" ", "")

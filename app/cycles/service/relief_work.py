@@ -15,15 +15,8 @@ from sqlalchemy import func, select
 from gis import codes
 
 from ...extensions import db
+from ...regions import subtree_condition
 from ..models import Cycle, FundEntry, FundLine, FundSource, Household, Payment
-
-
-def _subtree(column, code: str):
-    prefix = codes.prefix_of(code)
-    if not prefix:
-        return column.isnot(None)
-    high = str(int(prefix) + 1).zfill(len(prefix))
-    return (column >= prefix) & (column < high)
 
 
 def _paid(event_id: int, region_code: str) -> dict[str, int]:
@@ -32,7 +25,7 @@ def _paid(event_id: int, region_code: str) -> dict[str, int]:
             .join(Household, Payment.household_id == Household.id)
             .join(FundLine, Payment.fund_line_id == FundLine.id)
             .join(FundSource, FundLine.source_id == FundSource.id)
-            .where(Cycle.event_id == event_id, _subtree(Household.village_code, region_code))
+            .where(Cycle.event_id == event_id, subtree_condition(Household.village_code, region_code))
             .group_by(FundSource.level))
     paid = {level: int(fen or 0) for level, fen in db.session.execute(base).all()}
     credits = (select(FundSource.level, func.sum(FundEntry.amount_fen))
@@ -41,7 +34,7 @@ def _paid(event_id: int, region_code: str) -> dict[str, int]:
                .join(Household, Payment.household_id == Household.id)
                .join(FundSource, FundEntry.source_id == FundSource.id)
                .where(FundEntry.kind == "credit", Cycle.event_id == event_id,
-                      _subtree(Household.village_code, region_code))
+                      subtree_condition(Household.village_code, region_code))
                .group_by(FundSource.level))
     for level, fen in db.session.execute(credits).all():
         paid[level] = paid.get(level, 0) - int(fen or 0)
@@ -52,9 +45,10 @@ def _received(event_id: int, region_code: str) -> dict[str, int] | None:
     if codes.level_of(region_code) in ("township", "village"):
         return None
     lines = set(db.session.scalars(select(Cycle.fund_line_id).where(
-        Cycle.event_id == event_id, Cycle.fund_line_id.isnot(None), _subtree(Cycle.region_code, region_code))))
+        Cycle.event_id == event_id, Cycle.fund_line_id.isnot(None),
+        subtree_condition(Cycle.region_code, region_code))))
     lines |= set(db.session.scalars(select(Payment.fund_line_id).join(Cycle, Payment.cycle_id == Cycle.id).where(
-        Cycle.event_id == event_id, _subtree(Cycle.region_code, region_code)).distinct()))
+        Cycle.event_id == event_id, subtree_condition(Cycle.region_code, region_code)).distinct()))
     if not lines:
         return {}
     rows = db.session.execute(

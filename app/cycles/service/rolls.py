@@ -7,6 +7,7 @@ withdrawn. A frozen roll is never edited; corrections go in a new supplementary 
 (:mod:`.supplementary`)."""
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import datetime
 
 from flask import current_app
@@ -16,10 +17,10 @@ from gis import codes
 
 from ... import audit
 from ...database import lock_for_update
-from ...errors import Conflict, NotFound
+from ...errors import Conflict, Forbidden, NotFound
 from ...extensions import db
+from ...i18n import translate
 from ...models_common import utcnow
-from ...permissions import require
 from ...validation import Field, validate
 from ..models import ROLL_OPEN, Complaint, Cycle, PublicNotice, ReconstructionProject, Roll, RollEntry, RollStep
 from ..rules import notice_ends
@@ -123,10 +124,27 @@ def roll_steps(roll_id: int) -> list[RollStep]:
 
 def roll_waiting(roll: Roll) -> dict[str, set[str]]:
     """The villages and townships still to take their step on a roll."""
-    signed: dict[str, set[str]] = {"village": set(), "township": set()}
-    for step in roll_steps(roll.id):
-        signed[step.stage].add(step.region_code)
-    return {stage: roll_regions(roll, stage) - signed[stage] for stage in ("village", "township")}
+    return rolls_waiting([roll])[roll.id]
+
+
+def rolls_waiting(rolls: list[Roll]) -> dict[int, dict[str, set[str]]]:
+    """:func:`roll_waiting` of each of ``rolls`` by roll id, in two queries whatever their number."""
+    ids = [roll.id for roll in rolls]
+    if not ids:
+        return {}
+    villages: dict[int, set[str]] = defaultdict(set)
+    for roll_id, village in db.session.execute(select(RollEntry.roll_id, RollEntry.village_code)
+                                               .where(RollEntry.roll_id.in_(ids)).distinct()):
+        villages[roll_id].add(village)
+    signed: dict[tuple[int, str], set[str]] = defaultdict(set)
+    for roll_id, stage, region in db.session.execute(select(RollStep.roll_id, RollStep.stage, RollStep.region_code)
+                                                     .where(RollStep.roll_id.in_(ids))):
+        signed[(roll_id, stage)].add(region)
+    waiting = {}
+    for roll_id in ids:
+        regions = {"village": villages[roll_id], "township": {codes.parent_of(v) for v in villages[roll_id]}}
+        waiting[roll_id] = {stage: regions[stage] - signed[(roll_id, stage)] for stage in ("village", "township")}
+    return waiting
 
 
 def roll_step(user, roll_id: int, data) -> Roll:
@@ -147,8 +165,10 @@ def roll_step(user, roll_id: int, data) -> Roll:
     now = utcnow()
     _check_step_open(roll, stage, now)
     region = user.region_code
-    if region not in roll_regions(roll, stage):
-        require(user, STAGE_PERMISSION[stage], next(iter(roll_regions(roll, stage))))
+    if region not in roll_regions(roll, stage):  # a village (township) decides on its own households only
+        raise Forbidden(translate("名册中没有本村的户（%(region)s）：民主评议由名册所列各村办理。", region=region)
+                        if stage == "village" else
+                        translate("名册中没有本乡镇的户（%(region)s）：乡镇审核由名册所列各乡镇办理。", region=region))
     if region not in roll_waiting(roll)[stage]:
         raise Conflict("本村（乡镇）已对该名册作出决定。")
     db.session.add(RollStep(roll_id=roll.id, stage=stage, region_code=region, decision=values["decision"],

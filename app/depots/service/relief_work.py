@@ -5,21 +5,12 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from gis import codes
-
 from ...extensions import db
+from ...regions import subtree_condition
 from ..models import Dispatch, DispatchLine
 
 #: Dispatch states whose goods have left the depot (审批即出库).
 LEFT_DEPOT = ("approved", "shipped", "received")
-
-
-def _subtree(column, code: str):
-    prefix = codes.prefix_of(code)
-    if not prefix:
-        return column.isnot(None)
-    high = str(int(prefix) + 1).zfill(len(prefix))
-    return (column >= prefix) & (column < high)
 
 
 def event_goods(event_id: int, region_code: str) -> dict[str, dict[str, int]]:
@@ -31,7 +22,7 @@ def event_goods(event_id: int, region_code: str) -> dict[str, dict[str, int]]:
                func.sum(DispatchLine.received_quantity))
         .join(Dispatch, DispatchLine.dispatch_id == Dispatch.id)
         .where(Dispatch.event_id == event_id, Dispatch.status.in_(LEFT_DEPOT),
-               _subtree(Dispatch.to_region_code, region_code))
+               subtree_condition(Dispatch.to_region_code, region_code))
         .group_by(DispatchLine.item_code, Dispatch.status)).all()
     out: dict[str, dict[str, int]] = {}
     for item, status, quantity, received in rows:

@@ -186,8 +186,8 @@ def replenish(user, obligation_id: int, data) -> Dispatch:
     """The owing level sends goods back (回补): a dispatch from one of its own depots
     (``from_depot``) into the owed depot, of ``lines`` (default: everything still outstanding),
     never more per item than is outstanding (owed − received − on its way)."""
-    obligation = get_row(Replenishment, obligation_id, lock=True)
-    allow(user, "replenishment.make", obligation.owed_by)
+    allow(user, "replenishment.make", get_row(Replenishment, obligation_id).owed_by)  # permission first,
+    obligation = get_row(Replenishment, obligation_id, lock=True)  # then the lock
     if obligation.status != "open":
         raise Conflict(f"回补 #{obligation.id} {REPLENISHMENT_MACHINE.labels.get(obligation.status)}，无需再回补。")
     values, errors = validate(REPLENISH_FIELDS, data)

@@ -81,6 +81,8 @@ HANDOUT_FIELDS = {
 ROUND_FIELDS = {
     "region_code": Field("code", required=False, description="开启轮次的区划（缺省为发放点所在区划）"),
     "reason": Field("str", max_length=500, description="开启新一轮发放的原因"),
+    "expected_round": Field("int", required=False, min=1,
+                            description="提交者所见的当前轮次：已不是当前轮次时（重复提交、他人已开启）拒绝（409）"),
 }
 
 

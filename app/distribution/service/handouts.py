@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from gis import codes
 
 from ... import audit
-from ...cycles import IdNumberError, households_brief, mask_id, normalise_id_number
+from ...cycles import IdNumberError, households_brief, normalise_id_number
 from ...errors import Conflict, NotFound
 from ...database import commit_keeping_loaded
 from ...extensions import db
@@ -49,7 +49,9 @@ def _decode_proof(kind: str, text: str, errors: list[dict]) -> tuple[str, bytes]
 
 
 def _recipient(user, point: DistributionPoint, values: dict, data, errors: list[dict]):
-    """``(recipient_key, household_id, spot row or person values, region_code)``."""
+    """``(recipient_key, household_id, person values, region_code)``: a household of the registry
+    is keyed ``H<household id>``; a person registered on the spot has no key yet (``None``): it is
+    ``S<spot row id>`` once :func:`_spot_row` found or made the person's row."""
     household_id, person = values.get("household_id"), values.get("person")
     if (household_id is None) == (person is None):
         errors.append({"field": "household_id", "message": _t("须选择名册中的受灾户，或现场登记一人（二选一）")})
@@ -70,7 +72,7 @@ def _recipient(user, point: DistributionPoint, values: dict, data, errors: list[
         try:
             checked["id_number"] = normalise_id_number(checked["id_number"])
         except IdNumberError as exc:
-            errors.append({"field": "person.id_number", "message": str(exc)})
+            errors.append({"field": "person.id_number", "message": _t(exc.message, **exc.params)})
             return None
     if found:
         return None
@@ -81,17 +83,24 @@ def _recipient(user, point: DistributionPoint, values: dict, data, errors: list[
             errors.append({"field": "person.id_number", "message": _t("此人已在其他区划的受灾户名册中")})
             return None
         return f"H{household['id']}", household["id"], None, household["village_code"]
-    return f"P{checked['id_number']}", None, checked, point.region_code
+    return None, None, checked, point.region_code
 
 
 def _spot_row(user, point: DistributionPoint, person: dict) -> SpotRecipient:
-    row = db.session.scalar(select(SpotRecipient).where(SpotRecipient.id_number == person["id_number"]))
+    """The person's one row (现场登记), by identity number: found, or made (registered at another
+    point just now: that row)."""
+    found = select(SpotRecipient).where(SpotRecipient.id_number == person["id_number"])
+    row = db.session.scalar(found)
     if row is None:
         row = SpotRecipient(id_number=person["id_number"], name=person["name"],
                             household_size=person["household_size"], region_code=point.region_code,
                             registered_by=_who(user))
-        db.session.add(row)
-        db.session.flush()
+        try:
+            with db.session.begin_nested():
+                db.session.add(row)
+                db.session.flush()
+        except IntegrityError:
+            row = db.session.scalar(found)
     return row
 
 
@@ -134,6 +143,9 @@ def hand_out(user, point_id: int, data, before_commit=None) -> list[HandOut]:
         errors.append({"field": "handed_at", "message": _t("发放时间不能晚于现在")})
     _raise_if(errors)
     key, household_id, person, _region = recipient
+    spot = _spot_row(user, point, person) if person else None
+    if spot is not None:  # keyed by the row, never by the identity number
+        key = f"S{spot.id}"
     round_number = current_round(point.event_id, point.region_code)
     # the lock on the point's balances is taken only now, after every check that needs no lock, so
     # that several clerks at one point wait for each other only while their rows are written; it
@@ -141,7 +153,6 @@ def hand_out(user, point_id: int, data, before_commit=None) -> list[HandOut]:
     book = PointBook(point, user)
     _refuse_twice_or_short(point, key, round_number, lines, book)
     mimetype, blob = proof
-    spot = _spot_row(user, point, person) if person else None
     proof_row = HandOutProof(kind=values["proof_kind"], mimetype=mimetype, data=blob,
                              sha256=hashlib.sha256(blob).hexdigest())
     db.session.add(proof_row)
@@ -164,7 +175,7 @@ def hand_out(user, point_id: int, data, before_commit=None) -> list[HandOut]:
     for row in made:
         book.take_out(row.item_code, row.quantity, "handout", handout_id=row.id)
     audit.record(user, "distribution.handout", "distribution_point", point.id,
-                 after={"recipient": key if household_id else f"P{mask_id(key[1:])}", "round": round_number,
+                 after={"recipient": key, "round": round_number,
                         "handouts": [r.id for r in made], "lines": [{"item": r.item_code, "quantity": r.quantity}
                                                                    for r in made]},
                  region_code=point.region_code)

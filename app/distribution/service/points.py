@@ -2,12 +2,13 @@
 and rounds (轮次)."""
 from __future__ import annotations
 
-
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from gis import codes
 
 from ... import audit
+from ...database import lock_for_update
 from ...depots import received_dispatch, received_dispatches, return_to_depot
 from ...errors import Conflict, Invalid
 from ...extensions import db
@@ -111,7 +112,9 @@ def receive_goods(user, point_id: int, data) -> list[PointMovement]:
 
 def open_round(user, point_id: int, data) -> DistributionRound:
     """Open the next round (开启第二轮发放) for a region: every household there may receive each
-    item once more in this event. Needs a reason; the region defaults to the point's."""
+    item once more in this event. Needs a reason; the region defaults to the point's. With
+    ``expected_round`` (the round the submitter saw; the page form sends it), a round opened
+    since (a double submit, another user) is a 409, as is losing a race for the same number."""
     point = get_point(user, point_id)
     values, errors = validate(ROUND_FIELDS, data)
     _raise_if(errors)
@@ -119,11 +122,20 @@ def open_round(user, point_id: int, data) -> DistributionRound:
     if not (codes.is_within(point.region_code, region) or codes.is_within(region, point.region_code)):
         raise Invalid(_t("区划与发放点无关。"), [{"field": "region_code", "message": _t("须包含发放点或在其范围内")}])
     require(user, "distribution.round", region)
-    number = current_round(point.event_id, region) + 1
-    row = DistributionRound(event_id=point.event_id, region_code=region, number=number, reason=values["reason"],
-                            opened_by=_who(user))
+    db.session.execute(lock_for_update(select(DistributionPoint.id).where(DistributionPoint.id == point.id)))
+    current = current_round(point.event_id, region)
+    if values.get("expected_round") is not None and values["expected_round"] != current:
+        raise Conflict(_t("第 %(n)s 轮发放已经开启，未再开启新一轮。", n=current),
+                       [{"field": "expected_round", "message": _t("当前已是第 %(n)s 轮", n=current)}])
+    row = DistributionRound(event_id=point.event_id, region_code=region, number=current + 1,
+                            reason=values["reason"], opened_by=_who(user))
     db.session.add(row)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict(_t("第 %(n)s 轮发放已经开启，未再开启新一轮。", n=current + 1),
+                       [{"field": "expected_round", "message": _t("当前已是第 %(n)s 轮", n=current + 1)}]) from None
     audit.record(user, "distribution.round", "distribution_round", row.id, after=row.to_dict(), region_code=region)
     db.session.commit()
     return row

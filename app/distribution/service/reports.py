@@ -38,9 +38,9 @@ def _recipients(point: DistributionPoint, region: str) -> list[dict]:
     prefix = codes.prefix_of(region)
     spots = db.session.scalars(select(SpotRecipient).where(SpotRecipient.region_code.like(prefix + "%"))
                                .order_by(SpotRecipient.id)).all()
-    rows += [{"key": f"P{s.id_number}", "spot_recipient_id": s.id, "village_code": s.region_code, "name": s.name,
+    rows += [{"key": f"S{s.id}", "spot_recipient_id": s.id, "village_code": s.region_code, "name": s.name,
               "id_number": mask_id(s.id_number), "members": s.household_size, "source": "spot"}
-             for s in spots if f"P{s.id_number}" in by_key]
+             for s in spots if f"S{s.id}" in by_key]
     names = _item_names()
     for row in rows:
         got = by_key.get(row["key"], [])

@@ -3,19 +3,24 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from gis import codes
-
 from ...extensions import db
+from ...regions import subtree_condition
 from ..models import DistributionPoint, HandOut
 
 
-def handed_out_by_item(event_id: int, region_code: str) -> dict[str, int]:
+def handed_out_by_item(event_id: int, region_code: str) -> dict[str, int] | None:
     """``{item code: quantity}`` handed to households in the event at points in ``region_code``
-    and below (every round counted; an item nobody received is absent)."""
+    and below (every round counted; an item nobody received is absent). ``None`` when the event
+    has no distribution point there: nothing is recorded, and a blank never becomes 0; ``{}``
+    when points exist and nothing was handed out yet (a true 0)."""
+    inside = subtree_condition(DistributionPoint.region_code, region_code)
     rows = db.session.execute(
         select(HandOut.item_code, func.sum(HandOut.quantity))
         .join(DistributionPoint, DistributionPoint.id == HandOut.point_id)
-        .where(HandOut.event_id == event_id,
-               DistributionPoint.region_code.like(codes.prefix_of(region_code) + "%"))
+        .where(HandOut.event_id == event_id, inside)
         .group_by(HandOut.item_code)).all()
-    return {item: int(total) for item, total in rows}
+    if rows:
+        return {item: int(total) for item, total in rows}
+    point = db.session.scalar(select(DistributionPoint.id).where(DistributionPoint.event_id == event_id, inside)
+                              .limit(1))
+    return None if point is None else {}

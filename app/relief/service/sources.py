@@ -31,6 +31,6 @@ def people(event_id: int, codes: list[str]) -> dict[str, dict[str, int | None]]:
 
 def handed_out_goods(event_id: int, region_code: str) -> dict[str, int] | None:
     """Goods handed out to households (``app.distribution``): ``{item: quantity}`` for the event
-    in ``region_code`` and below; an item nobody received there is absent (the table shows 0 for
-    an item of the catalogue only where hand-outs were recorded at all)."""
+    in ``region_code`` and below, an item nobody received there absent (shown 0); ``None`` where
+    the event has no distribution point (nothing recorded: shown blank, never 0)."""
     return handed_out_by_item(event_id, region_code)
