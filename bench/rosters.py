@@ -68,7 +68,7 @@ def _world(app):
 
 
 def _rows(count: int, bad_every: int = 0) -> list[dict]:
-    from app.rosters import idcard
+    from app import idcard
 
     today = datetime.now(timezone.utc).date()
     out = []

@@ -30,7 +30,7 @@ def id_number(n: int) -> str:
     """A valid identity number, different for each ``n`` (a birth date from 1960 on, a sequence)."""
     from datetime import date, timedelta
 
-    from app.cycles.idcard import with_check_character
+    from app.idcard import with_check_character
 
     born = date(1960, 1, 1) + timedelta(days=n // 1000)
     return with_check_character(f"140105{born:%Y%m%d}{n % 1000:03d}")

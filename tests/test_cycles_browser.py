@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.cycles import idcard
+from app import idcard
 from tests.browser import sign_in
 from tests.conftest import PASSWORD
 from tests.test_cycles_support import at, id_number, make_event, make_fund, make_household

@@ -8,7 +8,7 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
-from app.cycles import idcard
+from app import idcard
 from tests.test_cycles_support import approve_cycle, at, make_event, make_fund, post, run_due, walk_to_notice
 
 COUNTY, TOWN, VILLAGE = "140105", "140105001", "140105001200"

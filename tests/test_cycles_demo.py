@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from app.cycles import idcard
+from app import idcard
 from tests.test_cycles_support import make_event
 
 

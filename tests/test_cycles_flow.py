@@ -10,7 +10,7 @@ import time_machine
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from app.cycles import idcard
+from app import idcard
 from tests.test_cycles_support import (approve_cycle, at, id_number, make_event, make_fund, make_household, paid_total, post,
                                        run_due, walk_roll, walk_to_notice)
 

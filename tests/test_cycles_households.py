@@ -9,7 +9,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from app.cycles import idcard
+from app import idcard
 from tests.test_cycles_support import VILLAGE, id_number, make_household
 
 LEDGER = Path(__file__).parent / "data" / "cycles_ledger.xlsx"

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from app.cycles import idcard
+from app import idcard
 from app.cycles.rules import (Instalment, Standards, add_months, aggregate_needs, assess, deadline_status,
                               instalments, is_due, is_single_crop, split_evenly, split_percent,
                               transitional_segments, winter_spring_deadlines, winter_spring_months)

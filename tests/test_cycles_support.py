@@ -6,7 +6,7 @@ import itertools
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from app.cycles import idcard
+from app import idcard
 
 SH = ZoneInfo("Asia/Shanghai")
 VILLAGE, VILLAGE2 = "140105001200", "140105001201"

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from app.rosters import idcard
+from app import idcard
 from tests.browser import sign_in, screenshots
 from tests.conftest import PASSWORD
 from tests.test_depots_api import make_depot

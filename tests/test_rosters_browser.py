@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from app.rosters import idcard
+from app import idcard
 from tests.browser import sign_in, screenshots
 from tests.conftest import PASSWORD
 

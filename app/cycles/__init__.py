@@ -17,8 +17,8 @@ from . import api, views
 from .models.funds import FUND_LEVELS
 from .rules import DAMAGE_CLASSES
 from .service.complaints import hold_household, household_choices, release_holds
-from .idcard import IdNumberError, mask_id
-from .idcard import normalise as normalise_id_number
+from ..idcard import IdNumberError, mask_id
+from ..idcard import normalise as normalise_id_number
 from .service.relief_work import event_money
 from .service.sharing import household_region, household_rows, households_brief, set_damage_class
 

@@ -14,7 +14,7 @@ from gis import codes
 from ..extensions import db
 from ..regions import Region
 from ..reports import Event
-from . import idcard
+from .. import idcard
 from .models import CYCLE_MACHINE, Beneficiary, Cycle, FundLine, FundSource, Household
 from .rules import Standards, assess
 from .service.funds import post_allocation

@@ -18,7 +18,7 @@ from openpyxl.utils import get_column_letter
 
 from .. import spreadsheets
 from ..errors import Invalid
-from . import idcard
+from .. import idcard
 from .rules import DAMAGE_CLASSES, FLAGS
 
 #: field → (header written, accepted headers)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from ...extensions import db
 from ...models_common import utcnow
 from ...types import UTCDateTime
-from .. import idcard
+from ... import idcard
 
 CLAIM_STATUSES = {"pending": "待发放", "cancelled": "已取消"}
 

@@ -12,7 +12,7 @@ from ...extensions import db
 from ...models_common import utcnow
 from ...statemachine import StateMachine
 from ...types import JSONType, UTCDateTime
-from .. import idcard
+from ... import idcard
 from ..rules import KINDS
 from .notices import Complaint
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from ...extensions import db
 from ...models_common import utcnow
 from ...types import UTCDateTime
-from .. import idcard
+from ... import idcard
 from ..rules import DAMAGE_CLASSES, FLAGS
 
 

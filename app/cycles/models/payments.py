@@ -17,7 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from ...extensions import db
 from ...models_common import AppendOnlyError, make_append_only, utcnow
 from ...types import UTCDateTime
-from .. import idcard
+from ... import idcard
 
 
 class PaymentRoll(db.Model):

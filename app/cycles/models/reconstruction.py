@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 from ...extensions import db
 from ...models_common import make_append_only, utcnow
 from ...types import UTCDateTime
-from .. import idcard
+from ... import idcard
 from ..rules import DAMAGE_CLASSES, EXCLUSIONS, STAGE_LABELS, STAGES, WORK_TYPES, report_due
 
 

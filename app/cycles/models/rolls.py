@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from ...extensions import db
 from ...models_common import AppendOnlyError, make_append_only, utcnow
 from ...types import JSONType, UTCDateTime
-from .. import idcard
+from ... import idcard
 from ..rules import Instalment
 
 

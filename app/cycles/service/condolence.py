@@ -24,7 +24,7 @@ from ...notifications import coordinators_covering, notify
 from ...regions import Region
 from ...rosters import Casualty
 from ...validation import Field, validate
-from .. import idcard
+from ... import idcard
 from ..models import Beneficiary, Complaint, CondolenceClaim, Cycle, Household, Payment
 from ..rules import assess
 from .base import check_item, get_cycle, refuse, show_id, within_clause

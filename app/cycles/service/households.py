@@ -17,7 +17,8 @@ from ...i18n import translate
 from ...permissions import can, require
 from ...regions import Region
 from ...validation import Field, validate
-from .. import excel, idcard
+from ... import idcard
+from .. import excel
 from ..models import Household
 from ..rules import DAMAGE_CLASSES, FLAGS
 from .base import refuse, region_names, show_id, within_clause

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from ...errors import NotFound
 from ...extensions import db
 from ...regions import Region
-from .. import idcard
+from ... import idcard
 from ..models import Cycle, PublicNotice, Roll
 from .amounts import preview_yuan
 from .base import get_cycle

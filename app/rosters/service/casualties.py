@@ -18,12 +18,13 @@ from sqlalchemy.exc import IntegrityError
 
 from ... import audit
 from ...errors import Conflict, Forbidden, Invalid, NotFound
+from ...i18n import translate
 from ...extensions import db
 from ...models_common import utcnow
 from ...permissions import can, require
 from ...reports import HAZARDS
 from ...validation import Field, validate
-from .. import idcard
+from ... import idcard
 from ..models import (CASUALTY_MACHINE, CASUALTY_STATUSES, CHANGE_LABELS, SEXES, Casualty, CasualtyChange)
 from ._common import code_arg, event_of, inside_event, unknown_region, within
 
@@ -74,7 +75,7 @@ def check_row(event, values: dict, errors: list[dict], prefix: str = "", today: 
         try:
             values["id_number"] = number = idcard.normalise(number, today)
         except idcard.IdNumberError as exc:
-            errors.append({"field": prefix + "id_number", "message": str(exc)})
+            errors.append({"field": prefix + "id_number", "message": translate(exc.message, **exc.params)})
             number = None
     day = values.get("occurred_on")
     if day is not None and day > today:
@@ -130,7 +131,7 @@ def add_casualty(user, event_id: int, data: Any) -> Casualty:
         db.session.rollback()
         raise Conflict("该身份证号刚被登记。", [{"field": "id_number", "message": "已登记"}]) from None
     audit.record(user, "casualty.add", "casualty", row.id, region_code=row.region_code,
-                 after={"event_id": event.id, "status": row.status, "id_number": idcard.mask(row.id_number)})
+                 after={"event_id": event.id, "status": row.status, "id_number": idcard.mask_id(row.id_number)})
     db.session.commit()
     return row
 
@@ -193,7 +194,7 @@ def shows_id_numbers(user, code: str) -> bool:
 def casualty_dict(row: Casualty, full_ids: bool, changes: list[CasualtyChange] = ()) -> dict:
     """One person as the API and the pages show it (identity number masked unless ``full_ids``)."""
     return {"id": row.id, "event_id": row.event_id, "region_code": row.region_code, "name": row.name,
-            "sex": row.sex, "id_number": row.id_number if full_ids else idcard.mask(row.id_number),
+            "sex": row.sex, "id_number": row.id_number if full_ids else idcard.mask_id(row.id_number),
             "id_number_masked": not full_ids, "age": row.age, "address": row.address,
             "occurred_on": row.occurred_on.isoformat(), "place": row.place, "cause": row.cause,
             "hazard": row.hazard, "status": row.status,

@@ -13,11 +13,12 @@ from sqlalchemy.exc import IntegrityError
 
 from ... import audit
 from ...errors import Conflict, Forbidden, Invalid
+from ...i18n import translate
 from ...extensions import db
 from ...models_common import utcnow
 from ...permissions import can, require
 from ...validation import Field, validate
-from .. import idcard
+from ... import idcard
 from ..models import DAMAGE_CLASSES, DamagedHouse
 from ._common import code_arg, event_of, inside_event, unknown_region, within
 from .casualties import local_today, shows_id_numbers
@@ -41,7 +42,7 @@ def check_house(event, values: dict, errors: list[dict], prefix: str = "", today
         try:
             values["id_number"] = idcard.normalise(values["id_number"], today or local_today())
         except idcard.IdNumberError as exc:
-            errors.append({"field": prefix + "id_number", "message": str(exc)})
+            errors.append({"field": prefix + "id_number", "message": translate(exc.message, **exc.params)})
 
 
 def registered_houses(event_id: int, keys) -> dict[tuple[str, str], DamagedHouse]:
@@ -102,6 +103,6 @@ def houses_query(user, event_id: int, region_code=None):
 
 def house_dicts(user, rows: list[DamagedHouse]) -> list[dict]:
     return [{"id": r.id, "event_id": r.event_id, "region_code": r.region_code, "head_name": r.head_name,
-             "id_number": r.id_number if shows_id_numbers(user, r.region_code) else idcard.mask(r.id_number),
+             "id_number": r.id_number if shows_id_numbers(user, r.region_code) else idcard.mask_id(r.id_number),
              "id_number_masked": not shows_id_numbers(user, r.region_code), "address": r.address,
              "rooms": r.rooms, "damage_class": r.damage_class} for r in rows]

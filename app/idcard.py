@@ -40,11 +40,11 @@ def check_character(first17: str) -> str:
     return CHECK_CHARACTERS[total % 11]
 
 
-def normalise(number: str) -> str:
+def normalise(number: str, today: date | None = None) -> str:
     """Strip spaces and upper-case a trailing ``x``; raise :class:`IdNumberError` if invalid.
 
-    Checks the length, the digits, the birth date (a real date, not in the future relative to
-    ``date.today()``, not before 1900) and the check character.
+    Checks the length, the digits, the birth date (a real date, not after ``today`` (default
+    ``date.today()``), not before 1900) and the check character.
     """
     text = str(number or "").strip().replace(" ", "").upper()
     if len(text) != 18:
@@ -55,12 +55,28 @@ def normalise(number: str) -> str:
         born = date(int(text[6:10]), int(text[10:12]), int(text[12:14]))
     except ValueError:
         raise IdNumberError("出生日期 %(date)s 不是有效日期", date=text[6:14]) from None
-    if born.year < 1900 or born > date.today():
+    if born.year < 1900 or born > (today or date.today()):
         raise IdNumberError("出生日期 %(date)s 不合理", date=text[6:14])
     expected = check_character(text[:17])
     if text[17] != expected:
         raise IdNumberError("校验码错误：最后一位应为 %(check)s", check=expected)
     return text
+
+
+def birth_date(number: str) -> date | None:
+    """The birth date a number carries (``None`` when it is not a date)."""
+    try:
+        return date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
+        return None
+
+
+def age_on(number: str, day: date) -> int | None:
+    """Full years of age on ``day`` by the number's birth date."""
+    born = birth_date(number)
+    if born is None:
+        return None
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
 
 def is_valid(number: str) -> bool:
