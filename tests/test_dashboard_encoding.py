@@ -98,3 +98,9 @@ def test_number_columns_as_number_writes_them():
     assert encoding.json_numbers(np.array([0, -3, 2 ** 40])) == ["0", "-3", str(2 ** 40)]
     assert encoding.json_numbers(pd.Series([1, None, 2.5], dtype=object)) == ["1", "null", "2.5"]
     assert encoding.json_strings(["a\"b", "村", None]) == [json.dumps("a\"b"), '"村"', "null"]
+
+
+def test_join_rows_lays_pieces_out_row_by_row():
+    assert encoding.join_rows(["<", ["a", "b", "c"], "|", ["1", "2", "3"], ">"], 3) == "<a|1>,<b|2>,<c|3>"
+    assert encoding.join_rows(["x", ["1"]], 1, separator=";") == "x1"
+    assert encoding.join_rows(["x", []], 0) == ""

@@ -103,15 +103,13 @@ def _village_regions(rows: list) -> pd.DataFrame:
     population and the time of their latest report."""
     mine = [row for row in rows if row[3] is not None]
     columns = list(zip(*mine)) or [()] * 11
-    regions = pd.DataFrame({
+    return pd.DataFrame({
         "code": _texts(columns[3]), "name": _texts(columns[4]),
-        "lon": pd.array(columns[5], dtype="Float64").to_numpy(dtype=float, na_value=np.nan),
-        "lat": pd.array(columns[6], dtype="Float64").to_numpy(dtype=float, na_value=np.nan),
-        "population": pd.array(columns[7], dtype="Int64").fillna(0).to_numpy(dtype=np.int64),
-        "households": pd.array(columns[8], dtype="Int64").fillna(0).to_numpy(dtype=np.int64),
+        "lon": np.array(columns[5], dtype=float), "lat": np.array(columns[6], dtype=float),  # None: NaN
+        "population": np.array([v or 0 for v in columns[7]], dtype=np.int64),
+        "households": np.array([v or 0 for v in columns[8]], dtype=np.int64),
         "township": _texts(name or "" for name in columns[9]), "county": _texts(name or "" for name in columns[10]),
         "as_of": _texts(at.isoformat() for at in columns[2])})
-    return regions
 
 
 def _load_snapshot(event_id: int) -> Snapshot:
@@ -121,10 +119,11 @@ def _load_snapshot(event_id: int) -> Snapshot:
     latest["severity"] = (gis.severity_classes(latest, severity_rule()).to_numpy()
                           if len(latest) else np.array([], dtype=np.int64))
     as_of = {row[0]: row[2] for row in rows}
-    regions = _village_regions(rows)
-    villages = regions.merge(latest, on="code", how="inner").sort_values("code", kind="stable")
-    villages = villages.reset_index(drop=True)[_VILLAGE_COLUMNS]
-    villages[["lon", "lat"]] = villages[["lon", "lat"]].astype(float)
+    # The villages' rows of ``latest``, in the same (code) order: their figures and severity
+    # beside their own columns, without a merge and a sort.
+    is_village = np.array([row[3] is not None for row in rows], dtype=bool)
+    figures = latest.loc[is_village, [*FIELDS, "severity"]].reset_index(drop=True)
+    villages = pd.concat([_village_regions(rows), figures], axis=1)[_VILLAGE_COLUMNS]
     return Snapshot(latest, villages, as_of)
 
 

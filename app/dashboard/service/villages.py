@@ -4,9 +4,9 @@ figures and severity, the map's largest layer (20,000 villages: ``bench/map.py``
 The collection is built from the event snapshot (:mod:`.snapshot`) and kept there serialised
 (:class:`~app.dashboard.encoding.Encoded`), once per jurisdiction and form: the same answer for
 every user of a jurisdiction until a new report changes the snapshot. It is written as text, one
-template per feature filled from whole columns already in JSON form (:mod:`..encoding`'s
-``json_*``), not as 20,000 dictionaries handed to ``json.dumps``: the same bytes in a fraction
-of the time (``bench/geojson.py``).
+column at a time (each column's values as JSON text, laid out between the features' constant
+text: :mod:`..encoding`), not as 20,000 dictionaries handed to ``json.dumps``: the same bytes in
+a fraction of the time (``bench/geojson.py``).
 """
 from __future__ import annotations
 
@@ -52,45 +52,49 @@ def _figure_keys(names) -> list[str]:
     return [encoding.encode_basestring(name) + ":" for name in names]
 
 
-_FEATURE_HEAD = '{"type":"Feature","id":%s,"geometry":%s,"properties":{"code":%s,"name":%s,"township":%s,"county":%s,'
-_ALL_FEATURE = (_FEATURE_HEAD + '"population":%s,"as_of":%s,%s,"figures":{'
-                + ",".join(key.replace("%", "%%") + "%s" for key in _figure_keys(FIELDS)) + "}}}")
-_KEY_FEATURE = _FEATURE_HEAD + '"severity":%s,"figures":{%s}}}'
+def _head(frame) -> list:
+    """The pieces every feature starts with: id, geometry, code, names."""
+    codes_ = encoding.json_strings(frame["code"])
+    return ['{"type":"Feature","id":', codes_, ',"geometry":', encoding.json_points(frame["lon"], frame["lat"]),
+            ',"properties":{"code":', codes_, ',"name":', encoding.json_strings(frame["name"]),
+            ',"township":', encoding.json_strings(frame["township"]),
+            ',"county":', encoding.json_strings(frame["county"])]
 
 
-def _key_features(frame, head) -> list[str]:
+def _key_features(frame) -> list:
     """The map's own form: key figures that are not zero (omitted ones are 0, as in reports)."""
-    parts = []
+    said = []
     for key, name in zip(_figure_keys(KEY_FIGURES), KEY_FIGURES):
         values = frame[name].to_numpy()
         with np.errstate(invalid="ignore"):
-            said = (np.isfinite(values) & (values != 0)) if values.dtype.kind == "f" else values != 0
-        parts.append([key + text if ok else "" for text, ok in zip(encoding.json_numbers(values), said.tolist())])
-    severity = encoding.json_numbers(frame["severity"])
-    return [_KEY_FEATURE % (*row, klass, ",".join(filter(None, figures)))
-            for row, klass, figures in zip(head, severity, zip(*parts))]
+            shown = (np.isfinite(values) & (values != 0)) if values.dtype.kind == "f" else values != 0
+        said.append(["," + key + text if ok else ""
+                     for text, ok in zip(encoding.json_numbers(values), shown.tolist())])
+    figures = [text[1:] for text in map("".join, zip(*said))] if said else [""] * len(frame)
+    return [*_head(frame), ',"severity":', encoding.json_numbers(frame["severity"]), ',"figures":{', figures,
+            "}}}"]
 
 
-def _all_features(frame, head) -> list[str]:
+def _all_features(frame) -> list:
     """Every indicator, the population, ``as_of`` and the severity's label and colour."""
     legend = {k: encoding.dumps(severity_props(k))[1:-1] for k in gis.SEVERITY_LABELS}
-    return [_ALL_FEATURE % (*row, population, as_of, legend[klass], *figures)
-            for row, population, as_of, klass, *figures in zip(
-                head, encoding.json_numbers(frame["population"]), encoding.json_strings(frame["as_of"]),
-                frame["severity"].tolist(), *(encoding.json_numbers(frame[f]) for f in FIELDS))]
+    pieces = [*_head(frame), ',"population":', encoding.json_numbers(frame["population"]),
+              ',"as_of":', encoding.json_strings(frame["as_of"]),
+              ",", [legend[klass] for klass in frame["severity"].tolist()], ',"figures":{']
+    for at, (key, name) in enumerate(zip(_figure_keys(FIELDS), FIELDS)):
+        pieces += [("," if at else "") + key, encoding.json_numbers(frame[name])]
+    return [*pieces, "}}}"]
 
 
 def _villages_collection(affected: Affected, figures: str) -> Encoded:
-    """The FeatureCollection's bytes, written column by column: each feature from a template,
-    each column's values as JSON text in one pass (no dictionary per village); the same bytes
-    as ``encode`` of the collection as Python objects (``tests/test_dashboard_encoding.py``)."""
+    """The FeatureCollection's bytes, written column by column: each column's values as JSON text
+    in one pass, laid out between the features' constant text by :func:`~..encoding.join_rows`
+    (no dictionary per village); the same bytes as ``encode`` of the collection as Python objects
+    (``tests/test_dashboard_encoding.py``)."""
     frame = affected.frame
-    codes_ = encoding.json_strings(frame["code"])
-    head = zip(codes_, encoding.json_points(frame["lon"], frame["lat"]), codes_,
-               encoding.json_strings(frame["name"]), encoding.json_strings(frame["township"]),
-               encoding.json_strings(frame["county"]))
-    features = _key_features(frame, head) if figures == "key" else _all_features(frame, head)
+    pieces = _key_features(frame) if figures == "key" else _all_features(frame)
+    features = encoding.join_rows(pieces, len(frame))
     # The collection's own keys, "features" last: its text ends in "[]}", where the features go.
     shell = encoding.dumps({"type": "FeatureCollection", "event_id": affected.event.id, "figures": figures,
                             "severity_legend": gis.severity_legend(), "features": []})
-    return encoding.encoded((shell[:-2] + ",".join(features) + "]}").encode())
+    return encoding.encoded((shell[:-2] + features + "]}").encode())
