@@ -11,6 +11,7 @@ rows and pandas, no ORM objects.
 """
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections import OrderedDict
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import Text, cast, func, select
 from sqlalchemy.orm import aliased
 
 import gis
@@ -79,7 +80,7 @@ def _latest_rows(event_id: int) -> list:
               .where(LossReport.event_id == event_id).group_by(LossReport.region_code).subquery())
     village, township, county = aliased(Region), aliased(Region), aliased(Region)
     rows = db.session.connection().execute(
-        select(LossReport.region_code, LossReport.figures, LossReport.as_of, village.code, village.name,
+        select(LossReport.region_code, cast(LossReport.figures, Text), LossReport.as_of, village.code, village.name,
                village.lon, village.lat, village.population, village.households, township.name, county.name)
         .join(newest, (LossReport.region_code == newest.c.region_code)
               & (LossReport.sequence == newest.c.seq))
@@ -114,7 +115,9 @@ def _village_regions(rows: list) -> pd.DataFrame:
 
 def _load_snapshot(event_id: int) -> Snapshot:
     rows = _latest_rows(event_id)
-    latest = pd.DataFrame.from_records([row[1] or {} for row in rows], columns=list(FIELDS)).fillna(0)
+    # The figures come as JSON text, parsed in one call rather than 20,000 (one per row).
+    figures = json.loads("[" + ",".join(row[1] or "null" for row in rows) + "]")
+    latest = pd.DataFrame.from_records([f or {} for f in figures], columns=list(FIELDS)).fillna(0)
     latest.insert(0, "code", [row[0] for row in rows])
     latest["severity"] = (gis.severity_classes(latest, severity_rule()).to_numpy()
                           if len(latest) else np.array([], dtype=np.int64))
