@@ -330,6 +330,18 @@ BENCHES: tuple[Bench, ...] = (
         Figure("requests answered 200", _requests_ok, target=Target("==", True, "all"), judge="all_ok"),
         Figure("slowest endpoint", _slowest_endpoint),
     )),
+    Bench("geojson", "geojson.py", timeout=420, what="villages.geojson, 20,000 of 500,000 villages",
+          figures=(
+        Figure("villages.geojson through gunicorn, median of 20 after the first", "median_ms",
+               baseline="baseline_median_ms", baseline_label="plain SELECT + json.dumps",
+               target=Target("<", 300.0, "< 300 ms"), fmt=ms),
+        Figure("the worker's first request (cold: snapshot read and encoded)", "cold_ms", fmt=ms),
+        Figure("snapshot rebuilt for every request (test client), median", "rebuilt_median_ms",
+               baseline="baseline_median_ms", baseline_label="plain SELECT + json.dumps", fmt=ms),
+        Figure("same features as the baseline (codes, figures, severity, as_of)", "same_features",
+               target=Target("==", True, "yes")),
+        Figure("requests answered 200", _requests_ok, target=Target("==", True, "all"), judge="all_ok"),
+    )),
 )
 
 #: Files in bench/ that are not bench scripts.
