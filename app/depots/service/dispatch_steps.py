@@ -48,12 +48,18 @@ def _line_limit(depot: Depot, book: Book, item: str, to_region: str, on: date, f
     return max(usable - reserve.floor, 0)
 
 
+def _permitted(user, dispatch_id: int, action: str, target) -> Dispatch:
+    """The dispatch, locked for its step, once the user may take ``action`` on ``target(dispatch)``
+    (read without a lock first: a refused user never holds, nor waits for, the row's lock)."""
+    allow(user, action, target(get_dispatch(dispatch_id)))
+    return get_dispatch(dispatch_id, lock=True)
+
+
 def approve_dispatch(user, dispatch_id: int) -> Dispatch:
     """Approve (审批): take every line's stock from the source depot, first expiry first, in one
     transaction. Units past their expiry never go out; outside its own area a depot keeps its
     reserve floor. ``409`` names every short line, and then nothing is taken."""
-    dispatch = get_dispatch(dispatch_id, lock=True)
-    allow(user, "dispatch.approve", depot_target(dispatch.from_depot))
+    dispatch = _permitted(user, dispatch_id, "dispatch.approve", lambda d: depot_target(d.from_depot))
     DISPATCH_MACHINE.next_state(dispatch.status, "approve")
     depot = get_depot(dispatch.from_depot.code, lock=True)
     book = Book(depot, user, "dispatch", dispatch.id, [line.item_code for line in dispatch.lines])
@@ -100,9 +106,8 @@ def _item_name(code: str) -> str:
 
 def ship_dispatch(user, dispatch_id: int, data) -> Dispatch:
     """Shipment (发运), with an optional ``data["note"]`` (vehicle, carrier)."""
-    dispatch = get_dispatch(dispatch_id, lock=True)
+    dispatch = _permitted(user, dispatch_id, "dispatch.ship", lambda d: depot_target(d.from_depot))
     depot = dispatch.from_depot
-    allow(user, "dispatch.ship", depot_target(depot))
     values, errors = validate(SHIP_FIELDS, data)
     raise_if(errors)
     note = values["note"] or None
@@ -139,8 +144,7 @@ def receive_dispatch(user, dispatch_id: int, data) -> Dispatch:
     item (``[{"item", "quantity", "note"}]``); items left out arrived in full. A difference is a
     discrepancy, kept with its note. With a destination depot the received units are posted
     there (调入), lot by lot as they were taken."""
-    dispatch = get_dispatch(dispatch_id, lock=True)
-    allow(user, "dispatch.receive", dispatch.to_region_code)
+    dispatch = _permitted(user, dispatch_id, "dispatch.receive", lambda d: d.to_region_code)
     DISPATCH_MACHINE.next_state(dispatch.status, "receive")
     values, errors = validate(RECEIVE_FIELDS, data)
     counted = _counted(dispatch, data, errors)
@@ -200,9 +204,8 @@ def cancel_dispatch(user, dispatch_id: int, data) -> Dispatch:
     """Cancel (撤销) before receipt, with an optional ``data["reason"]``. Stock already taken
     returns to the very lots it came from, by reversing entries (冲销) that point to the lines
     they undo; a filled supply request the dispatch served reopens."""
-    dispatch = get_dispatch(dispatch_id, lock=True)
+    dispatch = _permitted(user, dispatch_id, "dispatch.cancel", lambda d: depot_target(d.from_depot))
     depot = dispatch.from_depot
-    allow(user, "dispatch.cancel", depot_target(depot))
     values, errors = validate(CANCEL_FIELDS, data)
     raise_if(errors)
     reason = values["reason"] or None
