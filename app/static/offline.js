@@ -93,5 +93,60 @@ window.JiuzaiOffline = (function () {
     }).catch(function (e) { console.warn('service worker not registered', e); });
   }
 
-  return {translator: translator, queue: queue, newKey: newKey, serveOffline: serveOffline};
+  /* Whether an answer is not the queued item's fault, so it stays pending and is sent again:
+   * signed out, server trouble, too many requests, or the same key still in progress. */
+  function retryLater(problem, status) {
+    return status === 401 || status >= 500 || status === 429 ||
+      (status === 409 && problem && !(problem.errors || []).length);
+  }
+
+  /* The connection badge (#connection): data-state online|offline, its word in the reader's
+   * language (t: the page's translator). */
+  function connectionBadge(t) {
+    return function setConnection(online) {
+      var badge = document.getElementById('connection');
+      badge.setAttribute('data-state', online ? 'online' : 'offline');
+      badge.textContent = online ? t('在线') : t('离线');
+    };
+  }
+
+  /* The queue's sender: flush() runs one sending round at a time (options.sendAll sends what is
+   * pending); a call during a round asks for one more round after it, then options.after()
+   * redraws. The sync bar's data-sync (busy|idle) and data-rounds (a count) make the end of a
+   * round observable: tests wait for it instead of sleeping. It also wires the "send now"
+   * button, the online and offline events (options.setConnection) and a retry every 30 s. */
+  function sender(options) {
+    var bar = document.getElementById('sync-bar');
+    var flushing = null, again = false;
+    function flush() {
+      if (flushing) { again = true; return flushing; }
+      bar.dataset.sync = 'busy';
+      flushing = (async function () {
+        do {
+          again = false;
+          try { await options.sendAll(); } catch (e) { console.error(e); }
+        } while (again);
+        flushing = null;
+        await options.after();
+        bar.dataset.rounds = String(Number(bar.dataset.rounds || 0) + 1);
+        bar.dataset.sync = 'idle';
+      })();
+      return flushing;
+    }
+    document.getElementById('send-now').addEventListener('click', function () { flush(); });
+    window.addEventListener('online', function () { options.setConnection(true); flush(); });
+    window.addEventListener('offline', function () { options.setConnection(false); });
+    options.setConnection(navigator.onLine);
+    setInterval(function () { if (navigator.onLine) flush(); }, 30000);
+    return flush;
+  }
+
+  /* Sent items beyond the newest ``keep`` removed from the queue (``items`` oldest first). */
+  async function pruneSent(items, keep, remove) {
+    var sent = items.filter(function (i) { return i.status === 'sent'; });
+    for (var i = 0; i < sent.length - keep; i++) await remove(sent[i].key);
+  }
+
+  return {translator: translator, queue: queue, newKey: newKey, serveOffline: serveOffline, retryLater: retryLater,
+          connectionBadge: connectionBadge, sender: sender, pruneSent: pruneSent};
 })();

@@ -25,7 +25,6 @@
   var canvas = document.getElementById('signature');
   var photoInput = document.getElementById('photo');
   var submitButton = document.getElementById('submit');
-  var syncBar = document.getElementById('sync-bar');
   var chosen = null;  // a household of cfg.households
   var itemNames = {};
   cfg.stock.forEach(function (s) {
@@ -300,15 +299,7 @@
       box.appendChild(li);
     });
   }
-  function setConnection(online) {
-    var badge = document.getElementById('connection');
-    badge.setAttribute('data-state', online ? 'online' : 'offline');
-    badge.textContent = online ? t('在线') : t('离线');
-  }
-  function retryLater(problem, status) {
-    return status === 401 || status >= 500 || status === 429 ||
-      (status === 409 && problem && !(problem.errors || []).length);
-  }
+  var setConnection = JiuzaiOffline.connectionBadge(t), retryLater = JiuzaiOffline.retryLater;
   async function sendAll() {
     var items = (await allItems()).filter(function (i) { return i.status === 'pending'; });
     for (var n = 0; n < items.length; n++) {
@@ -338,33 +329,11 @@
       }
       await putItem(item);
     }
-    var sent = (await allItems()).filter(function (i) { return i.status === 'sent'; });
-    for (var i = 0; i < sent.length - 200; i++) await deleteItem(sent[i].key);
+    await JiuzaiOffline.pruneSent(await allItems(), 200, deleteItem);
   }
-  var flushing = null, again = false;
-  function flush() {
-    if (flushing) { again = true; return flushing; }
-    syncBar.dataset.sync = 'busy';
-    flushing = (async function () {
-      do {
-        again = false;
-        try { await sendAll(); } catch (e) { console.error(e); }
-      } while (again);
-      flushing = null;
-      await render();
-      refresh();
-      // observable end of a sending round (tests wait for it instead of sleeping)
-      syncBar.dataset.rounds = String(Number(syncBar.dataset.rounds || 0) + 1);
-      syncBar.dataset.sync = 'idle';
-    })();
-    return flushing;
-  }
+  var flush = JiuzaiOffline.sender({sendAll: sendAll, setConnection: setConnection,
+                                    after: function () { return render().then(refresh); }});
 
-  document.getElementById('send-now').addEventListener('click', function () { flush(); });
-  window.addEventListener('online', function () { setConnection(true); flush(); });
-  window.addEventListener('offline', function () { setConnection(false); });
-  setConnection(navigator.onLine);
-  setInterval(function () { if (navigator.onLine) flush(); }, 30000);
   resetCanvas();
   render().then(function () {
     // hand-outs this phone sent before the page was loaded are in the page's figures already

@@ -364,19 +364,8 @@
   }
 
   // --- Sending ------------------------------------------------------------------------------
-  var flushing = null;
 
-  function setConnection(online) {
-    var badge = document.getElementById('connection');
-    badge.setAttribute('data-state', online ? 'online' : 'offline');
-    badge.textContent = online ? t('在线') : t('离线');
-  }
-
-  function retryLater(problem, status) {
-    // Not the report's fault: signed out, server trouble, or the same key still in progress.
-    return status === 401 || status >= 500 || status === 429 ||
-      (status === 409 && problem && !(problem.errors || []).length);
-  }
+  var setConnection = JiuzaiOffline.connectionBadge(t), retryLater = JiuzaiOffline.retryLater;
 
   function sendReport(item) {
     return fetch(item.url, {
@@ -448,35 +437,10 @@
       item.sentAt = new Date().toISOString();
       await putItem(item);
     }
-    await pruneSent();
+    await JiuzaiOffline.pruneSent(await allItems(), 20, deleteItem);
   }
 
-  async function pruneSent() {
-    var sent = (await allItems()).filter(function (i) { return i.status === 'sent'; });
-    for (var i = 0; i < sent.length - 20; i++) await deleteItem(sent[i].key);
-  }
-
-  var syncBar = document.getElementById('sync-bar');
-
-  var again = false;
-
-  /* One sending round at a time; a call during a round asks for one more round after it. */
-  function flush() {
-    if (flushing) { again = true; return flushing; }
-    syncBar.dataset.sync = 'busy';
-    flushing = (async function () {
-      do {
-        again = false;
-        try { await sendAll(); } catch (e) { console.error(e); }
-      } while (again);
-      flushing = null;
-      await render();
-      // observable end of a sending round (tests wait for it instead of sleeping)
-      syncBar.dataset.rounds = String(Number(syncBar.dataset.rounds || 0) + 1);
-      syncBar.dataset.sync = 'idle';
-    })();
-    return flushing;
-  }
+  var flush = JiuzaiOffline.sender({sendAll: sendAll, setConnection: setConnection, after: render});
 
   // --- The form -----------------------------------------------------------------------------
   // One Idempotency-Key per form instance: a double click, a retry or the offline queue all send
@@ -548,11 +512,6 @@
     });
   }
 
-  document.getElementById('send-now').addEventListener('click', function () { flush(); });
-  window.addEventListener('online', function () { setConnection(true); flush(); });
-  window.addEventListener('offline', function () { setConnection(false); });
-  setConnection(navigator.onLine);
-  setInterval(function () { if (navigator.onLine) flush(); }, 30000);
   render().then(function () {
     prefill();
     if (navigator.onLine) flush();
