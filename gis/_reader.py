@@ -309,8 +309,9 @@ class _Validator:
         derived_level = np.full(n, None, dtype=object)
         derived_parent = np.full(n, None, dtype=object)
         uniques = pd.unique(code[valid])
-        levels = {c: codes.level_of(c) for c in uniques}
-        parents = {c: codes.parent_of(c) for c in uniques}
+        # The codes are canonical already (from _codes): no second normalisation per code.
+        levels = {c: codes.canonical_level(c) for c in uniques}
+        parents = {c: codes.canonical_parent(c) for c in uniques}
         derived_level[valid] = pd.Series(code[valid]).map(levels).to_numpy(dtype=object)
         derived_parent[valid] = pd.Series(code[valid]).map(parents).to_numpy(dtype=object)
 
