@@ -237,13 +237,17 @@ def _upsert_postgresql(chunk: list[dict], columns: list[str]) -> None:
     from sqlalchemy.exc import DBAPIError
 
     table = Region.__table__
-    defaults = {c.name: c.default.arg for c in table.columns
-                if c.name not in columns and c.default is not None and not callable(c.default.arg)}
+    scalar_defaults = {c.name: c.default.arg for c in table.columns
+                       if c.default is not None and not callable(c.default.arg)}
+    defaults = {c: v for c, v in scalar_defaults.items() if c not in columns}
     geometry = {c.name for c in table.columns if isinstance(c.type, Geometry)}
     values = []
     for name in columns:
         column = [row.get(name) for row in chunk]
-        if name in geometry:
+        if name in scalar_defaults:  # as SQLAlchemy's bulk insert: None takes the column's default
+            default = scalar_defaults[name]
+            column = [default if v is None else v for v in column]
+        elif name in geometry:
             column = [None if g is None else _ewkb(g) for g in column]
         values.append(column)
     quoted = ", ".join(f'"{c}"' for c in columns)
