@@ -236,6 +236,10 @@ def _upsert_postgresql(chunk: list[dict], columns: list[str]) -> None:
     import psycopg
     from sqlalchemy.exc import DBAPIError
 
+    if len({row.get("code") for row in chunk}) < len(chunk):
+        # One statement cannot update a row twice: the last row of a code wins, as it did when
+        # every row was its own statement (the file reader refuses duplicates before this).
+        chunk = list({row.get("code"): row for row in chunk}.values())
     table = Region.__table__
     scalar_defaults = {c.name: c.default.arg for c in table.columns
                        if c.default is not None and not callable(c.default.arg)}
