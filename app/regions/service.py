@@ -21,6 +21,7 @@ from .models import Region
 IMPORT_CHUNK = 5000
 COLUMNS = ("code", "name", "level", "parent_code", "population", "agricultural_population",
            "households", "lon", "lat", "boundary", "synthetic", "source")
+_COLUMN_SET = frozenset(COLUMNS)
 
 
 def region_for(user, code: str) -> Region:
@@ -116,7 +117,7 @@ def import_regions(actor, records: list[dict], read_errors: Iterable = (), *, sk
         row_number = record.get("_row", index + 1)
         if row_number in bad_rows:
             continue
-        row = {k: record.get(k) for k in COLUMNS if k in record}
+        row = {k: v for k, v in record.items() if k in _COLUMN_SET}
         row["level"] = codes.level_of(row["code"])
         parent = _resolve_parent(row["code"], row.get("parent_code"), existing, row["level"], canonical)
         if parent is False:
