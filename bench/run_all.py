@@ -233,6 +233,15 @@ BENCHES: tuple[Bench, ...] = (
         Figure("tables not made by `db upgrade` (created with db.create_all)", _created_all,
                target=Target("==", 0, "0")),
     )),
+    Bench("region_import", "region_import.py", timeout=300, pg_database_option="--database-url",
+          what="500,000-village file imported through the CLI (PostgreSQL)", figures=(
+        Figure("`flask regions import` of a 500,000-village CSV, whole process, progress bars drawn",
+               "cli_seconds", baseline="baseline_copy_seconds", baseline_label="COPY of the same rows",
+               target=Target("<", 30.0, "< 30 s"), fmt=seconds),
+        Figure("villages in the database and a sample of 1,000 match the file",
+               _both("cli_ok", "counts_match", "sample_matches"), target=Target("==", True, "yes")),
+        Figure("both progress bars drawn up to 100 %", "progress_bar_shown", target=Target("==", True, "yes")),
+    )),
     Bench("levels", "levels.py", timeout=90, what="response levels, every plan", figures=(
         Figure("every plan × 31 provinces + 2,850 counties (evaluate_table)", "all_plans_ms",
                baseline="baseline_np_select_ms", baseline_label="np.select, 2016 only",

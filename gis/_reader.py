@@ -41,6 +41,9 @@ _MAX_ZIP_MEMBERS = 1_000
 _SHAPEFILE_PARTS = (".shp", ".shx", ".dbf")  # .prj and .cpg are optional
 _SHAPEFILE_EXTRAS = (".prj", ".cpg")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+#: A code that :func:`codes.normalise` returns unchanged: 6 digits (not 00…, save the national
+#: 000000), 9 not ending in 000, 12 not ending in 000.
+_CANONICAL_CODE = re.compile(r"000000|(?!00)\d{6}(?:(?!000)\d{3}|\d{3}(?!000)\d{3})?")
 
 _GIS_SUFFIXES = {".geojson": "GeoJSON", ".json": "GeoJSON", ".gpkg": "GeoPackage",
                  ".zip": "Shapefile (zip)", ".shp": "Shapefile"}
@@ -251,21 +254,35 @@ class _Validator:
     @staticmethod
     def _codes(raw: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         """Canonical codes (None when invalid) and the Chinese reason for each invalid one
-        (empty when valid), as object arrays."""
-        uniques = raw.unique()
-        canon, reason = {}, {}
-        for value in uniques:
-            if value == "":
-                reason[value] = "区划代码不能为空"
-                continue
-            try:
-                canon[value] = codes.normalise(value)
-            except codes.CodeError as exc:
-                reason[value] = str(exc)
-        canonical = raw.map(canon).astype(object)
-        reasons = raw.map(reason).astype(object)
-        return (canonical.where(canonical.notna(), None).to_numpy(dtype=object),
-                reasons.where(reasons.notna(), "").to_numpy(dtype=object))
+        (empty when valid), as object arrays.
+
+        Codes already in canonical form (nearly all of a real file) are recognised by one
+        regular expression over the column; only the others go through :func:`codes.normalise`.
+        """
+        values = raw.to_numpy(dtype=object)
+        canonical = np.full(len(values), None, dtype=object)
+        reasons = np.full(len(values), "", dtype=object)
+        if len(values) == 0:
+            return canonical, reasons
+        fast = raw.astype(str).str.fullmatch(_CANONICAL_CODE).to_numpy(dtype=bool)
+        canonical[fast] = values[fast]
+        slow = ~fast
+        if slow.any():
+            rest = pd.Series(values[slow], dtype=object)
+            canon, reason = {}, {}
+            for value in rest.unique():
+                if value == "":
+                    reason[value] = "区划代码不能为空"
+                    continue
+                try:
+                    canon[value] = codes.normalise(value)
+                except codes.CodeError as exc:
+                    reason[value] = str(exc)
+            mapped = rest.map(canon).astype(object)
+            canonical[slow] = mapped.where(mapped.notna(), None).to_numpy(dtype=object)
+            why = rest.map(reason).astype(object)
+            reasons[slow] = why.where(why.notna(), "").to_numpy(dtype=object)
+        return canonical, reasons
 
     def _location(self, frame, geometry, n, flag):
         boundary = np.full(n, None, dtype=object)
@@ -309,8 +326,9 @@ class _Validator:
         derived_level = np.full(n, None, dtype=object)
         derived_parent = np.full(n, None, dtype=object)
         uniques = pd.unique(code[valid])
-        levels = {c: codes.level_of(c) for c in uniques}
-        parents = {c: codes.parent_of(c) for c in uniques}
+        # The codes are canonical already (from _codes): no second normalisation per code.
+        levels = {c: codes.canonical_level(c) for c in uniques}
+        parents = {c: codes.canonical_parent(c) for c in uniques}
         derived_level[valid] = pd.Series(code[valid]).map(levels).to_numpy(dtype=object)
         derived_parent[valid] = pd.Series(code[valid]).map(parents).to_numpy(dtype=object)
 

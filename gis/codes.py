@@ -42,7 +42,12 @@ def normalise(code: str | int) -> str:
 
 def level_of(code: str) -> str:
     """The level of a canonical code: province, prefecture, county, township or village."""
-    code = normalise(code)
+    return canonical_level(normalise(code))
+
+
+def canonical_level(code: str) -> str:
+    """:func:`level_of` for a code already in canonical form (from :func:`normalise`), unchecked:
+    for many codes at once, once each has been normalised."""
     if code == NATIONAL:
         return "nation"
     if len(code) == 12:
@@ -63,8 +68,12 @@ def parent_of(code: str) -> str | None:
     without counties follow the rule literally: the caller resolves a missing parent to the
     nearest existing ancestor with :func:`ancestors`.
     """
-    code = normalise(code)
-    level = level_of(code)
+    return canonical_parent(normalise(code))
+
+
+def canonical_parent(code: str) -> str | None:
+    """:func:`parent_of` for a code already in canonical form (from :func:`normalise`), unchecked."""
+    level = canonical_level(code)
     if level in ("nation", "province"):
         return None
     if level == "village":
@@ -82,7 +91,7 @@ def ancestors(code: str) -> list[str]:
     parent = parent_of(code)
     while parent is not None:
         out.append(parent)
-        parent = parent_of(parent)
+        parent = canonical_parent(parent)
     return out
 
 

@@ -95,8 +95,8 @@ def test_results_markdown_names_the_machine_and_every_bench(bench_dir):
 
 def test_every_bench_of_the_suite_is_listed_with_a_script():
     names = [b.name for b in run_all.BENCHES]
-    assert names == ["national", "levels", "gis", "exposure", "allocate", "allocation_page", "reports", "rollup_national",
-                     "map", "dispatch_concurrency", "distribution", "worker_rss", "geojson"]
+    assert names == ["national", "region_import", "levels", "gis", "exposure", "allocate", "allocation_page", "reports",
+                     "rollup_national", "map", "dispatch_concurrency", "distribution", "worker_rss", "geojson"]
     for bench in run_all.BENCHES:
         assert bench.figures, bench.name
     assert run_all.BUDGET_SECONDS < 15 * 60

@@ -124,3 +124,37 @@ def test_import_is_audited(app, runner):
     with app.app_context():
         entry = db.session.query(AuditEntry).filter_by(action="region.import").one()
         assert entry.after["rows"] == 3
+
+
+def test_rows_without_a_value_take_the_column_default_in_one_chunk(app):
+    """Records of one chunk need not carry the same keys (the demo's province has no
+    ``synthetic``, its villages do): a missing or ``None`` value takes the column's default on an
+    insert, on SQLite and on PostgreSQL alike."""
+    from app.regions.service import import_regions
+
+    with app.app_context():
+        outcome = import_regions(None, [
+            {"code": "150000", "name": "内蒙古自治区", "population": 1, "lon": 111.7, "lat": 40.8},
+            {"code": "150100", "name": "呼和浩特市", "population": None, "lon": 111.7, "lat": 40.8,
+             "synthetic": True},
+            {"code": "150200", "name": "包头市", "lon": 110.0, "lat": 40.6, "synthetic": None},
+        ], source="test")
+        assert outcome.imported == 3 and not outcome.errors
+        rows = {r.code: (r.synthetic, r.population, r.parent_code)
+                for r in db.session.query(Region).filter(Region.code.like("15%"))}
+    assert rows == {"150000": (False, 1, None), "150100": (True, 0, "150000"), "150200": (False, 0, "150000")}
+
+
+def test_a_code_twice_in_the_records_the_last_wins(app):
+    """The service (not the file reader, which refuses duplicates) given one code twice writes
+    the last, on both engines."""
+    from app.regions.service import import_regions
+
+    with app.app_context():
+        outcome = import_regions(None, [
+            {"code": "150000", "name": "旧名", "population": 1, "lon": 111.7, "lat": 40.8},
+            {"code": "150000", "name": "内蒙古自治区", "population": 2, "lon": 111.7, "lat": 40.8},
+        ], source="test")
+        assert not outcome.errors
+        region = db.session.get(Region, "150000")
+        assert (region.name, region.population) == ("内蒙古自治区", 2)

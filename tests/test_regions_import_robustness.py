@@ -228,3 +228,19 @@ def test_gis_files_are_read_in_chunks(tmp_path):
     chunks = list(gis.iter_region_file(path, chunk_rows=2))
     assert [(len(c.records), c.rows_done, c.rows_total) for c in chunks] == [(2, 2, 5), (2, 4, 5), (1, 5, 5)]
     assert [r["_row"] for c in chunks for r in c.records] == [1, 2, 3, 4, 5]
+
+
+def test_a_value_the_server_refuses_in_the_bulk_copy_is_a_clean_refusal(app, runner, tmp_path, monkeypatch):
+    """On PostgreSQL the rows travel by COPY into a temporary table of the transaction: a value
+    refused there is the same clean 数据库拒绝写入 as a refused INSERT, and nothing stays."""
+    from app.regions import service
+
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("the COPY path is PostgreSQL's; SQLite does not enforce VARCHAR lengths")
+    before = snapshot(app)
+    monkeypatch.setattr(service, "_SOURCE_LENGTH", 1000)  # let a 250-character source reach the server
+    path = tmp_path / ("s" * 246 + ".csv")
+    path.write_text(HEADER + "140108,尖草坪区,112.48,37.94,400000,60000,140000\n", encoding="utf-8")
+    assert len(str(path)) > 250
+    refused(app, runner, before, path, message="数据库拒绝写入")
