@@ -66,7 +66,7 @@ def _number_text(value: float) -> str:
 
 def json_numbers(values) -> list[str]:
     """A column of numbers as :func:`dumps` writes them after
-    :func:`app.dashboard.service.common.number`: ints as ints, whole floats as ints, other floats
+    :func:`number`: ints as ints, whole floats as ints, other floats
     as Python prints them (shortest round trip), ``null`` for NaN and infinities."""
     array = np.asarray(values)
     if array.dtype.kind in "iu":
@@ -80,8 +80,19 @@ def json_numbers(values) -> list[str]:
             ints = map(str, np.where(whole, array, 0).astype(np.int64).tolist())
             return [i if w else repr(v) for i, v, w in zip(ints, array.tolist(), whole.tolist())]
         return [_number_text(v) for v in array.tolist()]
-    from .service.common import number  # anything else (objects): one value at a time
-    return [dumps(number(v)) for v in array.tolist()]
+    return [dumps(number(v)) for v in array.tolist()]  # anything else (objects): one value at a time
+
+
+def number(value):
+    """A JSON number as stored: whole floats as ints, so both engines print the same text."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return None
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        value = float(value)
+        return int(value) if value.is_integer() else value
+    return value
 
 
 def join_rows(pieces: list, rows: int, separator: str = ",") -> str:

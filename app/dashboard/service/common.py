@@ -25,6 +25,7 @@ from ...errors import Invalid
 from ...extensions import db
 from ...regions import Region
 from ...reports import Event
+from ..encoding import number
 
 #: The figures the dashboard needs (``?figures=key``): the key indicators, plus what the default
 #: severity rule reads.
@@ -128,18 +129,6 @@ def codes_at_level(code: str, level: str) -> list[str]:
 
 
 # --- pieces of a feature -----------------------------------------------------------------------
-
-def number(value):
-    """A JSON number as stored: whole floats as ints, so both engines print the same text."""
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return None
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        value = float(value)
-        return int(value) if value.is_integer() else value
-    return value
-
 
 def numbers(column: pd.Series) -> list:
     """A column as JSON numbers: ints stay ints, whole floats become ints (as :func:`number`)."""
