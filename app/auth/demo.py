@@ -1,9 +1,13 @@
-"""One demo user per role, with a password printed once."""
+"""One demo user per role (and an officer of a township and of a village below the demo county),
+with a password printed once."""
 from __future__ import annotations
 
 from sqlalchemy import select
 
+from gis import codes
+
 from ..extensions import db
+from ..regions import find_region
 from .models import User
 from .service import cli_create_user, generate_password
 
@@ -14,6 +18,9 @@ DEMO_USERS = (
     ("depot", "depot_manager", "140000", "山西省救灾物资库管理员"),
     ("auditor", "auditor", "140000", "山西省审计员"),
     ("finance", "finance", "140105", "小店区财政局财务人员"),
+    # below the county: the township's 乡审 and the village's 民主评议, hand-outs on the phone
+    ("township", "officer", "140105101", "示例镇01民政助理员"),
+    ("village", "officer", "140105101201", "示例村001村文书"),
 )
 
 RECOVER = "忘记密码时，运行 flask --app wsgi users set-password admin（或其他用户名）重新设置。"
@@ -23,6 +30,8 @@ def load_users(echo) -> None:
     made = []
     for username, role, region, full_name in DEMO_USERS:
         if db.session.scalar(select(User).filter_by(username=username)) is not None:
+            continue
+        if region != codes.NATIONAL and find_region(region) is None:  # a geography without the demo's villages
             continue
         password = generate_password()
         cli_create_user(username, role, region, password, full_name)
