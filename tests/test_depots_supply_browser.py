@@ -96,6 +96,8 @@ def test_allocation_to_receipt_and_a_request_forwarded_up_two_levels(app, auth, 
     actions = page.locator("#trail li").evaluate_all("items => items.map(i => i.dataset.action)")
     assert actions == ["raise", "fill", "forward", "forward", "fill", "complete"]
     assert page.locator("#current-level").inner_text() == "中央"
+    fills = page.locator("#trail li[data-action=fill]").all_inner_texts()
+    assert "PREF库：" in fills[0] and "CENTRAL库：" in fills[1]  # the depots by name, not code
     _shot(page, f"request-trail-{width}.png")
     page.goto(request_url + "?lang=en")
     assert page.locator("#current-level").inner_text() == "Central"

@@ -148,7 +148,10 @@ def supply_request_page(user, request_id: int) -> dict:
     step_levels = {c for step in made.steps for c in (step.level_code, step.to_level_code) if c}
     names = region_names({made.from_region_code, made.to_region_code, *step_levels} - {codes.NATIONAL})
     names[codes.NATIONAL] = "中央"
-    return {"req": made, "body": made.to_dict(), "can_fill": can_fill, "depots": depots,
+    trail_depots = {line["from_depot"] for step in made.steps for line in (step.lines or []) if line.get("from_depot")}
+    depot_names = dict(db.session.execute(select(Depot.code, Depot.name).where(Depot.code.in_(trail_depots))).all()) \
+        if trail_depots else {}
+    return {"req": made, "depot_names": depot_names, "body": made.to_dict(), "can_fill": can_fill, "depots": depots,
             "stock": {row["code"]: row["stock"] for row in stock}, "items": {i.code: i for i in list_items()},
             "names": names, "level": level, "level_name": names.get(level, level),
             "can_forward": can(user, "supply_request.forward", level) and not made.to_central,
