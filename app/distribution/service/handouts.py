@@ -104,10 +104,8 @@ def _spot_row(user, point: DistributionPoint, person: dict) -> SpotRecipient:
     return row
 
 
-def _refuse_twice_or_short(point: DistributionPoint, key: str, round_number: int, lines: list[dict],
-                           book: PointBook) -> None:
-    """409 naming each line the household already received this round, else each line beyond
-    the point's stock."""
+def _refuse_twice(point: DistributionPoint, key: str, round_number: int, lines: list[dict]) -> None:
+    """409 naming each line the household already received this round."""
     already = set(db.session.scalars(select(HandOut.item_code).where(
         HandOut.event_id == point.event_id, HandOut.recipient_key == key, HandOut.round_number == round_number)))
     names = _item_names()
@@ -117,6 +115,11 @@ def _refuse_twice_or_short(point: DistributionPoint, key: str, round_number: int
              for l in lines if l["item"] in already]
     if twice:
         raise Conflict(_t("该户本次灾害已领取过这些物资；如确需再次发放，须先开启新一轮发放。"), twice, title=_t("重复领取"))
+
+
+def _refuse_short(lines: list[dict], book: PointBook) -> None:
+    """409 naming each line beyond the point's stock (read under the lock)."""
+    names = _item_names()
     short = [{"field": f"lines[{l['index']}].quantity",
               "message": _t("%(item)s：发放 %(n)s，现有 %(left)s", item=_t(names.get(l['item'], l['item'])),
                             n=l['quantity'], left=book.on_hand(l['item']))}
@@ -147,11 +150,12 @@ def hand_out(user, point_id: int, data, before_commit=None) -> list[HandOut]:
     if spot is not None:  # keyed by the row, never by the identity number
         key = f"S{spot.id}"
     round_number = current_round(point.event_id, point.region_code)
-    # the lock on the point's balances is taken only now, after every check that needs no lock, so
-    # that several clerks at one point wait for each other only while their rows are written; it
-    # also orders two hand-outs to one household here, so the second sees the first's rows
-    book = PointBook(point, user)
-    _refuse_twice_or_short(point, key, round_number, lines, book)
+    _refuse_twice(point, key, round_number, lines)
+    # Everything that needs no lock is written first (proof, hand-out rows, audit line, stored
+    # answer); the lock on the point's balances is taken last, so clerks at one point wait for
+    # each other only while the balances and their ledger lines are written. Two hand-outs to one
+    # household meet at the hand-out rows' unique index instead: the second waits there for the
+    # first to commit and is refused.
     mimetype, blob = proof
     proof_row = HandOutProof(kind=values["proof_kind"], mimetype=mimetype, data=blob,
                              sha256=hashlib.sha256(blob).hexdigest())
@@ -166,14 +170,12 @@ def hand_out(user, point_id: int, data, before_commit=None) -> list[HandOut]:
         db.session.add(row)
         made.append(row)
     try:
-        # no savepoint (two round trips on every hand-out): the point's balances are locked, so only
-        # a clerk at another point can race this one; the transaction is then dead, the caller rolls back
+        # no savepoint (two round trips on every hand-out): the transaction is dead after this
+        # error, and the caller rolls it back
         db.session.flush()
     except IntegrityError:  # another clerk handed the same item to the same household just now
         raise Conflict(_t("该户本轮已领取这些物资（刚由他人登记）。"), [{"field": "lines", "message": _t("重复领取")}],
                        title=_t("重复领取")) from None
-    for row in made:
-        book.take_out(row.item_code, row.quantity, "handout", handout_id=row.id)
     audit.record(user, "distribution.handout", "distribution_point", point.id,
                  after={"recipient": key, "round": round_number,
                         "handouts": [r.id for r in made], "lines": [{"item": r.item_code, "quantity": r.quantity}
@@ -181,6 +183,11 @@ def hand_out(user, point_id: int, data, before_commit=None) -> list[HandOut]:
                  region_code=point.region_code)
     if before_commit:
         before_commit(handout_body(made))
+    db.session.flush()
+    book = PointBook(point, user)
+    _refuse_short(lines, book)
+    for row in made:
+        book.take_out(row.item_code, row.quantity, "handout", handout_id=row.id)
     commit_keeping_loaded()  # the API answers from the rows just written, without reading them back
     return made
 
