@@ -215,6 +215,14 @@ def _created_all(f):
     return max(len(sqlite_tables or []), len(pg_tables or []))
 
 
+def _handout_cpu(f):
+    cpu = get(f, "gunicorn.cpu_ms_per_handout")
+    if not cpu:
+        return None
+    return (f"{cpu['total']:.1f} ms (gunicorn {cpu['gunicorn']:.1f}, PostgreSQL {cpu['postgresql']:.1f}, "
+            f"phones {cpu['client']:.1f}): at most {cpu['bound_per_second']:.0f}/s with every core busy")
+
+
 def _rss_ratio(f):
     value, base = get(f, "worker_peak_rss_mb"), get(f, "baseline_worker_peak_rss_mb")
     return None if not value or not base else f"×{value / base:.1f} the bare worker"
@@ -326,6 +334,7 @@ BENCHES: tuple[Bench, ...] = (
         Figure("hand-outs/s through gunicorn, 4 phones at one point at once", "per_second",
                baseline="serial_per_second", baseline_label="one phone after another, in process",
                target=Target(">=", 100, "≥ 100/s"), fmt=per_s),
+        Figure("CPU per hand-out through gunicorn", _handout_cpu),
         Figure("hand-outs/s through the service alone (no HTTP, no key)", "baseline_service_per_second", fmt=per_s),
         Figure("resent under the same keys: all replayed", "resend_all_replayed", target=Target("==", True, "yes")),
         Figure("nothing handed out twice, ledger consistent",
