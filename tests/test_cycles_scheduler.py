@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 import time_machine
@@ -222,12 +222,13 @@ def test_scheduler_process_leads_or_stands_by(app):
 
 # --- two schedulers racing for the same instant ------------------------------------------------------------
 
-def _setup_disbursing(app, households=12):
-    """A transitional cycle disbursing from 2025-08-08 with ``households`` households."""
+def _setup_disbursing(app, households=12, opened=at("2025-08-01 09:00")):
+    """A transitional cycle with ``households`` households, opened at ``opened`` (starting that
+    day) and disbursing seven days later (2025-08-08 09:00 by default)."""
     from app.cycles import service
     from tests.factories import make_user
 
-    event = make_event(app, stabilised=at("2025-07-31 18:00"))
+    event = make_event(app, started=opened - timedelta(days=22), stabilised=opened - timedelta(hours=15))
     for index in range(households):
         make_household(app, head_name=f"户{index}", members=1 + index % 4, damage_class="collapsed", no_housing=True)
     line = make_fund(app, "transitional", 1_000_000)
@@ -237,17 +238,17 @@ def _setup_disbursing(app, households=12):
         village = make_user("officer", "140105001200", username=f"village-{uuid.uuid4().hex[:6]}")
         township = make_user("officer", "140105001", username=f"township-{uuid.uuid4().hex[:6]}")
         county = make_user("coordinator", "140105", username=f"county-{uuid.uuid4().hex[:6]}")
-        with time_machine.travel(at("2025-08-01 09:00"), tick=False):
+        with time_machine.travel(opened, tick=False):
             cycle = service.create_cycle(admin, {"kind": "transitional", "region_code": "140105", "event_id": event,
                                                  "fund_line_id": line,
-                                                 "starts_on": date(2025, 8, 1)})
+                                                 "starts_on": opened.date()})
             service.transition(admin, cycle.id, {"action": "open_survey"})
             proposed = service.propose(admin, cycle.id)
             service.transition(admin, cycle.id, {"action": "submit_review"})
             decisions = [{"household_id": b.household_id, "decision": "approve"} for b in proposed]
             service.record_reviews(village, cycle.id, {"stage": "village", "decisions": decisions})
             service.transition(admin, cycle.id, {"action": "start_notice"})
-        with time_machine.travel(at("2025-08-08 09:00"), tick=False):
+        with time_machine.travel(opened + timedelta(days=7), tick=False):
             service.transition(township, cycle.id, {"action": "end_notice"})
             service.record_reviews(township, cycle.id, {"stage": "township", "decisions": decisions})
             service.transition(county, cycle.id, {"action": "approve"})
