@@ -4,6 +4,7 @@ schedulers racing for the same instant (SQLite and PostgreSQL) producing one rol
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from datetime import timedelta
 
@@ -218,6 +219,57 @@ def test_scheduler_process_leads_or_stands_by(app):
         leader.join(30)
         standby.join(30)
     assert said["leader"][-1] == "调度器已停止。" and not leader.is_alive() and not standby.is_alive()
+
+
+def test_the_lease_holder_resumes_a_run_left_by_a_dead_process_once_its_claim_is_stale(app):
+    """A process died in the middle of a run; its claim is still fresh when the next scheduler
+    takes the lease (the lease is shorter than the staleness), so the start-up catch-up stands
+    back from it. A later sweep of the holder (every ``SCHEDULER_STALE_SECONDS``) resumes it, the
+    same day: not at the job's next fire time, which for a roll is tomorrow."""
+    from zoneinfo import ZoneInfo
+
+    from app.models_common import utcnow
+    from app.scheduler import JobRun, period_key, run_forever
+
+    app.config.update(SCHEDULER_LEASE_SECONDS=3, SCHEDULER_STALE_SECONDS=2)
+    tz = ZoneInfo(app.config["SCHEDULER_TIMEZONE"])
+    now = utcnow()
+    fire = now.astimezone(tz).replace(second=0, microsecond=0)
+    fresh_until = now + timedelta(seconds=5)  # heartbeat 3 s ahead + 2 s of staleness
+    with app.app_context():
+        db.session.add(JobRun(job_id="notifications.deliver", period_key=period_key(fire, tz), scheduled_for=fire,
+                              status="running", claimed_by="dead-host:1:0", attempts=1, started_at=now,
+                              heartbeat_at=now + timedelta(seconds=3)))
+        db.session.commit()
+        db.session.remove()
+    said, running = [], threading.Event()
+
+    def echo(message):
+        said.append(message)
+        if "运行中" in message:
+            running.set()
+
+    def run():
+        with app.app_context():
+            row = db.session.scalar(select(JobRun).filter_by(job_id="notifications.deliver",
+                                                             period_key=period_key(fire, tz)))
+            db.session.remove()
+        return row
+
+    stop = threading.Event()
+    holder = threading.Thread(target=run_forever, args=(app, stop), kwargs={"echo": echo})
+    holder.start()
+    try:
+        assert running.wait(30), said
+        deadline = time.monotonic() + 30
+        while run().status != "done":
+            assert time.monotonic() < deadline, (said, run().to_dict())
+            time.sleep(0.2)  # a poll interval, under the deadline above
+    finally:
+        stop.set()
+        holder.join(30)
+    row = run()
+    assert row.attempts == 2 and row.claimed_by != "dead-host:1:0" and row.finished_at >= fresh_until
 
 
 # --- two schedulers racing for the same instant ------------------------------------------------------------
