@@ -153,16 +153,8 @@ def hand_out(user, point_id: int, data, before_commit=None) -> list[HandOut]:
     # also orders two hand-outs to one household here, so the second sees the first's rows
     book = PointBook(point, user)
     _refuse_twice_or_short(point, key, round_number, lines, book)
-    mimetype, blob = proof
-    # the proof's bytes in the file store every instance sees, under a key of its own (no lookup
-    # race between two clerks sending the same picture)
-    stored_key = f"distribution/proofs/{uuid.uuid4().hex}.{mimetype.split('/')[1]}"
-    storage.put(stored_key, blob, mimetype)
+    proof_row = _store_proof(values["proof_kind"], *proof)
     try:
-        proof_row = HandOutProof(kind=values["proof_kind"], mimetype=mimetype, sha256=hashlib.sha256(blob).hexdigest(),
-                                 stored_key=stored_key)
-        db.session.add(proof_row)
-        db.session.flush()
         made = []
         for line in lines:
             row = HandOut(point_id=point.id, event_id=point.event_id, round_number=round_number, recipient_key=key,
@@ -189,9 +181,20 @@ def hand_out(user, point_id: int, data, before_commit=None) -> list[HandOut]:
             before_commit(handout_body(made))
         commit_keeping_loaded()  # the API answers from the rows just written, without reading them back
     except Exception:
-        storage.discard(stored_key)  # bytes written outside the database (S3) go with the rows
+        storage.discard(proof_row.stored_key)  # bytes written outside the database (S3) go with the rows
         raise
     return made
+
+
+def _store_proof(kind: str, mimetype: str, blob: bytes) -> HandOutProof:
+    """The proof's row, its bytes in the file store every instance sees under a key of its own
+    (no lookup race between two clerks sending the same picture)."""
+    row = HandOutProof(kind=kind, mimetype=mimetype, sha256=hashlib.sha256(blob).hexdigest(),
+                       stored_key=f"distribution/proofs/{uuid.uuid4().hex}.{mimetype.split('/')[1]}")
+    storage.put(row.stored_key, blob, mimetype)
+    db.session.add(row)
+    db.session.flush()
+    return row
 
 
 def handout_body(made: list[HandOut]) -> dict:
