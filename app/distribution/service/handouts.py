@@ -191,7 +191,7 @@ def _store_proof(kind: str, mimetype: str, blob: bytes) -> HandOutProof:
     (no lookup race between two clerks sending the same picture)."""
     row = HandOutProof(kind=kind, mimetype=mimetype, sha256=hashlib.sha256(blob).hexdigest(),
                        stored_key=f"distribution/proofs/{uuid.uuid4().hex}.{mimetype.split('/')[1]}")
-    storage.put(row.stored_key, blob, mimetype)
+    storage.put(row.stored_key, blob, mimetype, new_key=True)
     db.session.add(row)
     db.session.flush()
     return row
