@@ -3,7 +3,9 @@ exactly as production runs it, with one test-only hook that no production code p
 
 After ``JIUZAI_TEST_STOP_AFTER_PAYMENTS`` payments of a roll the roll stops dead, as on a host
 losing power: the process prints ``PAID <n>`` and its roll thread waits for the SIGKILL (the
-main thread goes on renewing the scheduler lease, as a live but stuck host would).
+main thread goes on renewing the scheduler lease, as a live but stuck host would). So that the
+test need not wait for the import, the process builds the application first (``wsgi``, which
+touches no table), prints ``READY`` and starts the scheduler when a line comes on its stdin.
 
     python -m tests.second_host_scheduler        # from the repository root
 """
@@ -27,6 +29,10 @@ def main() -> None:
             threading.Event().wait()  # the power is out: nothing more happens in this roll
 
     disbursement.after_payment = freeze
+    import wsgi  # noqa: F401  (the application `flask --app wsgi` loads below, built now)
+
+    print("READY", flush=True)
+    sys.stdin.readline()
     sys.argv = ["flask", "--app", "wsgi", "scheduler", "run"]
     flask_main()
 

@@ -62,8 +62,8 @@ class Process:
         self.name, self.log = name, log
         self.lines: queue.Queue[str] = queue.Queue()
         self.seen: list[str] = []
-        self.popen = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                      text=True, encoding="utf-8", errors="replace")
+        self.popen = subprocess.Popen(argv, cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                      stderr=subprocess.STDOUT, text=True, encoding="utf-8", errors="replace")
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self) -> None:
@@ -85,6 +85,10 @@ class Process:
             self.seen.append(line)
             if text in line:
                 return line
+
+    def say(self, line: str) -> None:
+        self.popen.stdin.write(line + "\n")
+        self.popen.stdin.flush()
 
     def stop(self) -> None:
         if self.popen.poll() is None:
@@ -218,22 +222,6 @@ def test_two_instances_one_scheduler_killed_mid_roll(pg_url, tmp_path):
 
     # the roll's one fire time: this minute, Beijing time; the cycle disburses from an hour before
     fire = datetime.now(SH).replace(second=0, microsecond=0)
-    setup = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": pg_url, "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"},
-                       instance_path=str(tmp_path / "setup"))
-    with setup.app_context():
-        upgrade()  # the schema as `flask db upgrade` makes it
-        seed_geography()
-        username = make_user("officer", "140105").username
-        db.session.remove()
-    cycle_id, _persons = _setup_disbursing(setup, opened=fire - timedelta(days=7, hours=1))
-    with setup.app_context():
-        from app.reports.models import Event
-
-        event_id = db.session.scalar(select(Event.id))
-        db.session.remove()
-    due = _due(setup, cycle_id, fire)
-    assert due > STOP_AFTER
-
     environment = {k: v for k, v in os.environ.items() if not k.startswith("JIUZAI_")}
     shared = {**environment, "PYTHONUNBUFFERED": "1", "DATABASE_URL": pg_url,
               "JIUZAI_SECRET_KEY": secrets.token_hex(32),  # the same key on both hosts
@@ -252,9 +240,12 @@ def test_two_instances_one_scheduler_killed_mid_roll(pg_url, tmp_path):
         processes.append(process)
         return process
 
+    setup = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": pg_url, "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"},
+                       instance_path=str(tmp_path / "setup"))
     try:
-        # the four processes start at once where order does not matter (each imports the app for
-        # seconds): both gunicorns and A's scheduler, then B's scheduler once A holds the lease
+        # each process imports the application for seconds, so they start while the database is
+        # made: the gunicorns, and A's scheduler, which starts scheduling once the roll is set up;
+        # B's scheduler starts once A holds the lease
         bases, servers = {}, {}
         for name in ("a", "b"):
             port = _free_port()
@@ -264,6 +255,22 @@ def test_two_instances_one_scheduler_killed_mid_roll(pg_url, tmp_path):
                                   hosts[name])
         scheduler_a = start("scheduler a", [sys.executable, "-m", "tests.second_host_scheduler"],
                             {**hosts["a"], "JIUZAI_TEST_STOP_AFTER_PAYMENTS": str(STOP_AFTER)})
+        with setup.app_context():
+            upgrade()  # the schema as `flask db upgrade` makes it
+            seed_geography()
+            username = make_user("officer", "140105").username
+            db.session.remove()
+        cycle_id, _persons = _setup_disbursing(setup, opened=fire - timedelta(days=7, hours=1))
+        with setup.app_context():
+            from app.reports.models import Event
+
+            event_id = db.session.scalar(select(Event.id))
+            db.session.remove()
+        due = _due(setup, cycle_id, fire)
+        assert due > STOP_AFTER
+
+        scheduler_a.expect("READY")
+        scheduler_a.say("go")
         scheduler_a.expect("调度器运行中")  # A holds the lease; its start-up catch-up runs the roll
         scheduler_b = start("scheduler b", [str(BIN / "flask"), "--app", "wsgi", "scheduler", "run"], hosts["b"])
         scheduler_a.expect(f"PAID {STOP_AFTER}")
