@@ -8,7 +8,8 @@
   totals.
 - :class:`SchedulerLease`: a lease row in the database; only the holder runs APScheduler, any
   other ``scheduler run`` process (on another host, say) waits on standby and takes over when
-  the lease expires.
+  the lease expires. The holder also sweeps for due runs not done at start-up and every
+  ``SCHEDULER_STALE_SECONDS``, which resumes a run left behind by a killed process.
 - :func:`run_due`: run every job due at an instant (catching up missed fire times within each
   job's ``catchup`` window). ``flask --app wsgi scheduler run-due --now ISO`` (also
   ``flask --app wsgi jobs run-due --at ISO``) is the time machine the tests use.
@@ -286,14 +287,23 @@ def _fire(app: Flask, job_id: str, holder: str) -> None:
             db.session.remove()
 
 
-def _catch_up(app: Flask, holder: str, echo) -> None:
-    with app.app_context():
-        try:
-            caught = [o for o in run_due(utcnow(), holder=holder) if o.status != "skipped"]
-        finally:
-            db.session.remove()
-    if caught:
-        echo(f"补跑错过的任务 {len(caught)} 次。")
+def _catch_up(app: Flask, holder: str, echo, term: threading.Event) -> None:
+    """Run what is due and not done: at once (runs missed while no scheduler ran), then every
+    ``SCHEDULER_STALE_SECONDS`` while this process holds the lease (``term`` not set). The sweeps
+    resume a run whose process died (killed in the middle of a roll) once its claim is stale:
+    a claim is usually still fresh when the lease of its dead holder expires, and the job's own
+    trigger may not fire again for a day."""
+    every = max(1, int(app.config["SCHEDULER_STALE_SECONDS"]))
+    while not term.is_set():
+        with app.app_context():
+            try:
+                caught = [o for o in run_due(utcnow(), holder=holder) if o.status != "skipped"]
+            finally:
+                db.session.remove()
+        if caught:
+            echo(f"补跑错过的任务 {len(caught)} 次。")
+        if term.wait(every):
+            return
 
 
 def reconcile(scheduler, app: Flask, holder: str) -> list[str]:
@@ -338,8 +348,9 @@ def run_forever(app: Flask, stop: threading.Event, *, echo=print) -> None:
         ids = reconcile(scheduler, app, holder)
         scheduler.resume()
         echo(f"调度器运行中（{holder}）：{', '.join(ids)}")
-        # Catch up missed runs off the main thread, which only keeps the lease alive.
-        threading.Thread(target=_catch_up, args=(app, holder, echo), daemon=True).start()
+        # Catch up missed and abandoned runs off the main thread, which only keeps the lease alive.
+        term = threading.Event()  # set when this process stops holding the lease
+        threading.Thread(target=_catch_up, args=(app, holder, echo, term), daemon=True).start()
         while not stop.wait(interval):
             with app.app_context():
                 still = acquire_lease(holder)
@@ -347,6 +358,7 @@ def run_forever(app: Flask, stop: threading.Event, *, echo=print) -> None:
             if not still:
                 echo("租约已被其他进程取得，转为待命。")
                 break
+        term.set()
         scheduler.shutdown(wait=True)
         if stop.is_set():
             with app.app_context():

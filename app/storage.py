@@ -139,11 +139,12 @@ def find(key: str) -> StoredFile | None:
     return db.session.scalar(select(StoredFile).filter_by(key=key))
 
 
-def put(key: str, content: bytes, content_type: str) -> tuple[StoredFile, bool]:
+def put(key: str, content: bytes, content_type: str, *, new_key: bool = False) -> tuple[StoredFile, bool]:
     """Store ``content`` under ``key`` in the caller's transaction (the caller commits); the row
-    and whether it is new. The same bytes under the same key again: the first row, ``False``."""
+    and whether it is new. The same bytes under the same key again: the first row, ``False``.
+    ``new_key``: the caller made the key unique (a UUID), so no lookup is needed."""
     digest = hashlib.sha256(content).hexdigest()
-    existing = find(key)
+    existing = None if new_key else find(key)
     if existing is not None:
         if existing.sha256 != digest:
             raise Conflict(f"文件 {key} 已存在且内容不同。")

@@ -480,6 +480,31 @@ def test_check_page_and_steps_page_in_both_languages(app, client, auth, event):
         assert client.get(f"/cycles/check-photos/{photo}").status_code == 403
 
 
+def test_a_check_photo_is_in_the_file_store_and_another_instance_serves_it(app, client, auth, event, tmp_path):
+    """A house check's photos go to app.storage, not a column of their own: a user signed in on a
+    second instance over the same database sees them."""
+    from app import create_app
+    from app.cycles.models import HouseCheckPhoto
+    from app.extensions import db
+    from app.storage import StoredFile
+    from tests.conftest import AuthActions
+
+    cycle, _county, rebuilt, _repaired, _kitchen = _reconstruction(app, client, auth, event)
+    township = level_token(client, "officer", TOWNSHIP)
+    with time_machine.travel(at("2025-08-05 09:00"), tick=False):
+        _check(client, township, cycle, rebuilt, status=201)
+        other = create_app(dict(app.config), instance_path=str(tmp_path / "other-host"))
+        other_client = other.test_client()
+        AuthActions(other, other_client).login("officer", TOWNSHIP, username="township-b")
+        with other.app_context():
+            photo = db.session.scalar(select(HouseCheckPhoto))
+            assert photo.stored_key.startswith(f"cycles/checks/{photo.check_id}/")
+            assert db.session.scalar(select(StoredFile.size).filter_by(key=photo.stored_key)) == len(PNG)
+            db.session.remove()
+        image = other_client.get(f"/cycles/check-photos/{photo.id}")
+        assert image.status_code == 200 and image.mimetype == "image/png" and image.data == PNG
+
+
 # --- the migration of cycles already running ------------------------------------------------------------
 
 def _fill(inspector, table: str, values: dict) -> dict:

@@ -4,8 +4,9 @@ schedulers racing for the same instant (SQLite and PostgreSQL) producing one rol
 from __future__ import annotations
 
 import threading
+import time
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 import time_machine
@@ -220,14 +221,66 @@ def test_scheduler_process_leads_or_stands_by(app):
     assert said["leader"][-1] == "调度器已停止。" and not leader.is_alive() and not standby.is_alive()
 
 
+def test_the_lease_holder_resumes_a_run_left_by_a_dead_process_once_its_claim_is_stale(app):
+    """A process died in the middle of a run; its claim is still fresh when the next scheduler
+    takes the lease (the lease is shorter than the staleness), so the start-up catch-up stands
+    back from it. A later sweep of the holder (every ``SCHEDULER_STALE_SECONDS``) resumes it, the
+    same day: not at the job's next fire time, which for a roll is tomorrow."""
+    from zoneinfo import ZoneInfo
+
+    from app.models_common import utcnow
+    from app.scheduler import JobRun, period_key, run_forever
+
+    app.config.update(SCHEDULER_LEASE_SECONDS=3, SCHEDULER_STALE_SECONDS=2)
+    tz = ZoneInfo(app.config["SCHEDULER_TIMEZONE"])
+    now = utcnow()
+    fire = now.astimezone(tz).replace(second=0, microsecond=0)
+    fresh_until = now + timedelta(seconds=5)  # heartbeat 3 s ahead + 2 s of staleness
+    with app.app_context():
+        db.session.add(JobRun(job_id="notifications.deliver", period_key=period_key(fire, tz), scheduled_for=fire,
+                              status="running", claimed_by="dead-host:1:0", attempts=1, started_at=now,
+                              heartbeat_at=now + timedelta(seconds=3)))
+        db.session.commit()
+        db.session.remove()
+    said, running = [], threading.Event()
+
+    def echo(message):
+        said.append(message)
+        if "运行中" in message:
+            running.set()
+
+    def run():
+        with app.app_context():
+            row = db.session.scalar(select(JobRun).filter_by(job_id="notifications.deliver",
+                                                             period_key=period_key(fire, tz)))
+            db.session.remove()
+        return row
+
+    stop = threading.Event()
+    holder = threading.Thread(target=run_forever, args=(app, stop), kwargs={"echo": echo})
+    holder.start()
+    try:
+        assert running.wait(30), said
+        deadline = time.monotonic() + 30
+        while run().status != "done":
+            assert time.monotonic() < deadline, (said, run().to_dict())
+            time.sleep(0.2)  # a poll interval, under the deadline above
+    finally:
+        stop.set()
+        holder.join(30)
+    row = run()
+    assert row.attempts == 2 and row.claimed_by != "dead-host:1:0" and row.finished_at >= fresh_until
+
+
 # --- two schedulers racing for the same instant ------------------------------------------------------------
 
-def _setup_disbursing(app, households=12):
-    """A transitional cycle disbursing from 2025-08-08 with ``households`` households."""
+def _setup_disbursing(app, households=12, opened=at("2025-08-01 09:00")):
+    """A transitional cycle with ``households`` households, opened at ``opened`` (starting that
+    day) and disbursing seven days later (2025-08-08 09:00 by default)."""
     from app.cycles import service
     from tests.factories import make_user
 
-    event = make_event(app, stabilised=at("2025-07-31 18:00"))
+    event = make_event(app, started=opened - timedelta(days=22), stabilised=opened - timedelta(hours=15))
     for index in range(households):
         make_household(app, head_name=f"户{index}", members=1 + index % 4, damage_class="collapsed", no_housing=True)
     line = make_fund(app, "transitional", 1_000_000)
@@ -237,17 +290,17 @@ def _setup_disbursing(app, households=12):
         village = make_user("officer", "140105001200", username=f"village-{uuid.uuid4().hex[:6]}")
         township = make_user("officer", "140105001", username=f"township-{uuid.uuid4().hex[:6]}")
         county = make_user("coordinator", "140105", username=f"county-{uuid.uuid4().hex[:6]}")
-        with time_machine.travel(at("2025-08-01 09:00"), tick=False):
+        with time_machine.travel(opened, tick=False):
             cycle = service.create_cycle(admin, {"kind": "transitional", "region_code": "140105", "event_id": event,
                                                  "fund_line_id": line,
-                                                 "starts_on": date(2025, 8, 1)})
+                                                 "starts_on": opened.date()})
             service.transition(admin, cycle.id, {"action": "open_survey"})
             proposed = service.propose(admin, cycle.id)
             service.transition(admin, cycle.id, {"action": "submit_review"})
             decisions = [{"household_id": b.household_id, "decision": "approve"} for b in proposed]
             service.record_reviews(village, cycle.id, {"stage": "village", "decisions": decisions})
             service.transition(admin, cycle.id, {"action": "start_notice"})
-        with time_machine.travel(at("2025-08-08 09:00"), tick=False):
+        with time_machine.travel(opened + timedelta(days=7), tick=False):
             service.transition(township, cycle.id, {"action": "end_notice"})
             service.record_reviews(township, cycle.id, {"stage": "township", "decisions": decisions})
             service.transition(county, cycle.id, {"action": "approve"})

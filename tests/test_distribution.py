@@ -69,6 +69,29 @@ def test_hand_out_records_who_what_when_and_the_signature(app, client, setup, cl
     assert ledger_problems(app, setup["point_id"]) == []
 
 
+def test_the_proof_is_in_the_file_store_and_another_instance_serves_it(app, client, setup, clerk, tmp_path):
+    """The signature goes to app.storage (stored_file by default, a bucket with FILE_STORAGE=s3),
+    not a column of the hand-out: a second instance over the same database serves it."""
+    import base64
+
+    from app import create_app
+    from app.distribution.models import HandOutProof
+    from app.storage import StoredFile
+
+    signature = png(seed=7)
+    response = hand(client, clerk, setup["point_id"], setup["households"][0], proof=signature)
+    assert response.status_code == 201, response.get_json()
+    other = create_app(dict(app.config), instance_path=str(tmp_path / "other-host"))
+    served = other.test_client().get(f"{API}/handouts/{response.get_json()['items'][0]['id']}/proof", headers=clerk)
+    assert served.status_code == 200 and served.mimetype == "image/png"
+    assert served.data == base64.b64decode(signature.partition(",")[2])
+    with other.app_context():
+        proof = db.session.scalar(select(HandOutProof))
+        stored = db.session.scalar(select(StoredFile).filter_by(key=proof.stored_key))
+        assert proof.stored_key.startswith("distribution/proofs/") and stored.sha256 == proof.sha256
+        db.session.remove()
+
+
 def test_what_was_handed_out_is_summed_for_the_relief_work_table(app, client, setup, clerk):
     from app.distribution import handed_out_by_item
 

@@ -118,3 +118,28 @@ def test_complaint_photos_go_to_the_bucket_too(app, bucket):
     assert [key.split("/")[:2] for key in objects(bucket)] == [["jiuzai", "complaints"]]
     client.post("/login", data={"username": name, "password": PASSWORD})
     assert client.get(f"/complaints/{complaint_id}/photos/1").data == png(66)
+
+
+def test_a_hand_out_proof_goes_to_the_bucket_and_another_instance_serves_it(app, auth, bucket):
+    """Hand-out proofs (签领) follow FILE_STORAGE as photos do; a refused hand-out leaves no object."""
+    import base64
+
+    from tests.distribution_support import VILLAGE, stocked_point
+    from tests.distribution_support import png as signature_png
+
+    setup = stocked_point(app)
+    clerk = auth.token("officer", VILLAGE, username="village-clerk")
+    first, signature = s3_app(app), signature_png(seed=9)
+    body = {"household_id": setup["households"][0], "lines": [{"item": "quilt", "quantity": 2}],
+            "proof_kind": "signature", "proof": signature}
+    made = first.test_client().post(f"/api/v1/distribution/points/{setup['point_id']}/handouts", json=body,
+                                    headers=clerk)
+    assert made.status_code == 201, made.get_json()
+    [key] = objects(bucket)
+    assert key.startswith("jiuzai/distribution/proofs/")
+    again = first.test_client().post(f"/api/v1/distribution/points/{setup['point_id']}/handouts", json=body,
+                                     headers=clerk)
+    assert again.status_code == 409 and objects(bucket) == [key]  # the same item twice: refused, nothing kept
+    served = s3_app(app).test_client().get(
+        f"/api/v1/distribution/handouts/{made.get_json()['items'][0]['id']}/proof", headers=clerk)
+    assert served.status_code == 200 and served.data == base64.b64decode(signature.partition(",")[2])

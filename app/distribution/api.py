@@ -118,5 +118,5 @@ def household(point_id: int, household_id: int):
 @bp.get("/distribution/handouts/<int:handout_id>/proof")
 @doc("发放凭证（签名或照片）", tag=TAG, media_type="image/png", responses={200: "图片", 403: "不在管辖范围", 404: "不存在"})
 def proof(handout_id: int):
-    row = service.proof_for(api_user(), handout_id)
-    return send_file(io.BytesIO(row.data), mimetype=row.mimetype)
+    blob = service.proof_for(api_user(), handout_id)
+    return send_file(io.BytesIO(blob.content), mimetype=blob.content_type)

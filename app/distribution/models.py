@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import (CheckConstraint, ForeignKey, Index, Integer, LargeBinary, String, Text,
+from sqlalchemy import (CheckConstraint, ForeignKey, Index, Integer, String, Text,
                         UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -128,7 +128,8 @@ class SpotRecipient(db.Model):
 
 
 class HandOutProof(db.Model):
-    """A hand-out's proof: the recipient's signature drawn on the screen (PNG) or a photo."""
+    """A hand-out's proof: the recipient's signature drawn on the screen (PNG) or a photo. Its
+    bytes are in the file store every instance sees (``stored_key``, :mod:`app.storage`)."""
 
     __tablename__ = "handout_proof"
 
@@ -136,7 +137,9 @@ class HandOutProof(db.Model):
     kind: Mapped[str] = mapped_column(String(12))
     mimetype: Mapped[str] = mapped_column(String(40))
     sha256: Mapped[str] = mapped_column(String(64))
-    data: Mapped[bytes] = mapped_column(LargeBinary)
+    # nullable in the schema only: SQLite could not make it NOT NULL on this referenced table
+    # (migration 0019); every row has one
+    stored_key: Mapped[str | None] = mapped_column(String(300))
 
 
 class HandOut(db.Model):

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ...extensions import db
 from ...models_common import make_append_only, utcnow
@@ -55,7 +55,8 @@ class HouseCheck(db.Model):
 
 
 class HouseCheckPhoto(db.Model):
-    """A photo taken at a house check (JPEG, PNG or WebP). Append-only."""
+    """A photo taken at a house check (JPEG, PNG or WebP). Append-only. Its bytes are in the file
+    store every instance sees (``stored_key``, :mod:`app.storage`)."""
 
     __tablename__ = "house_check_photo"
 
@@ -63,7 +64,7 @@ class HouseCheckPhoto(db.Model):
     check_id: Mapped[int] = mapped_column(ForeignKey("house_check.id"), index=True)
     content_type: Mapped[str] = mapped_column(String(40))
     size: Mapped[int] = mapped_column(Integer)
-    content: Mapped[bytes] = deferred(mapped_column(LargeBinary))
+    stored_key: Mapped[str] = mapped_column(String(300))
 
 
 class ReconstructionProject(db.Model):

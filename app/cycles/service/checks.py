@@ -8,12 +8,13 @@ needs a reason and is marked late. The cycle goes on to 民主评议 only when e
 """
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select
 
-from ... import audit
+from ... import audit, storage
 from ...errors import Conflict, Invalid, NotFound
 from ...extensions import db
 from ...models_common import utcnow
@@ -100,13 +101,28 @@ def record_check(user, cycle_id: int, data, uploads=None) -> HouseCheck:
                        late_reason=(values["late_reason"] or None) if late else None, photo_count=len(photos))
     db.session.add(check)
     db.session.flush()
-    for kind, content in photos:
-        db.session.add(HouseCheckPhoto(check_id=check.id, content_type=kind, size=len(content), content=content))
-    _apply(row, check)
-    audit.record(user, "reconstruction.check", "relief_cycle", cycle.id, after=check.to_dict(),
-                 region_code=row.household.village_code)
-    db.session.commit()
+    written = []
+    try:
+        for kind, content in photos:
+            key = photo_key(check.id, kind, content)
+            if storage.put(key, content, kind)[1]:
+                written.append(key)
+            db.session.add(HouseCheckPhoto(check_id=check.id, content_type=kind, size=len(content), stored_key=key))
+        _apply(row, check)
+        audit.record(user, "reconstruction.check", "relief_cycle", cycle.id, after=check.to_dict(),
+                     region_code=row.household.village_code)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        for key in written:  # bytes written outside the database (S3) go with the rows
+            storage.discard(key)
+        raise
     return check
+
+
+def photo_key(check_id: int, content_type: str, content: bytes) -> str:
+    """Where a check's photo is kept in the file store (one file per content hash and check)."""
+    return f"cycles/checks/{check_id}/{hashlib.sha256(content).hexdigest()[:32]}.{content_type.split('/')[1]}"
 
 
 def _apply(row: Beneficiary, check: HouseCheck) -> None:
@@ -146,13 +162,18 @@ def checks_page(user, cycle_id: int) -> dict:
             "can_check": bool(mine) and may_act_on_cycle(user, cycle, "reconstruction.check")}
 
 
-def check_photo(user, photo_id: int) -> HouseCheckPhoto:
+def check_photo(user, photo_id: int) -> storage.Blob:
+    """A check's photo (its bytes and content type, from the file store), for those who may read
+    the cycle."""
     photo = db.session.get(HouseCheckPhoto, photo_id)
     if photo is None:
         raise NotFound(f"照片 {photo_id} 不存在。")
     check = db.session.get(HouseCheck, photo.check_id)
     get_cycle(user, check.cycle_id)
-    return photo
+    blob = storage.read(photo.stored_key)
+    if blob is None:
+        raise NotFound(f"照片 {photo_id} 不存在。")
+    return blob
 
 
 def check_photos(check_ids) -> dict[int, list[int]]:

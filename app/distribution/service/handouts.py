@@ -4,6 +4,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import uuid
 from datetime import timedelta
 
 from flask import current_app
@@ -12,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from gis import codes
 
-from ... import audit
+from ... import audit, storage
 from ...cycles import IdNumberError, households_brief, normalise_id_number
 from ...errors import Conflict, NotFound
 from ...database import commit_keeping_loaded
@@ -156,40 +157,59 @@ def hand_out(user, point_id: int, data, before_commit=None) -> list[HandOut]:
     # each other only while the balances and their ledger lines are written. Two hand-outs to one
     # household meet at the hand-out rows' unique index instead: the second waits there for the
     # first to commit and is refused.
-    mimetype, blob = proof
-    proof_row = HandOutProof(kind=values["proof_kind"], mimetype=mimetype, data=blob,
-                             sha256=hashlib.sha256(blob).hexdigest())
-    db.session.add(proof_row)
-    db.session.flush()
+    proof_row = _store_proof(values["proof_kind"], *proof)
+    try:
+        made = _handout_rows(user, point, lines, proof_row, key=key, round_number=round_number,
+                             household_id=household_id, spot=spot, handed_at=handed_at, now=now)
+        audit.record(user, "distribution.handout", "distribution_point", point.id,
+                     after={"recipient": key, "round": round_number, "handouts": [r.id for r in made],
+                            "lines": [{"item": r.item_code, "quantity": r.quantity} for r in made]},
+                     region_code=point.region_code)
+        if before_commit:
+            before_commit(handout_body(made))
+        db.session.flush()
+        book = PointBook(point, user)
+        _refuse_short(lines, book)
+        for row in made:
+            book.take_out(row.item_code, row.quantity, "handout", handout_id=row.id)
+        commit_keeping_loaded()  # the API answers from the rows just written, without reading them back
+    except Exception:
+        storage.discard(proof_row.stored_key)  # bytes written outside the database (S3) go with the rows
+        raise
+    return made
+
+
+def _handout_rows(user, point: DistributionPoint, lines: list[dict], proof_row: HandOutProof, *, key: str,
+                  round_number: int, household_id, spot, handed_at, now) -> list[HandOut]:
+    """One row per line, written (no lock): the rows' unique index refuses (409) a line the
+    household was handed by another clerk just now."""
     made = []
     for line in lines:
         row = HandOut(point_id=point.id, event_id=point.event_id, round_number=round_number, recipient_key=key,
                       household_id=household_id, spot_recipient_id=spot.id if spot else None,
                       item_code=line["item"], quantity=line["quantity"], proof_id=proof_row.id,
-                      proof_kind=values["proof_kind"], handed_by=_who(user), handed_at=handed_at, recorded_at=now)
+                      proof_kind=proof_row.kind, handed_by=_who(user), handed_at=handed_at, recorded_at=now)
         db.session.add(row)
         made.append(row)
     try:
         # no savepoint (two round trips on every hand-out): the transaction is dead after this
         # error, and the caller rolls it back
         db.session.flush()
-    except IntegrityError:  # another clerk handed the same item to the same household just now
+    except IntegrityError:
         raise Conflict(_t("该户本轮已领取这些物资（刚由他人登记）。"), [{"field": "lines", "message": _t("重复领取")}],
                        title=_t("重复领取")) from None
-    audit.record(user, "distribution.handout", "distribution_point", point.id,
-                 after={"recipient": key, "round": round_number,
-                        "handouts": [r.id for r in made], "lines": [{"item": r.item_code, "quantity": r.quantity}
-                                                                   for r in made]},
-                 region_code=point.region_code)
-    if before_commit:
-        before_commit(handout_body(made))
-    db.session.flush()
-    book = PointBook(point, user)
-    _refuse_short(lines, book)
-    for row in made:
-        book.take_out(row.item_code, row.quantity, "handout", handout_id=row.id)
-    commit_keeping_loaded()  # the API answers from the rows just written, without reading them back
     return made
+
+
+def _store_proof(kind: str, mimetype: str, blob: bytes) -> HandOutProof:
+    """The proof's row, its bytes in the file store every instance sees under a key of its own
+    (no lookup race between two clerks sending the same picture)."""
+    row = HandOutProof(kind=kind, mimetype=mimetype, sha256=hashlib.sha256(blob).hexdigest(),
+                       stored_key=f"distribution/proofs/{uuid.uuid4().hex}.{mimetype.split('/')[1]}")
+    storage.put(row.stored_key, blob, mimetype, new_key=True)
+    db.session.add(row)
+    db.session.flush()
+    return row
 
 
 def handout_body(made: list[HandOut]) -> dict:
@@ -201,9 +221,13 @@ def handout_body(made: list[HandOut]) -> dict:
             "items": [row.to_dict() for row in made]}
 
 
-def proof_for(user, handout_id: int) -> HandOutProof:
+def proof_for(user, handout_id: int) -> storage.Blob:
+    """A hand-out's proof: its bytes and content type, from the file store."""
     row = db.session.get(HandOut, handout_id)
     if row is None:
         raise NotFound(_t("发放记录 %(id)s 不存在。", id=handout_id))
     get_point(user, row.point_id)
-    return db.session.get(HandOutProof, row.proof_id)
+    blob = storage.read(db.session.get(HandOutProof, row.proof_id).stored_key)
+    if blob is None:
+        raise NotFound(_t("发放记录 %(id)s 不存在。", id=handout_id))
+    return blob
