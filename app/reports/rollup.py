@@ -27,13 +27,14 @@ from .indicators import FIELDS
 
 _FIELD_SET = frozenset(FIELDS)
 _ROW = itemgetter(*FIELDS)
-_FIGURES, _AS_OF, _TZINFO = attrgetter("figures"), attrgetter("as_of"), attrgetter("tzinfo")
-#: Below this many reports the plain loop is quicker than setting up arrays.
-ARRAY_MIN_REPORTS = 200
+_FIGURES, _AS_OF = attrgetter("figures"), attrgetter("as_of")
+#: Below this many reports the plain loop is quicker than setting up arrays (about even at 500).
+ARRAY_MIN_REPORTS = 1000
 #: Integer figures are added as float64, exact while every partial sum stays below 2⁵³.
 _EXACT_INTEGERS = 2.0 ** 53
 _NUMBER_TYPES = frozenset((int, float, bool))
 _NO_TIME = np.iinfo(np.int64).min  # NaT
+_CHUNK = 4096  # reports read at a time
 
 
 @dataclass
@@ -189,11 +190,11 @@ def _roll_up_arrays(latest: Mapping[str, Latest],
         return {}
     reports = list(latest.values())
     as_of = list(map(_AS_OF, reports))
-    read = _read_figures(list(map(_FIGURES, reports)))
+    codes, parent = _tree(reported, parent_of)
+    read = _read_figures(list(map(_FIGURES, reports)), len(codes))
     if read is None:
         return None
     owns, columns = read
-    codes, parent = _tree(reported, parent_of)
     _refuse_blanks(columns, codes, parent, n)
     levels = _levels(parent, n)
 
@@ -203,7 +204,7 @@ def _roll_up_arrays(latest: Mapping[str, Latest],
     units[:n] = 1
     for level in levels:
         units[level.parents] = level.sums(units)
-    figures = [_sum_column(column, levels, order, len(codes)) for column in columns]
+    figures = [_sum_column(column, levels, order) for column in columns]
     totals = dict(zip(reported, map(Total, reported, owns, repeat(1), as_of, repeat(True))))
     totals.update(zip(above, map(Total, above, map(dict, map(zip, repeat(FIELDS), zip(*figures))),
                                  units[order].astype(np.int64).tolist(),
@@ -213,8 +214,9 @@ def _roll_up_arrays(latest: Mapping[str, Latest],
 
 @dataclass(frozen=True)
 class _Column:
-    """One figure of every report: ``values`` (a blank as 0); ``floats``, whether each value is
-    a ``float`` (one ``bool`` when all or none are); ``blank``, where it was ``None``."""
+    """One figure of every region: ``values``, the reports' first (a blank as 0), zeros for the
+    regions above them; ``floats``, whether each report's value is a ``float`` (one ``bool`` when
+    all or none are); ``blank``, where it was ``None``."""
 
     values: np.ndarray
     floats: np.ndarray | bool
@@ -236,57 +238,67 @@ class _Level:
         return np.bincount(self.slot, column[self.children], len(self.parents))
 
 
-def _read_figures(given: list[Mapping[str, float]]) -> tuple[list[dict], list[_Column]] | None:
+def _read_figures(given: list[Mapping[str, float]], size: int) -> tuple[list[dict], list[_Column]] | None:
     """Each report's own figures as the plain loop copies them, and each indicator as a
-    :class:`_Column`; ``None`` for figures the arrays would not add as Python does."""
-    rows = None
-    if set(map(len, given)) == {len(FIELDS)}:
-        try:  # exactly the indicator fields (a missing one is a KeyError): a plain copy
-            rows = list(map(_ROW, given))
-            owns = list(map(dict, given))
-        except KeyError:
-            rows = None
-    if rows is None:
+    :class:`_Column` of ``size`` regions; ``None`` for figures the arrays would not add as
+    Python does. Read a few thousand reports at a time: the temporaries stay small."""
+    n, width = len(given), len(FIELDS)
+    if set(map(len, given)) == {width}:  # the indicator fields, a plain copy (else a KeyError below)
+        owns = list(map(dict.copy if set(map(type, given)) == {dict} else dict, given))
+        source = given
+    else:
         owns = [dict(figures) if figures.keys() == _FIELD_SET else {f: figures.get(f, 0) for f in FIELDS}
                 for figures in given]
-        rows = list(map(_ROW, owns))
+        source = owns
+    values = np.zeros((width, size))
+    floats = np.zeros((width, n), bool)
+    blank = np.zeros((width, n), bool)
+    kinds: list[set] = [set() for _ in FIELDS]
     try:
-        table = np.array(rows, dtype=object)
-    except ValueError:  # figures that are sequences of different lengths
-        return None
-    del rows
-    if table.shape != (len(given), len(FIELDS)):
-        return None  # figures that are sequences
-    try:
-        values = table.astype(float)
-    except TypeError:  # a blank (None) somewhere: column by column
-        values = None
-    try:
-        read = [_read_column(table[:, j], None if values is None else values[:, j]) for j in range(len(FIELDS))]
-    except OverflowError:  # an integer beyond float64
-        return None
-    return None if None in read else (owns, read)
+        for start in range(0, n, _CHUNK):
+            end = min(start + _CHUNK, n)
+            table = np.array(list(map(_ROW, source[start:end])), dtype=object)
+            if table.shape != (end - start, width):
+                return None  # figures that are sequences
+            for j in range(width):
+                kind = _read_chunk(table[:, j], values[j, start:end], floats[j, start:end], blank[j, start:end])
+                if kind is None:
+                    return None
+                kinds[j].add(kind)
+    except (KeyError, ValueError, OverflowError):  # 21 fields but not the indicators; figures
+        return None  # that are sequences of different lengths; an integer beyond float64
+    columns = []
+    for j in range(width):
+        flags = floats[j] if "mixed" in kinds[j] or kinds[j] == {"int", "float"} else "float" in kinds[j]
+        column = _Column(values[j], flags, blank[j] if blank[j].any() else None)
+        # integers add exactly while their sums stay below 2⁵³ (and so does every partial sum)
+        integers = column.values[:n] if flags is False else np.where(flags, 0.0, column.values[:n])
+        if np.abs(integers).sum() >= _EXACT_INTEGERS:
+            return None
+        columns.append(column)
+    return owns, columns
 
 
-def _read_column(given: np.ndarray, values: np.ndarray | None) -> _Column | None:
+def _read_chunk(given: np.ndarray, values: np.ndarray, floats: np.ndarray, blank: np.ndarray) -> str | None:
+    """Read one column of a chunk of reports into ``values``, ``floats`` and ``blank``; its kind
+    (``int``, ``float`` or ``mixed``), or ``None`` for values the plain loop must add."""
     kind = infer_dtype(given, skipna=False)
-    if kind in ("integer", "boolean") and values is not None:
-        column = _Column(values, False)
-    elif kind == "floating" and values is not None:
-        return _Column(values, True)
-    else:
-        types = set(map(type, given))
-        if not types <= _NUMBER_TYPES | {type(None)}:
-            return None  # Decimal, text: the plain loop adds them
-        blank = None
-        if type(None) in types:
-            blank = np.fromiter(map(is_, given, repeat(None)), bool, len(given))
-            given = np.where(blank, 0, given)
-        floats = np.fromiter(map(is_, map(type, given), repeat(float)), bool, len(given))
-        column = _Column(given.astype(float), floats if floats.any() else False, blank)
-    # integers add exactly while their sums stay below 2⁵³ (and so does every partial sum)
-    integers = column.values if column.floats is False else np.where(column.floats, 0.0, column.values)
-    return column if np.abs(integers).sum() < _EXACT_INTEGERS else None
+    if kind in ("integer", "boolean"):
+        values[:] = given
+        return "int"
+    if kind == "floating":
+        values[:] = given
+        floats[:] = True
+        return "float"
+    types = set(map(type, given))
+    if not types <= _NUMBER_TYPES | {type(None)}:
+        return None  # Decimal, text: the plain loop adds them
+    if type(None) in types:
+        blank[:] = np.fromiter(map(is_, given, repeat(None)), bool, len(given))
+        given = np.where(blank, 0, given)
+    values[:] = given
+    floats[:] = np.fromiter(map(is_, map(type, given), repeat(float)), bool, len(given))
+    return "mixed"
 
 
 def _refuse_blanks(columns: list[_Column], codes: list[str], parent: np.ndarray, n: int) -> None:
@@ -349,18 +361,17 @@ def _levels(parent: np.ndarray, n: int) -> list[_Level]:
     return levels
 
 
-def _sum_column(column: _Column, levels: list[_Level], order: np.ndarray, size: int) -> list:
+def _sum_column(column: _Column, levels: list[_Level], order: np.ndarray) -> list:
     """One figure of the regions above the reports (``order``), summed level by level, as
     Python numbers: ``int`` where only integers were added, else ``float``."""
-    values = np.zeros(size)
-    values[:len(column.values)] = column.values
+    values = column.values
     for level in levels:
         values[level.parents] = level.sums(values)
     if column.floats is False:
         return values[order].astype(np.int64).tolist()
     if column.floats is True:
         return values[order].tolist()
-    floats = np.zeros(size)
+    floats = np.zeros(len(values))
     floats[:len(column.floats)] = column.floats
     for level in levels:
         floats[level.parents] = level.sums(floats) > 0
@@ -401,12 +412,13 @@ def _instants(as_of: list) -> np.ndarray | None:
     which Python uses for times of one ``tzinfo``, is the order of the instants)."""
     if not set(map(type, as_of)) <= {datetime, Timestamp, type(None)}:
         return None
-    if not all(zone is None or isinstance(zone, timezone) for zone in set(map(_TZINFO, filter(None, as_of)))):
-        return None  # a zone with summer time: its wall clock goes back once a year
     try:
-        return DatetimeIndex(as_of).asi8
-    except (TypeError, ValueError, OverflowError):  # two offsets, naive and aware, out of range
+        index = DatetimeIndex(as_of)
+    except (TypeError, ValueError, OverflowError):  # two zones, naive and aware, out of range
         return None
+    if index.tz is not None and not isinstance(index.tz, timezone):
+        return None  # a zone with summer time: its wall clock goes back once a year
+    return index.asi8
 
 
 def total_for(code: str, totals: Mapping[str, Total]) -> Total:
