@@ -7,10 +7,20 @@ every user of a jurisdiction until a new report changes the snapshot. It is writ
 column at a time (each column's values as JSON text, laid out between the features' constant
 text: :mod:`..encoding`), not as 20,000 dictionaries handed to ``json.dumps``: the same bytes in
 a fraction of the time (``bench/geojson.py``).
+
+The layer is kept as its features' bytes, one per village in code order (:class:`VillageLayer`):
+when new reports change some villages, only those features are written again and put in place
+(or inserted, for a village's first report), and the collection is joined again from the bytes,
+byte for byte what writing it whole gives (``tests/test_dashboard_snapshot.py``).
 """
 from __future__ import annotations
 
+import hashlib
+from bisect import bisect_left
+from dataclasses import dataclass
+
 import numpy as np
+import pandas as pd
 
 import gis
 from gis import codes
@@ -44,8 +54,8 @@ def villages_geojson(user, event_id: int, args=None) -> Encoded:
     made = snapshot(event.id)
     key = ("villages.geojson", codes.prefix_of(user.region_code), figures)
     if key not in made.layers:  # the same answer for every user of this jurisdiction
-        made.layers[key] = _villages_collection(affected_villages(user, event, made), figures)
-    return made.layers[key]
+        made.layers[key] = _village_layer(affected_villages(user, event, made), figures, key[1])
+    return made.layers[key].encoded
 
 
 def _figure_keys(names) -> list[str]:
@@ -86,15 +96,78 @@ def _all_features(frame) -> list:
     return [*pieces, "}}}"]
 
 
-def _villages_collection(affected: Affected, figures: str) -> Encoded:
-    """The FeatureCollection's bytes, written column by column: each column's values as JSON text
-    in one pass, laid out between the features' constant text by :func:`~..encoding.join_rows`
-    (no dictionary per village); the same bytes as ``encode`` of the collection as Python objects
-    (``tests/test_dashboard_encoding.py``)."""
-    frame = affected.frame
+#: Between two features while they are written: JSON text never holds a raw NUL (a string's is
+#: escaped as \\u0000), so the features' bytes are split apart on it.
+_APART = "\x00"
+_TAIL = b"]}"
+
+
+def _feature_bytes(frame, figures: str) -> list[bytes]:
+    """Each village's feature as UTF-8 bytes, in the frame's order: every column's values as
+    JSON text in one pass, laid out between the features' constant text by
+    :func:`~..encoding.join_rows` (no dictionary per village)."""
+    if not len(frame):
+        return []
     pieces = _key_features(frame) if figures == "key" else _all_features(frame)
-    features = encoding.join_rows(pieces, len(frame))
+    return encoding.join_rows(pieces, len(frame), separator=_APART).encode().split(_APART.encode())
+
+
+@dataclass(frozen=True, eq=False)
+class VillageLayer:
+    """``villages.geojson`` of one jurisdiction (code ``prefix``) and form, as the collection's
+    head and its features' bytes in code order, and the answer joined from them.
+
+    Its ETag is the SHA-1 of the head, each feature's SHA-1 and the tail: a hash of the content
+    as much as the payload's own SHA-1 is, the same for the same bytes however they were made,
+    and patched with the features rather than computed again over 17 MB."""
+
+    prefix: str
+    figures: str
+    head: bytes  # the collection's text up to its features' "["
+    codes: list
+    features: list
+    digests: list  # each feature's SHA-1
+    encoded: Encoded
+
+    @classmethod
+    def of(cls, prefix: str, figures: str, head: bytes, codes_: list, features: list,
+           digests: list | None = None) -> "VillageLayer":
+        if digests is None:
+            digests = [hashlib.sha1(feature).digest() for feature in features]
+        payload = b"".join((head, b",".join(features), _TAIL))
+        etag = hashlib.sha1(b"".join((head, *digests, _TAIL))).hexdigest()
+        return cls(prefix, figures, head, codes_, features, digests, Encoded(payload, etag))
+
+    def patched(self, villages: pd.DataFrame) -> "VillageLayer":
+        """This layer with the features of ``villages`` (rows of the snapshot's village frame
+        whose latest report changed) written again and put in place, or inserted in code order."""
+        if self.prefix:
+            villages = villages[villages["code"].str.startswith(self.prefix)]
+        if not len(villages):
+            return self
+        codes_, features, digests = list(self.codes), list(self.features), list(self.digests)
+        for code, text in zip(villages["code"].tolist(), _feature_bytes(villages, self.figures)):
+            at = bisect_left(codes_, code)
+            if at < len(codes_) and codes_[at] == code:
+                features[at], digests[at] = text, hashlib.sha1(text).digest()
+            else:
+                codes_.insert(at, code)
+                features.insert(at, text)
+                digests.insert(at, hashlib.sha1(text).digest())
+        return VillageLayer.of(self.prefix, self.figures, self.head, codes_, features, digests)
+
+
+def _village_layer(affected: Affected, figures: str, prefix: str) -> VillageLayer:
+    """The layer of the affected villages (those of the jurisdiction ``prefix``)."""
+    frame = affected.frame
     # The collection's own keys, "features" last: its text ends in "[]}", where the features go.
     shell = encoding.dumps({"type": "FeatureCollection", "event_id": affected.event.id, "figures": figures,
                             "severity_legend": gis.severity_legend(), "features": []})
-    return encoding.encoded((shell[:-2] + features + "]}").encode())
+    return VillageLayer.of(prefix, figures, shell[:-2].encode(), frame["code"].tolist(),
+                           _feature_bytes(frame, figures))
+
+
+def _villages_collection(affected: Affected, figures: str) -> Encoded:
+    """The FeatureCollection's bytes, written column by column (:func:`_feature_bytes`); the same
+    bytes as ``encode`` of the collection as Python objects (``tests/test_dashboard_encoding.py``)."""
+    return _village_layer(affected, figures, "").encoded
