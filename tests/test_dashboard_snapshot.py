@@ -1,6 +1,6 @@
 """The event snapshot kept up to date report by report (``app/dashboard/service/snapshot.py``):
 after any sequence of new reports the patched snapshot answers byte for byte what a full read
-gives, and it is patched, not read again.
+gives (its ETag and gzip form too), and it is patched, not read again.
 
 Reports go in as rows with ids of the test's choosing (as the ingest's bulk insert writes them),
 so a sequence can commit a lower id after a higher one, as two submissions at once do. Reports
@@ -10,6 +10,7 @@ with severity 0, which the sequences include.
 """
 from __future__ import annotations
 
+import gzip
 import random
 from collections import OrderedDict
 from contextlib import contextmanager
@@ -98,7 +99,10 @@ def _answers(users: list, event_id: int) -> dict:
     answers = {}
     for user in users:
         for figures in ("all", "key"):
-            answers[user.username, figures] = service.villages_geojson(user, event_id, {"figures": figures}).payload
+            layer = service.villages_geojson(user, event_id, {"figures": figures})
+            packed = layer.gzipped()
+            assert gzip.decompress(packed) == layer.payload
+            answers[user.username, figures] = (layer.payload, layer.etag, packed)
         answers[user.username, "counties"] = service.counties_geojson(user, event_id, {})
     answers["county_figures"] = service.county_figures(event_id)
     return answers
