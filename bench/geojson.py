@@ -12,8 +12,8 @@ What is timed, in the same run:
 - **served**: ``gunicorn --workers 1`` serving ``wsgi:app``; the worker's first
   request is reported on its own as **cold** (empty snapshot cache: the event's latest reports and
   villages are read and the collection encoded), then ``--requests`` (20) more one after another,
-  whose median is the figure: the snapshot and its encoded layer are kept across requests of one
-  worker until a report changes the event (``app/dashboard/service/snapshot.py``).
+  whose median is what a worker holding the snapshot costs: the snapshot and its encoded layer
+  are kept across requests of one worker until a report changes the event (``app/dashboard/service/snapshot.py``).
 - **after each new report** (the target): what a coordinator sees during a live event, reports
   arriving all the time. A second event (:data:`INCREMENTAL_EVENT`, the typhoon event's 20,000
   reports copied once and reused by later runs) is served by its own ``gunicorn --workers 1``;
@@ -22,8 +22,9 @@ What is timed, in the same run:
   or instance would: the worker learns of them from the database alone), each followed by the
   timed request: median and p95. The reports are a live event's mix: updates (续报) of affected
   villages, first reports (初报) of villages not yet on the map, and verified reports (核报)
-  correcting a village to zero. The last answer is compared with a full rebuild of the same
-  reports (``incremental_identical_to_full``). Each run adds its reports to that event, so it
+  correcting a village to zero. Then ``--map-reports`` (10) more, each followed by the request
+  the map page sends (``figures=key``, gzip). The last answer is compared with a full rebuild of
+  the same reports (``incremental_identical_to_full``). Each run adds its reports to that event, so it
   grows by a few villages per run.
 - **rebuilt** (the full-rebuild figure, baseline of the above): the same request through the
   whole app in this process (Flask test client), with the snapshot cache emptied before each
@@ -63,6 +64,7 @@ from bench import national, worker_rss  # noqa: E402  (a namespace package: ROOT
 N_REQUESTS = 20
 N_REBUILDS = 10
 N_REPORTS = 20
+N_MAP_REPORTS = 10
 TARGET_MS = 300.0
 INCREMENTAL_EVENT = "基准：逐份报告后的 villages.geojson"
 #: The live mix of new reports: updates of affected villages, first reports of villages not on
@@ -335,9 +337,11 @@ class Reporter:
             db.engine.dispose()
 
 
-def incremental(url: str, event_id: int, dataset, n_reports: int, seed: int = 0) -> dict:
+def incremental(url: str, event_id: int, dataset, n_reports: int, n_map_reports: int = 0, seed: int = 0) -> dict:
     """Through ``gunicorn --workers 1``: the cold first request and one more, then ``n_reports``
-    times a new report filed from this process and the next request timed."""
+    times a new report filed from this process and the next request timed; then
+    ``n_map_reports`` more the same way, the request as the map page sends it (``figures=key``,
+    gzip)."""
     env = {**os.environ, "DATABASE_URL": url, "JIUZAI_RATELIMIT_ENABLED": "false",
            "JIUZAI_SECRET_KEY": national.BENCH_SECRET_KEY}
     server = worker_rss.Server("wsgi:app", worker_rss.free_port(), env, ROOT, workers=1)
@@ -351,24 +355,37 @@ def incremental(url: str, event_id: int, dataset, n_reports: int, seed: int = 0)
         if status != 200:
             raise RuntimeError(f"token: HTTP {status} {body[:300]!r}")
         headers = {"Authorization": f"Bearer {json.loads(body)['token']}"}
+        map_headers = {**headers, "Accept-Encoding": "gzip"}
         cold_status, _, cold = worker_rss.request(server.port, "GET", path, headers=headers)
         warm_status, _, warm = worker_rss.request(server.port, "GET", path, headers=headers)
-        statuses, times, submit_times, body = [cold_status, warm_status], [], [], b""
-        for _ in range(n_reports):
+        map_status, _, _ = worker_rss.request(server.port, "GET", path + "?figures=key", headers=map_headers)
+        statuses, times, map_times, submit_times = [cold_status, warm_status, map_status], [], [], []
+        last = b""
+        for n in range(n_reports + n_map_reports):
             start = time.perf_counter()
             reporter.file_one()
             submit_times.append(time.perf_counter() - start)
-            status, body, seconds = worker_rss.request(server.port, "GET", path, headers=headers)
+            if n < n_reports:
+                status, last, seconds = worker_rss.request(server.port, "GET", path, headers=headers)
+                times.append(seconds)
+            else:
+                status, _, seconds = worker_rss.request(server.port, "GET", path + "?figures=key",
+                                                        headers=map_headers)
+                map_times.append(seconds)
             statuses.append(status)
-            times.append(seconds)
+        if n_map_reports:  # the default form after the last report, for the comparison with a full read
+            status, last, _ = worker_rss.request(server.port, "GET", path, headers=headers)
+            statuses.append(status)
     finally:
         server.stop()
         reporter.close()
     return {"cold_ms": _ms(cold), "warm_ms": _ms(warm), "median_ms": _median_ms(times), "p95_ms": _p95_ms(times),
             "max_ms": _ms(max(times)), "times_ms": [_ms(t) for t in times],
-            "submit_median_ms": _median_ms(submit_times), "reports": n_reports, "kinds": reporter.kinds,
-            "refused_and_replaced": reporter.refused, "requests": len(statuses),
-            "requests_ok": sum(1 for s in statuses if s == 200), "body": body}
+            "map_median_ms": _median_ms(map_times), "map_p95_ms": _p95_ms(map_times),
+            "map_times_ms": [_ms(t) for t in map_times],
+            "submit_median_ms": _median_ms(submit_times), "reports": n_reports + n_map_reports,
+            "kinds": reporter.kinds, "refused_and_replaced": reporter.refused, "requests": len(statuses),
+            "requests_ok": sum(1 for s in statuses if s == 200), "body": last}
 
 
 def baseline(url: str, event_id: int, n_rebuilds: int) -> dict:
@@ -381,7 +398,7 @@ def baseline(url: str, event_id: int, n_rebuilds: int) -> dict:
 
 
 def run(pg_database: str = national.PG_DATABASE, n_requests: int = N_REQUESTS,
-        n_rebuilds: int = N_REBUILDS, n_reports: int = N_REPORTS) -> dict:
+        n_rebuilds: int = N_REBUILDS, n_reports: int = N_REPORTS, n_map_reports: int = N_MAP_REPORTS) -> dict:
     dataset, _ = national.build_dataset(national.SEED)
     url = national.database_url(national.PG_SERVER, pg_database)
     figures: dict = {"bench": "geojson", "database": pg_database, "target_ms": TARGET_MS,
@@ -398,7 +415,7 @@ def run(pg_database: str = national.PG_DATABASE, n_requests: int = N_REQUESTS,
                     "incremental_reports_before": live["reports_before"]})
 
     serve = served(url, event_id, n_requests)
-    reported = incremental(url, live["event_id"], dataset, n_reports, seed=live["reports_before"])
+    reported = incremental(url, live["event_id"], dataset, n_reports, n_map_reports, seed=live["reports_before"])
     again = rebuilt(url, event_id, n_rebuilds, also=live["event_id"])
     plain = baseline(url, event_id, n_rebuilds)
     figures.update({
@@ -409,6 +426,8 @@ def run(pg_database: str = national.PG_DATABASE, n_requests: int = N_REQUESTS,
         "incremental_median_ms": reported["median_ms"], "incremental_p95_ms": reported["p95_ms"],
         "incremental_max_ms": reported["max_ms"], "incremental_times_ms": reported["times_ms"],
         "incremental_cold_ms": reported["cold_ms"], "incremental_warm_ms": reported["warm_ms"],
+        "incremental_map_median_ms": reported["map_median_ms"], "incremental_map_p95_ms": reported["map_p95_ms"],
+        "incremental_map_times_ms": reported["map_times_ms"],
         "incremental_reports": reported["reports"], "incremental_kinds": reported["kinds"],
         "incremental_refused_and_replaced": reported["refused_and_replaced"],
         "incremental_submit_median_ms": reported["submit_median_ms"],
@@ -435,22 +454,28 @@ def main(argv: list[str] | None = None) -> dict:
                         help="requests with the snapshot rebuilt, and baseline runs")
     parser.add_argument("--reports", type=int, default=N_REPORTS,
                         help="new reports, each followed by the timed request")
+    parser.add_argument("--map-reports", type=int, default=N_MAP_REPORTS,
+                        help="more new reports, each followed by the map's request (figures=key, gzip)")
     parser.add_argument("--pg-database", default=national.PG_DATABASE,
                         help="database holding the national dataset (loaded when missing)")
     args = parser.parse_args(argv)
-    figures = run(args.pg_database, max(1, args.requests), max(1, args.rebuilds), max(1, args.reports))
+    figures = run(args.pg_database, max(1, args.requests), max(1, args.rebuilds), max(1, args.reports),
+                  max(0, args.map_reports))
     if args.json:
         print(json.dumps(figures, ensure_ascii=False, sort_keys=True, default=str))
         return figures
     f = figures
     print(f"villages.geojson, event {f['event_id']} with {f['reporting_villages']:,} village reports in "
           f"{f['database']} (500,000 villages); {f['bytes']:,} bytes, {f['features']:,} features")
-    print(f"  after each of {f['incremental_reports']} new reports ({f['incremental_kinds']}), gunicorn, 1 worker, "
+    print(f"  after each of {len(f['incremental_times_ms'])} new reports ({f['incremental_kinds']}), gunicorn, 1 worker, "
           f"event {f['incremental_event_id']} ({f['incremental_features']:,} villages): median "
           f"{f['incremental_median_ms']:,.1f} ms, p95 {f['incremental_p95_ms']:,.1f} ms, "
           f"max {f['incremental_max_ms']:,.1f} ms ({'meets' if f['meets_target'] else 'MISSES'} the "
           f"{TARGET_MS:g} ms target); same bytes as a full rebuild: "
           f"{'yes' if f['incremental_identical_to_full'] else 'NO'}")
+    if f["incremental_map_median_ms"] is not None:
+        print(f"  the map's request (figures=key, gzip) after each of {len(f['incremental_map_times_ms'])} more: "
+              f"median {f['incremental_map_median_ms']:,.1f} ms, p95 {f['incremental_map_p95_ms']:,.1f} ms")
     print(f"  snapshot rebuilt in full for each request (test client): median {f['rebuilt_median_ms']:,.1f} ms, "
           f"max {f['rebuilt_max_ms']:,.1f} ms")
     print(f"  gunicorn, 1 worker: cold first request {f['cold_ms']:,.1f} ms; then {f['served_requests'] - 1} "
