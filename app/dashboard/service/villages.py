@@ -141,7 +141,9 @@ class VillageLayer:
            digests: list | None = None, parts: dict | None = None) -> "VillageLayer":
         if digests is None:
             digests = [hashlib.sha1(feature).digest() for feature in features]
-        payload = b"".join((head, b",".join(features), _TAIL))
+        laid = [b","] * (2 * len(features) - 1) if features else []
+        laid[0::2] = features  # the features with commas between them, joined once with the head and tail
+        payload = b"".join((head, *laid, _TAIL))
         etag = hashlib.sha1(b"".join((head, *digests, _TAIL))).hexdigest()
         layer = cls(prefix, figures, head, codes_, features, digests, Encoded(payload, etag), parts or {})
         layer.encoded.packer = layer._gzipped
