@@ -80,7 +80,12 @@ def test_template_bytes_equal_json_dumps_of_the_objects(figures):
     affected = Affected(SimpleNamespace(id=42), _frame(400))
     made = _villages_collection(affected, figures)
     assert made.payload == _reference(affected, figures)
-    assert made.etag == encoding.encode(json.loads(made.payload)).etag
+    # the ETag is a hash of the content (of each feature's hash): the same for the same bytes,
+    # another when one village's figures change
+    assert made.etag == _villages_collection(Affected(SimpleNamespace(id=42), _frame(400)), figures).etag
+    changed = _frame(400)
+    changed.loc[7, "deaths"] += 1
+    assert _villages_collection(Affected(SimpleNamespace(id=42), changed), figures).etag != made.etag
 
 
 @pytest.mark.parametrize("figures", ["all", "key"])

@@ -15,25 +15,34 @@ import gzip
 import hashlib
 import json
 import math
+import struct
 import threading
+import zlib
 from dataclasses import dataclass, field
 from json.encoder import encode_basestring  # what json.dumps(ensure_ascii=False) writes a str with
-from typing import Iterable
+from typing import Callable, Iterable
 
 import numpy as np
+
+
+GZIP_LEVEL = 5
 
 
 @dataclass
 class Encoded:
     payload: bytes
     etag: str
+    #: Makes the gzip form when the payload's writer can do better than compressing it whole
+    #: (``villages.geojson`` reuses the compressed text of the parts that did not change).
+    packer: Callable[[], bytes] | None = field(default=None, repr=False)
     _packed: bytes | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def gzipped(self) -> bytes:
         with self._lock:
             if self._packed is None:
-                self._packed = gzip.compress(self.payload, compresslevel=5)
+                self._packed = (self.packer() if self.packer is not None
+                                else gzip.compress(self.payload, compresslevel=GZIP_LEVEL))
             return self._packed
 
 
@@ -117,3 +126,22 @@ def json_points(lon, lat) -> list[str]:
     known = (np.isfinite(lons) & np.isfinite(lats)).tolist()
     return [f'{{"type":"Point","coordinates":[{x!r},{y!r}]}}' if ok else "null"
             for x, y, ok in zip(lons.tolist(), lats.tolist(), known)]
+
+
+# --- gzip from parts compressed on their own ---------------------------------------------------
+
+def deflated(part: bytes) -> bytes:
+    """``part`` as raw deflate blocks that end on a byte boundary and refer to nothing before
+    them (a fresh compressor, flushed): such pieces, in order and closed by :func:`gzip_member`,
+    are one valid deflate stream of the parts' concatenation, so a part that did not change
+    keeps its compressed text."""
+    compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, -zlib.MAX_WBITS)
+    return compressor.compress(part) + compressor.flush(zlib.Z_FULL_FLUSH)
+
+
+def gzip_member(pieces: Iterable[bytes], payload: bytes) -> bytes:
+    """One gzip member (RFC 1952: no name, mtime 0) of ``payload`` from its parts' :func:`deflated`
+    pieces: header, the pieces, an empty final block, CRC-32 and length of ``payload``."""
+    header = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
+    trailer = struct.pack("<II", zlib.crc32(payload), len(payload) & 0xFFFFFFFF)
+    return b"".join((header, *pieces, b"\x03\x00", trailer))

@@ -2,12 +2,26 @@
 event and shared by the layers of a page (villages, nearest depots, coverage gaps, counties).
 
 One page load asks for several layers of the same event, each needing every affected village's
-latest figures. They are read once and kept for :data:`CACHE_SECONDS` under a fingerprint of the
-event's reports: reports are append-only (``make_append_only``), so their count, highest id and
-latest submission time change with every new report, and a new report is on the map at once.
-The snapshot also keeps each layer once encoded (:mod:`..encoding`). This is the read behind
-``villages.geojson`` for 20,000 villages (``bench/map.py``, ``bench/worker_rss.py``): plain Core
-rows and pandas, no ORM objects.
+latest figures. They are read once and then kept up to date by the reports that follow, which
+is what a coordinator sees during a live event (reports arrive all the time):
+
+- Every request asks the database, in one statement, how many reports the event has and which
+  are newer than the newest one the snapshot knows (:func:`_changes`). Reports are append-only
+  (``make_append_only``) and never change their region, so a report the snapshot does not know
+  is one of these, and the count says whether one committed late with a lower id (then its id
+  is found by reading the event's ids). The database is the truth: each gunicorn worker keeps
+  its own snapshot and sees another worker's report on its next request.
+- Only the regions of the new reports are read again (:func:`_latest_rows` for those codes) and
+  patched into the snapshot (:meth:`Snapshot.patched`); the encoded ``villages.geojson`` is
+  patched feature by feature (:mod:`.villages`). Other layers are encoded again from the
+  patched frames. The answer is byte for byte a full read's (``tests/test_dashboard_snapshot.py``).
+- The regions' own columns (name, location, population, the township's and county's names) are
+  taken from the register when a village is first read; the whole snapshot is read again after
+  :data:`REGION_SECONDS`, which is how a change to the register (``regions import``) reaches the
+  map, and when a burst of new reports touches more than :data:`PATCH_MAX_REGIONS` regions.
+
+This is the read behind ``villages.geojson`` for 20,000 villages (``bench/geojson.py``,
+``bench/worker_rss.py``): plain Core rows and pandas, no ORM objects.
 """
 from __future__ import annotations
 
@@ -15,7 +29,8 @@ import json
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from datetime import datetime
 
 import numpy as np
 import pandas as pd
@@ -30,8 +45,13 @@ from ...extensions import db
 from ...regions import Region
 from ...reports import FIELDS, Event, LossReport
 
-CACHE_SECONDS = 60.0
+#: A snapshot is read again in full after this long (seconds): how long a change to the region
+#: register (a village renamed or moved) may take to reach the map. Reports reach it at once.
+REGION_SECONDS = 600.0
 CACHE_EVENTS = 4
+#: New reports touching more regions than this (or than a quarter of the snapshot's) since the
+#: last request: the snapshot is read again in full rather than patched.
+PATCH_MAX_REGIONS = 2000
 _VILLAGE_COLUMNS = ["code", "name", "township", "county", "lon", "lat", "population", "households", "as_of",
                     *FIELDS, "severity"]
 
@@ -49,35 +69,117 @@ class Affected:
     frame: pd.DataFrame  # code, name, township, county, lon, lat, population, households, as_of, FIELDS…, severity
 
 
-@dataclass
+@dataclass(frozen=True, eq=False)
+class Known:
+    """The reports a snapshot has taken in: their ids (sorted), and the submission time of the
+    newest one (which tells a database restored or emptied since, whose ids start again)."""
+
+    ids: np.ndarray
+    last_at: datetime | None = None
+
+    @property
+    def last_id(self) -> int:
+        return int(self.ids[-1]) if len(self.ids) else 0
+
+
 class Snapshot:
-    latest: pd.DataFrame  # one row per region with a report: code, as_of, FIELDS…, severity
-    villages: pd.DataFrame  # the affected villages, by code (columns _VILLAGE_COLUMNS)
-    as_of: dict  # region code -> datetime of its latest report
-    counties: dict | None = None  # county code -> totals and severity, filled on first use
-    layers: dict = field(default_factory=dict)  # encoded layers, by (name, jurisdiction, args)
+    """An event's latest reports: ``latest`` (one row per region with a report: code,
+    FIELDS…, severity), ``villages`` (the affected villages, by code: :data:`_VILLAGE_COLUMNS`),
+    ``as_of`` (region code → datetime of its latest report), ``counties`` (county code → totals
+    and severity, filled on first use), ``layers`` (encoded layers, by (name, jurisdiction,
+    args)), ``known`` (the reports taken in) and ``read_at`` (``time.monotonic()`` of the full
+    read it was patched from).
+
+    A patched snapshot keeps the new rows aside and merges them into its frames only when a
+    layer asks for the frames: ``villages.geojson`` patches its own bytes and does not."""
+
+    def __init__(self, latest: pd.DataFrame, villages: pd.DataFrame, as_of: dict, *,
+                 known: Known | None = None, read_at: float = 0.0, pending: dict | None = None):
+        self._latest, self._villages, self._as_of = latest, villages, as_of
+        self._pending = pending or {}  # region code -> its latest row, not merged yet
+        self._lock = threading.Lock()
+        self.counties: dict | None = None
+        self.layers: dict = {}
+        self.known = known or Known(np.array([], dtype=np.int64))
+        self.read_at = read_at
+
+    def _merged(self) -> None:
+        with self._lock:
+            if self._pending:
+                latest, villages, as_of = _frames(sorted(self._pending.values(), key=lambda row: row[0]))
+                self._latest, self._villages = _merge(self._latest, latest), _merge(self._villages, villages)
+                self._as_of = {**self._as_of, **as_of}
+                self._pending = {}
+
+    @property
+    def latest(self) -> pd.DataFrame:
+        self._merged()
+        return self._latest
+
+    @property
+    def villages(self) -> pd.DataFrame:
+        self._merged()
+        return self._villages
+
+    @property
+    def as_of(self) -> dict:
+        self._merged()
+        return self._as_of
+
+    def patched(self, rows: list, known: Known) -> "Snapshot":
+        """This snapshot with the latest reports ``rows`` (:func:`_latest_rows` of the regions
+        that have new reports) in place of those regions' rows. A layer that can patch itself
+        (a ``patched(villages)`` method, given the changed villages' rows) is patched; the others
+        are encoded again when asked for. The snapshot itself is left as it was (another thread
+        may be reading it)."""
+        with self._lock:
+            made = Snapshot(self._latest, self._villages, self._as_of, known=known, read_at=self.read_at,
+                            pending={**self._pending, **{row[0]: row for row in rows}})
+        patchable = {key: layer for key, layer in self.layers.items() if hasattr(layer, "patched")}
+        if patchable:
+            _latest, villages, _as_of = _frames(rows)
+            made.layers = {key: layer.patched(villages) for key, layer in patchable.items()}
+        return made
 
 
-_cache: "OrderedDict[tuple, tuple[float, Snapshot]]" = OrderedDict()
+_cache: "OrderedDict[tuple, Snapshot]" = OrderedDict()
 _cache_lock = threading.Lock()
-_loading: dict[tuple, threading.Lock] = {}
+_locks: dict[tuple, threading.Lock] = {}
 
 
-def _fingerprint(event_id: int) -> tuple:
-    count, last_id, last_at = db.session.execute(
-        select(func.count(), func.max(LossReport.id), func.max(LossReport.submitted_at))
-        .where(LossReport.event_id == event_id)).one()
-    return (str(db.engine.url), event_id, count, last_id, str(last_at),
-            repr(severity_rule()))
+def _changes(event_id: int, since: int) -> tuple[int, list]:
+    """How many reports the event has, and its reports from id ``since`` on (``id, region_code,
+    submitted_at``, by id), in one statement: the count and the rows see the same commits."""
+    counted = select(func.count().label("n")).where(LossReport.event_id == event_id).subquery()
+    rows = db.session.connection().execute(
+        select(counted.c.n, LossReport.id, LossReport.region_code, LossReport.submitted_at)
+        .select_from(counted.outerjoin(LossReport, (LossReport.event_id == event_id) & (LossReport.id >= since)))
+        .order_by(LossReport.id)).all()
+    return rows[0][0], [row[1:] for row in rows if row[1] is not None]
 
 
-def _latest_rows(event_id: int) -> list:
+def _late(event_id: int, known: Known) -> list:
+    """Reports up to the snapshot's newest id that it has not taken in: committed after it was
+    read, though their ids were drawn before (two submissions at once commit in either order)."""
+    rows = db.session.connection().execute(
+        select(LossReport.id, LossReport.region_code)
+        .where(LossReport.event_id == event_id, LossReport.id <= known.last_id)).all()
+    ids = np.array([row[0] for row in rows], dtype=np.int64)
+    missing = ~np.isin(ids, known.ids)
+    return [row for row, new in zip(rows, missing.tolist()) if new]
+
+
+def _latest_rows(event_id: int, region_codes: list[str] | None = None) -> list:
     """Each region's latest report (highest sequence), as plain rows in code order, with the
     village's own columns and its township's and county's names when the region is a village
     (``None`` otherwise): the same selection as the loss-reporting area's latest reports, in one
-    statement, without building 20,000 ORM objects or sending 20,000 codes back in ``IN`` lists."""
+    statement, without building 20,000 ORM objects or sending 20,000 codes back in ``IN`` lists.
+    ``region_codes``: only these regions (the ones with new reports)."""
     newest = (select(LossReport.region_code, func.max(LossReport.sequence).label("seq"))
-              .where(LossReport.event_id == event_id).group_by(LossReport.region_code).subquery())
+              .where(LossReport.event_id == event_id).group_by(LossReport.region_code))
+    if region_codes is not None:
+        newest = newest.where(LossReport.region_code.in_(region_codes))
+    newest = newest.subquery()
     village, township, county = aliased(Region), aliased(Region), aliased(Region)
     rows = db.session.connection().execute(
         select(LossReport.region_code, cast(LossReport.figures, Text), LossReport.as_of, village.code, village.name,
@@ -113,8 +215,8 @@ def _village_regions(rows: list) -> pd.DataFrame:
         "as_of": _texts(at.isoformat() for at in columns[2])})
 
 
-def _load_snapshot(event_id: int) -> Snapshot:
-    rows = _latest_rows(event_id)
+def _frames(rows: list) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """``latest``, ``villages`` and ``as_of`` of a snapshot from :func:`_latest_rows`."""
     # The figures come as JSON text, parsed in one call rather than 20,000 (one per row).
     figures = json.loads("[" + ",".join(row[1] or "null" for row in rows) + "]")
     latest = pd.DataFrame.from_records([f or {} for f in figures], columns=list(FIELDS)).fillna(0)
@@ -127,40 +229,66 @@ def _load_snapshot(event_id: int) -> Snapshot:
     is_village = np.array([row[3] is not None for row in rows], dtype=bool)
     figures = latest.loc[is_village, [*FIELDS, "severity"]].reset_index(drop=True)
     villages = pd.concat([_village_regions(rows), figures], axis=1)[_VILLAGE_COLUMNS]
-    return Snapshot(latest, villages, as_of)
+    return latest, villages, as_of
 
 
-def _cached(key: tuple) -> Snapshot | None:
-    hit = _cache.get(key)
-    if hit is not None and time.monotonic() - hit[0] < CACHE_SECONDS:
-        return hit[1]
-    return None
+def _merge(base: pd.DataFrame, changed: pd.DataFrame) -> pd.DataFrame:
+    """``base`` (in code order) with the rows of ``changed`` in place of, or beside, its own."""
+    if not len(changed):
+        return base
+    merged = pd.concat([base[~base["code"].isin(changed["code"])], changed], ignore_index=True)
+    return merged.sort_values("code", kind="stable", ignore_index=True)
+
+
+def _load_snapshot(event_id: int) -> Snapshot:
+    """The whole snapshot, read now. The reports' ids are read first: whatever the frames hold
+    is at least that (a report committed in between is taken in again by the next request)."""
+    _count, reports = _changes(event_id, 0)
+    known = Known(np.array([row[0] for row in reports], dtype=np.int64), reports[-1][2] if reports else None)
+    latest, villages, as_of = _frames(_latest_rows(event_id))
+    return Snapshot(latest, villages, as_of, known=known, read_at=time.monotonic())
+
+
+def _current(event_id: int, held: Snapshot | None) -> Snapshot:
+    """``held`` while the event has no report it has not taken in; else ``held`` patched with
+    the regions of the new reports; else (nothing held, held too long, too many new regions, or
+    a database that is not the one read: reports gone or the newest one changed) read in full."""
+    if held is None or time.monotonic() - held.read_at >= REGION_SECONDS:
+        return _load_snapshot(event_id)
+    known = held.known
+    count, rows = _changes(event_id, known.last_id)
+    if len(known.ids):
+        if not rows or rows[0][0] != known.last_id or rows[0][2] != known.last_at:
+            return _load_snapshot(event_id)  # the newest report read is gone, or another one
+        rows = rows[1:]
+    if count < len(known.ids) + len(rows):
+        return _load_snapshot(event_id)
+    if count == len(known.ids) and not rows:
+        return held
+    late = _late(event_id, known) if count > len(known.ids) + len(rows) else []
+    changed = sorted({row[1] for row in rows} | {row[1] for row in late})
+    if len(changed) > PATCH_MAX_REGIONS:
+        return _load_snapshot(event_id)
+    ids = np.union1d(known.ids, np.array([row[0] for row in [*rows, *late]], dtype=np.int64))
+    return held.patched(_latest_rows(event_id, changed), Known(ids, rows[-1][2] if rows else known.last_at))
 
 
 def snapshot(event_id: int) -> Snapshot:
-    """The event's snapshot, from the cache while the event's reports are unchanged."""
-    key = _fingerprint(event_id)
+    """The event's snapshot, brought up to date with the event's reports (one statement when
+    nothing changed; see the module's docstring)."""
+    key = (str(db.engine.url), event_id, repr(severity_rule()))
     with _cache_lock:
-        hit = _cached(key)
-        if hit is not None:
-            _cache.move_to_end(key)
-            return hit
         # The layers of one page arrive together: one of them reads, the others wait for it.
-        loading = _loading.setdefault(key, threading.Lock())
-    with loading:
+        lock = _locks.setdefault(key, threading.Lock())
+    with lock:
         with _cache_lock:
-            hit = _cached(key)
-            if hit is not None:
-                return hit
-        try:
-            made = _load_snapshot(event_id)
-            with _cache_lock:
-                _cache[key] = (time.monotonic(), made)
-                while len(_cache) > CACHE_EVENTS:
-                    _cache.popitem(last=False)
-        finally:
-            with _cache_lock:
-                _loading.pop(key, None)
+            held = _cache.get(key)
+        made = _current(event_id, held)
+        with _cache_lock:
+            _cache[key] = made
+            _cache.move_to_end(key)
+            while len(_cache) > CACHE_EVENTS:
+                _locks.pop(_cache.popitem(last=False)[0], None)
     return made
 
 
