@@ -153,6 +153,12 @@ def _rollup_app(f):
     return get(f, "app_seconds")
 
 
+def _rollup_ratio(f):
+    """The app's time over the pandas baseline's, measured in the same run (issue 19: ≤ 3×)."""
+    app, base = _rollup_app_judged(f), get(f, "baseline_seconds")
+    return None if app is None or not base else round(app / base, 2)
+
+
 def _rollup_app_judged(f):
     """A roll-up stopped at the budget missed the target: judge it as infinitely slow."""
     return float("inf") if get(f, "app_rollup_timed_out") else get(f, "app_seconds")
@@ -310,6 +316,7 @@ BENCHES: tuple[Bench, ...] = (
                baseline="baseline_seconds", baseline_label="pandas groupby + np.select",
                target=Target("<", 0.5 * 100_000 / 30_000, "< 1.67 s"), fmt=seconds, text=_rollup_app_text,
                judge=_rollup_app_judged),
+        Figure("app time ÷ pandas time", _rollup_ratio, target=Target("<=", 3.0, "≤ 3×")),
         Figure("app roll_up growth (10k, 30k, 100k villages)", _growth),
         Figure("province totals and national-2016 levels agree with the baseline", "agree",
                target=Target("==", True, "yes")),
