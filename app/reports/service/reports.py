@@ -2,8 +2,8 @@
 
 :func:`submit_report_with_body` is the hot path of the ingest (``bench/reports.py``): one
 transaction, one query per step (the event with its regions, the region's latest report, the
-region's existence once per process, the insert, the audit line), and the API's idempotent answer
-stored in the same transaction. :func:`check_report` is shared with the Excel import
+population of the region and its ancestors, which also proves that the region exists, the insert,
+the audit line), and the API's idempotent answer stored in the same transaction. :func:`check_report` is shared with the Excel import
 (:mod:`.import_export`): it gathers every error of a report and raises :class:`Rejected`.
 """
 from __future__ import annotations
@@ -24,7 +24,6 @@ from ...errors import Conflict, Forbidden, Invalid, NotFound, RetryableConflict
 from ...extensions import db
 from ...models_common import utcnow
 from ...permissions import can, require
-from ...regions import Region
 from ...validation import Field, validate
 from .. import indicators, signals
 from ..models import REPORT_KINDS, Event, LossReport
@@ -104,7 +103,7 @@ def check_report(user, event: Event, data: Any, previous: Callable[[str], Previo
     one per field). ``previous(code)`` gives the region's latest report."""
     values, errors = validate(REPORT_FIELDS, data)
     code = values["region_code"]
-    prev = _check_region(user, event, code, previous, errors)
+    prev, rows = _check_region(user, event, code, previous, errors)
     if event.status == "closed":
         raise Rejected(Conflict, "灾害过程已结束，不再接受报告。", [{"field": "event", "message": "已结束"}])
     region_ok = code is not None and not any(e["field"] == "region_code" for e in errors)
@@ -116,7 +115,7 @@ def check_report(user, event: Event, data: Any, previous: Callable[[str], Previo
     _check_as_of(event, as_of, prev, now, errors)
     note = (values["note"] or "").strip() or None
     if clean and region_ok:
-        plausibility.check(event, code, prev, clean, note, errors)
+        plausibility.check(event, code, prev, clean, note, errors, rows)
     errors = plausibility.one_per_field(errors)
     if errors:
         raise Rejected(Invalid, f"灾情报告有 {len(errors)} 处错误。", errors)
@@ -126,11 +125,12 @@ def check_report(user, event: Event, data: Any, previous: Callable[[str], Previo
 
 
 def _check_region(user, event: Event, code: str | None, previous: Callable[[str], Previous | None],
-                  errors: list[dict]) -> Previous | None:
+                  errors: list[dict]) -> tuple[Previous | None, dict | None]:
     """The region's latest report, once the region is the user's (403 otherwise), inside the
-    event's affected area and known."""
+    event's affected area and known; with the population rows of the region and its ancestors
+    (:func:`.plausibility.region_rows`: one query that is also the proof that the region exists)."""
     if code is None:
-        return None
+        return None, None
     if not can(user, "report.submit", code):
         raise Rejected(Forbidden, f"区划 {code} 不在当前用户的管辖范围内，不能报送。",
                        [{"field": "region_code", "message": "不在管辖范围内"}])
@@ -138,12 +138,13 @@ def _check_region(user, event: Event, code: str | None, previous: Callable[[str]
         errors.append({"field": "region_code",
                        "message": f"区划 {code} 不在本次灾害过程的受灾区域内"
                                   f"（{', '.join(event.region_codes)}）"})
-        return None
-    # the region's latest report; a region that has reports exists (they reference it)
+        return None, None
     prev = previous(code)
-    if prev is None and not region_exists(code):
+    rows = plausibility.region_rows(code)
+    # (a region that has reports exists: they reference it)
+    if prev is None and code not in rows:
         errors.append({"field": "region_code", "message": f"区划 {code} 不存在"})
-    return prev
+    return prev, rows
 
 
 def _check_as_of(event: Event, as_of: datetime | None, prev: Previous | None, now: datetime,
@@ -187,26 +188,6 @@ def _check_sequence(code: str, kind: str, prev: Previous | None,
     if prev is not None and kind == "initial":
         raise Rejected(Conflict, f"区划 {code} 已有初报：后续报告应为续报（update）或核报（final）。",
                        [{"field": "kind", "message": "已有初报，应为续报或核报"}])
-
-
-#: Region codes known to exist, per application (regions are upserted, never deleted, so a
-#: code once found stays valid); bounded, and cleared when full.
-_KNOWN_REGIONS_KEY = "jiuzai.reports.known_regions"
-KNOWN_REGIONS_MAX = 200_000
-_REGION_CODE = select(Region.code).where(Region.code == bindparam("code"))
-
-
-def region_exists(code: str) -> bool:
-    """Whether the region exists; a code found once is remembered by the process."""
-    known = current_app.extensions.setdefault(_KNOWN_REGIONS_KEY, set())
-    if code in known:
-        return True
-    if db.session.connection().execute(_REGION_CODE, {"code": code}).first() is None:
-        return False
-    if len(known) >= KNOWN_REGIONS_MAX:
-        known.clear()
-    known.add(code)
-    return True
 
 
 def photos_required(event: Event, figures: Mapping[str, float]) -> int:
