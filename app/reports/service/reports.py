@@ -265,7 +265,7 @@ def _commit_filed(user, event: Event, report: LossReport, draft: Draft,
     audit.record(user, "report.submit", "loss_report", report.id,
                  after={"event_id": event.id, "kind": draft.kind, "sequence": report.sequence,
                         "as_of": draft.as_of, "figures": draft.figures, "note": draft.note},
-                 region_code=draft.region_code)
+                 region_code=draft.region_code, at_once=True)
     body = report.to_dict()
     body.update(kind_label=REPORT_KINDS[report.kind], photo_count=0,
                 photos_required=photos_required(event, draft.figures))
