@@ -122,7 +122,11 @@ _CHANGED = "jiuzai.auth.changed_users"
 
 def token_cache(app=None) -> TokenCache:
     """This application's :class:`TokenCache` (per application: test apps never share one)."""
-    return (app or current_app).extensions.setdefault(_CACHE_KEY, TokenCache())
+    extensions = (app or current_app).extensions
+    cache = extensions.get(_CACHE_KEY)
+    if cache is None:  # (made once, at init_token_cache: not one per request)
+        cache = extensions.setdefault(_CACHE_KEY, TokenCache())
+    return cache
 
 
 def forget_user(user_id: int, session: Session | None = None) -> None:
