@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from flask import current_app, has_app_context, has_request_context, request
 from sqlalchemy import bindparam, delete, event, or_, select, update
 from sqlalchemy.orm import Session, make_transient_to_detached, object_session
+from sqlalchemy.orm.instrumentation import manager_of_class
 from sqlalchemy.orm.util import identity_key
 
 from ... import audit
@@ -63,6 +64,7 @@ def issue_token(data) -> tuple[str, datetime, User]:
 
 
 _USER_COLUMNS = tuple(User.__table__.columns)
+_USER_MANAGER = manager_of_class(User)
 #: Built once: every API request whose token is not in the cache runs it.
 _USER_FOR_TOKEN = (select(*_USER_COLUMNS, ApiToken.id, ApiToken.expires_at, ApiToken.last_used_at)
                    .join(ApiToken, ApiToken.user_id == User.id)
@@ -199,7 +201,10 @@ def _user_of(columns: dict) -> User:
     user = db.session.identity_map.get(identity_key(User, columns["id"]))
     if user is not None:
         return user
-    user = User(**columns)
+    # the values go into the instance's dict as a query's loader puts them, not through the
+    # constructor's fourteen instrumented attribute sets
+    user = _USER_MANAGER.new_instance()
+    user.__dict__.update(columns)
     make_transient_to_detached(user)
     db.session.add(user)
     return user
