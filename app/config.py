@@ -41,6 +41,11 @@ class Defaults:
 
     PASSWORD_HASH_METHOD = "scrypt"  # the test suite uses a cheap pbkdf2 to stay fast
     API_TOKEN_HOURS = 24
+    # How long (seconds) a process trusts a token it has checked in the database, so that a burst
+    # of requests with one token (a phone sending its queue) reads it once: a revoked token, a
+    # deactivated user or a changed role is refused at once by the process that made the change
+    # and within this bound by every other worker and instance. 0: every request reads it.
+    API_TOKEN_CACHE_SECONDS = 2.0
     RATELIMIT_ENABLED = True
     # Counted in the database (app/ratelimit.py), so every worker and every instance share the
     # counts; "memory://" counts per process (one process only), "redis://host" works as well.

@@ -22,7 +22,50 @@ database created and dropped here) the script:
    :func:`app.reports.rollup.roll_up`, and :func:`app.reports.totals.event_totals` (database
    read included), against a baseline of plain summation by code prefix.
 
-Targets: ≥ 300 reports/s with p99 < 500 ms on PostgreSQL on a 2-core machine; roll-up < 0.5 s.
+Targets: ≥ 600 reports/s with p99 < 100 ms and none lost or duplicated, on PostgreSQL on a 2-core
+machine (issue 19 point 3; issue 8 asked for ≥ 300/s and p99 < 500 ms); roll-up < 0.5 s.
+
+``--statements`` adds a run whose workers count what each request sends to the database
+(statements by their first words, BEGIN/COMMIT/ROLLBACK, pool checkouts): the round trips of a
+submission.
+
+Where the time goes (issue 19 point 3, December 2026, this 2-core machine shared with other
+work: load average 7–8.5, so every figure is noisy; CPU milliseconds per report are steadier than
+reports per second). Profiled with ``--statements`` and with py-spy attached to the workers
+(``py-spy record --gil --subprocesses``: samples of the thread holding the GIL, i.e. Python CPU):
+
+- Round trips of a region's first report, before → after: a pool checkout (``pool_pre_ping``,
+  kept: issue 12 asks for it), BEGIN, token + user, idempotency claim, event with its regions,
+  latest report, region population, region exists, report INSERT, audit INSERT, idempotency
+  answer, COMMIT = 12 → BEGIN, claim, event, latest report with the population rows of the region
+  and its ancestors, report, audit, answer, COMMIT and the ping = 9 (the token is read once per
+  ``API_TOKEN_CACHE_SECONDS`` per worker).
+- A gunicorn worker's CPU per report (≈ 9.8 ms before, ≈ 7 ms after; shares of the py-spy
+  samples, before → after): gunicorn's HTTP parsing, writing and threads 16 → 12 %; Flask's
+  request context, session and teardown 7 → 8 %; the token → user 14 → 11 % (a query with an ORM
+  entity load → a cached row made into the session's User); the input guard 3 → 6 %; the
+  idempotency claim (the first statement, so with the checkout, the ping and BEGIN) 5 → 13 %, its
+  answer 4 %, its fingerprint 1 %; the event read 8 %; the latest report and the region rows 12 →
+  9 % (two or three queries → one); the checks (Field/validate, plausibility, sequence) 5 → 3 %;
+  the report INSERT 5 → 7 %; the audit line plus the commit 11 → 7 % (the ORM flush of one
+  AuditEntry → one Core INSERT); ``report_submitted`` receivers < 1 % (coalesced: they mark the
+  assessment stale once per burst).
+- PostgreSQL: ≈ 2.5–3 ms per report for every postgres process on the server (other databases'
+  work counts too); client: ≈ 0.6–0.7 ms.
+- Before and after measured alternately, three runs each of 8 s (medians): gunicorn 9.8 → 7.1 ms,
+  PostgreSQL 3.0 → 2.8 ms, client 0.7 → 0.6 ms, total 13.5 → 10.6 ms per report; the bound
+  ``cores × 1000 / total`` 148 → 189 reports/s; p99 1035 → 570 ms; nothing lost or duplicated.
+- The floor of this stack, measured the same way on the same machine: ``GET /healthz`` through
+  the same gunicorn (2 workers × 4 threads, 16 keep-alive clients) costs gunicorn 2.5 ms +
+  PostgreSQL 0.3 ms + client 0.4 ms = 3.2 ms per request (at most ≈ 630/s on 2 cores), and
+  ``GET /api/v1/me`` with a token 3.9 ms (≈ 520/s). 600 submissions per second is 3.3 ms of CPU
+  each, all included: below what an authenticated request that does nothing costs here. The
+  target needs more cores (the work is CPU-bound and spreads over workers) or a leaner stack, not
+  a leaner submission.
+
+The client is a load generator: 16 threads in this one process over keep-alive connections,
+whose CPU (``client``) counts in the bound because it shares the two cores; real load comes from
+many phones and would leave both cores to the server.
 
 Run ``python bench/reports.py`` (``--json`` for one JSON line; ``--databases sqlite`` to skip
 PostgreSQL) or call :func:`main`.
@@ -54,8 +97,8 @@ BENCH_SECRET_KEY = secrets.token_hex(32)
 PG_SERVER = os.environ.get("JIUZAI_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 PASSWORD = "Ingest-Load-7391"  # must pass the password rules (not containing the user name)
 PREFECTURES, COUNTIES, TOWNSHIPS, VILLAGES = 3, 10, 10, 100
-TARGET_PER_SECOND = 300.0
-TARGET_P99_MS = 500.0
+TARGET_PER_SECOND = 600.0  # issue 19 point 3
+TARGET_P99_MS = 100.0
 TARGET_ROLLUP_S = 0.5
 
 
@@ -113,9 +156,10 @@ def prepare(url: str, photo_dir: str) -> dict:
         started = (datetime.now(timezone.utc) - timedelta(days=1)).isoformat()
         events = [service.create_event(user, {"name": name, "hazard": "flood", "started_at": started,
                                               "region_codes": ["140000"]}).id
-                  for name in ("served", "bare", "baseline", "rollup")]
+                  for name in ("served", "bare", "baseline", "rollup", "counted")]
         db.engine.dispose()
-    return {"app": app, "served": events[0], "bare": events[1], "baseline": events[2], "rollup": events[3]}
+    return {"app": app, "served": events[0], "bare": events[1], "baseline": events[2], "rollup": events[3],
+            "counted": events[4]}
 
 
 # --- gunicorn ---------------------------------------------------------------------------------
@@ -137,8 +181,58 @@ def post_worker_init(worker):
 """
 
 
+#: gunicorn hook of ``--statements``: each worker counts, per request, the statements it sends
+#: (by their first words), the transactions it begins and commits and the pool checkouts (each
+#: one a ``pool_pre_ping`` round trip), and writes the counts to ``$JIUZAI_BENCH_COUNTS.<pid>``
+#: when it exits. The counting itself costs CPU: the figures of such a run are not the bench's.
+STATEMENTS_CONFIG = """
+import collections, json, os, threading
+
+def post_worker_init(worker):
+    from sqlalchemy import event
+    from app.extensions import db
+    app = worker.wsgi
+    counts, lock = collections.Counter(), threading.Lock()
+
+    def add(key):
+        with lock:
+            counts[key] += 1
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute",
+                 lambda conn, cursor, statement, *rest: add(" ".join(statement.split()[:4])))
+    for name in ("begin", "commit", "rollback"):
+        event.listen(engine, name, lambda conn, name=name: add(name.upper()))
+    event.listen(engine.pool, "checkout", lambda *args: add("pool checkout (pre-ping)"))
+    app.after_request(lambda response: add(f"request {response.status_code}") or response)
+    worker.jiuzai_counts = counts
+
+def worker_exit(server, worker):
+    counts = getattr(worker, "jiuzai_counts", None)
+    if counts is not None:
+        with open(os.environ["JIUZAI_BENCH_COUNTS"] + f".{os.getpid()}", "w") as handle:
+            json.dump(counts, handle)
+"""
+
+
+def statements_per_request(prefix: str) -> dict:
+    """The counts :data:`STATEMENTS_CONFIG` wrote, summed over the workers, per request."""
+    import glob
+
+    total: dict[str, int] = {}
+    for path in glob.glob(prefix + ".*"):
+        with open(path) as handle:
+            for key, n in json.load(handle).items():
+                total[key] = total.get(key, 0) + n
+    requests = sum(n for key, n in total.items() if key.startswith("request ")) or 1
+    return {"requests": requests, **{key: round(n / requests, 3) for key, n in
+                                     sorted(total.items(), key=lambda item: -item[1])
+                                     if not key.startswith("request ")}}
+
+
 def start_gunicorn(url: str, photo_dir: str, workers: int, receivers: bool = True,
-                   threads: int = 1) -> tuple[subprocess.Popen, int]:
+                   threads: int = 1, count_statements: bool = False) -> tuple[subprocess.Popen, int]:
     port = free_port()
     env = {**os.environ, "DATABASE_URL": url, "JIUZAI_RATELIMIT_ENABLED": "false",
            "JIUZAI_SECRET_KEY": BENCH_SECRET_KEY, "JIUZAI_REPORT_PHOTO_DIR": photo_dir}
@@ -149,6 +243,11 @@ def start_gunicorn(url: str, photo_dir: str, workers: int, receivers: bool = Tru
     if not receivers:
         config = Path(photo_dir) / "no_receivers.py"
         config.write_text(NO_RECEIVERS_CONFIG)
+        command += ["--config", str(config)]
+    elif count_statements:
+        config = Path(photo_dir) / "count_statements.py"
+        config.write_text(STATEMENTS_CONFIG)
+        env["JIUZAI_BENCH_COUNTS"] = str(Path(photo_dir) / "counts")
         command += ["--config", str(config)]
     proc = subprocess.Popen([*command, "wsgi:app"], cwd=ROOT, env=env)
     deadline = time.time() + 60
@@ -556,11 +655,22 @@ def run_database(kind: str, args) -> dict:
             proc.wait(30)
             proc = None
             bare = exactly_once(setup["app"], setup["bare"], bare)
+        counted = None
+        if args.statements:
+            proc, port = start_gunicorn(url, workdir, args.workers, threads=args.threads, count_statements=True)
+            counted = drive(port, token(port), setup["counted"], codes[3 * per_run:4 * per_run], args.clients,
+                            args.warmup, args.seconds)
+            proc.terminate()
+            proc.wait(30)
+            proc = None
+            counted = exactly_once(setup["app"], setup["counted"], counted)
+            counted["per_request"] = statements_per_request(str(Path(workdir) / "counts"))
         raw = baseline(url, setup["baseline"], codes[2 * per_run:3 * per_run], args.clients, args.warmup,
                        args.seconds)
         roll = rollup(setup["app"], setup["rollup"])
         return {"database": kind, "workers": args.workers, "threads": args.threads, "clients": args.clients, "seconds": args.seconds,
-                "served": served, "served_without_receivers": bare, "baseline_raw_insert": raw,
+                "served": served, "served_without_receivers": bare, "statements": counted,
+                "baseline_raw_insert": raw,
                 "rollup": roll, "load_average": os.getloadavg()[0]}
     finally:
         if proc is not None:
@@ -584,6 +694,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--no-diagnose", dest="diagnose", action="store_false",
                         help="skip the diagnostic run without report_submitted receivers")
+    parser.add_argument("--statements", action="store_true",
+                        help="one more run whose workers count the statements, transactions and pool "
+                             "checkouts of each request (the profile of the round trips)")
     parser.add_argument("--json", action="store_true", help="print one JSON line")
     args = parser.parse_args(argv)
 
@@ -628,6 +741,13 @@ def report(results: dict) -> None:
         if run["served_without_receivers"]:
             bare = run["served_without_receivers"]
             print(f"  … without report_submitted receivers (diagnostic): {bare['per_second']:8.1f} reports/s")
+        if run.get("statements"):
+            counted = run["statements"]["per_request"]
+            print(f"  per request ({counted['requests']} requests of a counted run, {run['statements']['per_second']:.0f}"
+                  f" reports/s while counting):")
+            for key, n in counted.items():
+                if key != "requests":
+                    print(f"    {n:6.3f}  {key}")
         print(f"  baseline raw SQL INSERT     : {raw['per_second']:8.1f} rows/s")
         print(f"  API / baseline              : {served['per_second'] / max(raw['per_second'], 1e-9):8.1%}")
         if run["database"] == "postgresql":

@@ -379,16 +379,21 @@ def test_lost_sequence_race_is_checked_again(app, client, auth, clock, monkeypat
     eid = new_event(client, headers)["id"]
     first_id = post_report(client, headers, eid).get_json()["id"]
     _competitor(app, first_id, "final")
-    real = filing.latest_of
+    real = filing.latest_with_regions
     stale = iter([True])
+    calls = []
 
     def latest(event_id, code):
-        return db.session.get(LossReport, first_id) if next(stale, False) else real(event_id, code)
+        calls.append(code)
+        if next(stale, False):
+            return filing.Previous.of(db.session.get(LossReport, first_id)), filing.plausibility.region_rows(code)
+        return real(event_id, code)
 
-    monkeypatch.setattr(filing, "latest_of", latest)
+    monkeypatch.setattr(filing, "latest_with_regions", latest)
     response = post_report(client, headers, eid, kind="update", as_of="2026-07-06T09:30:00+08:00")
     assert response.status_code == 409
     assert "已核报" in response.get_json()["detail"]
+    assert len(calls) == 2  # the stale read, then the check again against the winner
     with app.app_context():
         assert count_reports() == 2
 
@@ -401,7 +406,8 @@ def test_retries_exhausted_gives_retryable_409(app, client, auth, clock, monkeyp
     first_id = post_report(client, headers, eid).get_json()["id"]
     _competitor(app, first_id, "update")
     # every attempt sees the stale sequence 1, so every insert collides with sequence 2
-    monkeypatch.setattr(filing, "latest_of", lambda event_id, code: db.session.get(LossReport, first_id))
+    monkeypatch.setattr(filing, "latest_with_regions", lambda event_id, code: (
+        filing.Previous.of(db.session.get(LossReport, first_id)), filing.plausibility.region_rows(code)))
     response = post_report(client, headers, eid, kind="update", as_of="2026-07-06T09:30:00+08:00")
     assert response.status_code == 409
     assert "重试" in response.get_json()["detail"]

@@ -4,26 +4,39 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from flask import has_request_context, request
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from ..extensions import db
 from ..types import jsonable
-from ..models_common import AuditEntry
+from ..models_common import AuditEntry, utcnow
 from ..permissions import require
 
 
 def record(user, action: str, entity_type: str, entity_id, *, before: dict | None = None,
-           after: dict | None = None, region_code: str | None = None, note: str | None = None) -> AuditEntry:
-    """Add an audit line to the current transaction (it commits with the change it describes)."""
-    entry = AuditEntry(
+           after: dict | None = None, region_code: str | None = None, note: str | None = None,
+           at_once: bool = False) -> AuditEntry | None:
+    """Add an audit line to the current transaction (it commits with the change it describes).
+
+    ``at_once``: the same line, written now by one ``INSERT`` on the session's connection
+    instead of at the next flush (no unit of work: what a hot path such as the report ingest
+    saves); nothing is returned then."""
+    values = dict(
         user_id=getattr(user, "id", None),
         username=getattr(user, "username", None) or "system",
         action=action, entity_type=entity_type, entity_id=str(entity_id),
         before=jsonable(before), after=jsonable(after), region_code=region_code, note=note,
         remote_addr=request.remote_addr if has_request_context() else None,
     )
+    if at_once:
+        db.session.connection().execute(_INSERT, {**values, "at": utcnow()})
+        return None
+    entry = AuditEntry(**values)
     db.session.add(entry)
     return entry
+
+
+#: Built once: the line of ``record(..., at_once=True)``.
+_INSERT = insert(AuditEntry.__table__)
 
 
 def recent(user, limit: int = 200, **filters) -> list[AuditEntry]:

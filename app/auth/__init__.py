@@ -10,7 +10,7 @@ from ..api import token_loader
 from ..extensions import login_manager
 from . import api, cli, hooks, views
 from .models import User
-from .service import load_session_user, user_for_token
+from .service import init_token_cache, load_session_user, user_for_token
 
 __all__ = ["User", "register"]
 
@@ -23,6 +23,7 @@ def register(app: Flask) -> None:
     login_manager.id_attribute = "session_cookie_id"
     login_manager.user_loader(load_session_user)
     token_loader(app, user_for_token)
+    init_token_cache(app)
     app.cli.add_command(cli.users_cli)
     hooks.init_app(app)
     app.register_blueprint(views.bp)

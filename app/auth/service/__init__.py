@@ -22,7 +22,7 @@ from .command_line import (cli_create_user, cli_revoke_tokens, cli_set_active, c
                            cli_unlock, cli_users)
 from .passwords import generate_password
 from .sessions import load_session_user, sign_in, sign_out
-from .tokens import TOKEN_BODY, issue_token, refuse_until_password_changed, user_for_token
+from .tokens import TOKEN_BODY, init_token_cache, issue_token, refuse_until_password_changed, user_for_token
 from .users import (USER_BODY, USER_FILTERS, Reset, create_user, end_user_sessions, get_user, list_users,
                     management, page_filters, reset_password, revoke_user_tokens, set_active, user_dict,
                     user_page, user_sessions, user_tokens)
@@ -30,7 +30,7 @@ from .users import (USER_BODY, USER_FILTERS, Reset, create_user, end_user_sessio
 __all__ = ["PASSWORD_BODY", "Reset", "TOKEN_BODY", "USER_BODY", "USER_FILTERS", "account_page", "change_password",
            "cli_create_user", "cli_revoke_tokens", "cli_set_active", "cli_set_password", "cli_unlock",
            "cli_users", "create_user", "end_my_other_sessions", "end_my_session", "end_user_sessions",
-           "generate_password", "get_user", "issue_token", "list_users", "load_session_user", "management",
+           "generate_password", "get_user", "init_token_cache", "issue_token", "list_users", "load_session_user", "management",
            "my_account", "my_sessions", "my_tokens", "page_filters", "refuse_until_password_changed",
            "reset_password", "revoke_my_token", "revoke_user_tokens", "set_active", "sign_in", "sign_out",
            "user_dict", "user_for_token", "user_page", "user_sessions", "user_tokens"]

@@ -22,7 +22,7 @@ from .history import get_report, photos_of, report_body, report_dicts, report_pa
 from .import_export import export_event, import_event, import_reports, import_upload
 from .pages import event_page, events_page, home_panel
 from .photos import add_photo, import_disk_photos, photo_dir, photo_file, sniff_image, store_key
-from .reports import (REPORT_FIELDS, SEQUENCE_RETRIES, photos_required, region_exists, reopen_final_when,
+from .reports import (REPORT_FIELDS, SEQUENCE_RETRIES, photos_required, reopen_final_when,
                       submit_report, submit_report_with_body)
 from .totals import children_totals, totals_of, trend
 from .units import (ADD_REGION_FIELDS, REGION_PATH, UNIT_AT_FIELDS, WITHDRAW_FIELDS, add_region, event_units,
@@ -37,7 +37,7 @@ __all__ = [
     "event_covers", "event_unit", "event_visible", "events_page", "export_event", "field_form_page", "form_regions", "forward",
     "forwarding_panel", "forwards_query", "get_event", "get_report", "home_panel", "import_event",
     "import_reports", "import_upload", "overlaps", "import_disk_photos", "photo_dir", "photo_file", "store_key", "photos_of",
-    "photos_required", "region_exists", "region_name", "reopen_final_when", "report_body", "report_dicts", "report_page",
+    "photos_required", "region_name", "reopen_final_when", "report_body", "report_dicts", "report_page",
     "reporting_tree", "reports_query", "sniff_image", "stabilise", "submit_report",
     "submit_report_with_body", "timeliness", "top_regions", "totals_of", "trend", "visible_events",
 ]

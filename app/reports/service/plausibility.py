@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Mapping
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from gis import codes
 
@@ -30,11 +30,13 @@ from ._common import config
 PEOPLE, HOUSEHOLDS = "人", "户"
 
 
-def check(event, code: str, prev, clean: Mapping[str, float], note: str | None, errors: list[dict]) -> None:
+def check(event, code: str, prev, clean: Mapping[str, float], note: str | None, errors: list[dict],
+          rows: Mapping[str, tuple[int | None, int | None]] | None = None) -> None:
     """Append the hard-limit errors, and the soft ones when there is no note (each field named,
-    plus one error on ``note`` naming them all)."""
+    plus one error on ``note`` naming them all). ``rows``: :func:`region_rows` of ``code`` when
+    the caller has read them already."""
     bad = {e["field"] for e in errors}
-    capacity = region_capacity(code)
+    capacity = region_capacity(code, rows)
     errors.extend(hard_limits(clean, capacity, bad))
     bad = {e["field"] for e in errors}
     soft = []
@@ -62,12 +64,24 @@ def one_per_field(errors: list[dict]) -> list[dict]:
     return out
 
 
-def region_capacity(code: str) -> dict[str, int]:
-    """``{"人": population, "户": households}`` of the region, each from its nearest ancestor
-    when the region has none (0 = unknown)."""
+#: Built once: every report runs it.
+_REGION_ROWS = (select(Region.code, Region.population, Region.households)
+                .where(Region.code.in_(bindparam("chain", expanding=True))))
+
+
+def region_rows(code: str) -> dict[str, tuple[int | None, int | None]]:
+    """``code → (population, households)`` of the region and of its ancestors, those that exist
+    (one query): the region's own row is also the proof that it exists."""
     chain = [code, *codes.ancestors(code)]
-    rows = {c: (p, h) for c, p, h in db.session.execute(
-        select(Region.code, Region.population, Region.households).where(Region.code.in_(chain)))}
+    return {c: (p, h) for c, p, h in db.session.connection().execute(_REGION_ROWS, {"chain": chain})}
+
+
+def region_capacity(code: str, rows: Mapping[str, tuple[int | None, int | None]] | None = None) -> dict[str, int]:
+    """``{"人": population, "户": households}`` of the region, each from its nearest ancestor
+    when the region has none (0 = unknown); ``rows`` as :func:`region_rows` gives them."""
+    chain = [code, *codes.ancestors(code)]
+    if rows is None:
+        rows = region_rows(code)
     out = {PEOPLE: 0, HOUSEHOLDS: 0}
     for item in chain:
         population, households = rows.get(item, (0, 0))

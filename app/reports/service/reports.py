@@ -1,9 +1,9 @@
 """Filing a loss report (初报/续报/核报) and every rule it is checked by.
 
 :func:`submit_report_with_body` is the hot path of the ingest (``bench/reports.py``): one
-transaction, one query per step (the event with its regions, the region's latest report, the
-region's existence once per process, the insert, the audit line), and the API's idempotent answer
-stored in the same transaction. :func:`check_report` is shared with the Excel import
+transaction, one query per step (the event with its regions; the region's latest report together
+with the population of the region and its ancestors, which also proves that the region exists;
+the insert; the audit line), and the API's idempotent answer stored in the same transaction. :func:`check_report` is shared with the Excel import
 (:mod:`.import_export`): it gathers every error of a report and raises :class:`Rejected`.
 """
 from __future__ import annotations
@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Mapping
 
 from flask import current_app
-from sqlalchemy import bindparam, select
+from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.orm import joinedload, make_transient_to_detached
 
 from gis import codes
@@ -96,15 +96,45 @@ def latest_of(event_id: int, region_code: str):
         _LATEST_OF, {"event_id": event_id, "region_code": region_code}).first()
 
 
+_REGION, _REPORT = Region.__table__, LossReport.__table__
+#: The population rows of a region and its ancestors (:func:`.plausibility.region_rows`), the
+#: region's own row joined to its latest report of the event: one statement, built once.
+_LATEST_WITH_REGIONS = (
+    select(_REGION.c.code, _REGION.c.population, _REGION.c.households,
+           _REPORT.c.kind, _REPORT.c.sequence, _REPORT.c.as_of, _REPORT.c.figures)
+    .select_from(_REGION.outerjoin(_REPORT, and_(
+        _REGION.c.code == bindparam("region_code"), _REPORT.c.region_code == _REGION.c.code,
+        _REPORT.c.event_id == bindparam("event_id"),
+        _REPORT.c.sequence == select(func.max(_REPORT.c.sequence))
+        .where(_REPORT.c.event_id == bindparam("event_id"), _REPORT.c.region_code == bindparam("region_code"))
+        .scalar_subquery())))
+    .where(_REGION.c.code.in_(bindparam("chain", expanding=True))))
+
+
+def latest_with_regions(event_id: int, region_code: str) -> tuple[Previous | None, dict]:
+    """The region's latest report (:func:`latest_of`) and the population rows of the region and
+    its ancestors (:func:`.plausibility.region_rows`), in one query."""
+    result = db.session.connection().execute(_LATEST_WITH_REGIONS, {
+        "event_id": event_id, "region_code": region_code, "chain": [region_code, *codes.ancestors(region_code)]})
+    rows, prev = {}, None
+    for code, population, households, kind, sequence, as_of, figures in result:
+        rows[code] = (population, households)
+        if code == region_code and sequence is not None:
+            prev = Previous(kind, sequence, as_of, figures)
+    return prev, rows
+
+
 # --- The checks ----------------------------------------------------------------------------------
 
 def check_report(user, event: Event, data: Any, previous: Callable[[str], Previous | None],
-                 now: datetime) -> Draft:
+                 now: datetime, regions: Callable[[str], dict] | None = None) -> Draft:
     """Every rule of a loss report; raises :class:`Rejected` (403, 409 or 422 with all errors,
-    one per field). ``previous(code)`` gives the region's latest report."""
+    one per field). ``previous(code)`` gives the region's latest report, ``regions(code)`` the
+    population rows of the region and its ancestors (:func:`.plausibility.region_rows` unless
+    given), after ``previous(code)``."""
     values, errors = validate(REPORT_FIELDS, data)
     code = values["region_code"]
-    prev = _check_region(user, event, code, previous, errors)
+    prev, rows = _check_region(user, event, code, previous, errors, regions or plausibility.region_rows)
     if event.status == "closed":
         raise Rejected(Conflict, "灾害过程已结束，不再接受报告。", [{"field": "event", "message": "已结束"}])
     region_ok = code is not None and not any(e["field"] == "region_code" for e in errors)
@@ -116,7 +146,7 @@ def check_report(user, event: Event, data: Any, previous: Callable[[str], Previo
     _check_as_of(event, as_of, prev, now, errors)
     note = (values["note"] or "").strip() or None
     if clean and region_ok:
-        plausibility.check(event, code, prev, clean, note, errors)
+        plausibility.check(event, code, prev, clean, note, errors, rows)
     errors = plausibility.one_per_field(errors)
     if errors:
         raise Rejected(Invalid, f"灾情报告有 {len(errors)} 处错误。", errors)
@@ -126,11 +156,12 @@ def check_report(user, event: Event, data: Any, previous: Callable[[str], Previo
 
 
 def _check_region(user, event: Event, code: str | None, previous: Callable[[str], Previous | None],
-                  errors: list[dict]) -> Previous | None:
+                  errors: list[dict], regions: Callable[[str], dict]) -> tuple[Previous | None, dict | None]:
     """The region's latest report, once the region is the user's (403 otherwise), inside the
-    event's affected area and known."""
+    event's affected area and known; with the population rows of the region and its ancestors
+    (:func:`.plausibility.region_rows`: one query that is also the proof that the region exists)."""
     if code is None:
-        return None
+        return None, None
     if not can(user, "report.submit", code):
         raise Rejected(Forbidden, f"区划 {code} 不在当前用户的管辖范围内，不能报送。",
                        [{"field": "region_code", "message": "不在管辖范围内"}])
@@ -138,12 +169,13 @@ def _check_region(user, event: Event, code: str | None, previous: Callable[[str]
         errors.append({"field": "region_code",
                        "message": f"区划 {code} 不在本次灾害过程的受灾区域内"
                                   f"（{', '.join(event.region_codes)}）"})
-        return None
-    # the region's latest report; a region that has reports exists (they reference it)
+        return None, None
     prev = previous(code)
-    if prev is None and not region_exists(code):
+    rows = regions(code)
+    # (a region that has reports exists: they reference it)
+    if prev is None and code not in rows:
         errors.append({"field": "region_code", "message": f"区划 {code} 不存在"})
-    return prev
+    return prev, rows
 
 
 def _check_as_of(event: Event, as_of: datetime | None, prev: Previous | None, now: datetime,
@@ -187,26 +219,6 @@ def _check_sequence(code: str, kind: str, prev: Previous | None,
     if prev is not None and kind == "initial":
         raise Rejected(Conflict, f"区划 {code} 已有初报：后续报告应为续报（update）或核报（final）。",
                        [{"field": "kind", "message": "已有初报，应为续报或核报"}])
-
-
-#: Region codes known to exist, per application (regions are upserted, never deleted, so a
-#: code once found stays valid); bounded, and cleared when full.
-_KNOWN_REGIONS_KEY = "jiuzai.reports.known_regions"
-KNOWN_REGIONS_MAX = 200_000
-_REGION_CODE = select(Region.code).where(Region.code == bindparam("code"))
-
-
-def region_exists(code: str) -> bool:
-    """Whether the region exists; a code found once is remembered by the process."""
-    known = current_app.extensions.setdefault(_KNOWN_REGIONS_KEY, set())
-    if code in known:
-        return True
-    if db.session.connection().execute(_REGION_CODE, {"code": code}).first() is None:
-        return False
-    if len(known) >= KNOWN_REGIONS_MAX:
-        known.clear()
-    known.add(code)
-    return True
 
 
 def photos_required(event: Event, figures: Mapping[str, float]) -> int:
@@ -264,13 +276,17 @@ def _file_once(user, event: Event, data: Any) -> tuple[LossReport, Draft] | None
     took its sequence number meanwhile (then it is checked again against that one)."""
     now = utcnow()
     seen: dict[str, Previous | None] = {}
+    fetched: dict[str, dict] = {}
 
     def previous(code: str) -> Previous | None:
-        seen[code] = Previous.of(latest_of(event.id, code))
+        seen[code], fetched[code] = latest_with_regions(event.id, code)
         return seen[code]
 
+    def regions(code: str) -> dict:
+        return fetched[code] if code in fetched else plausibility.region_rows(code)
+
     try:
-        draft = check_report(user, event, data, previous, now)
+        draft = check_report(user, event, data, previous, now, regions)
     except Rejected as rejected:
         rejected.raise_()
     prev = seen[draft.region_code] if draft.region_code in seen else previous(draft.region_code)
@@ -284,7 +300,7 @@ def _commit_filed(user, event: Event, report: LossReport, draft: Draft,
     audit.record(user, "report.submit", "loss_report", report.id,
                  after={"event_id": event.id, "kind": draft.kind, "sequence": report.sequence,
                         "as_of": draft.as_of, "figures": draft.figures, "note": draft.note},
-                 region_code=draft.region_code)
+                 region_code=draft.region_code, at_once=True)
     body = report.to_dict()
     body.update(kind_label=REPORT_KINDS[report.kind], photo_count=0,
                 photos_required=photos_required(event, draft.figures))
