@@ -162,6 +162,21 @@ def test_a_round_opened_twice_opens_one_and_a_lost_race_is_a_409(app, client, au
     assert rounds() == [2, 3]
 
 
+def test_an_item_added_to_the_catalogue_after_the_process_read_it_is_known(app, client, setup, clerk):
+    """The process keeps the catalogue it read (items are only ever added); a code it has not
+    seen is looked up again, so an item another process added just now is checked, not refused."""
+    from app.depots import Item
+
+    first = hand(client, clerk, setup["point_id"], setup["households"][0], [{"item": "lamp", "quantity": 1}])
+    assert first.status_code == 422 and "物资目录中没有 lamp" in str(first.get_json()["errors"])
+    with app.app_context():
+        db.session.add(Item(code="lamp", name="应急灯", unit="盏", category="lighting", shelf_life_days=None))
+        db.session.commit()
+    later = hand(client, clerk, setup["point_id"], setup["households"][0], [{"item": "lamp", "quantity": 1}])
+    # known now: refused only because the point holds none
+    assert later.status_code == 409 and "应急灯" in str(later.get_json()), later.get_json()
+
+
 def test_idempotency_key_never_hands_out_twice(app, client, setup, clerk):
     household = setup["households"][1]
     first = hand(client, clerk, setup["point_id"], household, key="k-1")

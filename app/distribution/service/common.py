@@ -5,19 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, literal, select, union_all
 
 from gis import codes
 
 from ...database import lock_for_update
-from ...depots import list_items
+from ...depots import Item
 from ...errors import Conflict, Invalid, NotFound
 from ...extensions import db
 from ...i18n import translate as _t
 from ...models_common import utcnow
 from ...permissions import require
 from ...validation import Field, validate
-from ..models import POINT_KINDS, DistributionPoint, DistributionRound, PointBalance, PointMovement
+from ..models import POINT_KINDS, DistributionPoint, DistributionRound, HandOut, PointBalance, PointMovement
 
 
 
@@ -104,14 +104,13 @@ def _checked_lines(data, errors: list[dict]) -> list[dict]:
     if not isinstance(raw, list) or any(e["field"] == "lines" for e in errors):
         return []
     out, seen = [], set()
-    catalogue = _item_names()
     for index, element in enumerate(raw):
         if not isinstance(element, dict):
             continue
         values, found = validate(LINE, element)
         errors.extend({**e, "field": f"lines[{index}].{e['field']}"} for e in found)
         code = values.get("item")
-        if code is not None and code not in catalogue:
+        if code is not None and code not in _item_names([code]):
             errors.append({"field": f"lines[{index}].item", "message": _t("物资目录中没有 %(item)s", item=code)})
         elif code in seen:
             errors.append({"field": f"lines[{index}].item", "message": _t("物资 %(item)s 重复", item=code)})
@@ -120,16 +119,17 @@ def _checked_lines(data, errors: list[dict]) -> list[dict]:
     return out
 
 
-def _item_names() -> dict[str, str]:
-    """The catalogue's names by code, read once per request (a hand-out checks and names its
-    lines with it several times)."""
-    from flask import g, has_request_context
+def _item_names(needed=()) -> dict[str, str]:
+    """The catalogue's names by code, read once per process and again only when a code in
+    ``needed`` is missing from it: items are only ever added to the catalogue
+    (``ensure_catalogue``), never renamed or removed, so what was read stays true (a hand-out
+    checks and names its lines with it several times, on every request)."""
+    from flask import current_app
 
-    if has_request_context() and "distribution_items" in g:
-        return g.distribution_items
-    names = {item.code: item.name for item in list_items()}
-    if has_request_context():
-        g.distribution_items = names
+    names = current_app.extensions.get("distribution_items")
+    if names is None or any(code not in names for code in needed):
+        names = current_app.extensions["distribution_items"] = dict(db.session.execute(
+            select(Item.code, Item.name).order_by(Item.category, Item.code)).all())
     return names
 
 
@@ -210,7 +210,7 @@ def point_stock(point_id: int) -> list[dict]:
     rows = db.session.execute(
         select(PointMovement.item_code, PointMovement.kind, func.sum(PointMovement.quantity))
         .where(PointMovement.point_id == point_id).group_by(PointMovement.item_code, PointMovement.kind)).all()
-    names = _item_names()
+    names = _item_names({item for item, _kind, _total in rows})
     table: dict[str, dict] = {}
     for item, kind, total in rows:
         entry = table.setdefault(item, {"item": item, "name": names.get(item, item), "received": 0,
@@ -233,7 +233,23 @@ def current_round(event_id: int, region_code: str) -> int:
     """The round open at a region: the highest opened for it or a region containing it (1)."""
     rows = db.session.execute(select(DistributionRound.region_code, DistributionRound.number)
                               .where(DistributionRound.event_id == event_id)).all()
-    return max([n for code, n in rows if codes.is_within(region_code, code)], default=1)
+    return _round_at(rows, region_code)
+
+
+def _round_at(rounds, region_code: str) -> int:
+    return max([n for code, n in rounds if codes.is_within(region_code, code)], default=1)
+
+
+def round_and_received(point: DistributionPoint, recipient_key: str) -> tuple[int, set[str]]:
+    """The round open at the point's region and the items the recipient received in it, in one
+    statement (a hand-out asks both on every request)."""
+    rows = db.session.execute(union_all(
+        select(literal("round"), DistributionRound.region_code, DistributionRound.number)
+        .where(DistributionRound.event_id == point.event_id),
+        select(literal("handout"), HandOut.item_code, HandOut.round_number)
+        .where(HandOut.event_id == point.event_id, HandOut.recipient_key == recipient_key))).all()
+    number = _round_at([(code, n) for kind, code, n in rows if kind == "round"], point.region_code)
+    return number, {code for kind, code, n in rows if kind == "handout" and n == number}
 
 
 def _local(at: datetime) -> str:

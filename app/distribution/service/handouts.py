@@ -25,7 +25,7 @@ from ...uploads import image_type
 from ..models import DistributionPoint, HandOut, HandOutProof, SpotRecipient
 
 from .common import (PERSON_FIELDS, HANDOUT_FIELDS, _who, _raise_if, _checked_lines, _item_names, get_point, PointBook,
-    current_round)
+    round_and_received)
 
 
 def _decode_proof(kind: str, text: str, errors: list[dict]) -> tuple[str, bytes] | None:
@@ -105,10 +105,8 @@ def _spot_row(user, point: DistributionPoint, person: dict) -> SpotRecipient:
     return row
 
 
-def _refuse_twice(point: DistributionPoint, key: str, round_number: int, lines: list[dict]) -> None:
+def _refuse_twice(already: set[str], round_number: int, lines: list[dict]) -> None:
     """409 naming each line the household already received this round."""
-    already = set(db.session.scalars(select(HandOut.item_code).where(
-        HandOut.event_id == point.event_id, HandOut.recipient_key == key, HandOut.round_number == round_number)))
     names = _item_names()
     twice = [{"field": f"lines[{l['index']}].item",
               "message": _t("%(item)s：该户本轮（第 %(n)s 轮）已领取", item=_t(names.get(l['item'], l['item'])),
@@ -150,8 +148,8 @@ def hand_out(user, point_id: int, data, before_commit=None) -> list[HandOut]:
     spot = _spot_row(user, point, person) if person else None
     if spot is not None:  # keyed by the row, never by the identity number
         key = f"S{spot.id}"
-    round_number = current_round(point.event_id, point.region_code)
-    _refuse_twice(point, key, round_number, lines)
+    round_number, already = round_and_received(point, key)
+    _refuse_twice(already, round_number, lines)
     # Everything that needs no lock is written first (proof, hand-out rows, audit line, stored
     # answer); the lock on the point's balances is taken last, so clerks at one point wait for
     # each other only while the balances and their ledger lines are written. Two hand-outs to one

@@ -41,7 +41,7 @@ def _recipients(point: DistributionPoint, region: str) -> list[dict]:
     rows += [{"key": f"S{s.id}", "spot_recipient_id": s.id, "village_code": s.region_code, "name": s.name,
               "id_number": mask_id(s.id_number), "members": s.household_size, "source": "spot"}
              for s in spots if f"S{s.id}" in by_key]
-    names = _item_names()
+    names = _item_names({h.item_code for got in by_key.values() for h in got})
     for row in rows:
         got = by_key.get(row["key"], [])
         row["received"] = [{"item": h.item_code, "name": names.get(h.item_code, h.item_code), "quantity": h.quantity,
