@@ -12,7 +12,7 @@ from sqlalchemy import or_, select
 from gis import codes
 
 from ...extensions import db
-from ...regions import search_regions
+from ...regions import name_contains, search_regions
 from ...reports import visible_events
 from ..models import Depot, Item
 from .common import allow
@@ -24,10 +24,6 @@ SEARCH_LIMIT = 20
 FAR_BEYOND = 2
 
 
-def _like(text: str) -> str:
-    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-
 def destinations(user, query: str | None, kind: str = "region") -> list[dict]:
     """Regions (``kind="region"``) or depots (``kind="depot"``) whose name holds ``query`` or
     whose code starts with it, with the parent's name for regions of the same name; at most
@@ -37,8 +33,8 @@ def destinations(user, query: str | None, kind: str = "region") -> list[dict]:
     if not text:
         return []
     if kind == "depot":
-        stmt = select(Depot).where(Depot.active.is_(True), or_(Depot.code.ilike(_like(text), escape="\\"),
-                                                               Depot.name.ilike(_like(text), escape="\\")))
+        stmt = select(Depot).where(Depot.active.is_(True), or_(name_contains(Depot.code, text),
+                                                               name_contains(Depot.name, text)))
         return [{"code": d.code, "name": d.name, "label": f"{d.name}（{d.code}）", "region_code": d.region_code}
                 for d in db.session.scalars(stmt.order_by(Depot.code).limit(SEARCH_LIMIT))]
     return search_regions(text, limit=SEARCH_LIMIT)
