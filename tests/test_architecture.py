@@ -128,6 +128,22 @@ def test_the_like_escape_is_written_once(area):
     assert copies == [], "use regions.name_contains:\n" + "\n".join(copies)
 
 
+def test_the_offline_pages_share_their_dom_helpers():
+    """The field form and the hand-out page draw with the offline kit's helpers
+    (``JiuzaiOffline.el``, ``showErrors``, ``problemMessages`` in offline.js): no script keeps
+    its own copy."""
+    static = APP / "static"
+    kit = (static / "offline.js").read_text(encoding="utf-8")
+    for name in ("el", "showErrors", "problemMessages"):
+        assert f"function {name}(" in kit and f"{name}: {name}" in kit
+        copies = [str(p.relative_to(APP.parent)) for p in sorted(static.rglob("*.js"))
+                  if p.name != "offline.js" and f"function {name}(" in p.read_text(encoding="utf-8")]
+        assert copies == [], f"use JiuzaiOffline.{name}:\n" + "\n".join(copies)
+    for page in ("reports/field-form.js", "distribution/handout.js"):
+        script = (static / page).read_text(encoding="utf-8")
+        assert all(f"JiuzaiOffline.{name}" in script for name in ("el", "showErrors", "problemMessages")), page
+
+
 @pytest.mark.parametrize("area", AREA_NAMES)
 def test_each_area_names_its_public_surface(area):
     init = APP / area / "__init__.py"
