@@ -33,7 +33,7 @@ from ...validation import Field, validate
 from ..models import (REPLENISHMENT_MACHINE, TIERS, Depot, Dispatch, Replenishment, StockBalance, SupplyRequest,
                       replenishment_dispatch)
 from .catalogue import list_items
-from .common import allow, get_depot, get_row, raise_if, today
+from .common import allow, get_depot, get_row, goods_value, raise_if, today
 from .depots import depots_query
 from .dispatches import create_dispatch
 from .inputs import DEPOT, LINE, NOTE, checked_lines, known_depot, lines_field, region_names
@@ -71,7 +71,7 @@ def record_draw(dispatch: Dispatch, depot: Depot) -> Replenishment | None:
            "%(level)s动用%(depot)s库存，待回补（#%(id)s）", "调拨单 #%(dispatch)s：%(owed)s",
            link="/depots/replenishments",
            params={"level": _level_name(drawer), "depot": depot.name, "id": obligation.id, "dispatch": dispatch.id,
-                   "owed": "，".join(f"{line.item_code} {line.quantity}" for line in dispatch.lines)})
+                   "owed": goods_value((line.item_code, line.quantity) for line in dispatch.lines)})
     return obligation
 
 
