@@ -56,7 +56,8 @@ class Notification(db.Model):
 def written(value, translate=lambda text, **params: text % params if params else text):
     """A value of a notification's message as text through ``translate`` (by default the Chinese
     of the catalogue's messages, as stored for the adapters): a label through the catalogue, a list
-    of goods (:func:`app.notifications.goods`) line by line, anything else as it is."""
+    of goods (:func:`app.notifications.goods`) line by line, a listing
+    (:func:`app.notifications.listing`) item by item, anything else as it is."""
     if isinstance(value, dict) and "goods" in value:
         lines = [translate("%(depot)s：%(name)s %(quantity)s%(unit)s" if line.get("depot") else
                            "%(name)s %(quantity)s%(unit)s",
@@ -64,6 +65,8 @@ def written(value, translate=lambda text, **params: text % params if params else
                            quantity=line["quantity"], unit=translate(line["unit"]) if line["unit"] else "")
                  for line in value["goods"]]
         return translate("，").join(lines)
+    if isinstance(value, dict) and "listing" in value:
+        return translate(value["joiner"]).join(translate(value["listing"], **item) for item in value["items"])
     return translate(value) if isinstance(value, str) and value else value
 
 

@@ -63,6 +63,13 @@ def goods(lines: Iterable) -> dict:
     return {"goods": out}
 
 
+def listing(message: str, items: Iterable[dict], joiner: str = "、") -> dict:
+    """Several values of one kind as one value of a notification's message: each of ``items``
+    through the catalogue's ``message``, joined by ``joiner`` (a catalogue message too), written
+    out in each reader's language when read; the items' values are data, shown as they are."""
+    return {"listing": message, "items": list(items), "joiner": joiner}
+
+
 def coordinators_covering(region_code: str, *, levels: Iterable[str] | None = None) -> list:
     """Active coordinators whose jurisdiction covers ``region_code`` (optionally only those whose
     jurisdiction is at one of ``levels``: ``nation``, ``province`` …)."""

@@ -14,6 +14,7 @@ from gis import codes
 from .. import audit
 from ..errors import Invalid, NotFound
 from ..extensions import db
+from ..i18n import named
 from ..permissions import require
 from ..types import Geometry
 from .models import Region
@@ -108,7 +109,7 @@ def search_regions(query: str | None, *, within: str | None = None, levels: Iter
     rows = sorted(rows, key=lambda r: (_LEVEL_ORDER.get(r.level, 9), r.code))[:limit]
     parents = region_names({r.parent_code for r in rows if r.parent_code})
     return [{"code": r.code, "name": r.name, "level": r.level,
-             "label": f"{parents.get(r.parent_code, '')}{r.name}（{r.code}）"} for r in rows]
+             "label": named(parents.get(r.parent_code, "") + r.name, r.code)} for r in rows]
 
 
 def region_names(region_codes) -> dict[str, str]:

@@ -12,6 +12,7 @@ from sqlalchemy import or_, select
 from gis import codes
 
 from ...extensions import db
+from ...i18n import named
 from ...regions import name_contains, search_regions
 from ...reports import visible_events
 from ..models import Depot, Item
@@ -35,7 +36,7 @@ def destinations(user, query: str | None, kind: str = "region") -> list[dict]:
     if kind == "depot":
         stmt = select(Depot).where(Depot.active.is_(True), or_(name_contains(Depot.code, text),
                                                                name_contains(Depot.name, text)))
-        return [{"code": d.code, "name": d.name, "label": f"{d.name}（{d.code}）", "region_code": d.region_code}
+        return [{"code": d.code, "name": d.name, "label": named(d.name, d.code), "region_code": d.region_code}
                 for d in db.session.scalars(stmt.order_by(Depot.code).limit(SEARCH_LIMIT))]
     return search_regions(text, limit=SEARCH_LIMIT)
 
