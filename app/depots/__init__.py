@@ -19,9 +19,9 @@ from . import api, cli, views
 from .models import TIERS, Item
 from .service import PLAN_FIELDS, depot_stock_table, dispatches_in_transit, list_items, needs_allocation
 from .service.handover import received_dispatch, received_dispatches, return_to_depot
-from .service.relief_work import event_goods
+from .service.relief_work import event_goods, event_goods_by_region
 
-__all__ = ['Item', 'PLAN_FIELDS', 'TIERS', 'depot_stock_table', 'dispatches_in_transit', 'event_goods', 'list_items',
+__all__ = ['Item', 'PLAN_FIELDS', 'TIERS', 'depot_stock_table', 'dispatches_in_transit', 'event_goods', 'event_goods_by_region', 'list_items',
            'needs_allocation', 'received_dispatch', 'received_dispatches', 'register', 'return_to_depot']
 
 
