@@ -91,8 +91,9 @@ class PagePunctuation(Extension):
     CHOOSE = "_jiuzai_page_text"
 
     def filter_stream(self, stream):
+        tokens = list(stream)
         in_trans, block, printing = False, None, False
-        for token in stream:
+        for index, token in enumerate(tokens):
             if token.type == "block_begin":
                 block = ""
             elif token.type == "block_end":
@@ -105,7 +106,8 @@ class PagePunctuation(Extension):
                 printing = token.type == "variable_begin"
             if token.type == "data" and not in_trans:
                 yield from self._choice(token, variable=False)
-            elif token.type == "string" and (printing or block == "set") and _only_marks(token.value):
+            elif (token.type == "string" and (printing or block == "set") and _only_marks(token.value)
+                  and not _a_key_or_msgid(tokens, index)):
                 yield from self._choice(token, variable=True)
             else:
                 yield token
@@ -122,6 +124,16 @@ class PagePunctuation(Extension):
             yield from call
         else:
             yield from (Token(line, "variable_begin", "{{"), *call, Token(line, "variable_end", "}}"))
+
+
+def _a_key_or_msgid(tokens: list, index: int) -> bool:
+    """The string literal at ``index`` is a dict key (``{"、": …}``) or a catalogue message
+    (``_("、")``): it names something, and must read the same in every language."""
+    after = tokens[index + 1] if index + 1 < len(tokens) else None
+    if after is not None and after.type == "colon":
+        return True
+    return (index >= 2 and tokens[index - 1].type == "lparen" and tokens[index - 2].type == "name"
+            and tokens[index - 2].value in ("_", "gettext", "ngettext", "tr"))
 
 
 def _only_marks(text: str) -> bool:

@@ -67,3 +67,15 @@ def test_the_english_catalogues_are_written_with_ascii_punctuation():
                     if message.id and text and any(m in quoted_chinese.sub("", text) for m in marks):
                         found.append(f"{path.relative_to(app_dir)}: {text[:80]!r}")
     assert found == []
+
+
+def test_a_key_or_a_catalogue_message_of_marks_is_not_rewritten(app, client):
+    """A page's script looks its words up by their Chinese (``{"、": _("、")}``): the key stays,
+    the value is the catalogue's; a joiner the template prints is the reader's."""
+    from flask import render_template_string
+
+    template = '{{ {"、": _("、"), "；": _("；")}|tojson }}|{{ ["甲", "乙"]|join("、") }}'
+    app.add_url_rule("/test-marks", "test_marks", lambda: render_template_string(template))
+    english = client.get("/test-marks?lang=en").get_data(as_text=True)
+    assert english == '{"、": ", ", "；": "; "}|甲, 乙'
+    assert client.get("/test-marks?lang=zh_CN").get_data(as_text=True).endswith("|甲、乙")
