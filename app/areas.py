@@ -196,7 +196,8 @@ AREAS: tuple[Area, ...] = (
          actions={"distribution.view": ALL,
                   "distribution.manage": STAFF | {"officer"},
                   "distribution.handout": STAFF | {"officer"},
-                  "distribution.round": STAFF}),
+                  "distribution.round": STAFF},
+         demo=((9, _l("演示发放点"), "app.distribution.demo:load_points"),)),
     # no navigation entry (the bar is full): the event page links to the table
     # (templates/relief/_event_panel.html); every staff role reads the table, those who
     # report (officers, coordinators) file their unit's typed-in figures

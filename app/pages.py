@@ -25,9 +25,12 @@ def flash_refusal(exc: ServiceError, label: Callable[[str], str] = str) -> None:
     from .i18n import translate
 
     db.session.rollback()
-    details = "；".join(f"{translate(label(e['field']))}：{translate(e['message'])}" if e.get("field")
-                       else translate(e["message"]) for e in exc.errors)
-    flash(translate(exc.detail) + (f"（{details}）" if details else ""), "danger")
+    # the joins are catalogue messages too: the reader's punctuation around what the service said
+    details = translate("；").join(
+        translate("%(field)s：%(why)s", field=translate(label(e["field"])), why=translate(e["message"]))
+        if e.get("field") else translate(e["message"]) for e in exc.errors)
+    flash(translate("%(detail)s（%(details)s）", detail=translate(exc.detail), details=details) if details
+          else translate(exc.detail), "danger")
 
 
 @contextmanager
@@ -41,10 +44,12 @@ def refusals_flashed(label: Callable[[str], str] = str, refusals: tuple = REFUSA
 
 def flash_form_errors(form) -> None:
     """One message per field the form itself refused, with the field's label."""
+    from .i18n import translate
+
     for name, messages in form.errors.items():
         field = form[name] if name in form else None
         label = field.label.text if field is not None else name
-        flash(f"{label}：{'；'.join(messages)}", "danger")
+        flash(translate("%(field)s：%(why)s", field=label, why=translate("；").join(messages)), "danger")
 
 
 def submit(form, action: Callable[[], object], success: str | Callable[[object], str | tuple[str, str]],

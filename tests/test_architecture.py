@@ -112,6 +112,38 @@ def test_the_subtree_condition_is_written_once(area):
     assert copies == [], "use regions.subtree_condition:\n" + "\n".join(copies)
 
 
+#: Modules allowed their own LIKE escaping for now: auth's user search (auth is another
+#: engineer's while this is written; it should use ``regions.name_contains`` too).
+LIKE_ESCAPE_LEFT = {APP / "auth" / "service" / "users.py"}
+
+
+@pytest.mark.parametrize("area", AREA_NAMES)
+def test_the_like_escape_is_written_once(area):
+    """A search box's text becomes a LIKE pattern through ``regions.name_contains`` (or
+    ``like_contains``): no area escapes ``%`` and ``_`` itself, nor matches a name with an
+    unescaped ``.contains``."""
+    copies = [str(p.relative_to(APP.parent)) for p in area_modules(area)
+              if p != APP / "regions" / "service.py" and p not in LIKE_ESCAPE_LEFT
+              and ('replace("%"' in p.read_text(encoding="utf-8") or ".contains(q" in p.read_text(encoding="utf-8"))]
+    assert copies == [], "use regions.name_contains:\n" + "\n".join(copies)
+
+
+def test_the_offline_pages_share_their_dom_helpers():
+    """The field form and the hand-out page draw with the offline kit's helpers
+    (``JiuzaiOffline.el``, ``showErrors``, ``problemMessages`` in offline.js): no script keeps
+    its own copy."""
+    static = APP / "static"
+    kit = (static / "offline.js").read_text(encoding="utf-8")
+    for name in ("el", "showErrors", "problemMessages"):
+        assert f"function {name}(" in kit and f"{name}: {name}" in kit
+        copies = [str(p.relative_to(APP.parent)) for p in sorted(static.rglob("*.js"))
+                  if p.name != "offline.js" and f"function {name}(" in p.read_text(encoding="utf-8")]
+        assert copies == [], f"use JiuzaiOffline.{name}:\n" + "\n".join(copies)
+    for page in ("reports/field-form.js", "distribution/handout.js"):
+        script = (static / page).read_text(encoding="utf-8")
+        assert all(f"JiuzaiOffline.{name}" in script for name in ("el", "showErrors", "problemMessages")), page
+
+
 @pytest.mark.parametrize("area", AREA_NAMES)
 def test_each_area_names_its_public_surface(area):
     init = APP / area / "__init__.py"

@@ -241,31 +241,22 @@ def _waiting_everywhere(app, event) -> None:
 
 def test_what_awaits_costs_the_same_queries_for_one_cycle_or_many(app, client, auth, event):
     """The home page's 我的待办 reads a fixed number of queries, not some per cycle or roll."""
-    from sqlalchemy import event as sa_event
-
     from app.auth.models import User
     from app.cycles.service import my_steps
     from app.extensions import db
     from tests.factories import make_user
+    from tests.queries import statements
 
     with app.app_context():
         users = [make_user("officer", VILLAGE).id, make_user("officer", TOWNSHIP).id,
                  make_user("coordinator", COUNTY).id]
 
     def read(user_id):
-        statements = []
-
-        def record(_conn, _cursor, statement, *_args):
-            statements.append(statement)
-
         with app.app_context():
             user = db.session.get(User, user_id)
-            sa_event.listen(db.engine, "before_cursor_execute", record)
-            try:
+            with statements(app) as found:
                 steps = my_steps(user)
-            finally:
-                sa_event.remove(db.engine, "before_cursor_execute", record)
-            return len(statements), sorted((s.step, s.count, s.roll is not None) for s in steps)
+            return len(found), sorted((s.step, s.count, s.roll is not None) for s in steps)
 
     with time_machine.travel(at("2025-08-10 09:00"), tick=False):
         _waiting_everywhere(app, event)

@@ -51,6 +51,36 @@ def test_an_older_notification_without_a_message_reads_as_stored(app, client, au
     assert "灾情告警 某县" in client.get("/notifications/?lang=en").get_data(as_text=True)
 
 
+def test_a_list_of_goods_reads_in_the_readers_language(app, client, auth):
+    """The goods a dispatch order or a supply request lists are kept as data, each item written
+    out by its name and unit in the reader's language: "帐篷 40顶，棉被 10床" in Chinese (and to the
+    adapters), "Tent 40 tents, Quilt 10 pcs" in English; the depot's name stays as named."""
+    from tests.test_depots_api import API, make_depot, new_dispatch
+
+    keeper = auth.user("depot_manager", "140105", "keeper")
+    make_depot(app, "XD-140105", managers=[keeper], stock={"tent": 100, "quilt": 100})
+    coordinator = auth.token("coordinator", "140000")
+    new_dispatch(client, coordinator, "XD-140105", "140105001",
+                 [{"item": "tent", "quantity": 40}, {"item": "quilt", "quantity": 10}])
+    with app.app_context():
+        row = db.session.query(Notification).filter_by(kind="dispatch.requested").one()
+        assert row.body == "XD-140105库 → 示例镇：帐篷 40顶，棉被 10床"  # what the adapters send
+    auth.login("depot_manager", "140105", keeper)
+    english = client.get("/notifications/?lang=en").get_data(as_text=True)
+    assert "XD-140105库 → 示例镇: Tent 40 tents, Quilt 10 pcs" in english
+    assert "帐篷" not in english and "棉被" not in english
+    assert "帐篷 40顶，棉被 10床" in client.get("/notifications/?lang=zh_CN").get_data(as_text=True)
+    # a supply request's lines, up the tiers
+    county = auth.token("coordinator", "140105", username="county")
+    auth.user("coordinator", "140100", "pref")
+    raised = client.post(f"{API}/supply-requests", headers=county, json={
+        "from_region_code": "140105", "reason": "缺", "lines": [{"item": "tent", "quantity": 50}]})
+    assert raised.status_code == 201, raised.get_json()
+    headers = auth.token("coordinator", "140100", "pref")
+    bodies = [n["body"] for n in client.get("/api/v1/notifications?lang=en", headers=headers).get_json()["items"]]
+    assert any(body.startswith("Tent 50 tents") for body in bodies), bodies
+
+
 #: Functions that pass their message to ``notify`` with its values: (name, index of the title).
 MESSAGE_CALLS = {"notify": 2, "_tell_requester": 2}
 

@@ -228,6 +228,40 @@ def test_excel_reads_back_as_the_api_with_blanks_blank_and_formulas_as_text(app,
     assert town["资金已发放合计（元）"] == 0
 
 
+def test_excel_headers_follow_the_readers_language_and_still_escape_formulas(app, client, auth, world):
+    """An English reader's export has an English title and headers (goods included); the Chinese
+    reader's is unchanged; what units typed stays as typed, formulas as text."""
+    import re
+
+    from app.relief.excel import read_table
+    from tests.test_depots_api import make_depot, new_dispatch
+
+    make_depot(app, "XD-140105", region=COUNTY, stock={"tent": 50})
+    coordinator = auth.token("coordinator", "140000")
+    sent = new_dispatch(client, coordinator, "XD-140105", TOWN, [{"item": "tent", "quantity": 10}],
+                        event_id=world["event"], note="县级先行调拨")
+    client.post(f"/api/v1/dispatches/{sent['id']}/approve", headers=coordinator)
+    file(client, world, {"region_code": COUNTY, "rescuers": 40, "note": "=1+1，已核实"})
+    url = f"/api/v1/events/{world['event']}/relief-work.xlsx?region_code={COUNTY}"
+    english = client.get(url + "&lang=en", headers=world["county"])
+    assert english.status_code == 200
+    sheet = load_workbook(io.BytesIO(english.data)).active
+    assert sheet["A1"].value == "Relief work quick report" and sheet["A2"].value.startswith("Event: ")
+    headers = [cell.value for cell in sheet[3] if cell.value]
+    assert not [h for h in headers if re.search(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]", h)], headers
+    assert {"Region code", "Rescuers deployed (person-times)", "Tent: Dispatched (tents)",
+            "Funds paid, total (yuan)", "Remarks"} <= set(headers), " | ".join(headers)
+    assert all(cell.data_type != "f" for r in sheet.iter_rows() for cell in r)
+    with app.app_context():
+        county = read_table(english.data)[0]
+    assert county["Rescuers deployed (person-times)"] == 40 and county["Remarks"] == "=1+1，已核实"
+    assert county["Tent: Dispatched (tents)"] == 10
+    chinese = client.get(url + "&lang=zh_CN", headers=world["county"])
+    sheet = load_workbook(io.BytesIO(chinese.data)).active
+    assert sheet["A1"].value == "救灾工作情况统计快报表"
+    assert {"区划代码", "投入救援人员（人次）", "帐篷·调拨（顶）", "资金已发放合计（元）", "备注"} <= {c.value for c in sheet[3]}
+
+
 # --- pages -----------------------------------------------------------------------------------
 
 def test_page_in_both_languages_and_the_form_files(client, auth, world):

@@ -19,12 +19,12 @@ from .rules import DAMAGE_CLASSES
 from .service.complaints import hold_household, household_choices, release_holds
 from ..idcard import IdNumberError, mask_id
 from ..idcard import normalise as normalise_id_number
-from .service.relief_work import event_money
+from .service.relief_work import event_money, event_money_by_region
 from .service.sharing import household_region, household_rows, households_brief, set_damage_class
 
 #: what the public complaints (app.complaints), the departments (app.departments), the
 #: distribution points and the relief-work table call once they have checked permission
-__all__ = ["DAMAGE_CLASSES", "FUND_LEVELS", "IdNumberError", "event_money", "hold_household", "household_choices",
+__all__ = ["DAMAGE_CLASSES", "FUND_LEVELS", "IdNumberError", "event_money", "event_money_by_region", "hold_household", "household_choices",
            "household_region", "household_rows", "households_brief", "mask_id", "normalise_id_number", "register",
            "release_holds", "set_damage_class"]
 

@@ -9,7 +9,8 @@ an allocation for estimated figures, after the forecast area checked ``forecast.
 use the variants that take the user (``items_for`` …, in :mod:`.service`). The distribution
 points (:mod:`app.distribution`) take in received dispatches and return what they did not hand
 out through ``received_dispatch``, ``received_dispatches`` and ``return_to_depot``; ``event_goods``
-(goods dispatched and signed for, by item) is for the relief-work table (:mod:`app.relief`).
+(goods dispatched and signed for, by item) is for the relief-work table (:mod:`app.relief`);
+``received_demo_dispatch`` gives the demo's distribution point goods to take in.
 """
 from __future__ import annotations
 
@@ -19,10 +20,11 @@ from . import api, cli, views
 from .models import TIERS, Item
 from .service import PLAN_FIELDS, depot_stock_table, dispatches_in_transit, list_items, needs_allocation
 from .service.handover import received_dispatch, received_dispatches, return_to_depot
-from .service.relief_work import event_goods
+from .service.relief_work import event_goods, event_goods_by_region
+from .demo import received_demo_dispatch
 
-__all__ = ['Item', 'PLAN_FIELDS', 'TIERS', 'depot_stock_table', 'dispatches_in_transit', 'event_goods', 'list_items',
-           'needs_allocation', 'received_dispatch', 'received_dispatches', 'register', 'return_to_depot']
+__all__ = ['Item', 'PLAN_FIELDS', 'TIERS', 'depot_stock_table', 'dispatches_in_transit', 'event_goods', 'event_goods_by_region', 'list_items',
+           'needs_allocation', 'received_demo_dispatch', 'received_dispatch', 'received_dispatches', 'register', 'return_to_depot']
 
 
 def register(app: Flask) -> None:

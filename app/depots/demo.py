@@ -111,3 +111,20 @@ def _assign_demo_manager(echo) -> None:
         return
     service.assign_manager(None, depot.code, {"username": user.username})
     echo(f"已指派演示用户 depot 管理 {depot.name}")
+
+
+def received_demo_dispatch(event_id: int, to_region_code: str, lines: dict[str, int], note: str) -> int | None:
+    """A dispatch of the demo event from the county depot above ``to_region_code`` to it,
+    approved (the goods leave the depot's ledger), shipped and signed for in full, through the
+    depots' own services as people would do it: the goods a distribution point of the demo takes
+    in (:mod:`app.distribution.demo`). Its id, or ``None`` without that depot."""
+    depot = db.session.get(Depot, depot_code(to_region_code[:6]))
+    if depot is None:
+        return None
+    dispatch = service.create_dispatch(None, {"event_id": event_id, "from_depot": depot.code,
+                                              "to_region_code": to_region_code, "note": note,
+                                              "lines": [{"item": i, "quantity": q} for i, q in lines.items()]})
+    service.approve_dispatch(None, dispatch.id)
+    service.ship_dispatch(None, dispatch.id, {})
+    service.receive_dispatch(None, dispatch.id, {})
+    return dispatch.id

@@ -145,7 +145,7 @@ def accept_allocation(event_id: int):
     return perform(lambda: service.accept_plan(current_user, event_id, body),
                    lambda done: translate("该方案已提交过，未重复生成调拨单：%(ids)s。" if done["replayed"]
                                           else "已生成调拨单，等待物资库审批：%(ids)s。",
-                                          ids="、".join(f"#{i}" for i in done["dispatch_ids"])),
+                                          ids=translate("、").join(f"#{i}" for i in done["dispatch_ids"])),
                    url_for("depots.allocation", event_id=event_id), form=forms.AcceptForm(), refusals=REFUSED)
 
 
@@ -250,7 +250,7 @@ def supply_request_page(request_id: int):
 def fill(request_id: int):
     body = forms.with_lines(request.form, service.FILL_FIELDS, forms.fill_lines(request.form))
     return perform(lambda: service.fill_supply_request(current_user, request_id, body),
-                   lambda made: translate("已生成调拨单：%(ids)s。", ids="、".join(f"#{i}" for i in made.to_dict()["dispatch_ids"])),
+                   lambda made: translate("已生成调拨单：%(ids)s。", ids=translate("、").join(f"#{i}" for i in made.to_dict()["dispatch_ids"])),
                    url_for("depots.supply_request_page", request_id=request_id), form=forms.ActionForm(),
                    refusals=REFUSED)
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from flask import Flask
 
-from .service.totals import handed_out_by_item
+from .service.totals import handed_out_by_item, handed_out_by_region
 
-__all__ = ["handed_out_by_item", "register"]
+__all__ = ["handed_out_by_item", "handed_out_by_region", "register"]
 
 
 def register(app: Flask) -> None:

@@ -10,9 +10,9 @@ from __future__ import annotations
 from flask import Flask
 
 from .models import Notification
-from .service import coordinators_covering, notify, unread_count
+from .service import coordinators_covering, goods, listing, notify, unread_count
 
-__all__ = ["Notification", "coordinators_covering", "notify", "register", "unread_count"]
+__all__ = ["Notification", "coordinators_covering", "goods", "listing", "notify", "register", "unread_count"]
 
 
 def register(app: Flask) -> None:

@@ -43,14 +43,31 @@ class Notification(db.Model):
         stored = getattr(self, part)
         if not self.message or not self.message.get(part):
             return translate(stored) if stored else ""
-        # A value may itself be a label of the catalogue (a level's name, a kind of report).
-        params = {key: translate(value) if isinstance(value, str) and value else value
-                  for key, value in (self.message.get("params") or {}).items()}
+        # A value may itself be a label of the catalogue (a level's name, a kind of report), or
+        # a list of goods written out in the reader's words.
+        params = {key: written(value, translate) for key, value in (self.message.get("params") or {}).items()}
         return translate(self.message[part], **params)
 
     def to_dict(self) -> dict:
         return {"id": self.id, "kind": self.kind, "title": self.read_title, "body": self.read_body,
                 "link": self.link, "read": self.read, "created_at": self.created_at.isoformat()}
+
+
+def written(value, translate=lambda text, **params: text % params if params else text):
+    """A value of a notification's message as text through ``translate`` (by default the Chinese
+    of the catalogue's messages, as stored for the adapters): a label through the catalogue, a list
+    of goods (:func:`app.notifications.goods`) line by line, a listing
+    (:func:`app.notifications.listing`) item by item, anything else as it is."""
+    if isinstance(value, dict) and "goods" in value:
+        lines = [translate("%(depot)s：%(name)s %(quantity)s%(unit)s" if line.get("depot") else
+                           "%(name)s %(quantity)s%(unit)s",
+                           depot=line.get("depot") or "", name=translate(line["name"]) if line["name"] else "",
+                           quantity=line["quantity"], unit=translate(line["unit"]) if line["unit"] else "")
+                 for line in value["goods"]]
+        return translate("，").join(lines)
+    if isinstance(value, dict) and "listing" in value:
+        return translate(value["joiner"]).join(translate(value["listing"], **item) for item in value["items"])
+    return translate(value) if isinstance(value, str) and value else value
 
 
 class Delivery(db.Model):

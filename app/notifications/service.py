@@ -20,7 +20,7 @@ from ..errors import NotFound
 from ..extensions import db
 from ..models_common import utcnow
 from ..permissions import can, require
-from .models import Delivery, Notification
+from .models import Delivery, Notification, written
 
 
 def notify(users: Iterable, kind: str, title: str, body: str = "", link: str | None = None,
@@ -35,7 +35,8 @@ def notify(users: Iterable, kind: str, title: str, body: str = "", link: str | N
     message = None
     if params is not None:
         message = {"title": title, "body": body, "params": params}
-        title, body = title % params, (body % params if body else "")
+        chinese = {key: written(value) for key, value in params.items()}
+        title, body = title % chinese, (body % chinese if body else "")
     made = []
     names = list(current_app.config["NOTIFIER_ADAPTERS"])
     for user in users:
@@ -48,6 +49,25 @@ def notify(users: Iterable, kind: str, title: str, body: str = "", link: str | N
         db.session.add_all(Delivery(notification=row, adapter=name, next_attempt_at=utcnow()) for name in names)
         made.append(row)
     return made
+
+
+def goods(lines: Iterable) -> dict:
+    """A list of goods as one value of a notification's message, kept as data and written out in
+    each reader's words when read ("帐篷 40顶，棉被 10床", "Tent 40 tents, Quilt 10 quilts"):
+    ``lines`` of ``(name, quantity, unit)`` or ``(name, quantity, unit, depot)``, the item's name
+    and unit as the catalogue has them, the depot's name as it is."""
+    out = []
+    for line in lines:
+        name, quantity, unit, *rest = line
+        out.append({"name": name, "quantity": quantity, "unit": unit, **({"depot": rest[0]} if rest else {})})
+    return {"goods": out}
+
+
+def listing(message: str, items: Iterable[dict], joiner: str = "、") -> dict:
+    """Several values of one kind as one value of a notification's message: each of ``items``
+    through the catalogue's ``message``, joined by ``joiner`` (a catalogue message too), written
+    out in each reader's language when read; the items' values are data, shown as they are."""
+    return {"listing": message, "items": list(items), "joiner": joiner}
 
 
 def coordinators_covering(region_code: str, *, levels: Iterable[str] | None = None) -> list:

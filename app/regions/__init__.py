@@ -7,11 +7,11 @@ from __future__ import annotations
 from flask import Flask
 
 from .models import Region
-from .service import (descendant_codes, find_region, get_region, import_regions, region_names, search_regions,
-                      subtree_condition)
+from .service import (descendant_codes, find_region, get_region, import_regions, like_contains, name_contains,
+                      region_names, search_regions, subtree_condition)
 
-__all__ = ["Region", "descendant_codes", "find_region", "get_region", "import_regions", "region_names", "register",
-           "search_regions", "subtree_condition"]
+__all__ = ["Region", "descendant_codes", "find_region", "get_region", "import_regions", "like_contains",
+           "name_contains", "region_names", "register", "search_regions", "subtree_condition"]
 
 
 def register(app: Flask) -> None:

@@ -14,6 +14,7 @@ from gis import codes
 from .. import audit
 from ..errors import Invalid, NotFound
 from ..extensions import db
+from ..i18n import named
 from ..permissions import require
 from ..types import Geometry
 from .models import Region
@@ -68,6 +69,23 @@ def get_region(code: str) -> Region:
     return region
 
 
+#: The escape character of the patterns :func:`name_contains` builds.
+LIKE_ESCAPE = "\\"
+
+
+def like_contains(text: str) -> str:
+    """A LIKE pattern matching ``text`` anywhere, its ``%``, ``_`` and ``\\`` taken literally
+    (to be used with ``escape=LIKE_ESCAPE``): a search for "10%" or "a_b" finds only those."""
+    escaped = text.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2).replace("%", LIKE_ESCAPE + "%").replace("_", LIKE_ESCAPE + "_")
+    return f"%{escaped}%"
+
+
+def name_contains(column, text: str):
+    """The SQL condition "``column`` holds ``text``" (case-insensitive, wildcards in ``text``
+    taken literally): what every search box of the application matches a name with."""
+    return column.ilike(like_contains(text), escape=LIKE_ESCAPE)
+
+
 #: What a region search ranks first: the upper levels (fewer, more often meant).
 _LEVEL_ORDER = {"province": 0, "prefecture": 1, "county": 2, "township": 3, "village": 4}
 
@@ -81,9 +99,8 @@ def search_regions(query: str | None, *, within: str | None = None, levels: Iter
     text = (query or "").strip()[:40]
     if not text:
         return []
-    like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     stmt = select(Region).where(Region.code.like(text + "%") if text.isdigit()
-                                else Region.name.like(like, escape="\\"))
+                                else name_contains(Region.name, text))
     if within and within != codes.NATIONAL:
         stmt = stmt.where(subtree_condition(Region.code, within))
     if levels is not None:
@@ -92,7 +109,7 @@ def search_regions(query: str | None, *, within: str | None = None, levels: Iter
     rows = sorted(rows, key=lambda r: (_LEVEL_ORDER.get(r.level, 9), r.code))[:limit]
     parents = region_names({r.parent_code for r in rows if r.parent_code})
     return [{"code": r.code, "name": r.name, "level": r.level,
-             "label": f"{parents.get(r.parent_code, '')}{r.name}（{r.code}）"} for r in rows]
+             "label": named(parents.get(r.parent_code, "") + r.name, r.code)} for r in rows]
 
 
 def region_names(region_codes) -> dict[str, str]:

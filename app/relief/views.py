@@ -9,7 +9,7 @@ from flask import Blueprint, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 
 from ..errors import ServiceError
-from ..i18n import translate
+from ..i18n import named, translate
 from ..pages import perform
 from ..spreadsheets import XLSX_MIMETYPE
 from . import service
@@ -29,7 +29,7 @@ def index():
 def table(event_id: int):
     page = service.table_page(current_user, event_id, request.args.get("region"))
     form = ReliefWorkForm()
-    form.region_code.choices = [(r["region_code"], f"{r['name']}（{r['region_code']}）") for r in page["editable"]]
+    form.region_code.choices = [(r["region_code"], named(r["name"], r["region_code"])) for r in page["editable"]]
     return render_template("relief/table.html", form=form, **page)
 
 

@@ -10,7 +10,7 @@ from flask import Blueprint, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 
 from ..errors import ServiceError
-from ..i18n import translate
+from ..i18n import named, translate
 from ..pages import perform
 from ..uploads import upload_limit
 from ..reports import HAZARDS
@@ -34,7 +34,7 @@ def _back(endpoint: str, event_id: int) -> str:
 
 def _choices(check: dict) -> list[tuple[str, str]]:
     rows = [check["unit"], *check["children"]]
-    return [(r["region_code"], f"{r['name']}（{r['region_code']}）") for r in rows]
+    return [(r["region_code"], named(r["name"], r["region_code"])) for r in rows]
 
 
 @bp.get("/")

@@ -1,7 +1,8 @@
 /* What the pages that work offline share (the field form 现场填报, the hand-out page 逐户发放):
  * a queue of submissions in IndexedDB, idempotency keys, the page's words in the reader's
  * language, and the service worker that serves the page when the network is gone
- * (offline-sw.js). Each page keeps its own form, sending and rendering.
+ * (offline-sw.js), and the small DOM helpers both draw with (el, showErrors, problemMessages).
+ * Each page keeps its own form, sending and rendering.
  */
 window.JiuzaiOffline = (function () {
   'use strict';
@@ -141,6 +142,34 @@ window.JiuzaiOffline = (function () {
     return flush;
   }
 
+  /* A new element with a class and text; text is set as text, never parsed as HTML, so what the
+   * server or a person wrote is shown as written. */
+  function el(tag, className, content) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (content !== undefined) node.textContent = content;
+    return node;
+  }
+
+  /* ``messages`` as a list in the error box ``box``, hidden (Bootstrap d-none) when there are none. */
+  function showErrors(box, messages) {
+    box.innerHTML = '';
+    box.classList.toggle('d-none', !messages.length);
+    if (!messages.length) return;
+    var list = el('ul', 'mb-0');
+    messages.forEach(function (m) { list.appendChild(el('li', '', m)); });
+    box.appendChild(list);
+  }
+
+  /* What a refusal (application/problem+json) says, for a queued line: its detail, then each
+   * field's message; without a readable answer, "服务器未返回说明" (t: the page's translator). */
+  function problemMessages(problem, t) {
+    if (!problem) return [t('服务器未返回说明')];
+    var out = [problem.detail || problem.title].concat((problem.errors || []).map(function (e) { return e.message; }))
+      .filter(function (m, i, all) { return m && all.indexOf(m) === i; });
+    return out.length ? out : [t('请求失败')];
+  }
+
   /* Sent items beyond the newest ``keep`` removed from the queue (``items`` oldest first). */
   async function pruneSent(items, keep, remove) {
     var sent = items.filter(function (i) { return i.status === 'sent'; });
@@ -148,5 +177,6 @@ window.JiuzaiOffline = (function () {
   }
 
   return {translator: translator, queue: queue, newKey: newKey, serveOffline: serveOffline, retryLater: retryLater,
-          connectionBadge: connectionBadge, sender: sender, pruneSent: pruneSent};
+          connectionBadge: connectionBadge, sender: sender, pruneSent: pruneSent,
+          el: el, showErrors: showErrors, problemMessages: problemMessages};
 })();

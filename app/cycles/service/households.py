@@ -15,7 +15,7 @@ from ...errors import Conflict, Invalid, NotFound
 from ...extensions import db
 from ...i18n import translate
 from ...permissions import can, require
-from ...regions import Region
+from ...regions import Region, name_contains
 from ...validation import Field, validate
 from ... import idcard
 from .. import excel
@@ -96,7 +96,7 @@ def household_query(user, *, region_code: str | None = None, q: str | None = Non
     require(user, "household.view", region_code)
     stmt = select(Household).where(within_clause(Household.village_code, region_code))
     if q:
-        stmt = stmt.where(or_(Household.head_name.contains(q), Household.id_number == q.upper()))
+        stmt = stmt.where(or_(name_contains(Household.head_name, q), Household.id_number == q.upper()))
     if damage_class:
         stmt = stmt.where(Household.damage_class == damage_class)
     return stmt.order_by(Household.village_code, Household.id)

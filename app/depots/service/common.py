@@ -18,7 +18,8 @@ from ...database import lock_for_update
 from ...errors import Forbidden, Invalid, NotFound
 from ...extensions import db
 from ...permissions import Target, require
-from ..models import Depot, Dispatch, Replenishment, SupplyRequest
+from ...notifications import goods
+from ..models import Depot, Dispatch, Item, Replenishment, SupplyRequest
 
 #: Dispatches whose goods count as sent to their region (demand is net of them).
 SENT_STATUSES = ("approved", "shipped", "received")
@@ -94,3 +95,18 @@ def get_dispatch(dispatch_id: int, *, lock: bool = False) -> Dispatch:
 
 def get_supply_request(request_id: int, *, lock: bool = False) -> SupplyRequest:
     return get_row(SupplyRequest, request_id, lock=lock)
+
+
+def goods_value(lines, depots: dict[str, str] | None = None) -> dict:
+    """``lines`` (``(item code, quantity)`` or ``(item code, quantity, depot code)``) as a
+    notification's list of goods (:func:`app.notifications.goods`): each item by its name and
+    unit, in each reader's language; a depot by its name (``depots``: code → name)."""
+    lines = list(lines)
+    items = {item.code: item for item in db.session.scalars(
+        select(Item).where(Item.code.in_({line[0] for line in lines})))}
+    out = []
+    for code, quantity, *depot in lines:
+        item = items.get(code)
+        name, unit = (item.name, item.unit) if item is not None else (code, "")
+        out.append((name, quantity, unit, (depots or {}).get(depot[0], depot[0])) if depot else (name, quantity, unit))
+    return goods(out)

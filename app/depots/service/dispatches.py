@@ -17,7 +17,7 @@ from ...permissions import can
 from ...regions import Region
 from ...validation import Field, validate
 from ..models import Depot, Dispatch, DispatchLine, StockMovement, SupplyRequest, depot_manager
-from .common import IN_TRANSIT_STATUSES, allow, raise_if, readable, who
+from .common import IN_TRANSIT_STATUSES, allow, goods_value, raise_if, readable, who
 from .pickers import check_quantities
 from .inputs import (DEPOT, EVENT, LINE, LINES_MESSAGE, NOTE, checked_lines, item_lines, known_depot,
                      known_event, known_region, lines_field)
@@ -145,7 +145,7 @@ def create_dispatch(user, data, *, supply_request: SupplyRequest | None = None, 
         notify(depot.managers, "dispatch.requested", "调拨单 #%(id)s 待审批", "%(depot)s → %(region)s：%(lines)s",
                link=f"/depots/dispatches/{dispatch.id}",
                params={"id": dispatch.id, "depot": depot.name, "region": region.name,
-                       "lines": "，".join(f"{i.name} {q}{i.unit}" for i, q in lines)})
+                       "lines": goods_value((i.code, q) for i, q in lines)})
     if commit:
         db.session.commit()
     return dispatch

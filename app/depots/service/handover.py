@@ -18,8 +18,12 @@ from .book import Book, taken_by
 from .common import get_depot, get_dispatch
 
 
-def _as_dict(dispatch: Dispatch) -> dict:
-    names = dict(db.session.execute(select(Item.code, Item.name)).all())
+def _item_names() -> dict[str, str]:
+    return dict(db.session.execute(select(Item.code, Item.name)).all())
+
+
+def _as_dict(dispatch: Dispatch, names: dict[str, str] | None = None) -> dict:
+    names = _item_names() if names is None else names
     return {"id": dispatch.id, "event_id": dispatch.event_id, "status": dispatch.status,
             "from_depot": dispatch.from_depot_code, "to_region_code": dispatch.to_region_code,
             "to_depot": dispatch.to_depot_code,
@@ -44,7 +48,8 @@ def received_dispatches(region_code: str, event_id: int | None = None, limit: in
         stmt = stmt.where(Dispatch.event_id == event_id)
     candidates = [region_code, *codes.ancestors(region_code)]
     stmt = stmt.where(Dispatch.to_region_code.in_(sorted(candidates))).order_by(Dispatch.id.desc()).limit(limit)
-    return [_as_dict(d) for d in db.session.scalars(stmt) if codes.is_within(region_code, d.to_region_code)]
+    names = _item_names()  # once, not once a dispatch
+    return [_as_dict(d, names) for d in db.session.scalars(stmt) if codes.is_within(region_code, d.to_region_code)]
 
 
 def return_to_depot(user, dispatch_id: int, item: str, quantity: int, document_id: str, reason: str) -> list[int]:

@@ -12,7 +12,8 @@ from sqlalchemy import or_, select
 from gis import codes
 
 from ...extensions import db
-from ...regions import search_regions
+from ...i18n import named
+from ...regions import name_contains, search_regions
 from ...reports import visible_events
 from ..models import Depot, Item
 from .common import allow
@@ -24,10 +25,6 @@ SEARCH_LIMIT = 20
 FAR_BEYOND = 2
 
 
-def _like(text: str) -> str:
-    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-
 def destinations(user, query: str | None, kind: str = "region") -> list[dict]:
     """Regions (``kind="region"``) or depots (``kind="depot"``) whose name holds ``query`` or
     whose code starts with it, with the parent's name for regions of the same name; at most
@@ -37,9 +34,9 @@ def destinations(user, query: str | None, kind: str = "region") -> list[dict]:
     if not text:
         return []
     if kind == "depot":
-        stmt = select(Depot).where(Depot.active.is_(True), or_(Depot.code.ilike(_like(text), escape="\\"),
-                                                               Depot.name.ilike(_like(text), escape="\\")))
-        return [{"code": d.code, "name": d.name, "label": f"{d.name}（{d.code}）", "region_code": d.region_code}
+        stmt = select(Depot).where(Depot.active.is_(True), or_(name_contains(Depot.code, text),
+                                                               name_contains(Depot.name, text)))
+        return [{"code": d.code, "name": d.name, "label": named(d.name, d.code), "region_code": d.region_code}
                 for d in db.session.scalars(stmt.order_by(Depot.code).limit(SEARCH_LIMIT))]
     return search_regions(text, limit=SEARCH_LIMIT)
 

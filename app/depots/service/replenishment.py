@@ -33,7 +33,7 @@ from ...validation import Field, validate
 from ..models import (REPLENISHMENT_MACHINE, TIERS, Depot, Dispatch, Replenishment, StockBalance, SupplyRequest,
                       replenishment_dispatch)
 from .catalogue import list_items
-from .common import allow, get_depot, get_row, raise_if, today
+from .common import allow, get_depot, get_row, goods_value, raise_if, today
 from .depots import depots_query
 from .dispatches import create_dispatch
 from .inputs import DEPOT, LINE, NOTE, checked_lines, known_depot, lines_field, region_names
@@ -71,7 +71,7 @@ def record_draw(dispatch: Dispatch, depot: Depot) -> Replenishment | None:
            "%(level)s动用%(depot)s库存，待回补（#%(id)s）", "调拨单 #%(dispatch)s：%(owed)s",
            link="/depots/replenishments",
            params={"level": _level_name(drawer), "depot": depot.name, "id": obligation.id, "dispatch": dispatch.id,
-                   "owed": "，".join(f"{line.item_code} {line.quantity}" for line in dispatch.lines)})
+                   "owed": goods_value((line.item_code, line.quantity) for line in dispatch.lines)})
     return obligation
 
 
@@ -172,14 +172,14 @@ def replenishment_for(user, obligation_id: int) -> Replenishment:
     return obligation
 
 
-def owing_depots(obligation: Replenishment) -> list[Depot]:
-    """The depots the owing level replenishes from: its own (central depots for central)."""
-    stmt = depots_query(None, active_only=True)
-    if obligation.owed_by == codes.NATIONAL:
-        stmt = stmt.where(Depot.tier == "central")
-    else:
-        stmt = stmt.where(Depot.region_code == obligation.owed_by, Depot.tier != "central")
-    return [d for d in db.session.scalars(stmt) if d.code != obligation.depot_code]
+def owing_depots(obligation: Replenishment, active: list[Depot] | None = None) -> list[Depot]:
+    """The depots the owing level replenishes from: its own (central depots for central), among
+    ``active`` (the active depots, read here when not given)."""
+    if active is None:
+        active = db.session.scalars(depots_query(None, active_only=True)).all()
+    return [d for d in active if d.code != obligation.depot_code and (
+        d.tier == "central" if obligation.owed_by == codes.NATIONAL
+        else d.region_code == obligation.owed_by and d.tier != "central")]
 
 
 def replenish(user, obligation_id: int, data) -> Dispatch:
@@ -232,7 +232,8 @@ def replenishments_page(user, status: str | None = None) -> dict:
     allow(user, "depot.view")
     rows = db.session.scalars(replenishments_query(user, status=status).limit(200)).all()
     makeable = {r.id: can(user, "replenishment.make", r.owed_by) and r.status == "open" for r in rows}
-    sources = {r.id: owing_depots(r) for r in rows if makeable[r.id]}
+    active = db.session.scalars(depots_query(None, active_only=True)).all() if any(makeable.values()) else []
+    sources = {r.id: owing_depots(r, active) for r in rows if makeable[r.id]}
     stock = {row["code"]: row["stock"] for row in depot_stock_table()} if sources else {}
     names = region_names({r.owed_by for r in rows if r.owed_by != codes.NATIONAL})
     names[codes.NATIONAL] = "中央"

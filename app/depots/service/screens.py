@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from gis import codes
 
 from ...errors import Invalid
+from ...i18n import named
 from ...extensions import db
 from ...permissions import can
 from ...regions import Region
@@ -42,7 +43,7 @@ def _home_region(user) -> str | None:
 def item_choices() -> list[tuple[str, str]]:
     from flask_babel import gettext
 
-    return [(i.code, f"{gettext(i.name)}（{gettext(i.unit)}）") for i in list_items()]
+    return [(i.code, named(gettext(i.name), gettext(i.unit))) for i in list_items()]
 
 
 def depot_actions(user, depot: Depot) -> dict[str, bool]:
@@ -105,7 +106,7 @@ def dispatch_list(user, status: str | None = None, depot: str | None = None) -> 
     allow(user, "depot.view")
     visible = db.session.scalars(depots_query(_home_region(user), active_only=True)).all()
     rows = db.session.scalars(dispatches_query(user, status=status, depot=depot).limit(LIST_ROWS)).all()
-    return {"rows": rows, **_names_of_rows(rows, []), "depot_choices": sorted((d.code, f"{d.name}（{d.code}）")
+    return {"rows": rows, **_names_of_rows(rows, []), "depot_choices": sorted((d.code, named(d.name, d.code))
                                                   for d in {*visible, *managed_depots(user)}),
             "items": list_items(), "statuses": DISPATCH_MACHINE.labels, "status": status or "",
             "can_request": can(user, "dispatch.request"), "stock": stock_by_item(),
@@ -130,7 +131,7 @@ def supply_request_list(user, status: str | None = None) -> dict:
             "status": status or "",
             "can_raise": can(user, "supply_request.raise"), "stock": stock_by_item(),
             "event_choices": event_choices(user),
-            "home_label": f"{home.name}（{home.code}）" if home is not None and home.code != codes.NATIONAL else ""}
+            "home_label": named(home.name, home.code) if home is not None and home.code != codes.NATIONAL else ""}
 
 
 def supply_request_page(user, request_id: int) -> dict:

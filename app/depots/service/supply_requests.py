@@ -22,7 +22,7 @@ from ...permissions import Target
 from ...regions import Region
 from ...validation import Field, validate
 from ..models import SUPPLY_REQUEST_MACHINE, Depot, SupplyRequest, SupplyRequestLine, SupplyRequestStep
-from .common import allow, get_supply_request, raise_if, readable, who
+from .common import allow, get_supply_request, goods_value, raise_if, readable, who
 from .depots import depots_query
 from .dispatches import create_dispatch
 from .pickers import check_quantities
@@ -139,7 +139,7 @@ def raise_supply_request(user, data) -> SupplyRequest:
     notify(coordinators, "supply_request.raised", "%(source)s申请调拨物资（#%(id)s）", "%(lines)s。理由：%(reason)s",
            link=f"/depots/supply-requests/{request.id}",
            params={"source": source.name, "id": request.id, "reason": request.reason,
-                   "lines": "，".join(f"{i.name} {q}{i.unit}" for i, q in lines)})
+                   "lines": goods_value((i.code, q) for i, q in lines)})
     db.session.commit()
     return request
 
@@ -210,8 +210,9 @@ def fill_supply_request(user, request_id: int, data) -> SupplyRequest:
     _tell_requester(request, "supply_request.filled",
                     "物资申请 #%(id)s：%(level)s已安排调拨，已全部满足" if complete else "物资申请 #%(id)s：%(level)s已安排调拨",
                     "%(lines)s", {"id": request.id, "level": level_name(request.addressee_code),
-                                  "lines": "，".join(f"{d.from_depot_code}：" + "，".join(
-                                      f"{l.item_code} {l.quantity}" for l in d.lines) for d in made)})
+                                  "lines": goods_value(((l.item_code, l.quantity, d.from_depot_code)
+                                                        for d in made for l in d.lines),
+                                                       {d.from_depot_code: d.from_depot.name for d in made})})
     db.session.commit()
     return request
 
@@ -280,7 +281,7 @@ def forward_supply_request(user, request_id: int, data) -> SupplyRequest:
                  region_code=request.from_region_code, note=note)
     params = {"id": request.id, "level": level_name(level), "target": level_name(target),
               "requester": level_name(request.from_region_code), "note": note or "",
-              "listed": "，".join(f"{line['item']} {line['outstanding']}" for line in short)}
+              "listed": goods_value((line["item"], line["outstanding"]) for line in short)}
     body = "尚缺：%(listed)s。说明：%(note)s" if note else "尚缺：%(listed)s。"
     notify(addressee_coordinators(request), "supply_request.raised",
            "%(level)s转报物资申请 #%(id)s（%(requester)s）", body,

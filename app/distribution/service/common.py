@@ -223,10 +223,22 @@ def point_stock(point_id: int) -> list[dict]:
 
 def _taken_from_dispatch(dispatch_id: int) -> dict[str, int]:
     """Units of each item that points already took in from a dispatch."""
-    rows = db.session.execute(select(PointMovement.item_code, func.sum(PointMovement.quantity))
-                              .where(PointMovement.dispatch_id == dispatch_id, PointMovement.kind == "receipt")
-                              .group_by(PointMovement.item_code)).all()
-    return {item: int(total) for item, total in rows}
+    return _taken_from_dispatches([dispatch_id]).get(dispatch_id, {})
+
+
+def _taken_from_dispatches(dispatch_ids: list[int]) -> dict[int, dict[str, int]]:
+    """:func:`_taken_from_dispatch` of each dispatch, in one query (a dispatch nothing was taken
+    from is absent)."""
+    if not dispatch_ids:
+        return {}
+    rows = db.session.execute(select(PointMovement.dispatch_id, PointMovement.item_code, func.sum(PointMovement.quantity))
+                              .where(PointMovement.dispatch_id.in_(sorted(set(dispatch_ids))),
+                                     PointMovement.kind == "receipt")
+                              .group_by(PointMovement.dispatch_id, PointMovement.item_code)).all()
+    out: dict[int, dict[str, int]] = {}
+    for dispatch_id, item, total in rows:
+        out.setdefault(dispatch_id, {})[item] = int(total)
+    return out
 
 
 def current_round(event_id: int, region_code: str) -> int:

@@ -20,7 +20,7 @@ from ...validation import form_data, validate
 from ..models import DistributionPoint, DistributionRound, PointMovement, PointReturn
 
 from .common import (LINE, POINT_FIELDS, RECEIVE_FIELDS, ROUND_FIELDS, RETURN_FIELDS, _who, _raise_if, _checked_lines,
-    get_point, PointBook, point_stock, _taken_from_dispatch, current_round)
+    get_point, PointBook, point_stock, _taken_from_dispatch, _taken_from_dispatches, current_round)
 
 
 def create_point(user, data) -> DistributionPoint:
@@ -62,8 +62,10 @@ def receivable_dispatches(user, point_id: int) -> list[dict]:
     """Received dispatches of the point's event to a region containing it, with what is left."""
     point = get_point(user, point_id)
     out = []
-    for dispatch in received_dispatches(point.region_code, point.event_id):
-        taken = _taken_from_dispatch(dispatch["id"])
+    dispatches = received_dispatches(point.region_code, point.event_id)
+    taken_from = _taken_from_dispatches([d["id"] for d in dispatches])
+    for dispatch in dispatches:
+        taken = taken_from.get(dispatch["id"], {})
         lines = [{**line, "left": line["received"] - taken.get(code, 0)} for code, line in dispatch["lines"].items()]
         if any(line["left"] > 0 for line in lines):
             out.append({**dispatch, "lines": lines})

@@ -7,13 +7,14 @@ through :func:`handed_out_goods`, the one place they join the table.
 """
 from __future__ import annotations
 
-from ...cycles import FUND_LEVELS, event_money
-from ...depots import event_goods, list_items
-from ...distribution import handed_out_by_item
+from ...cycles import FUND_LEVELS, event_money_by_region
+from ...depots import event_goods_by_region, list_items
+from ...distribution import handed_out_by_region
 from ...reports import event_totals, total_for
 from ..models import PEOPLE
 
-__all__ = ["FUND_LEVELS", "event_goods", "event_money", "handed_out_goods", "list_items", "people"]
+__all__ = ["FUND_LEVELS", "event_goods_by_region", "event_money_by_region", "handed_out_goods", "list_items",
+           "people"]
 
 
 
@@ -29,8 +30,8 @@ def people(event_id: int, codes: list[str]) -> dict[str, dict[str, int | None]]:
     return out
 
 
-def handed_out_goods(event_id: int, region_code: str) -> dict[str, int] | None:
-    """Goods handed out to households (``app.distribution``): ``{item: quantity}`` for the event
-    in ``region_code`` and below, an item nobody received there absent (shown 0); ``None`` where
-    the event has no distribution point (nothing recorded: shown blank, never 0)."""
-    return handed_out_by_item(event_id, region_code)
+def handed_out_goods(event_id: int, region_codes: list[str]) -> dict[str, dict[str, int] | None]:
+    """Goods handed out to households (``app.distribution``), for each region: ``{item:
+    quantity}`` for the event in it and below, an item nobody received there absent (shown 0);
+    ``None`` where the event has no distribution point (nothing recorded: shown blank, never 0)."""
+    return handed_out_by_region(event_id, region_codes)

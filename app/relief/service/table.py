@@ -49,9 +49,7 @@ def _yuan(by_level: dict | None) -> dict | None:
     return {level: by_level[level] / 100 for level in sources.FUND_LEVELS if level in by_level}
 
 
-def _goods(event_id: int, code: str, items: dict) -> list[dict]:
-    moved = sources.event_goods(event_id, code)
-    handed = sources.handed_out_goods(event_id, code)
+def _goods(moved: dict, handed: dict | None, items: dict) -> list[dict]:
     wanted = sorted(set(moved) | set(handed or {}))
     return [{"item": item, "name": items[item].name if item in items else item,
              "unit": items[item].unit if item in items else "",
@@ -78,11 +76,16 @@ def relief_table(user, event_id: int, region_code=None) -> dict:
     code = unit_of(user, event, region_code)
     regions = rows_of(event, code)
     entries = latest_entries(event.id, code)
-    people = sources.people(event.id, [r.code for r in regions])
+    region_codes = [r.code for r in regions]
+    people = sources.people(event.id, region_codes)
     items = {item.code: item for item in sources.list_items()}
+    # each source once for every row: a fixed number of queries however many units are below
+    moneys = sources.event_money_by_region(event.id, region_codes)
+    goods = sources.event_goods_by_region(event.id, region_codes)
+    handed = sources.handed_out_goods(event.id, region_codes)
     rows = []
     for region in regions:
-        money = sources.event_money(event.id, region.code)
+        money = moneys[region.code]
         own = entries.get(region.code)
         row = {"region_code": region.code, "name": region.name, "level": region.level,
                "level_label": LEVEL_LABELS.get(region.level, region.level), "people": people[region.code],
@@ -91,7 +94,7 @@ def relief_table(user, event_id: int, region_code=None) -> dict:
                    codes.is_within(c, region.code) for c in entries) else "none"),
                "note": own.note if own is not None else "",
                "money": {"received": _yuan(money["received"]), "paid": _yuan(money["paid"])},
-               "goods": _goods(event.id, region.code, items),
+               "goods": _goods(goods[region.code], handed[region.code], items),
                "may_edit": can(user, "relief_work.edit", region.code) and event.status != "closed"}
         money_view = row["money"]
         money_view["received_total"] = None if money_view["received"] is None else round(sum(money_view["received"].values()), 2)
@@ -99,4 +102,4 @@ def relief_table(user, event_id: int, region_code=None) -> dict:
         row["checks"] = _checks(row)
         rows.append(row)
     return {"event_id": event.id, "event": event, "region_code": code, "rows": rows,
-            "handed_out_recorded": sources.handed_out_goods(event.id, code) is not None}
+            "handed_out_recorded": handed[code] is not None}

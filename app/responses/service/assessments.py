@@ -20,7 +20,7 @@ from werkzeug.routing import BuildError
 from ...database import commit_keeping_loaded, is_postgres, lock_for_update
 from ...extensions import db
 from ...models_common import utcnow
-from ...notifications import Notification, coordinators_covering, notify
+from ...notifications import Notification, coordinators_covering, listing, notify
 from ...reports import Event, LossReport
 from ..models import Assessment
 from .decisions import active_responses
@@ -80,8 +80,10 @@ def _tier_notifications(event: Event, evaluations: list[dict], previous: dict,
             continue
         if key in active and active[key].rank <= rank:
             continue
-        # The triggers are the plan's own words (plan data), joined as they are written.
-        triggers = "；".join(f"{t['description']}（{_number(t['value'])}）" for t in ev["triggers"])
+        # The triggers are the plan's own words (plan data), each with its value, listed in the
+        # reader's punctuation
+        triggers = listing("%(description)s（%(value)s）", [
+            {"description": t["description"], "value": _number(t["value"])} for t in ev["triggers"]], "；")
         made += notify(
             coordinators_covering(ev["region_code"]), NOTIFICATION_KIND,
             "%(region)s达到《%(plan)s》%(level)s启动条件",

@@ -40,12 +40,7 @@
   var putItem = queue.put, deleteItem = queue.remove, newKey = JiuzaiOffline.newKey;
 
   // --- Helpers -------------------------------------------------------------------------------
-  function el(tag, className, content) {
-    var node = document.createElement(tag);
-    if (className) node.className = className;
-    if (content !== undefined) node.textContent = content;
-    return node;
-  }
+  var el = JiuzaiOffline.el;
   /* GB 11643: 17 digits, a real birth date, the MOD 11-2 check character. */
   function idValid(text) {
     text = String(text || '').trim().toUpperCase();
@@ -191,13 +186,6 @@
   }
 
   // --- The form ------------------------------------------------------------------------------
-  function showErrors(messages) {
-    errorBox.innerHTML = '';
-    errorBox.classList.toggle('d-none', !messages.length);
-    var list = el('ul', 'mb-0');
-    messages.forEach(function (m) { list.appendChild(el('li', '', m)); });
-    if (messages.length) errorBox.appendChild(list);
-  }
   function collect(errors) {
     var body = {lines: []};
     if (spotMode()) {
@@ -235,7 +223,7 @@
     var body = collect(errors);
     if (body.proof_kind === 'signature' && strokes < 3) errors.push(t('请领取人签名'));
     if (body.proof_kind === 'photo' && !(photoInput.files || []).length) errors.push(t('请拍照'));
-    showErrors(errors);
+    JiuzaiOffline.showErrors(errorBox, errors);
     if (errors.length) return;
     body.proof = body.proof_kind === 'signature' ? canvas.toDataURL('image/png') : await photoDataUrl(photoInput.files[0]);
     body.handed_at = new Date().toISOString();
@@ -266,11 +254,6 @@
   });
 
   // --- The queue -----------------------------------------------------------------------------
-  function problemMessages(problem) {
-    if (!problem) return [];
-    var out = (problem.errors || []).map(function (e) { return e.message; });
-    return [problem.detail || problem.title].concat(out).filter(Boolean);
-  }
   async function render() {
     var counted = {};
     queued.forEach(function (q) { if (q.counted) counted[q.key] = true; });
@@ -290,7 +273,7 @@
       li.appendChild(el('span', '', item.label + COLON + what));
       if (item.lastError && item.status === 'pending') li.appendChild(el('div', 'text-muted', item.lastError));
       if (item.status === 'failed') {
-        problemMessages(item.problem).forEach(function (m) { li.appendChild(el('div', 'text-danger', m)); });
+        JiuzaiOffline.problemMessages(item.problem, t).forEach(function (m) { li.appendChild(el('div', 'text-danger', m)); });
         var drop = el('button', 'btn btn-link btn-sm p-0', t('删除'));
         drop.type = 'button';
         drop.addEventListener('click', function () { deleteItem(item.key).then(render).then(refresh); });

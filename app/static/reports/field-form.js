@@ -74,12 +74,7 @@
 
   function text(node, value) { node.textContent = value; return node; }
 
-  function el(tag, className, content) {
-    var node = document.createElement(tag);
-    if (className) node.className = className;
-    if (content !== undefined) node.textContent = content;
-    return node;
-  }
+  var el = JiuzaiOffline.el;
 
   function regionName(code) {
     if (!regionSelect) return code;
@@ -278,21 +273,6 @@
     return errors;
   }
 
-  function showErrors(messages) {
-    errorBox.innerHTML = '';
-    if (!messages.length) { errorBox.classList.add('d-none'); return; }
-    var list = el('ul', 'mb-0');
-    messages.forEach(function (m) { list.appendChild(el('li', '', m)); });
-    errorBox.appendChild(list);
-    errorBox.classList.remove('d-none');
-  }
-
-  function problemMessages(problem) {
-    if (!problem) return [t('服务器未返回说明')];
-    var out = (problem.errors || []).map(function (e) { return e.message; });
-    return out.length ? out : [problem.detail || problem.title || t('请求失败')];
-  }
-
   // --- Queue display ------------------------------------------------------------------------
   function render() {
     return allItems().then(function (items) {
@@ -325,7 +305,7 @@
           li.appendChild(line);
         });
         if (item.status === 'failed') {
-          problemMessages(item.problem).forEach(function (m) { li.appendChild(el('div', 'text-danger', m)); });
+          JiuzaiOffline.problemMessages(item.problem, t).forEach(function (m) { li.appendChild(el('div', 'text-danger', m)); });
           var actions = el('div', 'mt-1 d-flex gap-2');
           var load = el('button', 'btn btn-sm btn-outline-primary', t('载入修改'));
           load.type = 'button';
@@ -358,7 +338,7 @@
       document.getElementById('f-' + f.field).value = value === undefined ? '' : value;
     });
     carriedPhotos = item.photos || [];
-    showErrors(problemMessages(item.problem).concat(carriedPhotos.length ? [t('已带入 %(count)s 张照片', {count: carriedPhotos.length})] : []));
+    JiuzaiOffline.showErrors(errorBox, JiuzaiOffline.problemMessages(item.problem, t).concat(carriedPhotos.length ? [t('已带入 %(count)s 张照片', {count: carriedPhotos.length})] : []));
     markChanges();
     return deleteItem(item.key).then(render);
   }
@@ -426,7 +406,7 @@
         if (!response.ok && retryLater(problem, response.status)) return;
         if (!response.ok) {
           item.photoRefused = (item.photoRefused || []).concat([{index: index, name: item.photos[index].name || '',
-            why: problemMessages(problem).join('；')}]);
+            why: JiuzaiOffline.problemMessages(problem, t).join('；')}]);
         } else {
           item.photoOk = (item.photoOk || 0) + 1;
         }
@@ -470,7 +450,7 @@
     var body = collect();
     var photos = carriedPhotos.concat(Array.prototype.slice.call(photoInput.files || []));
     var errors = check(body, photos);
-    showErrors(errors);
+    JiuzaiOffline.showErrors(errorBox, errors);
     if (errors.length) return;
     var item = {key: formKey, url: cfg.reportsUrl, eventId: cfg.eventId, body: body,
                 bodyText: JSON.stringify(body), photos: photos, photoDone: 0, status: 'pending',
