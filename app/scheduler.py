@@ -350,7 +350,8 @@ def run_forever(app: Flask, stop: threading.Event, *, echo=print) -> None:
         echo(f"调度器运行中（{holder}）：{', '.join(ids)}")
         # Catch up missed and abandoned runs off the main thread, which only keeps the lease alive.
         term = threading.Event()  # set when this process stops holding the lease
-        threading.Thread(target=_catch_up, args=(app, holder, echo, term), daemon=True).start()
+        catching_up = threading.Thread(target=_catch_up, args=(app, holder, echo, term), daemon=True)
+        catching_up.start()
         while not stop.wait(interval):
             with app.app_context():
                 still = acquire_lease(holder)
@@ -360,6 +361,9 @@ def run_forever(app: Flask, stop: threading.Event, *, echo=print) -> None:
                 break
         term.set()
         scheduler.shutdown(wait=True)
+        # as APScheduler's jobs above: a run the catch-up started finishes before this process
+        # lets go of the lease or returns (a run outliving its process would write unseen)
+        catching_up.join()
         if stop.is_set():
             with app.app_context():
                 release_lease(holder)
