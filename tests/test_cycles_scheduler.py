@@ -4,7 +4,6 @@ schedulers racing for the same instant (SQLite and PostgreSQL) producing one rol
 from __future__ import annotations
 
 import threading
-import time
 import uuid
 from datetime import timedelta
 
@@ -14,6 +13,7 @@ from sqlalchemy import create_engine, func, select, text
 
 from app import create_app
 from app.extensions import db
+from tests.waiting import wait_until
 from tests.test_cycles_support import at, make_event, make_fund, make_household, run_due
 
 
@@ -261,10 +261,7 @@ def test_the_lease_holder_resumes_a_run_left_by_a_dead_process_once_its_claim_is
     holder.start()
     try:
         assert running.wait(30), said
-        deadline = time.monotonic() + 30
-        while run().status != "done":
-            assert time.monotonic() < deadline, (said, run().to_dict())
-            time.sleep(0.2)  # a poll interval, under the deadline above
+        wait_until(lambda: run().status == "done", within=30, seen=lambda: (said, run().to_dict()))
     finally:
         stop.set()
         holder.join(30)

@@ -43,6 +43,7 @@ from sqlalchemy import func, select
 
 from app import create_app
 from app.extensions import db
+from tests.waiting import wait_until
 from tests.conftest import PASSWORD
 from tests.test_cycles_scheduler import _setup_disbursing
 from tests.test_reports_photos import png
@@ -120,17 +121,15 @@ def _http(method: str, url: str, *, headers=None, body: bytes | None = None, jso
 
 
 def _wait_healthy(base: str, server: Process) -> None:
-    deadline = time.monotonic() + DEADLINE
-    while True:
+    def healthy() -> bool:
+        assert server.popen.poll() is None, server.log.read_text()
         try:
             status, _headers, body = _http("GET", f"{base}/healthz")
-            if status == 200 and json.loads(body)["engine"] == "postgresql":
-                return
         except OSError:
-            pass  # not listening yet
-        assert server.popen.poll() is None, server.log.read_text()
-        assert time.monotonic() < deadline, f"{server.name} did not answer /healthz"
-        time.sleep(0.2)  # a poll interval, under the deadline above
+            return False  # not listening yet
+        return status == 200 and json.loads(body)["engine"] == "postgresql"
+
+    wait_until(healthy, within=DEADLINE, seen=lambda: f"{server.name} did not answer /healthz")
 
 
 def _multipart(field: str, filename: str, content: bytes, content_type: str) -> tuple[bytes, str]:
@@ -288,10 +287,8 @@ def test_two_instances_one_scheduler_killed_mid_roll(pg_url, tmp_path):
         assert scheduler_a.popen.wait(30) == -signal.SIGKILL
         # A's lease expires; B takes it and resumes the roll once A's claim is stale
         holder_b = scheduler_b.expect("调度器运行中").split("（", 1)[1].split("）", 1)[0]
-        deadline = time.monotonic() + DEADLINE
-        while _roll_runs(setup)[0][1] != "done":
-            assert time.monotonic() < deadline, (_roll_runs(setup), scheduler_b.log.read_text())
-            time.sleep(0.2)  # a poll interval, under the deadline above
+        wait_until(lambda: _roll_runs(setup)[0][1] == "done", within=DEADLINE,
+                   seen=lambda: (_roll_runs(setup), scheduler_b.log.read_text()))
         assert _roll_runs(setup) == [(key, "done", 2, holder_b)] and holder_b != holder_a
         _check_paid_once(setup, fire, due)
 
