@@ -110,7 +110,7 @@
 
   function figureList(figures, only) {
     return cfg.fields.filter(function (f) { return only ? only(f) : Number(figures[f.field] || 0) > 0; })
-      .map(function (f) { return shortLabel(f) + ' ' + num(figures[f.field] || 0); }).join('、');
+      .map(function (f) { return shortLabel(f) + ' ' + num(figures[f.field] || 0); }).join(t('、'));
   }
 
   function showPrevious() {
@@ -195,7 +195,7 @@
     var name = regionName(code).replace(/（\d+）$/, '');
     summary.hidden = false;
     summary.textContent = undecided ? T.chooseBasis : changes.length
-      ? fmt(T.willBecome, {region: name, list: changes.join('、')}) : fmt(T.unchanged, {region: name});
+      ? fmt(T.willBecome, {region: name, list: changes.join(t('、'))}) : fmt(T.unchanged, {region: name});
     updatePhotoRule(after);
   }
 
@@ -261,7 +261,7 @@
       if (lower.length && !body.note) {
         errors.push(fmt(T.lowerThanSum, {list: lower.map(function (f) {
           return shortLabel(f) + ' ' + num(body.figures[f.field] || 0) + ' < ' + num(below.figures[f.field]);
-        }).join('、')}));
+        }).join(t('、'))}));
       }
     }
     var needed = photosNeeded(body.figures);
