@@ -14,6 +14,7 @@ The same key stored again with the same bytes is the first file; with other byte
 from __future__ import annotations
 
 import hashlib
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -171,6 +172,20 @@ def discard(key: str) -> None:
     """After a rollback: remove bytes written outside the database for ``key`` (S3). Not after
     losing a race for the key (an ``IntegrityError``): the object is then the winner's too."""
     backend().discard(key)
+
+
+@contextmanager
+def discarded_on_failure(written: list[str]):
+    """The transaction's block: on any failure it rolls back and removes the bytes of ``written``
+    (keys stored outside the database by this block) before the error goes on, so a refused
+    request leaves neither rows nor files."""
+    try:
+        yield
+    except Exception:
+        db.session.rollback()
+        for key in written:
+            discard(key)
+        raise
 
 
 def init_app(app: Flask) -> None:

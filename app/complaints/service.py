@@ -101,7 +101,7 @@ def file_complaint(data, uploads=None) -> PublicComplaint:
     db.session.add(complaint)
     db.session.flush()
     written = []
-    try:
+    with storage.discarded_on_failure(written):  # bytes written outside the database (S3) go with the rows
         for kind, content in photos:
             key = f"complaints/{complaint.id}/{hashlib.sha256(content).hexdigest()[:32]}.{kind.split('/')[1]}"
             if storage.put(key, content, kind)[1]:
@@ -116,11 +116,6 @@ def file_complaint(data, uploads=None) -> PublicComplaint:
                params={"ticket": complaint.ticket, "subject": SUBJECTS[complaint.subject],
                        "due": complaint.due_on.isoformat()})
         db.session.commit()
-    except Exception:
-        db.session.rollback()
-        for key in written:  # bytes written outside the database (S3) go with the rows
-            storage.discard(key)
-        raise
     return complaint
 
 

@@ -102,7 +102,7 @@ def record_check(user, cycle_id: int, data, uploads=None) -> HouseCheck:
     db.session.add(check)
     db.session.flush()
     written = []
-    try:
+    with storage.discarded_on_failure(written):  # bytes written outside the database (S3) go with the rows
         for kind, content in photos:
             key = photo_key(check.id, kind, content)
             if storage.put(key, content, kind)[1]:
@@ -112,11 +112,6 @@ def record_check(user, cycle_id: int, data, uploads=None) -> HouseCheck:
         audit.record(user, "reconstruction.check", "relief_cycle", cycle.id, after=check.to_dict(),
                      region_code=row.household.village_code)
         db.session.commit()
-    except Exception:
-        db.session.rollback()
-        for key in written:  # bytes written outside the database (S3) go with the rows
-            storage.discard(key)
-        raise
     return check
 
 
